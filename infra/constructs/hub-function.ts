@@ -1,0 +1,84 @@
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+export interface HubFunctionProps {
+  /** Path of the handler module (functions/<name>/handler.ts). */
+  readonly entry: string;
+  readonly description: string;
+  /** Powertools service name; also the log and metric dimension. */
+  readonly serviceName: string;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly logLevel: string;
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default 10 seconds */
+  readonly timeout?: Duration;
+  /** @default 512 MB — arm64 CPU scales with memory; 512 keeps cold starts short. */
+  readonly memorySize?: number;
+  /** @default none (account concurrency) */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * Every Lambda of the hub: Node.js 24 on arm64, an ESM bundle minified with source maps (bundled by the
+ * local esbuild, never Docker), active tracing, JSON logs into an explicit log group with retention,
+ * Powertools configured through its environment variables.
+ */
+export class HubFunction extends NodejsFunction {
+  readonly logGroupResource: LogGroup;
+
+  constructor(scope: Construct, id: string, props: HubFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    super(scope, id, {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'Omnihub',
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        forceDockerBundling: false,
+        // Bundled libraries may still call require(); give ESM output a real one.
+        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+    });
+    this.logGroupResource = logGroup;
+
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'The AWS managed basic execution role only allows writing to CloudWatch Logs; the log group is explicit.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (added by active tracing).',
+    });
+  }
+}

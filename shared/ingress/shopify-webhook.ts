@@ -1,0 +1,251 @@
+import { createHash } from 'node:crypto';
+import type { EventPublisher } from '../bus/publisher.ts';
+import { parseShopifyJson } from '../connectors/shopify/json.ts';
+import { SHOPIFY_TOPIC_MAPPERS, type ShopContext } from '../connectors/shopify/mappers.ts';
+import { verifyShopifyHmac } from '../connectors/shopify/webhook-signature.ts';
+import { MappingError, PublishError } from '../errors.ts';
+import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
+import { toUtc } from '../events/common.ts';
+import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
+import type { ExceptionStore } from '../repositories/exceptions.ts';
+import type { LogSink, Telemetry } from '../runtime/observability.ts';
+
+/** An HTTP request as API Gateway (HTTP API, payload 2.0) hands it over: headers lower-cased. */
+export interface WebhookRequest {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body?: string | undefined;
+  readonly isBase64Encoded?: boolean | undefined;
+}
+
+export interface WebhookResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** What one delivery came to; stored by the de-duplication so that a retry gets the same answer. */
+export type DeliveryOutcome =
+  | { readonly status: 'published'; readonly eventIds: string[]; readonly duplicate?: boolean }
+  | { readonly status: 'parked'; readonly exceptionId: string; readonly duplicate?: boolean };
+
+/**
+ * Runs `work` at most once per delivery key. A repeated key resolves to the stored outcome with
+ * `duplicate: true`; a failed `work` leaves no record, so the sender's retry runs it again.
+ */
+export type DeliveryDeduplicator = (
+  delivery: { readonly key: string; readonly bodyHash: string },
+  work: () => Promise<DeliveryOutcome>,
+) => Promise<DeliveryOutcome>;
+
+/** Thrown by a deduplicator while another invocation is processing the same delivery. */
+export class DeliveryInProgressError extends Error {
+  readonly code = 'DELIVERY_IN_PROGRESS';
+}
+
+/** Thrown by a deduplicator when a delivery id comes back with a different body. */
+export class DeliveryConflictError extends Error {
+  readonly code = 'DELIVERY_CONFLICT';
+}
+
+/** Current and (during a rotation) previous app secrets; `refresh` re-reads them, rate-limited. */
+export interface WebhookSecrets {
+  candidates(): Promise<readonly string[]>;
+  /** Returns fresh candidates, or undefined when a refresh happened too recently to try again. */
+  refresh(): Promise<readonly string[] | undefined>;
+}
+
+export interface ShopifyWebhookDeps {
+  readonly shops: ReadonlyMap<string, Omit<ShopContext, 'shopDomain'>>;
+  readonly secrets: WebhookSecrets;
+  readonly publisher: EventPublisher;
+  readonly exceptions: ExceptionStore;
+  readonly deduplicate: DeliveryDeduplicator;
+  readonly telemetry: Telemetry;
+  readonly log: LogSink;
+  readonly maxBodyBytes: number;
+  readonly now?: () => Date;
+}
+
+const json = (statusCode: number, body: object): WebhookResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** Shopify sends `X-Shopify-*`; newer deliveries may also use the unprefixed `Shopify-*` names. */
+const header = (headers: WebhookRequest['headers'], name: string): string | undefined =>
+  headers[`x-shopify-${name}`] ?? headers[`shopify-${name}`];
+
+/**
+ * Shopify webhook ingress: verify, de-duplicate, map, publish. Answers fast and only with what the
+ * sender can act on: 401 for an unknown shop or a bad signature, 400/413 for input that can never
+ * succeed, 200 for anything accepted (published, parked, ignored or a duplicate), and 5xx only when a
+ * retry can succeed (bus unavailable) — never a 5xx for a payload that will fail again.
+ */
+export async function handleShopifyWebhook(
+  request: WebhookRequest,
+  deps: ShopifyWebhookDeps,
+): Promise<WebhookResponse> {
+  const receivedAt = (deps.now?.() ?? new Date()).toISOString();
+  const raw = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  if (raw.length > deps.maxBodyBytes) {
+    deps.telemetry.count('WebhookRejectedTooLarge');
+    return json(413, { message: `body exceeds ${deps.maxBodyBytes} bytes` });
+  }
+
+  const shopDomain = header(request.headers, 'shop-domain')?.trim().toLowerCase();
+  const shop = shopDomain ? deps.shops.get(shopDomain) : undefined;
+  if (!shopDomain || !shop) {
+    deps.telemetry.count('WebhookRejectedUnknownShop');
+    deps.log.warn('webhook from an unconfigured shop', { shopDomain });
+    return json(401, { message: 'unauthorized' });
+  }
+
+  const signature = header(request.headers, 'hmac-sha256');
+  let matched = verifyShopifyHmac(raw, signature, await deps.secrets.candidates());
+  if (matched < 0 && signature) {
+    // The secret may have been rotated since it was cached: re-read it once before refusing.
+    const fresh = await deps.secrets.refresh();
+    if (fresh) matched = verifyShopifyHmac(raw, signature, fresh);
+  }
+  if (matched < 0) {
+    deps.telemetry.count('WebhookRejectedSignature');
+    deps.log.warn('webhook signature did not verify', { shopDomain });
+    return json(401, { message: 'unauthorized' });
+  }
+  if (matched > 0) deps.telemetry.count('WebhookSignedWithPreviousSecret');
+
+  const topic = header(request.headers, 'topic');
+  const webhookId = header(request.headers, 'webhook-id');
+  if (!topic || !webhookId) {
+    return json(400, { message: 'X-Shopify-Topic and X-Shopify-Webhook-Id are required' });
+  }
+
+  let payload: unknown;
+  try {
+    payload = parseShopifyJson(raw.toString('utf8'));
+  } catch {
+    deps.telemetry.count('WebhookRejectedMalformed');
+    return json(400, { message: 'body is not valid JSON' });
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    deps.telemetry.count('WebhookRejectedMalformed');
+    return json(400, { message: 'body must be a JSON object' });
+  }
+
+  const mapper = SHOPIFY_TOPIC_MAPPERS[topic];
+  if (!mapper) {
+    deps.telemetry.count('WebhookIgnoredTopic');
+    deps.log.info('webhook topic not handled by the hub', { topic, shopDomain, webhookId });
+    return json(200, { status: 'ignored', topic });
+  }
+
+  const sourceEventId = header(request.headers, 'event-id');
+  const triggeredAtHeader = header(request.headers, 'triggered-at');
+  const triggeredAt =
+    triggeredAtHeader && !Number.isNaN(Date.parse(triggeredAtHeader)) ? toUtc(triggeredAtHeader) : undefined;
+  const apiVersion = header(request.headers, 'api-version');
+  const transactionId = deterministicUuid('shopify', shopDomain, sourceEventId ?? webhookId);
+  const context = { shopDomain, topic, webhookId, transactionId };
+
+  const process = async (): Promise<DeliveryOutcome> => {
+    let events: CanonicalEvent[];
+    try {
+      events = mapper(payload, { shopDomain, ...shop }).map((mapped) =>
+        buildEvent(
+          mapped.detailType,
+          EVENT_SOURCES.shopify,
+          {
+            eventId: deterministicUuid(
+              'shopify',
+              shopDomain,
+              webhookId,
+              mapped.detailType,
+              mapped.idempotencyKey,
+            ),
+            transactionId,
+            idempotencyKey: mapped.idempotencyKey,
+            occurredAt: mapped.occurredAt ?? triggeredAt ?? receivedAt,
+            receivedAt,
+            origin: {
+              system: 'shopify',
+              account: shopDomain,
+              topic,
+              deliveryId: webhookId,
+              resourceId: mapped.resourceId,
+              ...(apiVersion ? { apiVersion } : {}),
+              ...(sourceEventId ? { sourceEventId } : {}),
+              ...(triggeredAt ? { triggeredAt } : {}),
+            },
+          },
+          mapped.data,
+        ),
+      );
+    } catch (error) {
+      const mappingError =
+        error instanceof MappingError
+          ? error
+          : new MappingError(`canonical event failed validation: ${(error as Error).message}`, [], {
+              cause: error,
+            });
+      const { exceptionId } = await deps.exceptions.park({
+        kind: 'shopify-webhook',
+        inputId: webhookId,
+        at: triggeredAt ?? receivedAt,
+        code: mappingError.code,
+        reason: mappingError.message,
+        issues: mappingError.issues,
+        transactionId,
+        attributes: {
+          topic,
+          shopDomain,
+          webhookId,
+          ...(apiVersion ? { apiVersion } : {}),
+          ...(sourceEventId ? { eventId: sourceEventId } : {}),
+          ...(triggeredAt ? { triggeredAt } : {}),
+        },
+        payload: raw,
+      });
+      deps.telemetry.count('WebhookParked');
+      deps.log.warn('webhook parked: payload could not be mapped', {
+        ...context,
+        exceptionId,
+        reason: mappingError.message,
+      });
+      return { status: 'parked', exceptionId };
+    }
+    await deps.publisher.publish(events);
+    deps.telemetry.count('EventsPublished', events.length);
+    return { status: 'published', eventIds: events.map((event) => event.detail.metadata.eventId) };
+  };
+
+  try {
+    const bodyHash = createHash('sha256').update(raw).digest('base64');
+    const outcome = await deps.deduplicate({ key: `${shopDomain}#${webhookId}`, bodyHash }, process);
+    if (outcome.duplicate) {
+      deps.telemetry.count('WebhookDuplicate');
+      deps.log.info('duplicate webhook delivery: nothing published', context);
+    }
+    return json(200, outcome);
+  } catch (error) {
+    if (error instanceof DeliveryInProgressError) {
+      return json(409, { message: 'this delivery is being processed; retry later' });
+    }
+    if (error instanceof DeliveryConflictError) {
+      deps.telemetry.count('WebhookConflict');
+      deps.log.error('webhook id reused with a different body', context);
+      return json(409, { message: 'webhook id already used with a different body' });
+    }
+    if (error instanceof PublishError) {
+      deps.telemetry.count('WebhookPublishFailed');
+      deps.log.error('events not accepted by the bus; the sender will retry', {
+        ...context,
+        failures: error.failures,
+      });
+      return json(503, { message: 'temporarily unavailable', transactionId });
+    }
+    deps.telemetry.count('WebhookFailed');
+    deps.log.error('webhook processing failed', { ...context, error: error as Error });
+    return json(500, { message: 'internal error', transactionId });
+  }
+}

@@ -1,0 +1,68 @@
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import {
+  DeliveryConflictError,
+  type DeliveryDeduplicator,
+  DeliveryInProgressError,
+  type DeliveryOutcome,
+} from '../ingress/shopify-webhook.ts';
+
+/**
+ * Shopify retries a failed delivery 8 times over about 4 hours; keep delivery records for two days so
+ * that a late retry, or a redelivery an operator triggers the next day, is still recognised.
+ */
+export const DELIVERY_RECORD_TTL_SECONDS = 2 * 24 * 3600;
+
+export interface PowertoolsDeduplicator {
+  readonly deduplicate: DeliveryDeduplicator;
+  /** Registers the invocation so that an in-progress record expires with the Lambda's remaining time. */
+  registerLambdaContext(context: Context): void;
+}
+
+/**
+ * Delivery de-duplication on Powertools idempotency (DynamoDB layout: key `id`, TTL `expiration`).
+ * The key is the delivery id; the body hash is validated so that a reused id with another body is a
+ * conflict, not a silent duplicate. A failed delivery leaves no record (Powertools deletes it on
+ * error), so the sender's retry is processed again.
+ */
+export function powertoolsDeduplicator(options: {
+  readonly tableName: string;
+  readonly client: DynamoDBClient;
+  readonly keyPrefix: string;
+}): PowertoolsDeduplicator {
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: 'key',
+    payloadValidationJmesPath: 'bodyHash',
+    expiresAfterSeconds: DELIVERY_RECORD_TTL_SECONDS,
+    throwOnNoIdempotencyKey: true,
+    responseHook: (response) => ({ ...(response as object), duplicate: true }),
+  });
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: options.tableName,
+    awsSdkV3Client: options.client,
+  });
+  const run = makeIdempotent(
+    async (_delivery: { key: string; bodyHash: string }, work: () => Promise<DeliveryOutcome>) => work(),
+    { persistenceStore, config, keyPrefix: options.keyPrefix },
+  );
+  return {
+    registerLambdaContext: (context) => config.registerLambdaContext(context),
+    deduplicate: async (delivery, work) => {
+      try {
+        return (await run({ key: delivery.key, bodyHash: delivery.bodyHash }, work)) as DeliveryOutcome;
+      } catch (error) {
+        if (error instanceof IdempotencyAlreadyInProgressError)
+          throw new DeliveryInProgressError(error.message);
+        if (error instanceof IdempotencyValidationError) throw new DeliveryConflictError(error.message);
+        throw error;
+      }
+    },
+  };
+}
