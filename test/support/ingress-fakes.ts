@@ -1,0 +1,78 @@
+import type { EventPublisher } from '#shared/bus/publisher.ts';
+import { PublishError } from '#shared/errors.ts';
+import type { CanonicalEvent } from '#shared/events/catalog.ts';
+import {
+  DeliveryConflictError,
+  type DeliveryDeduplicator,
+  type DeliveryOutcome,
+  type ShopifyWebhookDeps,
+  type WebhookSecrets,
+} from '#shared/ingress/shopify-webhook.ts';
+import type { ExceptionStore, ParkedInput } from '#shared/repositories/exceptions.ts';
+
+/** Records published events; can be told to reject the next N calls as EventBridge would. */
+export class RecordingPublisher implements EventPublisher {
+  readonly published: CanonicalEvent[] = [];
+  failNext = 0;
+
+  async publish(events: readonly CanonicalEvent[]): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new PublishError('1 of 1 events were not accepted', [{ errorCode: 'InternalFailure' }]);
+    }
+    this.published.push(...events);
+  }
+}
+
+export class RecordingExceptions implements ExceptionStore {
+  readonly parked: ParkedInput[] = [];
+  async park(input: ParkedInput) {
+    this.parked.push(input);
+    return { exceptionId: `${input.kind}/${input.at}#${input.inputId}` };
+  }
+}
+
+/** Same contract as the Powertools-backed deduplicator: store on success, forget on failure. */
+export function memoryDeduplicator(): DeliveryDeduplicator {
+  const done = new Map<string, { bodyHash: string; outcome: DeliveryOutcome }>();
+  return async (delivery, work) => {
+    const previous = done.get(delivery.key);
+    if (previous) {
+      if (previous.bodyHash !== delivery.bodyHash) throw new DeliveryConflictError('body differs');
+      return { ...previous.outcome, duplicate: true };
+    }
+    const outcome = await work();
+    done.set(delivery.key, { bodyHash: delivery.bodyHash, outcome });
+    return outcome;
+  };
+}
+
+export function staticSecrets(current: string[], afterRefresh?: string[]): WebhookSecrets & { refreshes: number } {
+  const state = { refreshes: 0 };
+  return Object.assign(state, {
+    candidates: async () => current,
+    refresh: async () => {
+      state.refreshes += 1;
+      return afterRefresh;
+    },
+  });
+}
+
+export function ingressDeps(overrides: Partial<ShopifyWebhookDeps> = {}) {
+  const publisher = new RecordingPublisher();
+  const exceptions = new RecordingExceptions();
+  const counts = new Map<string, number>();
+  const deps: ShopifyWebhookDeps = {
+    shops: new Map([['acme.myshopify.com', { currency: 'USD' }]]),
+    secrets: staticSecrets(['s3cret']),
+    publisher,
+    exceptions,
+    deduplicate: memoryDeduplicator(),
+    telemetry: { count: (name, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value) },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    maxBodyBytes: 1024 * 1024,
+    now: () => new Date('2026-11-27T12:00:00.000Z'),
+    ...overrides,
+  };
+  return { deps, publisher, exceptions, counts };
+}
