@@ -15,5 +15,8 @@ export function shopifyWebhookBody(topic: string): string {
 
 /** Parsed Shopify sample payload (numbers as JSON.parse reads them). */
 export function shopifyFixture(topic: string): Record<string, unknown> {
-  return JSON.parse(fixtureText(`shopify/webhooks/${topic.replace('/', '__')}.json`)) as Record<string, unknown>;
+  return JSON.parse(fixtureText(`shopify/webhooks/${topic.replace('/', '__')}.json`)) as Record<
+    string,
+    unknown
+  >;
 }

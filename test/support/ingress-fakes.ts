@@ -47,7 +47,10 @@ export function memoryDeduplicator(): DeliveryDeduplicator {
   };
 }
 
-export function staticSecrets(current: string[], afterRefresh?: string[]): WebhookSecrets & { refreshes: number } {
+export function staticSecrets(
+  current: string[],
+  afterRefresh?: string[],
+): WebhookSecrets & { refreshes: number } {
   const state = { refreshes: 0 };
   return Object.assign(state, {
     candidates: async () => current,

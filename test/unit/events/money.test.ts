@@ -62,7 +62,10 @@ describe('money', () => {
 
   describe('sumMoney', () => {
     it('adds amounts of one currency', () => {
-      expect(sumMoney([money('0.10', 'USD'), money('0.20', 'USD')], 'USD')).toEqual({ amount: 30, currency: 'USD' });
+      expect(sumMoney([money('0.10', 'USD'), money('0.20', 'USD')], 'USD')).toEqual({
+        amount: 30,
+        currency: 'USD',
+      });
       expect(sumMoney([], 'USD')).toEqual({ amount: 0, currency: 'USD' });
     });
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
 import { detailSchema } from '#shared/events/catalog.ts';
-import { DeliveryInProgressError, handleShopifyWebhook, type WebhookRequest } from '#shared/ingress/shopify-webhook.ts';
+import {
+  DeliveryInProgressError,
+  handleShopifyWebhook,
+  type WebhookRequest,
+} from '#shared/ingress/shopify-webhook.ts';
 import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 import { ingressDeps, staticSecrets } from '#test/support/ingress-fakes.ts';
 
@@ -10,7 +14,13 @@ const SECRET = 's3cret';
 function delivery(
   topic: string,
   body: string,
-  options: { secret?: string; webhookId?: string; shop?: string; base64?: boolean; headers?: Record<string, string> } = {},
+  options: {
+    secret?: string;
+    webhookId?: string;
+    shop?: string;
+    base64?: boolean;
+    headers?: Record<string, string>;
+  } = {},
 ): WebhookRequest {
   return {
     headers: {
@@ -35,7 +45,10 @@ describe('Shopify webhook ingress', () => {
   describe('accepted deliveries', () => {
     it('publishes one canonical OrderCreated with full metadata', async () => {
       const { deps, publisher } = ingressDeps();
-      const response = await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/create')), deps);
+      const response = await handleShopifyWebhook(
+        delivery('orders/create', shopifyWebhookBody('orders/create')),
+        deps,
+      );
 
       expect(response.statusCode).toBe(200);
       expect(parse(response.body)).toMatchObject({ status: 'published' });
@@ -64,7 +77,10 @@ describe('Shopify webhook ingress', () => {
 
     it('decodes a base64-encoded body before verifying it', async () => {
       const { deps, publisher } = ingressDeps();
-      const response = await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/create'), { base64: true }), deps);
+      const response = await handleShopifyWebhook(
+        delivery('orders/create', shopifyWebhookBody('orders/create'), { base64: true }),
+        deps,
+      );
       expect(response.statusCode).toBe(200);
       expect(publisher.published).toHaveLength(1);
     });
@@ -87,7 +103,10 @@ describe('Shopify webhook ingress', () => {
 
     it('answers 200 to an unknown topic, counts it and publishes nothing', async () => {
       const { deps, publisher, counts } = ingressDeps();
-      const response = await handleShopifyWebhook(delivery('fulfillments/create', shopifyWebhookBody('fulfillments/create')), deps);
+      const response = await handleShopifyWebhook(
+        delivery('fulfillments/create', shopifyWebhookBody('fulfillments/create')),
+        deps,
+      );
       expect(response.statusCode).toBe(200);
       expect(parse(response.body)).toEqual({ status: 'ignored', topic: 'fulfillments/create' });
       expect(publisher.published).toHaveLength(0);
@@ -98,7 +117,10 @@ describe('Shopify webhook ingress', () => {
   describe('authentication', () => {
     it('rejects a bad signature with 401 and publishes nothing', async () => {
       const { deps, publisher, counts } = ingressDeps();
-      const response = await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/create'), { secret: 'wrong' }), deps);
+      const response = await handleShopifyWebhook(
+        delivery('orders/create', shopifyWebhookBody('orders/create'), { secret: 'wrong' }),
+        deps,
+      );
       expect(response.statusCode).toBe(401);
       expect(publisher.published).toHaveLength(0);
       expect(counts.get('WebhookRejectedSignature')).toBe(1);
@@ -114,14 +136,20 @@ describe('Shopify webhook ingress', () => {
 
     it('rejects a validly signed delivery from an unconfigured shop with 401', async () => {
       const { deps, publisher } = ingressDeps();
-      const response = await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/create'), { shop: 'evil.myshopify.com' }), deps);
+      const response = await handleShopifyWebhook(
+        delivery('orders/create', shopifyWebhookBody('orders/create'), { shop: 'evil.myshopify.com' }),
+        deps,
+      );
       expect(response.statusCode).toBe(401);
       expect(publisher.published).toHaveLength(0);
     });
 
     it('accepts the previous secret during a rotation and counts it', async () => {
       const { deps, publisher, counts } = ingressDeps({ secrets: staticSecrets(['new-secret', SECRET]) });
-      const response = await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/create')), deps);
+      const response = await handleShopifyWebhook(
+        delivery('orders/create', shopifyWebhookBody('orders/create')),
+        deps,
+      );
       expect(response.statusCode).toBe(200);
       expect(publisher.published).toHaveLength(1);
       expect(counts.get('WebhookSignedWithPreviousSecret')).toBe(1);
@@ -140,7 +168,10 @@ describe('Shopify webhook ingress', () => {
 
     it('checks the signature before reading the body (malformed JSON with a bad signature is 401)', async () => {
       const { deps } = ingressDeps();
-      const response = await handleShopifyWebhook(delivery('orders/create', '{not json', { secret: 'wrong' }), deps);
+      const response = await handleShopifyWebhook(
+        delivery('orders/create', '{not json', { secret: 'wrong' }),
+        deps,
+      );
       expect(response.statusCode).toBe(401);
     });
   });
@@ -232,7 +263,10 @@ describe('Shopify webhook ingress', () => {
     it('answers 409 when the same webhook id comes with another body', async () => {
       const { deps } = ingressDeps();
       await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/create')), deps);
-      const response = await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/updated').replace('"#9999"', '"#9998"')), deps);
+      const response = await handleShopifyWebhook(
+        delivery('orders/create', shopifyWebhookBody('orders/updated').replace('"#9999"', '"#9998"')),
+        deps,
+      );
       expect(response.statusCode).toBe(409);
     });
 
@@ -242,7 +276,10 @@ describe('Shopify webhook ingress', () => {
           throw new DeliveryInProgressError('in progress');
         },
       });
-      const response = await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/create')), deps);
+      const response = await handleShopifyWebhook(
+        delivery('orders/create', shopifyWebhookBody('orders/create')),
+        deps,
+      );
       expect(response.statusCode).toBe(409);
     });
   });

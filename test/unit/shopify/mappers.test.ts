@@ -36,7 +36,9 @@ describe('Shopify mappers', () => {
     });
 
     it('gives the same business key when mapped twice', () => {
-      expect(map(topic, fixture(topic))[0]?.idempotencyKey).toBe(map(topic, fixture(topic))[0]?.idempotencyKey);
+      expect(map(topic, fixture(topic))[0]?.idempotencyKey).toBe(
+        map(topic, fixture(topic))[0]?.idempotencyKey,
+      );
     });
   });
 
@@ -91,19 +93,30 @@ describe('Shopify mappers', () => {
     });
 
     it('recognises a POS sale only when both source_name is pos and a location is set', () => {
-      const base = (fixture('orders/create') as Record<string, unknown>);
-      const pos = mapOrder(OrderPayloadSchema.parse({ ...base, source_name: 'pos', location_id: 655441491 }), shop);
+      const base = fixture('orders/create') as Record<string, unknown>;
+      const pos = mapOrder(
+        OrderPayloadSchema.parse({ ...base, source_name: 'pos', location_id: 655441491 }),
+        shop,
+      );
       expect(pos.channel).toBe('pos');
       expect(pos.storeLocationId).toBe('655441491');
       expect(pos.fulfilmentMethod).toBe('carry_out');
-      const injected = mapOrder(OrderPayloadSchema.parse({ ...base, source_name: 'web', location_id: 655441491 }), shop);
+      const injected = mapOrder(
+        OrderPayloadSchema.parse({ ...base, source_name: 'web', location_id: 655441491 }),
+        shop,
+      );
       expect(injected.channel).toBe('online');
-      const noLocation = mapOrder(OrderPayloadSchema.parse({ ...base, source_name: 'pos', location_id: null }), shop);
+      const noLocation = mapOrder(
+        OrderPayloadSchema.parse({ ...base, source_name: 'pos', location_id: null }),
+        shop,
+      );
       expect(noLocation.channel).toBe('online');
     });
 
     it('maps pick-up, discounts, taxes and multi-currency explicitly', () => {
-      const base = fixture('orders/create') as Record<string, unknown> & { line_items: Record<string, unknown>[] };
+      const base = fixture('orders/create') as Record<string, unknown> & {
+        line_items: Record<string, unknown>[];
+      };
       const eur = (amount: string) => ({
         shop_money: { amount, currency_code: 'USD' },
         presentment_money: { amount, currency_code: 'EUR' },
@@ -111,7 +124,10 @@ describe('Shopify mappers', () => {
       const payload = {
         ...base,
         presentment_currency: 'EUR',
-        total_price_set: { shop_money: { amount: '404.95', currency_code: 'USD' }, presentment_money: { amount: '371.20', currency_code: 'EUR' } },
+        total_price_set: {
+          shop_money: { amount: '404.95', currency_code: 'USD' },
+          presentment_money: { amount: '371.20', currency_code: 'EUR' },
+        },
         discount_codes: [{ code: 'BF2026', amount: '20.00', type: 'fixed_amount' }],
         tax_lines: [{ title: 'State tax', rate: 0.0825, price_set: eur('33.41') }],
         shipping_lines: [
@@ -127,37 +143,54 @@ describe('Shopify mappers', () => {
           },
         ],
         line_items: base.line_items.map((line, index) =>
-          index === 0 ? { ...line, discount_allocations: [{ amount: '20.00', amount_set: eur('20.00') }] } : line,
+          index === 0
+            ? { ...line, discount_allocations: [{ amount: '20.00', amount_set: eur('20.00') }] }
+            : line,
         ),
       };
       const order = mapOrder(OrderPayloadSchema.parse(payload), shop);
       expect(order.fulfilmentMethod).toBe('pickup');
       expect(order.shippingLines[0]?.method).toBe('pickup');
-      expect(order.discounts).toEqual([{ code: 'BF2026', kind: 'fixed_amount', amount: { amount: 2000, currency: 'USD' } }]);
+      expect(order.discounts).toEqual([
+        { code: 'BF2026', kind: 'fixed_amount', amount: { amount: 2000, currency: 'USD' } },
+      ]);
       expect(order.lines[0]?.discount).toEqual({ amount: 2000, currency: 'USD' });
-      expect(order.taxLines).toEqual([{ title: 'State tax', rate: '0.0825', amount: { amount: 3341, currency: 'USD' } }]);
+      expect(order.taxLines).toEqual([
+        { title: 'State tax', rate: '0.0825', amount: { amount: 3341, currency: 'USD' } },
+      ]);
       expect(order.presentment).toEqual({ currency: 'EUR', total: { amount: 37120, currency: 'EUR' } });
     });
 
     it('fails with the field named when a required field is missing', () => {
-      const { line_items: _dropped, ...withoutLines } = (fixture('orders/create') as Record<string, unknown>);
+      const { line_items: _dropped, ...withoutLines } = fixture('orders/create') as Record<string, unknown>;
       expect(() => map('orders/create', withoutLines)).toThrow(MappingError);
       expect(() => map('orders/create', withoutLines)).toThrow(/line_items/);
     });
 
     it('fails when an amount cannot be represented in minor units', () => {
-      const base = (fixture('orders/create') as Record<string, unknown>);
-      const bad = { ...base, total_tax_set: { shop_money: { amount: '1.005', currency_code: 'USD' }, presentment_money: { amount: '1.005', currency_code: 'USD' } } };
+      const base = fixture('orders/create') as Record<string, unknown>;
+      const bad = {
+        ...base,
+        total_tax_set: {
+          shop_money: { amount: '1.005', currency_code: 'USD' },
+          presentment_money: { amount: '1.005', currency_code: 'USD' },
+        },
+      };
       expect(() => map('orders/create', bad)).toThrow(MappingError);
     });
 
     it('fails when a line is priced in another currency than the order', () => {
-      const base = fixture('orders/create') as Record<string, unknown> & { line_items: Record<string, unknown>[] };
+      const base = fixture('orders/create') as Record<string, unknown> & {
+        line_items: Record<string, unknown>[];
+      };
       const bad = {
         ...base,
         line_items: base.line_items.map((line) => ({
           ...line,
-          price_set: { shop_money: { amount: '1.00', currency_code: 'CAD' }, presentment_money: { amount: '1.00', currency_code: 'CAD' } },
+          price_set: {
+            shop_money: { amount: '1.00', currency_code: 'CAD' },
+            presentment_money: { amount: '1.00', currency_code: 'CAD' },
+          },
         })),
       };
       expect(() => map('orders/create', bad)).toThrow(/CAD/);
@@ -165,7 +198,9 @@ describe('Shopify mappers', () => {
   });
 
   describe('refunds/create', () => {
-    const data = EVENT_CATALOG.RefundCreated.data.parse(map('refunds/create', fixture('refunds/create'))[0]?.data);
+    const data = EVENT_CATALOG.RefundCreated.data.parse(
+      map('refunds/create', fixture('refunds/create'))[0]?.data,
+    );
 
     it('keeps every refunded line with its order line id from the GID', () => {
       expect(data.source.refundId).toBe('890088186047892319');
@@ -190,7 +225,9 @@ describe('Shopify mappers', () => {
 
   describe('inventory_levels/update', () => {
     it('maps the documented sample (available null: not tracked) to a null quantity', () => {
-      const data = EVENT_CATALOG.InventoryCounted.data.parse(map('inventory_levels/update', fixture('inventory_levels/update'))[0]?.data);
+      const data = EVENT_CATALOG.InventoryCounted.data.parse(
+        map('inventory_levels/update', fixture('inventory_levels/update'))[0]?.data,
+      );
       expect(data).toMatchObject({
         item: { sku: null, shopifyInventoryItemId: '271878346596884000' },
         location: { system: 'shopify', id: '24826418' },
@@ -200,26 +237,44 @@ describe('Shopify mappers', () => {
     });
 
     it('maps a tracked level to its absolute quantity, ordered by updated_at', () => {
-      const body = '{"inventory_item_id":271878346596884015,"location_id":24826418,"available":7,"updated_at":"2026-11-27T10:00:00-05:00"}';
+      const body =
+        '{"inventory_item_id":271878346596884015,"location_id":24826418,"available":7,"updated_at":"2026-11-27T10:00:00-05:00"}';
       const [event] = map('inventory_levels/update', parseShopifyJson(body));
-      expect(event?.data).toMatchObject({ quantity: 7, sequence: Date.parse('2026-11-27T15:00:00Z'), countedAt: '2026-11-27T15:00:00.000Z' });
+      expect(event?.data).toMatchObject({
+        quantity: 7,
+        sequence: Date.parse('2026-11-27T15:00:00Z'),
+        countedAt: '2026-11-27T15:00:00.000Z',
+      });
       expect(event?.data).toMatchObject({ item: { shopifyInventoryItemId: '271878346596884015' } });
     });
 
     it('rejects a fractional quantity', () => {
-      expect(() => map('inventory_levels/update', { inventory_item_id: 1, location_id: 2, available: 1.5, updated_at: '2026-01-01T00:00:00Z' })).toThrow(
-        MappingError,
-      );
+      expect(() =>
+        map('inventory_levels/update', {
+          inventory_item_id: 1,
+          location_id: 2,
+          available: 1.5,
+          updated_at: '2026-01-01T00:00:00Z',
+        }),
+      ).toThrow(MappingError);
     });
   });
 
   describe('products/update', () => {
     it('maps variants with prices in the shop currency and exact GID ids', () => {
-      const data = EVENT_CATALOG.ProductChanged.data.parse(map('products/update', fixture('products/update'))[0]?.data);
+      const data = EVENT_CATALOG.ProductChanged.data.parse(
+        map('products/update', fixture('products/update'))[0]?.data,
+      );
       expect(data.source.productId).toBe('788032119674292922');
       expect(data.status).toBe('active');
       expect(data.tags).toEqual(['example', 'mens', 't-shirt']);
-      expect(data.variants.map((variant) => [variant.item.shopifyVariantId, variant.price.amount, variant.compareAtPrice?.amount])).toEqual([
+      expect(
+        data.variants.map((variant) => [
+          variant.item.shopifyVariantId,
+          variant.price.amount,
+          variant.compareAtPrice?.amount,
+        ]),
+      ).toEqual([
         ['642667041472713922', 1999, 2499],
         ['757650484644203962', 1999, 2499],
       ]);

@@ -4,11 +4,36 @@ import { signShopifyBody, verifyShopifyHmac } from '#shared/connectors/shopify/w
 
 /** Vectors from Shopify's public libraries (see test/fixtures/shopify/webhooks/SOURCES.md). */
 const VECTORS = [
-  { library: 'shopify-app-js', secret: 'test_secret_key', body: '{"foo": "bar"}', hmac: 'B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=' },
-  { library: 'shopify-api-php', secret: 'steffi', body: '{"foo":"bar"}', hmac: '/Redz4YXHLnSmmSN8grr5/Jl/Ua3d7yX3iWbjb8R8wo=' },
-  { library: 'shopify_app', secret: 'secret', body: 'foo=anything', hmac: 'yCGX/RrK4fcuNtr3ztk5tQGsOBjcAzHpGLdMUrbV8yI=' },
-  { library: 'shopify_app (old_secret)', secret: 'old_secret', body: 'foo=anything', hmac: 'XqRcjrSv57VACn6apEO9znyu/wkN1VC7QxdSPwK3Hzs=' },
-  { library: 'shopify-api-ruby', secret: 'API_SECRET_KEY', body: '{}', hmac: '+ihUB5l+D7QrohDEi/6NcBcJRyKssyWqos13LmnsBbs=' },
+  {
+    library: 'shopify-app-js',
+    secret: 'test_secret_key',
+    body: '{"foo": "bar"}',
+    hmac: 'B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=',
+  },
+  {
+    library: 'shopify-api-php',
+    secret: 'steffi',
+    body: '{"foo":"bar"}',
+    hmac: '/Redz4YXHLnSmmSN8grr5/Jl/Ua3d7yX3iWbjb8R8wo=',
+  },
+  {
+    library: 'shopify_app',
+    secret: 'secret',
+    body: 'foo=anything',
+    hmac: 'yCGX/RrK4fcuNtr3ztk5tQGsOBjcAzHpGLdMUrbV8yI=',
+  },
+  {
+    library: 'shopify_app (old_secret)',
+    secret: 'old_secret',
+    body: 'foo=anything',
+    hmac: 'XqRcjrSv57VACn6apEO9znyu/wkN1VC7QxdSPwK3Hzs=',
+  },
+  {
+    library: 'shopify-api-ruby',
+    secret: 'API_SECRET_KEY',
+    body: '{}',
+    hmac: '+ihUB5l+D7QrohDEi/6NcBcJRyKssyWqos13LmnsBbs=',
+  },
 ];
 
 describe('Shopify webhook signature', () => {
@@ -22,7 +47,11 @@ describe('Shopify webhook signature', () => {
     });
 
     it('rejects a body changed by one byte', () => {
-      expect(verifyShopifyHmac(Buffer.from('{"foo":"baz"}'), '/Redz4YXHLnSmmSN8grr5/Jl/Ua3d7yX3iWbjb8R8wo=', ['steffi'])).toBe(-1);
+      expect(
+        verifyShopifyHmac(Buffer.from('{"foo":"baz"}'), '/Redz4YXHLnSmmSN8grr5/Jl/Ua3d7yX3iWbjb8R8wo=', [
+          'steffi',
+        ]),
+      ).toBe(-1);
     });
 
     it('accepts the previous secret during a rotation and says which one matched', () => {
@@ -43,7 +72,11 @@ describe('Shopify webhook signature', () => {
     });
 
     it('tolerates surrounding whitespace (Ruby base64 adds a newline)', () => {
-      expect(verifyShopifyHmac(Buffer.from('{}'), '+ihUB5l+D7QrohDEi/6NcBcJRyKssyWqos13LmnsBbs=\n', ['API_SECRET_KEY'])).toBe(0);
+      expect(
+        verifyShopifyHmac(Buffer.from('{}'), '+ihUB5l+D7QrohDEi/6NcBcJRyKssyWqos13LmnsBbs=\n', [
+          'API_SECRET_KEY',
+        ]),
+      ).toBe(0);
     });
 
     it('skips empty secrets instead of accepting signatures made with an empty key', () => {
@@ -61,10 +94,9 @@ describe('Shopify webhook signature', () => {
 
 describe('Shopify JSON', () => {
   it('keeps ids beyond 2^53 exact by reading their digits', () => {
-    const parsed = parseShopifyJson('{"id":820982911946154508,"order_id":12,"quantity":3,"big":9007199254740993}') as Record<
-      string,
-      unknown
-    >;
+    const parsed = parseShopifyJson(
+      '{"id":820982911946154508,"order_id":12,"quantity":3,"big":9007199254740993}',
+    ) as Record<string, unknown>;
     expect(parsed.id).toBe('820982911946154508');
     expect(parsed.order_id).toBe('12');
     expect(parsed.quantity).toBe(3);

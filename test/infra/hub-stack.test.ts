@@ -1,0 +1,211 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '#infra/app.ts';
+import { resolveEnvironment } from '#infra/config/environments.ts';
+
+interface ValidationReport {
+  pluginReports: {
+    pluginName: string;
+    conclusion: string;
+    violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+  }[];
+}
+
+/** Synthesizes an app with its validation plugins; returns the violations cdk-nag reported. */
+function synthWithNag(app: App): { violations: string[]; error?: unknown } {
+  let error: unknown;
+  try {
+    app.synth();
+  } catch (caught) {
+    error = caught;
+  }
+  const report = JSON.parse(
+    readFileSync(join(app.outdir, 'validation-report.json'), 'utf8'),
+  ) as ValidationReport;
+  const violations = report.pluginReports.flatMap((plugin) =>
+    plugin.violations.flatMap((violation) =>
+      violation.violatingConstructs.map((construct) => `${violation.ruleName} ${construct.constructPath}`),
+    ),
+  );
+  return { violations, error };
+}
+
+const newApp = (env: string) =>
+  new App({ outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-')), context: { env } });
+
+describe('HubStack', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    const { stack } = buildApp(newApp('prod'));
+    template = Template.fromStack(stack);
+  }, 120_000);
+
+  describe('functions', () => {
+    it('run Node.js 24 on arm64 with active tracing and JSON logs', () => {
+      template.allResourcesProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      });
+    });
+
+    it('configure the webhook function from the template (bus, tables, secret, shops, API version)', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.handler',
+        Timeout: 5,
+        Environment: {
+          Variables: Match.objectLike({
+            EVENT_BUS_NAME: Match.anyValue(),
+            IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
+            EXCEPTIONS_TABLE_NAME: Match.anyValue(),
+            SHOPIFY_WEBHOOK_SECRET_ID: Match.anyValue(),
+            SHOPIFY_SHOPS: JSON.stringify([{ domain: 'omnihub.myshopify.com', currency: 'USD' }]),
+            SHOPIFY_API_VERSION: '2026-10',
+            MAX_BODY_BYTES: '1048576',
+            POWERTOOLS_SERVICE_NAME: 'shopify-webhook',
+          }),
+        },
+      });
+    });
+
+    it('never put a secret value in the template', () => {
+      const text = JSON.stringify(template.toJSON());
+      expect(text).not.toMatch(/"SecretString"\s*:/);
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        GenerateSecretString: Match.objectLike({ GenerateStringKey: 'current' }),
+      });
+    });
+
+    it('write to log groups with the environment retention', () => {
+      const groups = template.findResources('AWS::Logs::LogGroup');
+      expect(Object.keys(groups).length).toBeGreaterThanOrEqual(2);
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    });
+  });
+
+  describe('webhook API', () => {
+    it('routes POST /webhooks/shopify to the webhook function', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/shopify' });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+    });
+
+    it('throttles and access-logs the stage', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+        AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      });
+    });
+
+    it('outputs the webhook URL and the bus name', () => {
+      const outputs = template.findOutputs('*');
+      expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ShopifyWebhookUrl', 'EventBusName']));
+    });
+  });
+
+  describe('bus', () => {
+    it('is the custom bus omnihub-<env> with an archive', () => {
+      template.hasResourceProperties('AWS::Events::EventBus', { Name: 'omnihub-prod' });
+      template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 90 });
+    });
+  });
+
+  describe('tables', () => {
+    it('are encrypted, on demand, with point-in-time recovery in prod and retained', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', 2);
+      template.allResourcesProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+      for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+        expect(table.DeletionPolicy).toBe('Retain');
+      }
+    });
+
+    it('expire idempotency records by TTL', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      });
+    });
+
+    it('have no point-in-time recovery and are destroyed with a dev stack', () => {
+      const dev = Template.fromStack(buildApp(newApp('dev')).stack);
+      dev.allResourcesProperties('AWS::DynamoDB::Table', {
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+      });
+      for (const table of Object.values(dev.findResources('AWS::DynamoDB::Table'))) {
+        expect(table.DeletionPolicy).toBe('Delete');
+      }
+    });
+  });
+
+  describe('least privilege', () => {
+    it('grants the webhook function PutEvents on its bus only', () => {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'events:PutEvents',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+});
+
+describe('environments', () => {
+  it('fails fast on an unknown environment, naming the known ones', () => {
+    expect(() => resolveEnvironment('qa')).toThrow(/dev\|staging\|prod/);
+    expect(() => resolveEnvironment(undefined)).toThrow(/-c env=/);
+  });
+
+  it('accepts a shops override and rejects a malformed one', () => {
+    expect(resolveEnvironment('dev', 'a.myshopify.com:EUR,b.myshopify.com:GBP').shops).toEqual([
+      { domain: 'a.myshopify.com', currency: 'EUR' },
+      { domain: 'b.myshopify.com', currency: 'GBP' },
+    ]);
+    expect(() => resolveEnvironment('dev', 'example.com:USD')).toThrow(/myshopify/);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each(['dev', 'staging', 'prod'])(
+    'reports no unacknowledged finding for %s',
+    (env) => {
+      const { app } = buildApp(newApp(env));
+      const { violations, error } = synthWithNag(app);
+      expect(violations).toEqual([]);
+      expect(error).toBeUndefined();
+    },
+    120_000,
+  );
+
+  it('does report findings on a non-compliant stack (the check can fail)', () => {
+    const app = newApp('dev');
+    new Queue(new Stack(app, 'Bad'), 'Queue');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const { violations, error } = synthWithNag(app);
+    expect(violations).toEqual(
+      expect.arrayContaining([
+        'AwsSolutions-SQS3 Bad/Queue/Resource',
+        'AwsSolutions-SQS4 Bad/Queue/Resource',
+      ]),
+    );
+    expect(error).toBeDefined();
+  });
+});
