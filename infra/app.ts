@@ -1,13 +1,13 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { resolveEnvironment } from './config/environments.ts';
+import { type EnvironmentConfig, resolveEnvironment } from './config/environments.ts';
 import { HubStack } from './stacks/hub-stack.ts';
 
 /**
  * `cdk synth|deploy -c env=<dev|staging|prod>`: one stack per environment, checked by cdk-nag's
  * AWS Solutions rules on every synth.
  */
-export function buildApp(app: App = new App()): { app: App; stack: HubStack } {
+export function buildApp(app: App = new App()): { app: App; stack: HubStack; config: EnvironmentConfig } {
   const config = resolveEnvironment(app.node.tryGetContext('env'), app.node.tryGetContext('shops'));
   const stack = new HubStack(app, `Omnihub-${config.name}`, {
     config,
@@ -16,7 +16,7 @@ export function buildApp(app: App = new App()): { app: App; stack: HubStack } {
     tags: { project: 'omnihub', environment: config.name },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
+  return { app, stack, config };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

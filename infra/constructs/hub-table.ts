@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 
@@ -26,5 +26,12 @@ export class HubTable extends Table {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery },
       removalPolicy: props.removalPolicy,
     });
+    if (!props.pointInTimeRecovery) {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions-DDB3',
+        reason:
+          'Point-in-time recovery is enabled in production only; other environments hold disposable test data.',
+      });
+    }
   }
 }

@@ -44,14 +44,6 @@ export class HubStack extends Stack {
       pointInTimeRecovery: config.pointInTimeRecovery,
       removalPolicy: config.removalPolicy,
     });
-    if (!config.pointInTimeRecovery) {
-      for (const table of [idempotencyTable, exceptionsTable]) {
-        Validations.of(table).acknowledge({
-          id: 'AwsSolutions-DDB3',
-          reason: `Point-in-time recovery is enabled in prod only; ${config.name} holds disposable test data.`,
-        });
-      }
-    }
 
     const shopifySecret = new Secret(this, 'ShopifyWebhookSecret', {
       description: 'Shopify app client secret used to verify webhooks: {"current": "...", "previous": "..."}',

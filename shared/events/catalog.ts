@@ -112,7 +112,8 @@ export interface CanonicalEvent<T extends DetailType = DetailType> {
 
 /** The zod schema of the whole detail of one detail-type. */
 export function detailSchema<T extends DetailType>(detailType: T) {
-  return z.object({ metadata: EventMetadataSchema, data: EVENT_CATALOG[detailType].data });
+  const data = EVENT_CATALOG[detailType].data as (typeof EVENT_CATALOG)[T]['data'];
+  return z.object({ metadata: EventMetadataSchema, data });
 }
 
 /**

@@ -1,0 +1,90 @@
+import { fileURLToPath } from 'node:url';
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import {
+  DefinitionBody,
+  IntegrationPattern,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  Succeed,
+  TaskInput,
+  Timeout,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { buildApp } from '#infra/app.ts';
+import { BufferedConsumer } from '#infra/constructs/buffered-consumer.ts';
+import { HubFunction } from '#infra/constructs/hub-function.ts';
+import { HubTable } from '#infra/constructs/hub-table.ts';
+
+/**
+ * The dev stack exactly as `cdk deploy -c env=dev` builds it, plus a probe: OrderCreated →
+ * rule → queue (maxReceiveCount 2, short visibility) → probe function, and a workflow that waits on a
+ * task token. Synthesized into `outdir` like the real app (bundled assets, cdk-nag on).
+ */
+export function synthFixture(outdir: string): { stackName: string } {
+  const app = new App({ outdir, context: { env: 'dev' } });
+  const { stack, config } = buildApp(app);
+  const probeTable = new HubTable(stack, 'ProbeTable', {
+    partitionKey: 'pk',
+    pointInTimeRecovery: false,
+    removalPolicy: config.removalPolicy,
+  });
+  const probe = new HubFunction(stack, 'ProbeFunction', {
+    entry: fileURLToPath(new URL('./fixtures/probe/handler.ts', import.meta.url)),
+    description: 'e2e probe consumer',
+    serviceName: 'probe',
+    logRetention: config.logRetention,
+    removalPolicy: config.removalPolicy,
+    logLevel: 'INFO',
+    timeout: Duration.seconds(2),
+    environment: { PROBE_TABLE_NAME: probeTable.tableName },
+  });
+  probeTable.grantReadWriteData(probe);
+  const consumer = new BufferedConsumer(stack, 'Probe', {
+    handler: probe,
+    batchSize: 10,
+    maxBatchingWindow: Duration.seconds(1),
+    maxConcurrency: 2,
+    maxReceiveCount: 2,
+    visibilityTimeout: Duration.seconds(2),
+    removalPolicy: config.removalPolicy,
+  });
+  consumer.subscribe(stack.bus, 'OrdersToProbe', {
+    source: ['omnihub.shopify'],
+    detailType: ['OrderCreated'],
+  });
+
+  const awaitApproval = new LambdaInvoke(stack, 'AwaitApproval', {
+    lambdaFunction: probe,
+    integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: TaskInput.fromObject({
+      kind: 'task-token',
+      token: JsonPath.taskToken,
+      input: JsonPath.entirePayload,
+    }),
+    resultPath: '$.approval',
+    taskTimeout: Timeout.duration(Duration.seconds(60)),
+  });
+  const workflow = new StateMachine(stack, 'ProbeWorkflow', {
+    definitionBody: DefinitionBody.fromChainable(awaitApproval.next(new Succeed(stack, 'Approved'))),
+    tracingEnabled: true,
+    logs: {
+      destination: new LogGroup(stack, 'ProbeWorkflowLogs', {
+        removalPolicy: config.removalPolicy,
+        retention: config.logRetention,
+      }),
+      level: LogLevel.ALL,
+    },
+  });
+  Validations.of(workflow).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'X-Ray and CloudWatch Logs delivery actions support no resource-level permissions.',
+  });
+  Validations.of(workflow).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::<ProbeFunctionD0DC4D31.Arn>:*]',
+    reason: 'lambda:InvokeFunction on the probe function and its versions (CDK grant for LambdaInvoke).',
+  });
+  app.synth();
+  return { stackName: stack.stackName };
+}
