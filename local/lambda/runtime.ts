@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { LocalResource, LocalTemplate } from '../template.ts';
+import type { InvokeResult, LocalLogger } from '../types.ts';
+
+/** A function of the template, with what the local runtime needs to run it as Lambda would. */
+export interface LocalFunction {
+  readonly name: string;
+  readonly arn: string;
+  readonly logicalId: string;
+  readonly modulePath: string;
+  readonly handlerName: string;
+  readonly timeoutMs: number;
+  readonly memoryMb: number;
+  /** Reserved concurrency from the template, else the local default. */
+  readonly maxConcurrency: number;
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+export interface FunctionStats {
+  invocations: number;
+  coldStarts: number;
+  errors: number;
+  timeouts: number;
+  /** Environments alive now (warm workers). */
+  environments: number;
+  /** Invocations waiting for a free environment. */
+  queued: number;
+}
+
+interface Environment {
+  readonly worker: Worker;
+  busy: boolean;
+  pending?: {
+    readonly id: string;
+    readonly resolve: (result: InvokeResult) => void;
+    readonly timer: NodeJS.Timeout;
+    readonly started: number;
+  };
+}
+
+export interface LambdaRuntimeOptions {
+  /** Variables every function gets besides its template environment (endpoints, region, fake credentials). */
+  readonly baseEnvironment: Readonly<Record<string, string>>;
+  /** Concurrency per function when the template reserves none. @default 10 */
+  readonly defaultConcurrency?: number;
+  /** Receives each function's stdout/stderr lines (its logs). */
+  readonly onLog?: (functionName: string, line: string) => void;
+  readonly log: LocalLogger;
+}
+
+const WORKER_FILE = new URL('./worker.ts', import.meta.url);
+
+/** Where the bundled code of a function lives in the cloud assembly. */
+function assetModule(
+  template: LocalTemplate,
+  resource: LocalResource,
+): { modulePath: string; handlerName: string } {
+  const handler = String(resource.properties.Handler ?? 'index.handler');
+  const dot = handler.lastIndexOf('.');
+  const file = handler.slice(0, dot);
+  const handlerName = handler.slice(dot + 1);
+  const code = resource.properties.Code as { S3Key?: string } | undefined;
+  const assetPath =
+    typeof resource.metadata['aws:asset:path'] === 'string'
+      ? (resource.metadata['aws:asset:path'] as string)
+      : `asset.${String(code?.S3Key ?? '').replace(/\.zip$/, '')}`;
+  const dir = join(template.assemblyDir, assetPath);
+  for (const extension of ['.mjs', '.js', '.cjs']) {
+    const candidate = join(dir, `${file}${extension}`);
+    if (existsSync(candidate)) return { modulePath: candidate, handlerName };
+  }
+  throw new Error(`no bundled code for ${resource.logicalId} in ${dir}`);
+}
+
+/**
+ * Runs the template's functions locally as Lambda runs them: each execution environment is a worker
+ * thread with its own environment variables, reused while warm, one invocation at a time; at most
+ * the reserved concurrency of environments per function (extra invocations wait); a run past the
+ * timeout tears its environment down, and the next invocation pays a cold start again.
+ */
+export class LambdaRuntime {
+  readonly functions = new Map<string, LocalFunction>();
+  private readonly environments = new Map<string, Environment[]>();
+  private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly stats = new Map<string, FunctionStats>();
+  private closed = false;
+
+  constructor(
+    template: LocalTemplate,
+    private readonly options: LambdaRuntimeOptions,
+  ) {
+    for (const resource of template.ofType('AWS::Lambda::Function')) {
+      const { modulePath, handlerName } = assetModule(template, resource);
+      const variables = ((
+        resource.properties.Environment as { Variables?: Record<string, unknown> } | undefined
+      )?.Variables ?? {}) as Record<string, unknown>;
+      const reserved = resource.properties.ReservedConcurrentExecutions;
+      const fn: LocalFunction = {
+        name: resource.name,
+        arn: resource.arn,
+        logicalId: resource.logicalId,
+        modulePath,
+        handlerName,
+        timeoutMs: Number(resource.properties.Timeout ?? 3) * 1000,
+        memoryMb: Number(resource.properties.MemorySize ?? 128),
+        maxConcurrency: reserved === undefined ? (options.defaultConcurrency ?? 10) : Number(reserved),
+        environment: Object.fromEntries(
+          Object.entries(variables).map(([key, value]) => [key, String(value)]),
+        ),
+      };
+      this.functions.set(fn.name, fn);
+      this.environments.set(fn.name, []);
+      this.waiting.set(fn.name, []);
+      this.stats.set(fn.name, {
+        invocations: 0,
+        coldStarts: 0,
+        errors: 0,
+        timeouts: 0,
+        environments: 0,
+        queued: 0,
+      });
+    }
+  }
+
+  /** Accepts a function name, an unqualified or `:$LATEST` ARN. */
+  resolve(nameOrArn: string): LocalFunction | undefined {
+    const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? '') : nameOrArn;
+    return this.functions.get(name);
+  }
+
+  statistics(): Record<string, FunctionStats> {
+    return Object.fromEntries(this.stats);
+  }
+
+  async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
+    const fn = this.resolve(nameOrArn);
+    if (!fn) {
+      return {
+        ok: false,
+        errorType: 'ResourceNotFoundException',
+        errorMessage: `Function not found: ${nameOrArn}`,
+        timedOut: false,
+        durationMs: 0,
+        coldStart: false,
+      };
+    }
+    const stats = this.stats.get(fn.name) as FunctionStats;
+    const environment = await this.acquire(fn, stats);
+    stats.invocations += 1;
+    const id = randomUUID();
+    const started = Date.now();
+    return new Promise<InvokeResult>((resolve) => {
+      const timer = setTimeout(() => {
+        // Lambda stops a run at its timeout and discards the environment.
+        stats.timeouts += 1;
+        stats.errors += 1;
+        environment.pending = undefined;
+        this.discard(fn, environment, stats);
+        resolve({
+          ok: false,
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `Task timed out after ${(fn.timeoutMs / 1000).toFixed(2)} seconds`,
+          timedOut: true,
+          durationMs: Date.now() - started,
+          coldStart: false,
+        });
+      }, fn.timeoutMs);
+      environment.pending = {
+        id,
+        started,
+        timer,
+        resolve: (result) => {
+          if (result.coldStart) stats.coldStarts += 1;
+          if (!result.ok) stats.errors += 1;
+          environment.busy = false;
+          this.release(fn);
+          resolve(result);
+        },
+      };
+      environment.worker.postMessage({ type: 'invoke', id, event, deadline: started + fn.timeoutMs });
+    });
+  }
+
+  /** Ends every environment (Ctrl-C). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.environments.values()].flat();
+    await Promise.all(all.map((environment) => environment.worker.terminate()));
+    for (const list of this.environments.values()) list.length = 0;
+  }
+
+  private async acquire(fn: LocalFunction, stats: FunctionStats): Promise<Environment> {
+    for (;;) {
+      if (this.closed) throw new Error('local Lambda runtime is closed');
+      const environments = this.environments.get(fn.name) as Environment[];
+      const idle = environments.find((environment) => !environment.busy);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      if (environments.length < fn.maxConcurrency) {
+        const environment = this.spawn(fn, stats);
+        environment.busy = true;
+        return environment;
+      }
+      stats.queued += 1;
+      await new Promise<void>((resolve) => (this.waiting.get(fn.name) as (() => void)[]).push(resolve));
+      stats.queued -= 1;
+    }
+  }
+
+  private release(fn: LocalFunction): void {
+    this.waiting.get(fn.name)?.shift()?.();
+  }
+
+  private spawn(fn: LocalFunction, stats: FunctionStats): Environment {
+    const worker = new Worker(WORKER_FILE, {
+      workerData: {
+        modulePath: fn.modulePath,
+        handlerName: fn.handlerName,
+        functionName: fn.name,
+        memoryMb: fn.memoryMb,
+        region: this.options.baseEnvironment.AWS_REGION ?? 'us-east-1',
+        accountId: this.options.baseEnvironment.AWS_ACCOUNT_ID ?? '000000000000',
+      },
+      env: {
+        ...this.options.baseEnvironment,
+        ...fn.environment,
+        AWS_LAMBDA_FUNCTION_NAME: fn.name,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+        _HANDLER: `${fn.handlerName}`,
+      },
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb) },
+    });
+    const environment: Environment = { worker, busy: false };
+    const forward = (stream: NodeJS.ReadableStream) => {
+      let buffer = '';
+      stream.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        let newline = buffer.indexOf('\n');
+        while (newline >= 0) {
+          this.options.onLog?.(fn.name, buffer.slice(0, newline));
+          buffer = buffer.slice(newline + 1);
+          newline = buffer.indexOf('\n');
+        }
+      });
+    };
+    forward(worker.stdout);
+    forward(worker.stderr);
+    worker.on(
+      'message',
+      (message: {
+        type: string;
+        id: string;
+        ok: boolean;
+        json?: string;
+        errorType?: string;
+        errorMessage?: string;
+        coldStart: boolean;
+        durationMs: number;
+      }) => {
+        const pending = environment.pending;
+        if (message.type !== 'result' || !pending || pending.id !== message.id) return;
+        clearTimeout(pending.timer);
+        environment.pending = undefined;
+        pending.resolve(
+          message.ok
+            ? {
+                ok: true,
+                payload: JSON.parse(message.json ?? 'null') as unknown,
+                durationMs: message.durationMs,
+                coldStart: message.coldStart,
+              }
+            : {
+                ok: false,
+                errorType: message.errorType ?? 'Error',
+                errorMessage: message.errorMessage ?? '',
+                timedOut: false,
+                durationMs: message.durationMs,
+                coldStart: message.coldStart,
+              },
+        );
+      },
+    );
+    const crash = (reason: string) => {
+      const pending = environment.pending;
+      this.discard(fn, environment, stats);
+      if (pending) {
+        clearTimeout(pending.timer);
+        environment.pending = undefined;
+        pending.resolve({
+          ok: false,
+          errorType: 'Runtime.ExitError',
+          errorMessage: reason,
+          timedOut: false,
+          durationMs: Date.now() - pending.started,
+          coldStart: false,
+        });
+      }
+    };
+    worker.on('error', (error) => crash(`RequestId: environment crashed: ${error.message}`));
+    worker.on('exit', (code) => {
+      if (environment.pending) crash(`Runtime exited with error: exit status ${code}`);
+      else this.discard(fn, environment, stats);
+    });
+    (this.environments.get(fn.name) as Environment[]).push(environment);
+    stats.environments += 1;
+    return environment;
+  }
+
+  private discard(fn: LocalFunction, environment: Environment, stats: FunctionStats): void {
+    const environments = this.environments.get(fn.name) as Environment[];
+    const index = environments.indexOf(environment);
+    if (index < 0) return;
+    environments.splice(index, 1);
+    stats.environments -= 1;
+    void environment.worker.terminate();
+    this.release(fn);
+  }
+}

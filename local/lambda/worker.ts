@@ -1,0 +1,95 @@
+/**
+ * One Lambda execution environment: a worker thread with its own `process.env`, that imports the
+ * function's bundled handler on its first invocation (the cold start) and keeps it for the next ones.
+ * Written with erasable TypeScript only, so Node runs it directly as a worker.
+ */
+
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+
+interface WorkerConfig {
+  readonly modulePath: string;
+  readonly handlerName: string;
+  readonly functionName: string;
+  readonly memoryMb: number;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+interface InvokeMessage {
+  readonly type: 'invoke';
+  readonly id: string;
+  readonly event: unknown;
+  readonly deadline: number;
+}
+
+type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unknown> | unknown;
+
+const config = workerData as WorkerConfig;
+let handler: Handler | undefined;
+process.setSourceMapsEnabled(true);
+
+async function load(): Promise<Handler> {
+  const module = (await import(pathToFileURL(config.modulePath).href)) as Record<string, unknown>;
+  const exported =
+    module[config.handlerName] ??
+    (module.default as Record<string, unknown> | undefined)?.[config.handlerName];
+  if (typeof exported !== 'function') {
+    throw Object.assign(new Error(`${config.handlerName} is not a function in ${config.modulePath}`), {
+      name: 'Runtime.HandlerNotFound',
+    });
+  }
+  return exported as Handler;
+}
+
+function errorOf(error: unknown): { errorType: string; errorMessage: string; stackTrace: string[] } {
+  const err = error instanceof Error ? error : new Error(String(error));
+  return {
+    errorType: err.name || 'Error',
+    errorMessage: err.message,
+    stackTrace: (err.stack ?? '').split('\n').slice(1),
+  };
+}
+
+parentPort?.on('message', async (message: InvokeMessage) => {
+  if (message.type !== 'invoke') return;
+  const started = Date.now();
+  const coldStart = handler === undefined;
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: config.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${config.region}:${config.accountId}:function:${config.functionName}`,
+    memoryLimitInMB: String(config.memoryMb),
+    awsRequestId: message.id,
+    logGroupName: `/aws/lambda/${config.functionName}`,
+    logStreamName: `local/${process.pid}`,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+  try {
+    handler ??= await load();
+    const payload = await handler(message.event, context);
+    // Lambda returns JSON: serialising here also drops what JSON drops, as on AWS.
+    const json = payload === undefined ? 'null' : JSON.stringify(payload);
+    parentPort?.postMessage({
+      type: 'result',
+      id: message.id,
+      ok: true,
+      json,
+      coldStart,
+      durationMs: Date.now() - started,
+    });
+  } catch (error) {
+    parentPort?.postMessage({
+      type: 'result',
+      id: message.id,
+      ok: false,
+      ...errorOf(error),
+      coldStart,
+      durationMs: Date.now() - started,
+    });
+  }
+});

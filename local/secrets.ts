@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { AwsServiceError } from './aws/json-protocol.ts';
+import type { LocalTemplate } from './template.ts';
+
+/**
+ * Local values for the template's secrets. A known secret takes its value from an environment
+ * variable or a documented default (printed in README); any other gets a value derived from its
+ * logical id, shaped like its GenerateSecretString.
+ */
+export const KNOWN_SECRETS = [
+  {
+    logicalIdPrefix: 'ShopifyWebhookSecret',
+    env: 'OMNIHUB_SHOPIFY_SECRET',
+    defaultValue: 'omnihub-local-shopify-secret',
+    render: (value: string) => JSON.stringify({ current: value }),
+  },
+  {
+    logicalIdPrefix: 'SquareSignatureKey',
+    env: 'OMNIHUB_SQUARE_SIGNATURE_KEY',
+    defaultValue: 'omnihub-local-square-signature-key',
+    render: (value: string) => JSON.stringify({ current: value }),
+  },
+  {
+    logicalIdPrefix: 'NetSuiteCredentials',
+    env: 'OMNIHUB_NETSUITE_CLIENT_SECRET',
+    defaultValue: 'omnihub-local-netsuite-client-secret',
+    render: (value: string) => JSON.stringify({ clientId: 'omnihub-local', clientSecret: value }),
+  },
+] as const;
+
+interface StoredSecret {
+  readonly arn: string;
+  readonly name: string;
+  value: string;
+  version: number;
+}
+
+/** `secretsmanager` target prefix: GetSecretValue, DescribeSecret, PutSecretValue, ListSecrets. */
+export class LocalSecrets {
+  private readonly secrets = new Map<string, StoredSecret>();
+
+  constructor(template: LocalTemplate, env: NodeJS.ProcessEnv = process.env) {
+    for (const secret of template.ofType('AWS::SecretsManager::Secret')) {
+      const known = KNOWN_SECRETS.find((candidate) => secret.logicalId.startsWith(candidate.logicalIdPrefix));
+      let value: string;
+      if (known) {
+        value = known.render(env[known.env] ?? known.defaultValue);
+      } else if (typeof secret.properties.SecretString === 'string') {
+        value = secret.properties.SecretString;
+      } else {
+        const generate = secret.properties.GenerateSecretString as
+          | { SecretStringTemplate?: string; GenerateStringKey?: string }
+          | undefined;
+        const generated = createHash('sha256')
+          .update(`${template.stackName}/${secret.logicalId}`)
+          .digest('hex')
+          .slice(0, 32);
+        value =
+          generate?.SecretStringTemplate && generate.GenerateStringKey
+            ? JSON.stringify({
+                ...(JSON.parse(generate.SecretStringTemplate) as object),
+                [generate.GenerateStringKey]: generated,
+              })
+            : generated;
+      }
+      const stored: StoredSecret = { arn: secret.arn, name: secret.name, value, version: 1 };
+      this.secrets.set(secret.arn, stored);
+      this.secrets.set(secret.name, stored);
+    }
+  }
+
+  private find(id: unknown): StoredSecret {
+    const secret = this.secrets.get(String(id));
+    if (!secret)
+      throw new AwsServiceError(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret.",
+      );
+    return secret;
+  }
+
+  readonly handle = async (operation: string, input: Record<string, unknown>): Promise<unknown> => {
+    switch (operation) {
+      case 'GetSecretValue': {
+        const secret = this.find(input.SecretId);
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          SecretString: secret.value,
+          VersionId: `v${secret.version}`,
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: Date.now() / 1000,
+        };
+      }
+      case 'DescribeSecret': {
+        const secret = this.find(input.SecretId);
+        return { ARN: secret.arn, Name: secret.name };
+      }
+      case 'PutSecretValue': {
+        const secret = this.find(input.SecretId);
+        if (typeof input.SecretString !== 'string')
+          throw new AwsServiceError('InvalidParameterException', 'SecretString is required');
+        secret.value = input.SecretString;
+        secret.version += 1;
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: `v${secret.version}`,
+          VersionStages: ['AWSCURRENT'],
+        };
+      }
+      case 'ListSecrets':
+        return {
+          SecretList: [...new Set(this.secrets.values())].map((secret) => ({
+            ARN: secret.arn,
+            Name: secret.name,
+          })),
+        };
+      default:
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          `secretsmanager.${operation} is not emulated locally`,
+        );
+    }
+  };
+}

@@ -1,0 +1,150 @@
+import type { Server } from 'node:http';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsServer } from 'local-aws-sqs';
+import type { LocalTemplate } from '../template.ts';
+import type { SendMessageOptions } from '../types.ts';
+
+export interface QueueState {
+  readonly name: string;
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly isDlq: boolean;
+}
+
+/** CreateQueue attributes that the template may set (CloudFormation property → SQS attribute). */
+const ATTRIBUTES = [
+  'VisibilityTimeout',
+  'MessageRetentionPeriod',
+  'DelaySeconds',
+  'ReceiveMessageWaitTimeSeconds',
+  'MaximumMessageSize',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+] as const;
+
+/**
+ * SQS for the local cloud: the `local-aws-sqs` emulator (SQS JSON and Query protocols, redrive to a
+ * DLQ after `maxReceiveCount`, visibility timeouts) with the template's queues and redrive policies.
+ * Messages live in memory.
+ */
+export class LocalSqs {
+  readonly client: SQSClient;
+  private readonly urls = new Map<string, string>();
+  private readonly dlqArns = new Set<string>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly endpoint: string,
+    template: LocalTemplate,
+  ) {
+    this.client = new SQSClient({
+      endpoint,
+      region: template.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    for (const queue of template.ofType('AWS::SQS::Queue')) {
+      this.urls.set(queue.arn, queue.physicalId);
+      this.urls.set(queue.physicalId, queue.physicalId);
+      this.urls.set(queue.name, queue.physicalId);
+      const redrive = queue.properties.RedrivePolicy as { deadLetterTargetArn?: string } | undefined;
+      if (redrive?.deadLetterTargetArn) this.dlqArns.add(redrive.deadLetterTargetArn);
+    }
+    this.arnsByUrl = new Map(
+      template.ofType('AWS::SQS::Queue').map((queue) => [queue.physicalId, queue.arn]),
+    );
+  }
+
+  private readonly arnsByUrl: Map<string, string>;
+
+  /** Starts the emulator on `port` with every queue of the template (dead-letter queues first). */
+  static async start(template: LocalTemplate, port: number): Promise<LocalSqs> {
+    const queues = template.ofType('AWS::SQS::Queue');
+    const hasRedrive = (queue: (typeof queues)[number]) => Boolean(queue.properties.RedrivePolicy);
+    const ordered = [...queues.filter((queue) => !hasRedrive(queue)), ...queues.filter(hasRedrive)];
+    const definitions = ordered.map((queue) => {
+      const attributes: Record<string, string> = {};
+      for (const attribute of ATTRIBUTES) {
+        const value = queue.properties[attribute];
+        if (value !== undefined) attributes[attribute] = String(value);
+      }
+      const redrive = queue.properties.RedrivePolicy as
+        | { deadLetterTargetArn: string; maxReceiveCount: number }
+        | undefined;
+      if (redrive) {
+        attributes.RedrivePolicy = JSON.stringify({
+          deadLetterTargetArn: redrive.deadLetterTargetArn,
+          maxReceiveCount: Number(redrive.maxReceiveCount),
+        });
+      }
+      const name =
+        queue.properties.FifoQueue && !queue.name.endsWith('.fifo') ? `${queue.name}.fifo` : queue.name;
+      return { QueueName: name, Attributes: attributes };
+    });
+    const server = await createSqsServer({
+      port,
+      hostname: '127.0.0.1',
+      region: template.region,
+      accountId: template.accountId,
+      validateDlqDestination: true,
+      emulateQueueCreationLifecycle: false,
+      emulateLazyQueues: false,
+      queues: definitions,
+    });
+    return new LocalSqs(server, `http://127.0.0.1:${port}`, template);
+  }
+
+  /** A queue's URL from its ARN, URL or name. */
+  queueUrl(queue: string): string {
+    const url = this.urls.get(queue);
+    if (!url) throw new Error(`unknown queue ${queue}`);
+    return url;
+  }
+
+  queueArn(url: string): string | undefined {
+    return this.arnsByUrl.get(url);
+  }
+
+  async send(queue: string, body: string, options: SendMessageOptions = {}): Promise<{ messageId: string }> {
+    const result = await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl(queue),
+        MessageBody: body,
+        ...(options.messageGroupId ? { MessageGroupId: options.messageGroupId } : {}),
+        ...(options.messageDeduplicationId ? { MessageDeduplicationId: options.messageDeduplicationId } : {}),
+        ...(options.delaySeconds !== undefined ? { DelaySeconds: options.delaySeconds } : {}),
+        ...(options.messageAttributes ? { MessageAttributes: options.messageAttributes } : {}),
+      }),
+    );
+    return { messageId: result.MessageId ?? '' };
+  }
+
+  /** `GET /_local/queues`: what is waiting and in flight in every queue. */
+  async describe(): Promise<QueueState[]> {
+    const states: QueueState[] = [];
+    for (const [url, arn] of this.arnsByUrl) {
+      const result = await this.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      states.push({
+        name: url.slice(url.lastIndexOf('/') + 1),
+        visible: Number(result.Attributes?.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(result.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+        isDlq: this.dlqArns.has(arn),
+      });
+    }
+    return states.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+    await new Promise<void>((resolve) => {
+      this.server.closeAllConnections?.();
+      this.server.close(() => resolve());
+    });
+  }
+}

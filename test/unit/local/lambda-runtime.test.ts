@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LambdaRuntime } from '#local/lambda/runtime.ts';
+import { lambdaResource, writeAssembly } from '#test/support/local-template.ts';
+
+const silent = { info: () => {}, warn: () => {}, error: () => {} };
+
+const CODE = {
+  echo: `
+    let invocations = 0;
+    export const handler = async (event, context) => {
+      invocations += 1;
+      return { event, invocations, env: process.env.GREETING, fn: process.env.AWS_LAMBDA_FUNCTION_NAME,
+               endpoint: process.env.AWS_ENDPOINT_URL_SQS, remaining: context.getRemainingTimeInMillis() > 0,
+               requestId: context.awsRequestId };
+    };`,
+  other: `export const handler = async () => ({ env: process.env.GREETING ?? null });`,
+  failing: `export const handler = async () => { const e = new Error('boom'); e.name = 'UnknownSkuError'; throw e; };`,
+  slow: `export const handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return 'done'; };`,
+  busy: `
+    let active = 0; let peak = 0;
+    export const handler = async () => { active += 1; peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 150)); active -= 1; return { peak }; };`,
+};
+
+let runtime: LambdaRuntime | undefined;
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+});
+
+function start(resources: Parameters<typeof writeAssembly>[0]) {
+  const template = writeAssembly(resources, CODE).load();
+  runtime = new LambdaRuntime(template, {
+    baseEnvironment: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9324' },
+    log: silent,
+  });
+  return runtime;
+}
+
+describe('LambdaRuntime', () => {
+  it('runs the bundled handler with its template environment, the base environment and a Lambda context', async () => {
+    const lambda = start({
+      Echo: lambdaResource('echo', {
+        FunctionName: 'echo',
+        Environment: { Variables: { GREETING: 'hello' } },
+      }),
+    });
+    const result = await lambda.invoke('echo', { n: 1 });
+    expect(result).toMatchObject({
+      ok: true,
+      coldStart: true,
+      payload: {
+        event: { n: 1 },
+        invocations: 1,
+        env: 'hello',
+        fn: 'echo',
+        endpoint: 'http://127.0.0.1:9324',
+        remaining: true,
+      },
+    });
+  });
+
+  it('keeps an environment warm between invocations and counts one cold start', async () => {
+    const lambda = start({ Echo: lambdaResource('echo', { FunctionName: 'echo' }) });
+    await lambda.invoke('echo', {});
+    const second = await lambda.invoke('arn:aws:lambda:us-east-1:000000000000:function:echo', {});
+    expect(second).toMatchObject({ ok: true, coldStart: false, payload: { invocations: 2 } });
+    expect(lambda.statistics().echo).toMatchObject({ invocations: 2, coldStarts: 1, environments: 1 });
+  });
+
+  it('isolates environments: one function never sees another function’s variables', async () => {
+    const lambda = start({
+      Echo: lambdaResource('echo', {
+        FunctionName: 'echo',
+        Environment: { Variables: { GREETING: 'hello' } },
+      }),
+      Other: lambdaResource('other', { FunctionName: 'other' }),
+    });
+    await lambda.invoke('echo', {});
+    expect(await lambda.invoke('other', {})).toMatchObject({ ok: true, payload: { env: null } });
+    expect(process.env.GREETING).toBeUndefined();
+  });
+
+  it('reports a thrown error with its type, as Lambda reports errorType', async () => {
+    const lambda = start({ Failing: lambdaResource('failing', { FunctionName: 'failing' }) });
+    expect(await lambda.invoke('failing', {})).toMatchObject({
+      ok: false,
+      errorType: 'UnknownSkuError',
+      errorMessage: 'boom',
+      timedOut: false,
+    });
+  });
+
+  it('stops a run at the timeout, discards the environment and cold-starts the next one', async () => {
+    const lambda = start({ Slow: lambdaResource('slow', { FunctionName: 'slow', Timeout: 1 }) });
+    const timedOut = await lambda.invoke('slow', { ms: 3000 });
+    expect(timedOut).toMatchObject({ ok: false, timedOut: true, errorType: 'Sandbox.Timedout' });
+    expect(timedOut.durationMs).toBeGreaterThanOrEqual(1000);
+    expect(timedOut.durationMs).toBeLessThan(2500);
+    const next = await lambda.invoke('slow', { ms: 10 });
+    expect(next).toMatchObject({ ok: true, coldStart: true, payload: 'done' });
+    expect(lambda.statistics().slow).toMatchObject({ timeouts: 1, coldStarts: 1 });
+  });
+
+  it('runs at most the reserved concurrency of environments at once', async () => {
+    const lambda = start({
+      Busy: lambdaResource('busy', { FunctionName: 'busy', ReservedConcurrentExecutions: 2 }),
+    });
+    const results = await Promise.all(Array.from({ length: 6 }, () => lambda.invoke('busy', {})));
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(lambda.statistics().busy?.environments).toBe(2);
+    // Each environment runs one invocation at a time, so no environment ever sees two at once.
+    expect(results.map((result) => (result.ok ? (result.payload as { peak: number }).peak : 0))).toEqual([
+      1, 1, 1, 1, 1, 1,
+    ]);
+  });
+
+  it('answers ResourceNotFoundException for an unknown function', async () => {
+    const lambda = start({ Echo: lambdaResource('echo', { FunctionName: 'echo' }) });
+    expect(await lambda.invoke('nope', {})).toMatchObject({
+      ok: false,
+      errorType: 'ResourceNotFoundException',
+    });
+  });
+});

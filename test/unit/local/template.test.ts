@@ -1,0 +1,89 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '#infra/app.ts';
+import { type LocalTemplate, loadTemplate } from '#local/template.ts';
+import { writeAssembly } from '#test/support/local-template.ts';
+
+describe('loadTemplate', () => {
+  describe('the synthesized dev stack', () => {
+    let template: LocalTemplate;
+
+    beforeAll(() => {
+      const outdir = mkdtempSync(join(tmpdir(), 'omnihub-dev-'));
+      buildApp(new App({ outdir, context: { env: 'dev' } })).app.synth();
+      template = loadTemplate(outdir, 'Omnihub-dev', {
+        sqsEndpoint: 'http://127.0.0.1:9324',
+        apiEndpoint: 'http://127.0.0.1:3000',
+      });
+    }, 120_000);
+
+    it('resolves the webhook function environment to local names and ARNs', () => {
+      const [fn] = template.ofType('AWS::Lambda::Function');
+      const variables = (fn?.properties.Environment as { Variables: Record<string, string> }).Variables;
+      const tables = template.ofType('AWS::DynamoDB::Table').map((table) => table.name);
+      const [secret] = template.ofType('AWS::SecretsManager::Secret');
+      expect(variables.EVENT_BUS_NAME).toBe('omnihub-dev');
+      expect(tables).toContain(variables.IDEMPOTENCY_TABLE_NAME);
+      expect(tables).toContain(variables.EXCEPTIONS_TABLE_NAME);
+      expect(variables.SHOPIFY_WEBHOOK_SECRET_ID).toBe(secret?.arn);
+      expect(secret?.arn).toMatch(
+        /^arn:aws:secretsmanager:us-east-1:000000000000:secret:Omnihub-dev-ShopifyWebhookSecret/,
+      );
+    });
+
+    it('binds the route to its integration and the output URL to the local API', () => {
+      const [route] = template.ofType('AWS::ApiGatewayV2::Route');
+      const integration = template
+        .ofType('AWS::ApiGatewayV2::Integration')
+        .find((candidate) => `integrations/${candidate.name}` === route?.properties.Target);
+      expect(integration?.properties.IntegrationUri).toBe(template.ofType('AWS::Lambda::Function')[0]?.arn);
+      expect(template.outputs.ShopifyWebhookUrl).toBe('http://127.0.0.1:3000/webhooks/shopify');
+    });
+  });
+
+  it('resolves Ref, GetAtt, Join, Sub, Select and Split, and queue Refs to local URLs', () => {
+    const template = writeAssembly({
+      Dlq: { Type: 'AWS::SQS::Queue' },
+      Queue: {
+        Type: 'AWS::SQS::Queue',
+        Properties: {
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 3 },
+        },
+      },
+      Bus: { Type: 'AWS::Events::EventBus', Properties: { Name: 'omnihub-test' } },
+      Thing: {
+        Type: 'AWS::Custom::Thing',
+        Properties: {
+          url: { Ref: 'Queue' },
+          joined: { 'Fn::Join': ['/', [{ Ref: 'AWS::Region' }, { Ref: 'Bus' }]] },
+          sub: {
+            'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${Bus}',
+          },
+          subAtt: { 'Fn::Sub': ['${Name}-${Dlq.QueueName}', { Name: 'x' }] },
+          selected: { 'Fn::Select': [1, { 'Fn::Split': [',', 'a,b,c'] }] },
+        },
+      },
+    }).load();
+    expect(template.resources.get('Queue')?.properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:Test-Dlq',
+      maxReceiveCount: 3,
+    });
+    expect(template.resources.get('Thing')?.properties).toEqual({
+      url: 'http://127.0.0.1:9324/000000000000/Test-Queue',
+      joined: 'us-east-1/omnihub-test',
+      sub: 'arn:aws:events:us-east-1:000000000000:event-bus/omnihub-test',
+      subAtt: 'x-Test-Dlq',
+      selected: 'b',
+    });
+  });
+
+  it('refuses conditions it cannot evaluate instead of guessing', () => {
+    const assembly = writeAssembly({
+      Thing: { Type: 'AWS::Custom::Thing', Properties: { a: { 'Fn::If': ['C', 1, 2] } } },
+    });
+    expect(() => assembly.load()).toThrow(/Fn::If is not supported/);
+  });
+});
