@@ -124,3 +124,73 @@ export class LocalSecrets {
     }
   };
 }
+
+/** `AmazonSSM` target prefix: the template's `AWS::SSM::Parameter` values (GetParameter(s), PutParameter). */
+export class LocalParameters {
+  private readonly parameters = new Map<
+    string,
+    { name: string; type: string; value: string; version: number }
+  >();
+
+  constructor(template: LocalTemplate) {
+    for (const parameter of template.ofType('AWS::SSM::Parameter')) {
+      const name = String(parameter.properties.Name ?? parameter.name);
+      this.parameters.set(name, {
+        name,
+        type: String(parameter.properties.Type ?? 'String'),
+        value: String(parameter.properties.Value ?? ''),
+        version: 1,
+      });
+    }
+  }
+
+  private describe(name: string) {
+    const parameter = this.parameters.get(name);
+    if (!parameter) return undefined;
+    return {
+      Name: parameter.name,
+      Type: parameter.type,
+      Value: parameter.value,
+      Version: parameter.version,
+      ARN: `arn:aws:ssm:us-east-1:000000000000:parameter${parameter.name.startsWith('/') ? '' : '/'}${parameter.name}`,
+      DataType: 'text',
+    };
+  }
+
+  readonly handle = async (operation: string, input: Record<string, unknown>): Promise<unknown> => {
+    switch (operation) {
+      case 'GetParameter': {
+        const parameter = this.describe(String(input.Name));
+        if (!parameter)
+          throw new AwsServiceError('ParameterNotFound', `Parameter ${String(input.Name)} not found.`);
+        return { Parameter: parameter };
+      }
+      case 'GetParameters': {
+        const names = (input.Names as string[] | undefined) ?? [];
+        return {
+          Parameters: names.map((name) => this.describe(name)).filter(Boolean),
+          InvalidParameters: names.filter((name) => !this.parameters.has(name)),
+        };
+      }
+      case 'PutParameter': {
+        const name = String(input.Name);
+        const existing = this.parameters.get(name);
+        if (existing && input.Overwrite !== true)
+          throw new AwsServiceError('ParameterAlreadyExists', 'The parameter already exists.');
+        const version = (existing?.version ?? 0) + 1;
+        this.parameters.set(name, {
+          name,
+          type: String(input.Type ?? existing?.type ?? 'String'),
+          value: String(input.Value),
+          version,
+        });
+        return { Version: version, Tier: 'Standard' };
+      }
+      default:
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          `AmazonSSM.${operation} is not emulated locally`,
+        );
+    }
+  };
+}

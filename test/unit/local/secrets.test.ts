@@ -1,0 +1,98 @@
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AwsJsonRouter } from '#local/aws/json-protocol.ts';
+import { LocalParameters, LocalSecrets } from '#local/secrets.ts';
+import { localClientConfig, serveRouter } from '#test/support/aws-router-server.ts';
+import { writeAssembly } from '#test/support/local-template.ts';
+
+const template = writeAssembly({
+  ShopifyWebhookSecret9817FB19: {
+    Type: 'AWS::SecretsManager::Secret',
+    Properties: { GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'current' } },
+  },
+  OtherSecret: {
+    Type: 'AWS::SecretsManager::Secret',
+    Properties: {
+      GenerateSecretString: { SecretStringTemplate: '{"user":"a"}', GenerateStringKey: 'password' },
+    },
+  },
+  Flag: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/omnihub/flag', Type: 'String', Value: 'on' } },
+}).load();
+
+let server: Awaited<ReturnType<typeof serveRouter>>;
+let secrets: SecretsManagerClient;
+let ssm: SSMClient;
+
+beforeAll(async () => {
+  const router = new AwsJsonRouter();
+  router.register(
+    'secretsmanager',
+    new LocalSecrets(template, { OMNIHUB_SHOPIFY_SECRET: 'from-env' }).handle,
+  );
+  router.register('AmazonSSM', new LocalParameters(template).handle);
+  server = await serveRouter(router);
+  secrets = new SecretsManagerClient(localClientConfig(server.endpoint));
+  ssm = new SSMClient(localClientConfig(server.endpoint));
+});
+
+afterAll(async () => {
+  secrets.destroy();
+  ssm.destroy();
+  await server.close();
+});
+
+const arnOf = (logicalId: string) => template.resources.get(logicalId)?.arn ?? '';
+
+describe('local Secrets Manager', () => {
+  it('serves a known secret from its environment variable, in the shape the hub reads', async () => {
+    const value = await secrets.send(
+      new GetSecretValueCommand({ SecretId: arnOf('ShopifyWebhookSecret9817FB19') }),
+    );
+    expect(JSON.parse(value.SecretString ?? '')).toEqual({ current: 'from-env' });
+  });
+
+  it('generates any other secret deterministically from its template', async () => {
+    const first = await secrets.send(new GetSecretValueCommand({ SecretId: arnOf('OtherSecret') }));
+    const parsed = JSON.parse(first.SecretString ?? '') as { user: string; password: string };
+    expect(parsed.user).toBe('a');
+    expect(parsed.password).toMatch(/^[0-9a-f]{32}$/);
+    const again = new LocalSecrets(template, {});
+    expect(await again.handle('GetSecretValue', { SecretId: arnOf('OtherSecret') })).toMatchObject({
+      SecretString: first.SecretString,
+    });
+  });
+
+  it('lets an operator rotate a secret locally with PutSecretValue', async () => {
+    await secrets.send(
+      new PutSecretValueCommand({
+        SecretId: arnOf('ShopifyWebhookSecret9817FB19'),
+        SecretString: '{"current":"new","previous":"from-env"}',
+      }),
+    );
+    const value = await secrets.send(
+      new GetSecretValueCommand({ SecretId: arnOf('ShopifyWebhookSecret9817FB19') }),
+    );
+    expect(JSON.parse(value.SecretString ?? '')).toEqual({ current: 'new', previous: 'from-env' });
+  });
+
+  it('answers ResourceNotFoundException for an unknown secret', async () => {
+    await expect(secrets.send(new GetSecretValueCommand({ SecretId: 'nope' }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
+  });
+});
+
+describe('local SSM parameters', () => {
+  it('serves template parameters and ParameterNotFound otherwise', async () => {
+    expect((await ssm.send(new GetParameterCommand({ Name: '/omnihub/flag' }))).Parameter?.Value).toBe('on');
+    await expect(ssm.send(new GetParameterCommand({ Name: '/nope' }))).rejects.toBeInstanceOf(
+      ParameterNotFound,
+    );
+  });
+});
