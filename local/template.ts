@@ -39,7 +39,10 @@ export const LOCAL_REGION = 'us-east-1';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 interface RawTemplate {
-  Resources?: Record<string, { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }>;
+  Resources?: Record<
+    string,
+    { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }
+  >;
   Outputs?: Record<string, { Value: Json }>;
   Parameters?: Record<string, { Default?: Json }>;
 }
@@ -107,7 +110,9 @@ export function loadTemplate(
   stackName: string,
   options: { sqsEndpoint: string; apiEndpoint: string; region?: string; accountId?: string },
 ): LocalTemplate {
-  const raw = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as RawTemplate;
+  const raw = JSON.parse(
+    readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8'),
+  ) as RawTemplate;
   const region = options.region ?? LOCAL_REGION;
   const accountId = options.accountId ?? LOCAL_ACCOUNT;
   const rawResources = raw.Resources ?? {};
@@ -116,14 +121,19 @@ export function loadTemplate(
   for (const [logicalId, resource] of Object.entries(rawResources)) {
     const nameProperty = NAME_PROPERTY[resource.Type];
     const explicit = nameProperty ? resource.Properties?.[nameProperty] : undefined;
-    const max = resource.Type === 'AWS::Lambda::Function' ? 64 : resource.Type === 'AWS::SQS::Queue' ? 80 : 128;
+    const max =
+      resource.Type === 'AWS::Lambda::Function' ? 64 : resource.Type === 'AWS::SQS::Queue' ? 80 : 128;
     names.set(logicalId, typeof explicit === 'string' ? explicit : physicalName(stackName, logicalId, max));
   }
   const arnOf = (logicalId: string): string => {
     const resource = rawResources[logicalId];
     if (!resource) throw new Error(`unknown resource ${logicalId}`);
     const name = names.get(logicalId) ?? logicalId;
-    if (resource.Type === 'AWS::SQS::Queue' && String(resource.Properties?.FifoQueue) === 'true' && !name.endsWith('.fifo')) {
+    if (
+      resource.Type === 'AWS::SQS::Queue' &&
+      String(resource.Properties?.FifoQueue) === 'true' &&
+      !name.endsWith('.fifo')
+    ) {
       return arnFor(resource.Type, `${name}.fifo`, region, accountId);
     }
     return arnFor(resource.Type, name, region, accountId);
@@ -209,7 +219,9 @@ export function loadTemplate(
           return String(resolve(text)).split(separator);
         }
         case 'Fn::Sub': {
-          const [text, variables] = Array.isArray(argument) ? (argument as [string, Record<string, unknown>]) : [String(argument), {}];
+          const [text, variables] = Array.isArray(argument)
+            ? (argument as [string, Record<string, unknown>])
+            : [String(argument), {}];
           const resolvedVariables = resolve(variables) as Record<string, unknown>;
           return text.replace(/\$\{([^}]+)\}/g, (_match, name: string) => {
             if (name in resolvedVariables) return String(resolvedVariables[name]);
@@ -243,7 +255,9 @@ export function loadTemplate(
       metadata: (resource.Metadata ?? {}) as Record<string, unknown>,
     });
   }
-  const outputs = Object.fromEntries(Object.entries(raw.Outputs ?? {}).map(([name, output]) => [name, resolve(output.Value)]));
+  const outputs = Object.fromEntries(
+    Object.entries(raw.Outputs ?? {}).map(([name, output]) => [name, resolve(output.Value)]),
+  );
   const all = [...resources.values()];
   return {
     stackName,

@@ -53,7 +53,15 @@ export interface LocalRuntime {
   /** Synchronous invoke of a function by name or ARN (RequestResponse). */
   invokeFunction(functionNameOrArn: string, payload: unknown): Promise<InvokeResult>;
   /** Sends one message to a queue by ARN or URL. */
-  sendMessage(queueArnOrUrl: string, body: string, options?: SendMessageOptions): Promise<{ messageId: string }>;
-  startExecution(stateMachineArn: string, input: string, name?: string): Promise<{ executionArn: string; startDate: string }>;
+  sendMessage(
+    queueArnOrUrl: string,
+    body: string,
+    options?: SendMessageOptions,
+  ): Promise<{ messageId: string }>;
+  startExecution(
+    stateMachineArn: string,
+    input: string,
+    name?: string,
+  ): Promise<{ executionArn: string; startDate: string }>;
   putEvents(entries: readonly PutEventsEntry[]): Promise<PutEventsResult>;
 }

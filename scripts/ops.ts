@@ -11,9 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
-import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
 import { compilePattern } from '#local/eventbridge/pattern.ts';
+import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
+import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -28,7 +28,9 @@ async function testPattern(): Promise<number> {
     if (!line.trim()) continue;
     try {
       const { pattern, event } = JSON.parse(line) as { pattern: unknown; event: unknown };
-      const compiled = compilePattern(typeof pattern === 'string' ? pattern : (pattern as Record<string, unknown>));
+      const compiled = compilePattern(
+        typeof pattern === 'string' ? pattern : (pattern as Record<string, unknown>),
+      );
       console.log(String(compiled(event)));
     } catch (error) {
       failures += 1;
@@ -39,9 +41,13 @@ async function testPattern(): Promise<number> {
 }
 
 async function sendShopify(): Promise<number> {
-  const [topic, file] = args.filter((arg, index) => !arg.startsWith('--') && !args[index - 1]?.startsWith('--'));
+  const [topic, file] = args.filter(
+    (arg, index) => !arg.startsWith('--') && !args[index - 1]?.startsWith('--'),
+  );
   if (!topic || !file) {
-    console.error('usage: npm run -s ops -- send-shopify <topic> <payload.json> [--webhook-id <id>] [--secret <secret>]');
+    console.error(
+      'usage: npm run -s ops -- send-shopify <topic> <payload.json> [--webhook-id <id>] [--secret <secret>]',
+    );
     return 2;
   }
   const body = JSON.stringify(JSON.parse(readFileSync(file, 'utf8')));
@@ -66,7 +72,10 @@ async function sendShopify(): Promise<number> {
   return response.ok ? 0 : 1;
 }
 
-const commands: Record<string, () => Promise<number>> = { 'test-pattern': testPattern, 'send-shopify': sendShopify };
+const commands: Record<string, () => Promise<number>> = {
+  'test-pattern': testPattern,
+  'send-shopify': sendShopify,
+};
 const run = command ? commands[command] : undefined;
 if (!run) {
   console.error(`usage: npm run -s ops -- <${Object.keys(commands).join('|')}> …`);

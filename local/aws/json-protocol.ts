@@ -51,7 +51,11 @@ export class AwsJsonRouter {
     try {
       input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
     } catch {
-      send(400, { __type: 'SerializationException', message: 'request body is not JSON' }, 'SerializationException');
+      send(
+        400,
+        { __type: 'SerializationException', message: 'request body is not JSON' },
+        'SerializationException',
+      );
       return true;
     }
     try {

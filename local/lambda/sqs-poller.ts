@@ -130,8 +130,8 @@ export class SqsPoller {
     failedInvocations: 0,
   };
   private running = false;
-  private readonly loops: Promise<void>[] = [];
-  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private abort = new AbortController();
 
   constructor(
     private readonly config: SqsMappingConfig,
@@ -141,16 +141,31 @@ export class SqsPoller {
     private readonly log: LocalLogger,
   ) {}
 
+  get functionName(): string {
+    return this.config.functionName;
+  }
+
+  get enabled(): boolean {
+    return this.running;
+  }
+
   start(): void {
     if (!this.config.enabled || this.running) return;
     this.running = true;
-    for (let slot = 0; slot < this.config.maxConcurrency; slot += 1) this.loops.push(this.loop());
+    this.abort = new AbortController();
+    this.loops = Array.from({ length: this.config.maxConcurrency }, () => this.loop());
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops polling. A pause (UpdateEventSourceMapping Enabled=false) lets receives in flight finish and
+   * processes what they got, since SQS counts a receive even when nobody reads its answer; a shutdown
+   * (`abort`) cuts them off.
+   */
+  async stop(options: { abort?: boolean } = {}): Promise<void> {
     this.running = false;
-    this.abort.abort();
+    if (options.abort) this.abort.abort();
     await Promise.allSettled(this.loops);
+    this.loops = [];
   }
 
   private async receive(max: number, waitSeconds: number): Promise<Message[]> {
@@ -159,7 +174,9 @@ export class SqsPoller {
         QueueUrl: this.config.queueUrl,
         MaxNumberOfMessages: Math.min(10, max),
         WaitTimeSeconds: waitSeconds,
+        // Both names: SQS's current one and the legacy one some emulators still read.
         MessageSystemAttributeNames: ['All'],
+        AttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
       { abortSignal: this.abort.signal },
@@ -172,6 +189,7 @@ export class SqsPoller {
       try {
         const messages = await this.receive(this.config.batchSize, 1);
         if (messages.length === 0) continue;
+        // A batch received while pausing is still processed (below), never dropped.
         const deadline = Date.now() + this.config.batchingWindowMs;
         while (messages.length < this.config.batchSize && Date.now() < deadline && this.running) {
           const more = await this.receive(

@@ -98,7 +98,11 @@ export class LocalSqs {
   /** A queue's URL from its ARN, URL or name. */
   queueUrl(queue: string): string {
     const url = this.urls.get(queue);
-    if (!url) throw new Error(`unknown queue ${queue}`);
+    if (!url) {
+      throw Object.assign(new Error(`The specified queue does not exist: ${queue}`), {
+        name: 'ResourceNotFoundException',
+      });
+    }
     return url;
   }
 

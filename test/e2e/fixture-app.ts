@@ -44,10 +44,10 @@ export function synthFixture(outdir: string): { stackName: string } {
   const consumer = new BufferedConsumer(stack, 'Probe', {
     handler: probe,
     batchSize: 10,
-    maxBatchingWindow: Duration.seconds(1),
     maxConcurrency: 2,
     maxReceiveCount: 2,
-    visibilityTimeout: Duration.seconds(2),
+    // Above the function timeout (Lambda requires it) and short, so retries and redrive are quick.
+    visibilityTimeout: Duration.seconds(3),
     removalPolicy: config.removalPolicy,
   });
   consumer.subscribe(stack.bus, 'OrdersToProbe', {

@@ -1,0 +1,125 @@
+/**
+ * Local pipeline benchmark. Boots the local cloud on the e2e fixture (the dev stack plus a probe
+ * consumer), then sends N signed Shopify webhooks with C concurrent senders and measures:
+ * - candidate: end-to-end webhooks/s — from the first POST until the consumer has processed every
+ *   event (webhook → API → function → bus → rule → SQS → poller → consumer);
+ * - baseline: ingress-only webhooks/s — the same POSTs timed until their 200s, without waiting for
+ *   the asynchronous half;
+ * - boot time of the local cloud (DynamoDB Local, emulators, template) and the first cold request.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalCloud } from '#local/cloud.ts';
+import { waitFor } from '#local/services/ports.ts';
+import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
+import { synthFixture } from '#test/e2e/fixture-app.ts';
+import { shopifyWebhookBody } from '#test/support/fixtures.ts';
+
+const N = Number(process.env.BENCH_WEBHOOKS ?? 400);
+const C = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const SECRET = 'bench-secret';
+
+export async function run(): Promise<Record<string, unknown>> {
+  const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-bench-'));
+  const { stackName } = synthFixture(assemblyDir);
+  const bootStarted = performance.now();
+  const cloud = await startLocalCloud({
+    assemblyDir,
+    stackName,
+    port: 0,
+    env: { OMNIHUB_SHOPIFY_SECRET: SECRET },
+  });
+  const bootMs = performance.now() - bootStarted;
+  const sample = JSON.parse(shopifyWebhookBody('orders/create')) as Record<string, unknown>;
+  let sequence = 0;
+
+  const send = async (round: string) => {
+    sequence += 1;
+    const id = 5_000_000 + sequence;
+    const body = JSON.stringify({
+      ...sample,
+      id,
+      admin_graphql_api_id: `gid://shopify/Order/${id}`,
+      name: `#OK-${round}-${sequence}`,
+    });
+    const response = await fetch(`${cloud.url}/webhooks/shopify`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-hmac-sha256': signShopifyBody(body, SECRET),
+        'x-shopify-shop-domain': 'omnihub-dev.myshopify.com',
+        'x-shopify-webhook-id': `${round}-${sequence}`,
+      },
+      body,
+    });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+  };
+  const blast = async (round: string, count: number) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: C }, async () => {
+        while (next < count) {
+          next += 1;
+          await send(round);
+        }
+      }),
+    );
+  };
+  const consumed = async () => {
+    const pollers = (await (await fetch(`${cloud.url}/_local/pollers`)).json()) as { deleted: number }[];
+    return pollers.reduce((sum, poller) => sum + poller.deleted, 0);
+  };
+
+  try {
+    const coldStarted = performance.now();
+    await send('cold');
+    const firstRequestMs = performance.now() - coldStarted;
+    await waitFor(async () => (await consumed()) >= 1, { timeoutMs: 30_000, what: 'warm-up' });
+    await blast('warm', 50);
+    await waitFor(async () => (await consumed()) >= 51, { timeoutMs: 60_000, what: 'warm-up batch' });
+
+    const ingressStarted = performance.now();
+    await blast('baseline', N);
+    const ingressMs = performance.now() - ingressStarted;
+    await waitFor(async () => (await consumed()) >= 51 + N, {
+      timeoutMs: 120_000,
+      intervalMs: 50,
+      what: 'baseline drain',
+    });
+
+    const before = await consumed();
+    const e2eStarted = performance.now();
+    await blast('candidate', N);
+    await waitFor(async () => (await consumed()) >= before + N, {
+      timeoutMs: 120_000,
+      intervalMs: 20,
+      what: 'end-to-end drain',
+    });
+    const e2eMs = performance.now() - e2eStarted;
+
+    const ingressPerSecond = (N / ingressMs) * 1000;
+    const endToEndPerSecond = (N / e2eMs) * 1000;
+    return {
+      webhooks: N,
+      concurrency: C,
+      bootMs: Math.round(bootMs),
+      firstRequestMs: Math.round(firstRequestMs),
+      candidate: {
+        name: 'end-to-end webhook → consumer',
+        perSecond: Number(endToEndPerSecond.toFixed(1)),
+        ms: Math.round(e2eMs),
+      },
+      baseline: {
+        name: 'ingress only (200s)',
+        perSecond: Number(ingressPerSecond.toFixed(1)),
+        ms: Math.round(ingressMs),
+      },
+      ratio: Number((endToEndPerSecond / ingressPerSecond).toFixed(3)),
+    };
+  } finally {
+    await cloud.stop();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `npm start`: synthesizes the dev stack (cached while sources are unchanged) and runs it locally with
+ * the sandbox Shopify, POS and ERP systems. `PORT` (default 3000) sets the HTTP port; state persists
+ * under `.local/` unless `--fresh` is given. Ctrl-C stops everything.
+ */
+import { mkdirSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalCloud } from './cloud.ts';
+import { startSandboxes } from './sandboxes.ts';
+import { synthesize } from './synth.ts';
+
+const projectDir = fileURLToPath(new URL('..', import.meta.url));
+const fresh = process.argv.includes('--fresh');
+const port = Number(process.env.PORT ?? 3000);
+const environment = 'dev';
+const stackName = `Omnihub-${environment}`;
+const localDir = join(projectDir, '.local');
+const logDir = join(localDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+const started = Date.now();
+const say = (line: string) => process.stdout.write(`${line}\n`);
+say(`omnihub: synthesizing ${stackName}…`);
+const synth = await synthesize({ projectDir, outDir: join(localDir, 'cdk.out'), environment });
+say(
+  `omnihub: ${synth.cached ? 'template unchanged, using the cached synth' : `synthesized in ${(synth.ms / 1000).toFixed(1)} s`}`,
+);
+
+const url = `http://127.0.0.1:${port}`;
+const sandboxes = await startSandboxes({ hubUrl: url, env: process.env });
+const cloud = await startLocalCloud({
+  assemblyDir: join(localDir, 'cdk.out'),
+  stackName,
+  port,
+  stateDir: join(localDir, 'state'),
+  fresh,
+  sandboxes: sandboxes.handle,
+  onFunctionLog: (name, line) => {
+    void appendFile(join(logDir, `${name}.log`), `${line}\n`);
+  },
+  log: {
+    info: (message, details) => say(`omnihub: ${message} ${details ? JSON.stringify(details) : ''}`),
+    warn: (message, details) => say(`omnihub: WARN ${message} ${details ? JSON.stringify(details) : ''}`),
+    error: (message, details) => say(`omnihub: ERROR ${message} ${details ? JSON.stringify(details) : ''}`),
+  },
+});
+
+const webhook = cloud.template
+  .ofType('AWS::ApiGatewayV2::Route')
+  .map((route) => String(route.properties.RouteKey));
+say('');
+say(
+  `Omnihub local cloud is up in ${((Date.now() - started) / 1000).toFixed(1)} s (${stackName}${fresh ? ', fresh state' : ', state in .local/'})`,
+);
+say('');
+say(`  API           ${cloud.url}   routes: ${webhook.join(', ')}`);
+say(`  health        ${cloud.url}/_local/health`);
+say(`  events        ${cloud.url}/_local/events[?detail-type=OrderCreated&source=omnihub.shopify]`);
+say(`  queues        ${cloud.url}/_local/queues`);
+for (const name of sandboxes.names) say(`  sandbox       ${cloud.url}/_sandbox/${name}/_control/state`);
+say(
+  `  AWS services  EventBridge, Step Functions, Secrets Manager: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
+);
+say(`  function logs .local/logs/<function>.log`);
+say('');
+say('Ctrl-C to stop.');
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  say('\nomnihub: stopping…');
+  await sandboxes.close();
+  await cloud.stop();
+  say('omnihub: stopped.');
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

@@ -1,0 +1,326 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LocalHttpApi } from './apigw/http-api.ts';
+import { AwsJsonRouter } from './aws/json-protocol.ts';
+import { createTables } from './dynamodb/tables.ts';
+import { LocalEventBridge } from './eventbridge/bus.ts';
+import { readRequestBody, sendJson } from './http.ts';
+import { LambdaRuntime } from './lambda/runtime.ts';
+import { SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
+import { LocalParameters, LocalSecrets } from './secrets.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from './services/dynamodb-local.ts';
+import { freePort } from './services/ports.ts';
+import { LocalSqs } from './sqs/service.ts';
+import { LocalStepFunctions } from './stepfunctions/service.ts';
+import { type LocalTemplate, loadTemplate } from './template.ts';
+import type { LocalLogger, LocalRuntime } from './types.ts';
+
+export interface LocalCloudOptions {
+  /** The cloud assembly (`cdk.out`) holding `<stackName>.template.json` and the Lambda assets. */
+  readonly assemblyDir: string;
+  readonly stackName: string;
+  /** HTTP port for the API routes, `/_local/*` and `/_sandbox/*`; 0 picks free ports for everything. */
+  readonly port: number;
+  /** Where DynamoDB data and the event archive persist; omitted = in memory. */
+  readonly stateDir?: string;
+  /** Wipe `stateDir` first. */
+  readonly fresh?: boolean;
+  /** Extra request handler mounted under `/_sandbox/` (the sandbox systems). */
+  readonly sandboxes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** Environment read for local secret values (OMNIHUB_SHOPIFY_SECRET, …). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Step Functions Wait states: 1 = real time. */
+  readonly waitTimeScale?: number;
+  readonly onFunctionLog?: (functionName: string, line: string) => void;
+  readonly log?: LocalLogger;
+}
+
+export interface LocalCloud {
+  /** `http://127.0.0.1:<port>` — API routes, `/_local/*`, `/_sandbox/*`. */
+  readonly url: string;
+  readonly endpoints: { readonly aws: string; readonly sqs: string; readonly dynamodb: string };
+  /** The environment a function gets: what a script needs to reach the local services with the SDK. */
+  readonly awsEnvironment: Readonly<Record<string, string>>;
+  readonly template: LocalTemplate;
+  readonly lambda: LambdaRuntime;
+  readonly sqs: LocalSqs;
+  readonly eventBridge: LocalEventBridge;
+  readonly stepFunctions: LocalStepFunctions;
+  readonly bootMs: number;
+  /** Resolves when no event delivery or execution is pending. */
+  idle(): Promise<void>;
+  /** Pauses or resumes a function's SQS event source mappings (UpdateEventSourceMapping Enabled). */
+  setEventSourceMappingsEnabled(functionNameOrArn: string, enabled: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const silent: LocalLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * Boots the synthesized template on this machine: DynamoDB Local with the template's tables, the SQS
+ * emulator with its queues and redrive policies, the template's functions (each isolated, warm, with
+ * its template environment and `AWS_ENDPOINT_URL_*` pointing here), event source mappings, the bus
+ * with its rules and archive, the state machines, the HTTP API routes and the local secrets.
+ */
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const started = Date.now();
+  const log = options.log ?? silent;
+  const ports =
+    options.port === 0
+      ? { main: 0, aws: await freePort(), sqs: await freePort(), dynamodb: await freePort() }
+      : { main: options.port, aws: options.port + 1, sqs: options.port + 2, dynamodb: options.port + 3 };
+
+  if (options.stateDir) {
+    if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
+    mkdirSync(join(options.stateDir, 'dynamodb'), { recursive: true });
+  }
+  const dynamodbStarting = startDynamoDbLocal({
+    port: ports.dynamodb,
+    ...(options.stateDir ? { dbPath: join(options.stateDir, 'dynamodb') } : {}),
+  });
+
+  const mainServer = createServer();
+  const awsServer = createServer();
+  const mainPort = await listen(mainServer, ports.main);
+  const awsPort = await listen(awsServer, ports.aws);
+  const url = `http://127.0.0.1:${mainPort}`;
+  const endpoints = {
+    aws: `http://127.0.0.1:${awsPort}`,
+    sqs: `http://127.0.0.1:${ports.sqs}`,
+    dynamodb: `http://127.0.0.1:${ports.dynamodb}`,
+  };
+
+  const template = loadTemplate(options.assemblyDir, options.stackName, {
+    sqsEndpoint: endpoints.sqs,
+    apiEndpoint: url,
+  });
+  const awsEnvironment: Record<string, string> = {
+    AWS_REGION: template.region,
+    AWS_DEFAULT_REGION: template.region,
+    AWS_ACCOUNT_ID: template.accountId,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.aws,
+    AWS_ENDPOINT_URL_SFN: endpoints.aws,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.aws,
+    AWS_ENDPOINT_URL_SSM: endpoints.aws,
+  };
+
+  let dynamodb: DynamoDbLocal | undefined;
+  let sqs: LocalSqs | undefined;
+  let lambda: LambdaRuntime | undefined;
+  const pollers: SqsPoller[] = [];
+  try {
+    sqs = await LocalSqs.start(template, ports.sqs);
+    lambda = new LambdaRuntime(template, {
+      baseEnvironment: {
+        ...awsEnvironment,
+        TZ: 'UTC',
+        // No X-Ray daemon locally: the tracer stays off, as it is outside a traced Lambda.
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      },
+      ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
+      log,
+    });
+    const lambdaRuntime = lambda;
+    const sqsService = sqs;
+
+    // Services reach each other only through this interface (and the SDK for service integrations).
+    let eventBridge: LocalEventBridge | undefined;
+    let stepFunctions: LocalStepFunctions | undefined;
+    const runtime: LocalRuntime = {
+      template,
+      log,
+      invokeFunction: (name, payload) => lambdaRuntime.invoke(name, payload),
+      sendMessage: (queue, body, sendOptions) => sqsService.send(queue, body, sendOptions),
+      startExecution: (arn, input, name) => {
+        if (!stepFunctions) throw new Error('Step Functions not started');
+        return stepFunctions.startExecution(arn, input, name);
+      },
+      putEvents: async (entries) => {
+        if (!eventBridge) throw new Error('EventBridge not started');
+        return eventBridge.putEvents(entries);
+      },
+    };
+    eventBridge = new LocalEventBridge(template, runtime, {
+      ...(options.stateDir ? { archiveFile: join(options.stateDir, 'events.jsonl') } : {}),
+    });
+    stepFunctions = new LocalStepFunctions(template, runtime, {
+      waitTimeScale: options.waitTimeScale ?? 1,
+      endpoints: { dynamodb: endpoints.dynamodb },
+    });
+    const bus = eventBridge;
+    const machines = stepFunctions;
+
+    const router = new AwsJsonRouter();
+    router.register('AWSEvents', (operation, input) => bus.handle(operation, input));
+    router.register('AWSStepFunctions', (operation, input) => machines.handle(operation, input));
+    router.register('secretsmanager', new LocalSecrets(template, options.env ?? process.env).handle);
+    router.register('AmazonSSM', new LocalParameters(template).handle);
+    awsServer.on('request', async (req, res) => {
+      try {
+        const body = await readRequestBody(req, 16 * 1024 * 1024);
+        if (!(await router.handle(req, res, body))) {
+          sendJson(res, 400, {
+            __type: 'UnknownOperationException',
+            message: `not emulated: ${String(req.headers['x-amz-target'])}`,
+          });
+        }
+      } catch (error) {
+        if (!res.headersSent)
+          sendJson(res, 500, { __type: 'InternalFailure', message: (error as Error).message });
+      }
+    });
+
+    dynamodb = await dynamodbStarting;
+    const dynamodbClient = new DynamoDBClient({
+      endpoint: endpoints.dynamodb,
+      region: template.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await createTables(dynamodbClient, template);
+    dynamodbClient.destroy();
+
+    for (const mapping of template.ofType('AWS::Lambda::EventSourceMapping')) {
+      if (!String(mapping.properties.EventSourceArn).startsWith('arn:aws:sqs:')) continue;
+      const config = sqsMappingConfig(mapping, (arn) => sqsService.queueUrl(arn), 2);
+      // Lambda refuses such a mapping: records would reappear while still being processed.
+      const queue = template.byArn(config.queueArn);
+      const visibility = Number(queue?.properties.VisibilityTimeout ?? 30);
+      const functionTimeout = (lambdaRuntime.resolve(config.functionName)?.timeoutMs ?? 3000) / 1000;
+      if (visibility < functionTimeout) {
+        throw new Error(
+          `InvalidParameterValueException: Queue visibility timeout: ${visibility} seconds is less than Function timeout: ${functionTimeout} seconds (${mapping.logicalId})`,
+        );
+      }
+      const poller = new SqsPoller(
+        config,
+        sqsService.client,
+        (name, event) => lambdaRuntime.invoke(name, event),
+        template.region,
+        log,
+      );
+      pollers.push(poller);
+      poller.start();
+    }
+    bus.start();
+
+    const api = new LocalHttpApi(template, (arn, event) => lambdaRuntime.invoke(arn, event));
+    const bootMs = Date.now() - started;
+    mainServer.on('request', async (req, res) => {
+      try {
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (path.startsWith('/_sandbox/') && options.sandboxes) {
+          if (await options.sandboxes(req, res)) return;
+        }
+        if (path.startsWith('/_local/')) {
+          await localApi(req, res, path);
+          return;
+        }
+        const body = await readRequestBody(req, 10 * 1024 * 1024);
+        if (!(await api.handle(req, res, body))) sendJson(res, 404, { message: 'Not Found' });
+      } catch (error) {
+        log.error('request failed', { error: (error as Error).message });
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      }
+    });
+
+    const localApi = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+      const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+      switch (path) {
+        case '/_local/health':
+          return sendJson(res, 200, {
+            status: 'ok',
+            stack: template.stackName,
+            bootMs,
+            endpoints: { http: url, ...endpoints },
+            functions: [...lambdaRuntime.functions.keys()],
+            queues: template.ofType('AWS::SQS::Queue').map((queue) => queue.name),
+            tables: template.ofType('AWS::DynamoDB::Table').map((table) => table.name),
+            rules: template.ofType('AWS::Events::Rule').map((rule) => rule.name),
+            stateMachines: template.ofType('AWS::StepFunctions::StateMachine').map((machine) => machine.name),
+            routes: api.routes.map((route) => route.routeKey),
+          });
+        case '/_local/events':
+          return sendJson(
+            res,
+            200,
+            bus.events({
+              ...(query.get('detail-type') ? { detailType: query.get('detail-type') as string } : {}),
+              ...(query.get('source') ? { source: query.get('source') as string } : {}),
+            }),
+          );
+        case '/_local/queues':
+          return sendJson(res, 200, await sqsService.describe());
+        case '/_local/functions':
+          return sendJson(res, 200, lambdaRuntime.statistics());
+        case '/_local/pollers':
+          return sendJson(
+            res,
+            200,
+            pollers.map((poller) => poller.stats),
+          );
+        default:
+          return sendJson(res, 404, { message: `unknown local handle ${path}` });
+      }
+    };
+
+    const dynamodbProcess = dynamodb;
+    return {
+      url,
+      endpoints,
+      awsEnvironment,
+      template,
+      lambda: lambdaRuntime,
+      sqs: sqsService,
+      eventBridge: bus,
+      stepFunctions: machines,
+      bootMs,
+      idle: async () => {
+        await bus.idle();
+        await machines.idle();
+      },
+      setEventSourceMappingsEnabled: async (functionNameOrArn, enabled) => {
+        const name = lambdaRuntime.resolve(functionNameOrArn)?.name;
+        const matching = pollers.filter((poller) => poller.functionName === name);
+        if (matching.length === 0) throw new Error(`no event source mapping for ${functionNameOrArn}`);
+        await Promise.all(matching.map((poller) => (enabled ? poller.start() : poller.stop())));
+      },
+      stop: async () => {
+        bus.stop();
+        await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
+        mainServer.closeAllConnections();
+        awsServer.closeAllConnections();
+        await Promise.all([
+          new Promise((resolve) => mainServer.close(resolve)),
+          new Promise((resolve) => awsServer.close(resolve)),
+        ]);
+        await lambdaRuntime.close();
+        await sqsService.close();
+        await dynamodbProcess.stop();
+      },
+    };
+  } catch (error) {
+    await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
+    await lambda?.close();
+    await sqs?.close();
+    mainServer.close();
+    awsServer.close();
+    await (dynamodb ?? (await dynamodbStarting.catch(() => undefined)))?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,242 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExecutionCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
+import { waitFor } from '#local/services/ports.ts';
+import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
+import { shopifyWebhookBody } from '#test/support/fixtures.ts';
+import { synthFixture } from './fixture-app.ts';
+
+/**
+ * The whole path through the local cloud, on the synthesized template: API Gateway → webhook function
+ * → EventBridge → rule → SQS → consumer (with partial batch failures and redrive to the DLQ), and a
+ * state machine waiting on a task token completed through SendTaskSuccess.
+ */
+const SECRET = 'e2e-shopify-secret';
+let cloud: LocalCloud;
+let dynamodb: DynamoDBClient;
+let sfn: SFNClient;
+let sqs: SQSClient;
+let probeTable: string;
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** The documented order sample with its own id and name, so each delivery is a different order. */
+function order(id: number, name: string): string {
+  const body = JSON.parse(shopifyWebhookBody('orders/create')) as Record<string, unknown>;
+  return JSON.stringify({ ...body, id, admin_graphql_api_id: `gid://shopify/Order/${id}`, name });
+}
+
+async function deliver(topic: string, body: string, webhookId: string, secret = SECRET) {
+  const response = await fetch(`${cloud.url}/webhooks/shopify`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': topic,
+      'x-shopify-hmac-sha256': signShopifyBody(body, secret),
+      'x-shopify-shop-domain': 'omnihub-dev.myshopify.com',
+      'x-shopify-api-version': '2026-10',
+      'x-shopify-webhook-id': webhookId,
+    },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function probeRecord(name: string) {
+  const result = await dynamodb.send(
+    new GetItemCommand({ TableName: probeTable, Key: { pk: { S: `ORDER#${name}` } }, ConsistentRead: true }),
+  );
+  return result.Item
+    ? {
+        receives: Number(result.Item.receives?.N ?? 0),
+        batches: result.Item.batches?.SS ?? [],
+        receiveCounts: (result.Item.receiveCounts?.NS ?? []).map(Number).sort(),
+      }
+    : undefined;
+}
+
+async function queues() {
+  return (await (await fetch(`${cloud.url}/_local/queues`)).json()) as {
+    name: string;
+    visible: number;
+    inFlight: number;
+    isDlq: boolean;
+  }[];
+}
+
+beforeAll(async () => {
+  const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-'));
+  const { stackName } = synthFixture(assemblyDir);
+  cloud = await startLocalCloud({ assemblyDir, stackName, port: 0, env: { OMNIHUB_SHOPIFY_SECRET: SECRET } });
+  dynamodb = new DynamoDBClient({ endpoint: cloud.endpoints.dynamodb, region: 'us-east-1', credentials });
+  sfn = new SFNClient({ endpoint: cloud.endpoints.aws, region: 'us-east-1', credentials });
+  sqs = new SQSClient({ endpoint: cloud.endpoints.sqs, region: 'us-east-1', credentials });
+  probeTable =
+    cloud.template.ofType('AWS::DynamoDB::Table').find((table) => table.logicalId.startsWith('ProbeTable'))
+      ?.name ?? '';
+}, 180_000);
+
+afterAll(async () => {
+  dynamodb?.destroy();
+  sfn?.destroy();
+  sqs?.destroy();
+  await cloud?.stop();
+});
+
+describe('local cloud (e2e)', () => {
+  it('is healthy and lists what the template declares', async () => {
+    const response = await fetch(`${cloud.url}/_local/health`);
+    expect(response.status).toBe(200);
+    const health = (await response.json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'ok', stack: 'Omnihub-dev', routes: ['POST /webhooks/shopify'] });
+    expect((health.queues as string[]).length).toBe(2);
+  });
+
+  it('carries a signed webhook to the bus, through the rule and the queue, to the consumer', async () => {
+    const response = await deliver('orders/create', order(1001, '#OK-1001'), 'e2e-1');
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('published');
+
+    const events = (await (
+      await fetch(`${cloud.url}/_local/events?detail-type=OrderCreated&source=omnihub.shopify`)
+    ).json()) as {
+      'detail-type': string;
+      detail: { data: { source: { orderId: string } } };
+    }[];
+    expect(events.map((event) => event.detail.data.source.orderId)).toContain('1001');
+
+    await waitFor(async () => (await probeRecord('#OK-1001'))?.receives === 1, {
+      timeoutMs: 20_000,
+      what: 'the probe to consume #OK-1001',
+    });
+  });
+
+  it('answers 401 to a badly signed webhook and puts nothing on the bus', async () => {
+    const before = ((await (await fetch(`${cloud.url}/_local/events`)).json()) as unknown[]).length;
+    const response = await deliver('orders/create', order(1002, '#BAD-1002'), 'e2e-2', 'wrong-secret');
+    expect(response.status).toBe(401);
+    const after = ((await (await fetch(`${cloud.url}/_local/events`)).json()) as unknown[]).length;
+    expect(after).toBe(before);
+  });
+
+  it('re-delivers only the failed record of a partially failed batch, and it then succeeds', async () => {
+    // Both wait in the queue while the mapping is paused, so one receive takes them as one batch.
+    const probe =
+      cloud.template.ofType('AWS::Lambda::Function').find((fn) => fn.logicalId.startsWith('ProbeFunction'))
+        ?.name ?? '';
+    await cloud.setEventSourceMappingsEnabled(probe, false);
+    await deliver('orders/create', order(2001, '#OK-2001'), 'e2e-3');
+    await deliver('orders/create', order(2002, '#RETRY-2002'), 'e2e-4');
+    await waitFor(async () => (await queues()).some((queue) => !queue.isDlq && queue.visible === 2), {
+      timeoutMs: 10_000,
+      what: 'both in the queue',
+    });
+    await cloud.setEventSourceMappingsEnabled(probe, true);
+    await waitFor(async () => (await probeRecord('#RETRY-2002'))?.receives === 2, {
+      timeoutMs: 30_000,
+      what: 'the retried record',
+    });
+    const ok = await probeRecord('#OK-2001');
+    const retried = await probeRecord('#RETRY-2002');
+    expect(ok?.receives).toBe(1);
+    expect(retried?.receiveCounts).toEqual([1, 2]);
+    expect(retried?.batches).toHaveLength(2);
+    expect(retried?.batches).toEqual(expect.arrayContaining(ok?.batches ?? ['missing']));
+  });
+
+  it('moves a record that keeps failing to the DLQ after maxReceiveCount, and only that one', async () => {
+    expect((await queues()).filter((queue) => queue.isDlq).map((queue) => queue.visible)).toEqual([0]);
+    await deliver('orders/create', order(3001, '#FAIL-3001'), 'e2e-5');
+    await waitFor(async () => (await queues()).some((queue) => queue.isDlq && queue.visible === 1), {
+      timeoutMs: 30_000,
+      what: 'the poison record in the DLQ',
+    });
+    expect(await probeRecord('#FAIL-3001')).toMatchObject({ receives: 2, receiveCounts: [1, 2] });
+    const dlq = cloud.template
+      .ofType('AWS::SQS::Queue')
+      .find((queue) => queue.logicalId.includes('DeadLetter'));
+    const parked = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlq?.physicalId,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 30,
+      }),
+    );
+    expect(
+      parked.Messages?.map((message) => JSON.parse(message.Body ?? '{}').detail.data.source.name),
+    ).toEqual(['#FAIL-3001']);
+  });
+
+  it('completes a state machine waiting on a task token through SendTaskSuccess', async () => {
+    const [machine] = cloud.template.ofType('AWS::StepFunctions::StateMachine');
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machine?.arn,
+        name: 'approval-1',
+        input: JSON.stringify({ id: 'approval-1' }),
+      }),
+    );
+    let token = '';
+    await waitFor(
+      async () => {
+        const item = await dynamodb.send(
+          new GetItemCommand({
+            TableName: probeTable,
+            Key: { pk: { S: 'TOKEN#approval-1' } },
+            ConsistentRead: true,
+          }),
+        );
+        token = item.Item?.token?.S ?? '';
+        return token !== '';
+      },
+      { timeoutMs: 20_000, what: 'the task token' },
+    );
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
+
+    await sfn.send(
+      new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }),
+    );
+    await waitFor(
+      async () => (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'SUCCEEDED',
+      {
+        timeoutMs: 10_000,
+        what: 'the execution to succeed',
+      },
+    );
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(JSON.parse(described.output ?? '{}')).toEqual({ id: 'approval-1', approval: { approved: true } });
+  });
+
+  it('counts one cold start per environment and reuses warm ones', async () => {
+    const stats = (await (await fetch(`${cloud.url}/_local/functions`)).json()) as Record<
+      string,
+      { invocations: number; coldStarts: number }
+    >;
+    const webhook = Object.entries(stats).find(([name]) => name.includes('ShopifyWebhook'))?.[1];
+    expect(webhook?.invocations).toBeGreaterThanOrEqual(5);
+    expect(webhook?.coldStarts).toBeLessThan(webhook?.invocations ?? 0);
+  });
+
+  it('keeps one completed de-duplication record per accepted delivery (none for the rejected one)', async () => {
+    const table = cloud.template
+      .ofType('AWS::DynamoDB::Table')
+      .find((candidate) => candidate.logicalId.startsWith('IdempotencyTable'))?.name;
+    const items = await dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    expect(items.Items?.map((item) => item.status?.S)).toEqual([
+      'COMPLETED',
+      'COMPLETED',
+      'COMPLETED',
+      'COMPLETED',
+    ]);
+  });
+});
