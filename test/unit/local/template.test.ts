@@ -22,7 +22,8 @@ describe('loadTemplate', () => {
 
     it('resolves the webhook function environment to local names and ARNs', () => {
       const [fn] = template.ofType('AWS::Lambda::Function');
-      const variables = (fn?.properties.Environment as { Variables: Record<string, string> }).Variables;
+      const variables =
+        (fn?.properties.Environment as { Variables: Record<string, string> } | undefined)?.Variables ?? {};
       const tables = template.ofType('AWS::DynamoDB::Table').map((table) => table.name);
       const [secret] = template.ofType('AWS::SecretsManager::Secret');
       expect(variables.EVENT_BUS_NAME).toBe('omnihub-dev');
@@ -60,8 +61,10 @@ describe('loadTemplate', () => {
           url: { Ref: 'Queue' },
           joined: { 'Fn::Join': ['/', [{ Ref: 'AWS::Region' }, { Ref: 'Bus' }]] },
           sub: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
             'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${Bus}',
           },
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
           subAtt: { 'Fn::Sub': ['${Name}-${Dlq.QueueName}', { Name: 'x' }] },
           selected: { 'Fn::Select': [1, { 'Fn::Split': [',', 'a,b,c'] }] },
         },
