@@ -6,7 +6,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventBridgePublisher } from '#shared/bus/publisher.ts';
 import { handleShopifyWebhook } from '#shared/ingress/shopify-webhook.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';

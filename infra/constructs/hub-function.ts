@@ -63,6 +63,8 @@ export class HubFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         mainFields: ['module', 'main'],
+        // Bundle the AWS SDK too: the version we test is the version that runs, on AWS and locally.
+        externalModules: [],
         forceDockerBundling: false,
         // Bundled libraries may still call require(); give ESM output a real one.
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FaultInjector } from './faults.ts';
 import { HttpError, isLoopback, queryOf, type Router, readJson, sendJson } from './http.ts';
 import type { WebhookDispatcher } from './webhooks.ts';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ControlPlane, handleControl, paginate } from '../core/control.ts';
 import { FaultInjector } from '../core/faults.ts';
 import {

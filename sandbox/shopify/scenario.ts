@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createRng, type Rng } from '../core/rng.ts';
 import type { Commerce, OrderLineInput } from './commerce.ts';
 import { currentQuantity, fulfillableQuantity } from './orders.ts';

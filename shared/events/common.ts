@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** UTC ISO-8601 timestamp with a `Z` suffix — the only time format on the bus. */
 export const UtcTimestampSchema = z.iso

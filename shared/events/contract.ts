@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type DetailType, detailSchema, EVENT_CATALOG } from './catalog.ts';
 
 export type JsonSchema = Record<string, unknown>;

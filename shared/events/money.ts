@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MoneyPrecisionError } from '../errors.ts';
 
 /** ISO 4217 alphabetic code. */

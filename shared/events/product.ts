@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, ItemRefSchema, UtcTimestampSchema } from './common.ts';
 import { MoneySchema } from './money.ts';
 

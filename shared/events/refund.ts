@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, UtcTimestampSchema } from './common.ts';
 import { CurrencyCodeSchema, MoneySchema } from './money.ts';
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * Reads and validates a function's environment at cold start: a missing or malformed variable fails

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CurrencyCodeSchema } from '../events/money.ts';
 
 /** One shop the hub accepts webhooks from. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -166,6 +166,23 @@ describe('HubStack', () => {
       });
     });
   });
+});
+
+describe('Lambda bundles', () => {
+  it('are self-contained ESM (AWS SDK included) and stay well under 1 MB', () => {
+    const app = newApp('prod');
+    const { stack } = buildApp(app);
+    const assembly = app.synth();
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) {
+      const bundle = join(assembly.directory, String(fn.Metadata?.['aws:asset:path']), 'index.mjs');
+      const code = readFileSync(bundle, 'utf8');
+      expect(statSync(bundle).size).toBeLessThan(800 * 1024);
+      // No bare import of the SDK left for the runtime to provide: the tested version is the shipped one.
+      expect(code).not.toMatch(/from\s*"@aws-sdk\//);
+    }
+  }, 120_000);
 });
 
 describe('environments', () => {

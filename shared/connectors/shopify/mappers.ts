@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { HubError, MappingError } from '../../errors.ts';
 import type { DetailType, EventData } from '../../events/catalog.ts';
 import { toUtc } from '../../events/common.ts';

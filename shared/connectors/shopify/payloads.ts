@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Shopify's REST webhook payloads, as far as the hub reads them. Vendor shapes stay in this folder;
