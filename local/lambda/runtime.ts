@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LocalResource, LocalTemplate } from '../template.ts';
@@ -44,7 +45,11 @@ interface Environment {
 export interface LambdaRuntimeOptions {
   /** Variables every function gets besides its template environment (endpoints, region, fake credentials). */
   readonly baseEnvironment: Readonly<Record<string, string>>;
-  /** Concurrency per function when the template reserves none. @default 10 */
+  /**
+   * Environments per function when the template reserves none. On AWS each has its own CPU share;
+   * here they share this machine's cores, and cold-starting many more than there are cores only
+   * makes every one of them slow. @default twice the available parallelism
+   */
   readonly defaultConcurrency?: number;
   /** Receives each function's stdout/stderr lines (its logs). */
   readonly onLog?: (functionName: string, line: string) => void;
@@ -106,7 +111,10 @@ export class LambdaRuntime {
         handlerName,
         timeoutMs: Number(resource.properties.Timeout ?? 3) * 1000,
         memoryMb: Number(resource.properties.MemorySize ?? 128),
-        maxConcurrency: reserved === undefined ? (options.defaultConcurrency ?? 10) : Number(reserved),
+        maxConcurrency:
+          reserved === undefined
+            ? (options.defaultConcurrency ?? 2 * availableParallelism())
+            : Number(reserved),
         environment: Object.fromEntries(
           Object.entries(variables).map(([key, value]) => [key, String(value)]),
         ),
