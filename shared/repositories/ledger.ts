@@ -1,0 +1,100 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
+/** What the hub last wrote to the ERP for one source order. */
+export interface LedgerEntry {
+  readonly orderKey: string;
+  readonly erpInternalId: string;
+  readonly externalId: string;
+  readonly recordType: string;
+  /** Source version applied (epoch ms of the order's updatedAt); older versions are ignored. */
+  readonly version: number;
+  readonly status: 'open' | 'cancelled' | 'closed';
+  readonly syncedAt: string;
+  readonly transactionId: string;
+  readonly staleIgnored: number;
+}
+
+/** `ORDER#<system>#<account>#<orderId>`: one ledger partition per source order. */
+export function orderKey(system: string, account: string, orderId: string): string {
+  return `ORDER#${system}#${account}#${orderId}`;
+}
+
+/**
+ * The sync ledger (`pk = ORDER#…`, `sk = ERP`): per order, what was synced to the ERP, with the source
+ * version, so that reconciliation and tracing can find it from either side, and so that an update
+ * older than what the ERP has is recognised. Writes are conditional on the version: a stale or
+ * concurrent older write never overwrites a newer one.
+ */
+export class LedgerRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(key: string): Promise<LedgerEntry | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: key, sk: 'ERP' }, ConsistentRead: true }),
+    );
+    if (!result.Item) return undefined;
+    const item = result.Item;
+    return {
+      orderKey: key,
+      erpInternalId: String(item.erpInternalId),
+      externalId: String(item.externalId),
+      recordType: String(item.recordType),
+      version: Number(item.version),
+      status: item.status as LedgerEntry['status'],
+      syncedAt: String(item.syncedAt),
+      transactionId: String(item.transactionId),
+      staleIgnored: Number(item.staleIgnored ?? 0),
+    };
+  }
+
+  /**
+   * Records a sync of `version`. Returns false (and writes nothing) when the ledger already holds the
+   * same or a newer version — the caller's write was stale.
+   */
+  async recordSync(
+    entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'> & { readonly syncedAt?: string },
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: entry.orderKey, sk: 'ERP' },
+          UpdateExpression:
+            'SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, syncedAt = :at, transactionId = :tx',
+          ConditionExpression: 'attribute_not_exists(version) OR version < :version',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':internal': entry.erpInternalId,
+            ':external': entry.externalId,
+            ':type': entry.recordType,
+            ':version': entry.version,
+            ':status': entry.status,
+            ':at': entry.syncedAt ?? new Date().toISOString(),
+            ':tx': entry.transactionId,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Counts an update that arrived older than the synced version (visible to reconciliation). */
+  async recordStale(key: string, version: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: key, sk: 'ERP' },
+        UpdateExpression: 'ADD staleIgnored :one SET lastStaleVersion = :version, lastStaleAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1, ':version': version, ':at': new Date().toISOString() },
+      }),
+    );
+  }
+}
