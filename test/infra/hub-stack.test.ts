@@ -176,7 +176,10 @@ describe('Lambda bundles', () => {
     const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) {
-      const key = String((fn.Properties?.Code as { S3Key?: string } | undefined)?.S3Key).replace(/\.zip$/, '');
+      const key = String((fn.Properties?.Code as { S3Key?: string } | undefined)?.S3Key).replace(
+        /\.zip$/,
+        '',
+      );
       const bundle = join(assembly.directory, `asset.${key}`, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');
       expect(statSync(bundle).size).toBeLessThan(800 * 1024);
