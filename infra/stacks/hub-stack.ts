@@ -88,7 +88,14 @@ export class HubStack extends Stack {
       },
     });
     this.bus.grantPutEventsTo(shopifyWebhook);
-    idempotencyTable.grantReadWriteData(shopifyWebhook);
+    // Powertools idempotency reads, writes, updates and deletes single records; nothing else.
+    idempotencyTable.grant(
+      shopifyWebhook,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
     exceptionsTable.grantWriteData(shopifyWebhook);
     shopifySecret.grantRead(shopifyWebhook);
     this.webhookApi.addWebhookRoute('/webhooks/shopify', shopifyWebhook);

@@ -13,21 +13,47 @@ export const MoneySchema = z
   .describe('Money in integer minor units with its ISO 4217 currency');
 export type Money = z.infer<typeof MoneySchema>;
 
-const exponentCache = new Map<string, number>();
-
 /**
- * Number of minor-unit digits of a currency (USD 2, JPY 0, KWD 3), from the runtime's ICU data so
- * that it follows ISO 4217 without a hand-kept table.
+ * ISO 4217 minor units that are not 2. ICU's `Intl` data cannot be used: it gives the digits shown
+ * in cash (0 for HUF, IDR, COP, IQD, …), not the ISO minor units payment systems and ERPs book in.
  */
+const MINOR_UNITS: Readonly<Record<string, number>> = {
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  UYI: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
+  CLF: 4,
+  UYW: 4,
+};
+
+/** Currency codes the runtime knows (ISO 4217, current and historical), to refuse made-up codes. */
+const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+/** Number of ISO 4217 minor-unit digits of a currency (USD 2, JPY 0, KWD 3, HUF 2). */
 export function currencyExponent(currency: string): number {
-  let exponent = exponentCache.get(currency);
-  if (exponent === undefined) {
-    CurrencyCodeSchema.parse(currency);
-    exponent = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-      .maximumFractionDigits as number;
-    exponentCache.set(currency, exponent);
-  }
-  return exponent;
+  CurrencyCodeSchema.parse(currency);
+  if (!KNOWN_CURRENCIES.has(currency)) throw new MoneyPrecisionError(`unknown ISO 4217 currency ${currency}`);
+  return MINOR_UNITS[currency] ?? 2;
 }
 
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;

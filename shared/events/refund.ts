@@ -36,7 +36,9 @@ export const RefundSchema = z.object({
   shipping: MoneySchema.describe('shipping refunded'),
   adjustments: z.array(z.object({ kind: z.string(), reason: z.string().nullable(), amount: MoneySchema })),
   transactions: z.array(RefundTransactionSchema),
-  total: MoneySchema.describe('sum of successful refund transactions'),
+  total: MoneySchema.describe(
+    'money returned: sum of successful refund transactions, in their (presentment) currency',
+  ),
   createdAt: UtcTimestampSchema,
   processedAt: UtcTimestampSchema.nullable(),
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventPublisher } from '../bus/publisher.ts';
 import { parseShopifyJson } from '../connectors/shopify/json.ts';
-import { SHOPIFY_TOPIC_MAPPERS, type ShopContext } from '../connectors/shopify/mappers.ts';
+import { type ShopContext, shopifyTopicMapper } from '../connectors/shopify/mappers.ts';
 import { verifyShopifyHmac } from '../connectors/shopify/webhook-signature.ts';
 import { MappingError, PublishError } from '../errors.ts';
 import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
@@ -133,7 +133,7 @@ export async function handleShopifyWebhook(
     return json(400, { message: 'body must be a JSON object' });
   }
 
-  const mapper = SHOPIFY_TOPIC_MAPPERS[topic];
+  const mapper = shopifyTopicMapper(topic);
   if (!mapper) {
     deps.telemetry.count('WebhookIgnoredTopic');
     deps.log.info('webhook topic not handled by the hub', { topic, shopDomain, webhookId });
@@ -147,6 +147,30 @@ export async function handleShopifyWebhook(
   const apiVersion = header(request.headers, 'api-version');
   const transactionId = deterministicUuid('shopify', shopDomain, sourceEventId ?? webhookId);
   const context = { shopDomain, topic, webhookId, transactionId };
+
+  const park = async (code: string, reason: string, issues: readonly string[], inputId: string) => {
+    const { exceptionId } = await deps.exceptions.park({
+      kind: 'shopify-webhook',
+      inputId,
+      at: triggeredAt ?? receivedAt,
+      code,
+      reason,
+      issues,
+      transactionId,
+      attributes: {
+        topic,
+        shopDomain,
+        webhookId,
+        ...(apiVersion ? { apiVersion } : {}),
+        ...(sourceEventId ? { eventId: sourceEventId } : {}),
+        ...(triggeredAt ? { triggeredAt } : {}),
+      },
+      payload: raw,
+    });
+    deps.telemetry.count('WebhookParked');
+    deps.log.warn('webhook parked', { ...context, exceptionId, code, reason });
+    return exceptionId;
+  };
 
   const process = async (): Promise<DeliveryOutcome> => {
     let events: CanonicalEvent[];
@@ -219,8 +243,8 @@ export async function handleShopifyWebhook(
     return { status: 'published', eventIds: events.map((event) => event.detail.metadata.eventId) };
   };
 
+  const bodyHash = createHash('sha256').update(raw).digest('base64');
   try {
-    const bodyHash = createHash('sha256').update(raw).digest('base64');
     const outcome = await deps.deduplicate({ key: `${shopDomain}#${webhookId}`, bodyHash }, process);
     if (outcome.duplicate) {
       deps.telemetry.count('WebhookDuplicate');
@@ -232,9 +256,21 @@ export async function handleShopifyWebhook(
       return json(409, { message: 'this delivery is being processed; retry later' });
     }
     if (error instanceof DeliveryConflictError) {
+      // Never answer in a way that makes Shopify give up on a body we have not kept: park it.
       deps.telemetry.count('WebhookConflict');
-      deps.log.error('webhook id reused with a different body', context);
-      return json(409, { message: 'webhook id already used with a different body' });
+      try {
+        const inputId = `${webhookId}#${bodyHash.slice(0, 16).replace(/[+/]/g, '_')}`;
+        const exceptionId = await park(
+          'DELIVERY_CONFLICT',
+          'webhook id already processed with a different body',
+          [],
+          inputId,
+        );
+        return json(200, { status: 'parked', exceptionId });
+      } catch (parkError) {
+        deps.log.error('conflicting webhook could not be parked', { ...context, error: parkError as Error });
+        return json(500, { message: 'internal error', transactionId });
+      }
     }
     if (error instanceof PublishError) {
       deps.telemetry.count('WebhookPublishFailed');

@@ -1,6 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
+/** DynamoDB items are capped at 400 KB; a payload part stays well below with its attributes. */
+const PART_BYTES = 350 * 1024;
+
 /** An input the hub could not process as it is, kept with its reason until it is fixed and replayed. */
 export interface ParkedInput {
   /** What kind of input: `shopify-webhook`, `erp-order`, … (the table's partition). */
@@ -34,11 +37,27 @@ export class DynamoExceptionStore implements ExceptionStore {
 
   async park(input: ParkedInput): Promise<{ exceptionId: string }> {
     const sk = `${input.at}#${input.inputId}`;
+    const pk = `EXC#${input.kind}`;
+    const compressed = gzipSync(input.payload);
+    // A payload too big for one item (rare: JSON compresses ~10×) goes into numbered part items first,
+    // so the main item never points at parts that were not written.
+    const parts = Math.ceil(compressed.length / PART_BYTES);
+    if (parts > 1) {
+      for (let index = 0; index < parts; index += 1) {
+        const part = compressed.subarray(index * PART_BYTES, (index + 1) * PART_BYTES);
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk, sk: `${sk}#part#${index}`, payload: part },
+          }),
+        );
+      }
+    }
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: `EXC#${input.kind}`,
+          pk,
           sk,
           kind: input.kind,
           inputId: input.inputId,
@@ -49,7 +68,7 @@ export class DynamoExceptionStore implements ExceptionStore {
           transactionId: input.transactionId,
           attributes: { ...input.attributes },
           payloadEncoding: 'gzip',
-          payload: gzipSync(input.payload),
+          ...(parts > 1 ? { payloadParts: parts } : { payload: compressed }),
           parkedAt: new Date().toISOString(),
           replayCount: 0,
         },

@@ -100,6 +100,15 @@ describe('HubStack', () => {
       });
     });
 
+    it('access-logs only variables HTTP APIs define', () => {
+      const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+      const format = String(stage?.Properties?.AccessLogSettings?.Format);
+      const variables = format.match(/\$context\.[\w.]+/g) ?? [];
+      expect(variables.length).toBeGreaterThan(5);
+      expect(variables).not.toContain('$context.resourcePath');
+      expect(variables).toContain('$context.routeKey');
+    });
+
     it('throttles and access-logs the stage', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
@@ -153,6 +162,24 @@ describe('HubStack', () => {
   });
 
   describe('least privilege', () => {
+    it('grants the idempotency table single-item access only (no scans, queries or batches)', () => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+      const statements = policies.flatMap(
+        (policy) =>
+          policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+      const idempotency = statements.filter((statement) =>
+        JSON.stringify(statement.Resource).includes('IdempotencyTable'),
+      );
+      const actions = idempotency.flatMap((statement) => [statement.Action].flat());
+      expect(actions.sort()).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+    });
+
     it('grants the webhook function PutEvents on its bus only', () => {
       template.hasResourceProperties('AWS::IAM::Policy', {
         PolicyDocument: {

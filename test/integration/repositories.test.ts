@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import { LedgerRepository, orderKey } from '#shared/repositories/ledger.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
 import { createPkSkTable, localDynamo } from '#test/support/dynamodb.ts';
@@ -6,10 +10,12 @@ import { createPkSkTable, localDynamo } from '#test/support/dynamodb.ts';
 const { client, document } = localDynamo();
 let ledgerTable: string;
 let mappingTable: string;
+let exceptionsTable: string;
 
 beforeAll(async () => {
   ledgerTable = await createPkSkTable(client, 'ledger');
   mappingTable = await createPkSkTable(client, 'mappings');
+  exceptionsTable = await createPkSkTable(client, 'exceptions');
 });
 
 const entry = (key: string, version: number) => ({
@@ -77,5 +83,53 @@ describe('MappingRepository (DynamoDB Local)', () => {
     expect(await reader.lookup('location', 'shopify', '655441491')).toBeUndefined();
     now = 1500;
     expect(await reader.lookup('location', 'shopify', '655441491')).toBe('7');
+  });
+});
+
+describe('DynamoExceptionStore (DynamoDB Local)', () => {
+  const parked = (payload: Buffer, inputId: string) => ({
+    kind: 'shopify-webhook',
+    inputId,
+    at: '2026-11-27T12:00:00.000Z',
+    code: 'MAPPING_FAILED',
+    reason: 'r',
+    issues: [],
+    transactionId: 't',
+    attributes: { topic: 'orders/create' },
+    payload,
+  });
+
+  it('keeps a payload too big for one item in parts that reassemble to the original', async () => {
+    const store = new DynamoExceptionStore(document, exceptionsTable);
+    const payload = Buffer.from(randomBytes(600 * 1024).toString('base64'));
+    await store.park(parked(payload, 'big'));
+    const items = await document.send(
+      new QueryCommand({
+        TableName: exceptionsTable,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: { ':pk': 'EXC#shopify-webhook', ':sk': '2026-11-27T12:00:00.000Z#big' },
+      }),
+    );
+    const main = items.Items?.find((item) => item.sk === '2026-11-27T12:00:00.000Z#big');
+    const parts = (items.Items ?? [])
+      .filter((item) => String(item.sk).includes('#part#'))
+      .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    expect(main?.payloadParts).toBe(parts.length);
+    expect(parts.length).toBeGreaterThan(1);
+    const joined = Buffer.concat(parts.map((part) => Buffer.from(part.payload as Uint8Array)));
+    expect(gunzipSync(joined).equals(payload)).toBe(true);
+  });
+
+  it('stores a small payload inline', async () => {
+    const store = new DynamoExceptionStore(document, exceptionsTable);
+    await store.park(parked(Buffer.from('{"a":1}'), 'small'));
+    const items = await document.send(
+      new QueryCommand({
+        TableName: exceptionsTable,
+        KeyConditionExpression: 'pk = :pk AND sk = :sk',
+        ExpressionAttributeValues: { ':pk': 'EXC#shopify-webhook', ':sk': '2026-11-27T12:00:00.000Z#small' },
+      }),
+    );
+    expect(gunzipSync(items.Items?.[0]?.payload as Uint8Array).toString()).toBe('{"a":1}');
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type * as z from 'zod';
 import { HubError, MappingError } from '../../errors.ts';
 import type { DetailType, EventData } from '../../events/catalog.ts';
@@ -36,6 +37,15 @@ export interface MappedEvent<T extends DetailType = DetailType> {
 }
 
 type Mapper = (payload: unknown, shop: ShopContext) => MappedEvent[];
+
+/**
+ * Short digest of a mapped payload for business keys. Shopify's `updated_at` has one-second
+ * precision, so two different changes in the same second share a timestamp; the digest keeps their
+ * keys apart, while a producer resending the same change still gets the same key.
+ */
+function digest(data: unknown): string {
+  return createHash('sha256').update(JSON.stringify(data)).digest('base64url').slice(0, 12);
+}
 
 /**
  * Runs a zod parse and a mapping step, turning every failure into a {@link MappingError} that names
@@ -214,20 +224,38 @@ const orderEvent =
         {
           detailType,
           data: order,
-          idempotencyKey: `shopify:${shop.shopDomain}:order:${order.source.orderId}:${detailType}:${version}`,
+          idempotencyKey: `shopify:${shop.shopDomain}:order:${order.source.orderId}:${detailType}:${version}:${digest(order)}`,
           occurredAt,
           resourceId: order.source.orderId,
         },
       ];
     })(payload, shop);
 
+/** Money returned: successful refund transactions, in their (presentment) currency. */
+function refundedTotal(
+  transactions: readonly { kind: string; status: string; amount: Money }[],
+  shopCurrency: string,
+): Money {
+  const refunded = transactions.filter(
+    (transaction) => transaction.kind === 'refund' && transaction.status === 'success',
+  );
+  const currencies = new Set(refunded.map((transaction) => transaction.amount.currency));
+  if (currencies.size > 1)
+    throw new MappingError(`refund transactions in several currencies: ${[...currencies].join(', ')}`);
+  const [currency = shopCurrency] = currencies;
+  return sumMoney(
+    refunded.map((transaction) => transaction.amount),
+    currency,
+  );
+}
+
 function refundMapper(payload: unknown, shop: ShopContext): MappedEvent[] {
   return mapWith(RefundPayloadSchema, (input) => {
+    // Lines are in the shop currency; transactions move money in the customer's (presentment) currency.
     const currency =
       input.refund_line_items[0]?.subtotal_set.shop_money.currency_code ??
       input.refund_shipping_lines[0]?.subtotal_amount_set.shop_money.currency_code ??
       input.order_adjustments[0]?.amount_set.shop_money.currency_code ??
-      input.transactions.find((transaction) => transaction.currency)?.currency ??
       shop.currency;
     const refundId = gidToId(input.admin_graphql_api_id) ?? input.id;
     const transactions = input.transactions.map((transaction) => ({
@@ -262,12 +290,7 @@ function refundMapper(payload: unknown, shop: ShopContext): MappedEvent[] {
         amount: shopMoney(adjustment.amount_set, currency),
       })),
       transactions,
-      total: sumMoney(
-        transactions
-          .filter((transaction) => transaction.kind === 'refund' && transaction.status === 'success')
-          .map((transaction) => transaction.amount),
-        currency,
-      ),
+      total: refundedTotal(transactions, currency),
       createdAt: toUtc(input.created_at),
       processedAt: input.processed_at ? toUtc(input.processed_at) : null,
     };
@@ -298,7 +321,7 @@ const inventoryLevelMapper: Mapper = (payload, shop) =>
           sequence,
           countedAt,
         },
-        idempotencyKey: `shopify:${shop.shopDomain}:inventory:${input.inventory_item_id}:${input.location_id}:${sequence}`,
+        idempotencyKey: `shopify:${shop.shopDomain}:inventory:${input.inventory_item_id}:${input.location_id}:${sequence}:${digest(input.available)}`,
         occurredAt: countedAt,
         resourceId: `${input.inventory_item_id}@${input.location_id}`,
       },
@@ -354,7 +377,7 @@ const productMapper: Mapper = (payload, shop) =>
       {
         detailType: 'ProductChanged',
         data,
-        idempotencyKey: `shopify:${shop.shopDomain}:product:${productId}:${Date.parse(updatedAt)}`,
+        idempotencyKey: `shopify:${shop.shopDomain}:product:${productId}:${Date.parse(updatedAt)}:${digest(data)}`,
         occurredAt: updatedAt,
         resourceId: productId,
       },
@@ -406,7 +429,7 @@ const shopRedactMapper: Mapper = (payload, shop) =>
  * The webhook topics the hub subscribes to and the canonical events they become. A topic that is not
  * here is acknowledged (200) and counted, never published.
  */
-export const SHOPIFY_TOPIC_MAPPERS: Readonly<Record<string, Mapper>> = {
+const TOPIC_MAPPERS: Readonly<Record<string, Mapper>> = {
   'orders/create': orderEvent('OrderCreated'),
   'orders/updated': orderEvent('OrderUpdated'),
   'orders/cancelled': orderEvent('OrderCancelled'),
@@ -417,6 +440,16 @@ export const SHOPIFY_TOPIC_MAPPERS: Readonly<Record<string, Mapper>> = {
   'customers/redact': customerRedactMapper,
   'shop/redact': shopRedactMapper,
 };
+
+/**
+ * The mapper of a topic, if the hub handles it. An own-property lookup: a topic named like an Object
+ * member (`constructor`, `toString`) is simply not handled.
+ */
+export function shopifyTopicMapper(topic: string): Mapper | undefined {
+  return Object.hasOwn(TOPIC_MAPPERS, topic) ? TOPIC_MAPPERS[topic] : undefined;
+}
+
+export const SHOPIFY_TOPICS: readonly string[] = Object.keys(TOPIC_MAPPERS);
 
 /** Compliance topics must be answered even when everything else is switched off. */
 export const SHOPIFY_COMPLIANCE_TOPICS = new Set([

@@ -10,8 +10,19 @@ describe('money', () => {
       expect(currencyExponent('KWD')).toBe(3);
     });
 
-    it('rejects a malformed code', () => {
+    it('uses ISO minor units where cash digits differ (ICU says 0 for these)', () => {
+      expect(currencyExponent('HUF')).toBe(2);
+      expect(currencyExponent('IDR')).toBe(2);
+      expect(currencyExponent('COP')).toBe(2);
+      expect(currencyExponent('IQD')).toBe(3);
+      expect(toMinorUnits('12.50', 'HUF')).toBe(1250);
+      expect(toMinorUnits('1089.09', 'IDR')).toBe(108909);
+      expect(toMinorUnits('1000.500', 'IQD')).toBe(1000500);
+    });
+
+    it('rejects a malformed or unknown code', () => {
       expect(() => currencyExponent('usd')).toThrow();
+      expect(() => currencyExponent('XYZ')).toThrow(MoneyPrecisionError);
     });
   });
 

@@ -75,6 +75,18 @@ describe('Shopify webhook ingress', () => {
       expect(detail.data.source.orderId).toBe('820982911946154508');
     });
 
+    it('keeps an order id above 2^53 exact when the body carries it as raw digits (no GID to fall back on)', async () => {
+      const { deps, publisher } = ingressDeps();
+      const sample = JSON.parse(shopifyWebhookBody('orders/create')) as Record<string, unknown>;
+      const { admin_graphql_api_id: _gid, ...withoutGid } = sample;
+      const body = JSON.stringify({ ...withoutGid, id: 0 }).replace('"id":0', '"id":820982911946154508');
+      const response = await handleShopifyWebhook(delivery('orders/create', body), deps);
+      expect(response.statusCode).toBe(200);
+      expect(publisher.published[0]?.detail.data).toMatchObject({
+        source: { orderId: '820982911946154508' },
+      });
+    });
+
     it('decodes a base64-encoded body before verifying it', async () => {
       const { deps, publisher } = ingressDeps();
       const response = await handleShopifyWebhook(
@@ -260,14 +272,17 @@ describe('Shopify webhook ingress', () => {
       expect(first?.detail.metadata.eventId).not.toBe(second?.detail.metadata.eventId);
     });
 
-    it('answers 409 when the same webhook id comes with another body', async () => {
-      const { deps } = ingressDeps();
+    it('parks (never drops) a body that reuses a processed webhook id, and publishes nothing', async () => {
+      const { deps, publisher, exceptions } = ingressDeps();
       await handleShopifyWebhook(delivery('orders/create', shopifyWebhookBody('orders/create')), deps);
-      const response = await handleShopifyWebhook(
-        delivery('orders/create', shopifyWebhookBody('orders/updated').replace('"#9999"', '"#9998"')),
-        deps,
-      );
-      expect(response.statusCode).toBe(409);
+      const other = shopifyWebhookBody('orders/updated').replace('"#9999"', '"#9998"');
+      const response = await handleShopifyWebhook(delivery('orders/create', other), deps);
+      expect(response.statusCode).toBe(200);
+      expect(parse(response.body)).toMatchObject({ status: 'parked' });
+      expect(publisher.published).toHaveLength(1);
+      expect(exceptions.parked).toHaveLength(1);
+      expect(exceptions.parked[0]).toMatchObject({ code: 'DELIVERY_CONFLICT' });
+      expect(exceptions.parked[0]?.payload.toString()).toBe(other);
     });
 
     it('answers 409 while the same delivery is still being processed elsewhere', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
-import { mapOrder, SHOPIFY_TOPIC_MAPPERS } from '#shared/connectors/shopify/mappers.ts';
+import { mapOrder, shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
 import { OrderPayloadSchema } from '#shared/connectors/shopify/payloads.ts';
 import { MappingError } from '#shared/errors.ts';
 import { detailSchema, EVENT_CATALOG } from '#shared/events/catalog.ts';
@@ -8,7 +8,7 @@ import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 
 const shop = { shopDomain: 'acme.myshopify.com', currency: 'USD' };
 const map = (topic: string, payload: unknown) => {
-  const mapper = SHOPIFY_TOPIC_MAPPERS[topic];
+  const mapper = shopifyTopicMapper(topic);
   if (!mapper) throw new Error(`no mapper for ${topic}`);
   return mapper(payload, shop);
 };
@@ -87,9 +87,26 @@ describe('Shopify mappers', () => {
     it('uses the order creation time for OrderCreated and the update time as the version of updates', () => {
       expect(created?.occurredAt).toBe('2022-01-01T00:00:00.000Z');
       const [updated] = map('orders/updated', fixture('orders/updated'));
-      expect(updated?.idempotencyKey).toBe(
-        `shopify:acme.myshopify.com:order:820982911946154508:OrderUpdated:${Date.parse('2022-01-01T00:00:00.000Z')}`,
+      expect(updated?.idempotencyKey).toMatch(
+        new RegExp(
+          `^shopify:acme\\.myshopify\\.com:order:820982911946154508:OrderUpdated:${Date.parse('2022-01-01T00:00:00.000Z')}:[\\w-]{12}$`,
+        ),
       );
+    });
+
+    it('gives two different changes within the same second different business keys (updated_at has 1 s precision)', () => {
+      const base = fixture('orders/updated') as Record<string, unknown>;
+      const [paid] = map('orders/updated', { ...base, financial_status: 'paid' });
+      const [edited] = map('orders/updated', {
+        ...base,
+        financial_status: 'paid',
+        tags: 'edited',
+        note: 'x',
+        name: '#9999-E',
+      });
+      const [paidAgain] = map('orders/updated', { ...base, financial_status: 'paid' });
+      expect(paid?.idempotencyKey).not.toBe(edited?.idempotencyKey);
+      expect(paid?.idempotencyKey).toBe(paidAgain?.idempotencyKey);
     });
 
     it('recognises a POS sale only when both source_name is pos and a location is set', () => {
@@ -221,6 +238,28 @@ describe('Shopify mappers', () => {
       expect(data.transactions.map((transaction) => transaction.amount.amount)).toEqual([7500, 1000]);
       expect(data.total).toEqual({ amount: 8500, currency: 'USD' });
     });
+  });
+
+  it('keeps lines in the shop currency and refund transactions in the presentment currency', () => {
+    const body = JSON.parse(shopifyWebhookBody('refunds/create')) as Record<string, unknown> & {
+      transactions: Record<string, unknown>[];
+    };
+    const multi = {
+      ...body,
+      transactions: body.transactions.map((transaction) => ({ ...transaction, currency: 'EUR' })),
+    };
+    const data = EVENT_CATALOG.RefundCreated.data.parse(
+      map('refunds/create', parseShopifyJson(JSON.stringify(multi)))[0]?.data,
+    );
+    expect(data.currency).toBe('USD');
+    expect(data.lines[0]?.subtotal.currency).toBe('USD');
+    expect(data.total).toEqual({ amount: 8500, currency: 'EUR' });
+  });
+
+  it('does not treat Object members as topics', () => {
+    expect(shopifyTopicMapper('constructor')).toBeUndefined();
+    expect(shopifyTopicMapper('toString')).toBeUndefined();
+    expect(shopifyTopicMapper('orders/create')).toBeTypeOf('function');
   });
 
   describe('inventory_levels/update', () => {

@@ -1,0 +1,369 @@
+import { toDecimalString, toMinorUnits } from '../../events/money.ts';
+import type { Order, TaxLine } from '../../events/order.ts';
+import type { MappingLookup } from '../../ports/erp.ts';
+import { type MissingMapping, TotalsMismatchError, UnknownMappingError } from './errors.ts';
+
+/**
+ * Canonical order → NetSuite `salesOrder` / `cashSale` request body.
+ *
+ * Every amount of the source order becomes an explicit line, so that the document's total is the
+ * order's total to the cent in any tax setup and can be checked before it is sent:
+ * - product lines: mapped item, quantity, `rate` = unit price and `amount` = rate × quantity, each
+ *   followed by a discount line (`amount` = −allocated discount) when the line was discounted;
+ * - shipping lines: the shipping item at the shipping price, followed by its discount line;
+ * - an order-level discount line for any discount not allocated to a line (Shopify's `total_discounts`
+ *   above the allocations);
+ * - tax lines: one per tax (title and rate) on the tax item, so NetSuite books exactly the tax the
+ *   storefront charged instead of recomputing it. For tax-inclusive prices the product and shipping
+ *   lines carry their amount less the tax they include, and the tax lines add it back;
+ * - gift cards sold are booked on the gift card (liability) item, not as revenue.
+ * Money leaves the hub here, as exact decimal strings converted from integer minor units.
+ */
+
+/** A NetSuite record reference by internal id. */
+export interface NsRef {
+  readonly id: string;
+}
+
+/** One line of the `item` sublist of a sales transaction. Money as decimal strings. */
+export interface NsSaleLine {
+  readonly item: NsRef;
+  readonly quantity: number;
+  /** Present when `rate × quantity = amount` exactly; otherwise NetSuite derives it from the amount. */
+  readonly rate?: string;
+  readonly amount: string;
+  readonly description: string;
+  /** Set on every line of a cancelled sales order: NetSuite's documented way to close an order. */
+  readonly isClosed?: boolean;
+}
+
+/** Body of `PUT /record/v1/salesOrder|cashSale/eid:<externalId>`; the external id is in the URL. */
+export interface NsSaleBody {
+  readonly entity: NsRef;
+  readonly tranDate: string;
+  readonly currency: NsRef;
+  readonly memo: string;
+  readonly otherRefNum: string;
+  readonly location?: NsRef;
+  /** `B` = Pending Fulfillment: created approved, as the hub's orders are already placed and paid. */
+  readonly orderStatus?: 'B';
+  readonly paymentMethod?: NsRef;
+  readonly item: { readonly items: readonly NsSaleLine[] };
+}
+
+export type NsSaleRecordType = 'salesOrder' | 'cashSale';
+
+/** Account-level settings of the NetSuite mapping (typed per environment, not per order). */
+export interface NetSuiteMappingConfig {
+  /** Customers orders are booked to until a customer sync exists (e.g. "Web Customer", "Walk-in"). */
+  readonly customers: { readonly online: string; readonly pos: string };
+  /** Non-inventory / other-charge items for lines that are not products. */
+  readonly items: {
+    readonly discount: string;
+    readonly shipping: string;
+    readonly tax: string;
+    readonly giftCard: string;
+  };
+  /** ISO 4217 code → NetSuite currency internal id (currency references take an id, not a code). */
+  readonly currencies: Readonly<Record<string, string>>;
+  /** Location of online orders (the fulfilment warehouse); POS sales use their store's mapped location. */
+  readonly onlineLocationId?: string;
+  /** Time zone of the NetSuite account: `tranDate` is the order's date there. @default 'UTC' */
+  readonly timeZone?: string;
+}
+
+interface DraftLine {
+  readonly item: string;
+  readonly quantity: number;
+  readonly rate?: number;
+  readonly amount: number;
+  readonly description: string;
+}
+
+const sum = (amounts: readonly number[]): number => amounts.reduce((total, amount) => total + amount, 0);
+const taxOf = (lines: readonly TaxLine[]): number => sum(lines.map((line) => line.amount.amount));
+
+const GIFT_CARD_GATEWAY = /gift[\s_-]?card/i;
+
+/** The account-local calendar date of an instant, as NetSuite's `tranDate` (YYYY-MM-DD). */
+export function tranDateOf(utc: string, timeZone = 'UTC'): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(new Date(utc));
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+/** The gateway whose payment method a cash sale records: the first that is not a gift card. */
+export function primaryGateway(gateways: readonly string[]): string | undefined {
+  return gateways.find((gateway) => !GIFT_CARD_GATEWAY.test(gateway)) ?? gateways[0];
+}
+
+/** Taxes of the order by title and rate: the order-level tax lines, else the lines' taxes added up. */
+function orderTaxes(order: Order): { title: string; rate: string; amount: number }[] {
+  const source =
+    order.taxLines.length > 0
+      ? order.taxLines
+      : [
+          ...order.lines.flatMap((line) => line.taxLines),
+          ...order.shippingLines.flatMap((line) => line.taxLines),
+        ];
+  const byKey = new Map<string, { title: string; rate: string; amount: number }>();
+  for (const tax of source) {
+    const key = `${tax.title}\u0000${tax.rate}`;
+    const entry = byKey.get(key) ?? { title: tax.title, rate: tax.rate, amount: 0 };
+    entry.amount += tax.amount.amount;
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()].filter((tax) => tax.amount !== 0);
+}
+
+/** Resolves every mapping the order needs, collecting all that are missing into one error. */
+async function resolveMappings(
+  order: Order,
+  recordType: NsSaleRecordType,
+  lookup: MappingLookup,
+  config: NetSuiteMappingConfig,
+): Promise<{ items: Map<string, string>; currency: string; location?: string; paymentMethod?: string }> {
+  const missing: MissingMapping[] = [];
+  const currency = config.currencies[order.currency];
+  if (currency === undefined) missing.push({ kind: 'currency', key: order.currency });
+
+  const skus = new Set<string>();
+  for (const line of order.lines) {
+    if (line.isGiftCard || line.quantity === 0) continue;
+    if (line.sku === null) {
+      missing.push({ kind: 'item', key: `line ${line.lineId}`, reason: `"${line.title}" has no SKU` });
+    } else {
+      skus.add(line.sku);
+    }
+  }
+  const items = new Map<string, string>();
+  await Promise.all(
+    [...skus].map(async (sku) => {
+      const id = await lookup.erpItemId(sku);
+      if (id === undefined) missing.push({ kind: 'item', key: sku });
+      else items.set(sku, id);
+    }),
+  );
+
+  let location: string | undefined;
+  if (order.channel === 'pos') {
+    if (order.storeLocationId === null) {
+      missing.push({ kind: 'location', key: '(none)', reason: 'POS sale without a store location' });
+    } else {
+      location = await lookup.erpLocationId(order.source.system, order.storeLocationId);
+      if (location === undefined) {
+        missing.push({ kind: 'location', key: `${order.source.system}:${order.storeLocationId}` });
+      }
+    }
+  } else {
+    location = config.onlineLocationId;
+  }
+
+  let paymentMethod: string | undefined;
+  if (recordType === 'cashSale') {
+    const gateway = primaryGateway(order.paymentGateways);
+    if (gateway === undefined) {
+      missing.push({ kind: 'payment-method', key: '(none)', reason: 'sale without a payment gateway' });
+    } else {
+      paymentMethod = await lookup.erpPaymentMethod(gateway);
+      if (paymentMethod === undefined) missing.push({ kind: 'payment-method', key: gateway });
+    }
+  }
+
+  if (missing.length > 0 || currency === undefined) throw new UnknownMappingError(missing);
+  return {
+    items,
+    currency,
+    ...(location !== undefined ? { location } : {}),
+    ...(paymentMethod !== undefined ? { paymentMethod } : {}),
+  };
+}
+
+/** The explicit lines of an order in integer minor units (see the module comment for the layout). */
+function draftLines(order: Order, items: Map<string, string>, config: NetSuiteMappingConfig): DraftLine[] {
+  const out: DraftLine[] = [];
+  const codes = order.discounts.map((discount) => discount.code).filter((code): code is string => !!code);
+  const discountLabel = codes.length > 0 ? `Discount ${codes.join(', ')}` : 'Discount';
+  const taxIncluded = (lines: readonly TaxLine[]) => (order.taxesIncluded ? taxOf(lines) : 0);
+
+  for (const line of order.lines) {
+    if (line.quantity === 0) continue;
+    const item = line.isGiftCard ? config.items.giftCard : items.get(line.sku ?? '');
+    if (item === undefined) throw new Error(`unresolved item for line ${line.lineId}`); // resolveMappings guarantees it
+    const gross = line.unitPrice.amount * line.quantity;
+    const amount = gross - taxIncluded(line.taxLines);
+    out.push({
+      item,
+      quantity: line.quantity,
+      ...(amount === gross ? { rate: line.unitPrice.amount } : {}),
+      amount,
+      description: [line.isGiftCard ? 'Gift card' : null, line.title, line.variantTitle]
+        .filter((part) => part)
+        .join(' - '),
+    });
+    if (line.discount.amount !== 0) {
+      out.push({
+        item: config.items.discount,
+        quantity: 1,
+        rate: -line.discount.amount,
+        amount: -line.discount.amount,
+        description: `${discountLabel} on ${line.sku ?? line.title}`,
+      });
+    }
+  }
+
+  for (const shipping of order.shippingLines) {
+    if (shipping.price.amount === 0 && shipping.discount.amount === 0) continue;
+    const amount = shipping.price.amount - taxIncluded(shipping.taxLines);
+    out.push({
+      item: config.items.shipping,
+      quantity: 1,
+      ...(amount === shipping.price.amount ? { rate: amount } : {}),
+      amount,
+      description: `Shipping: ${shipping.title}`,
+    });
+    if (shipping.discount.amount !== 0) {
+      out.push({
+        item: config.items.discount,
+        quantity: 1,
+        rate: -shipping.discount.amount,
+        amount: -shipping.discount.amount,
+        description: `${discountLabel} on shipping`,
+      });
+    }
+  }
+
+  const allocated =
+    sum(order.lines.map((line) => line.discount.amount)) +
+    sum(order.shippingLines.map((line) => line.discount.amount));
+  const unallocated = order.totals.discounts.amount - allocated;
+  if (unallocated > 0) {
+    out.push({
+      item: config.items.discount,
+      quantity: 1,
+      rate: -unallocated,
+      amount: -unallocated,
+      description: `${discountLabel} (order)`,
+    });
+  }
+
+  for (const tax of orderTaxes(order)) {
+    out.push({
+      item: config.items.tax,
+      quantity: 1,
+      rate: tax.amount,
+      amount: tax.amount,
+      description: `${tax.title} (${tax.rate})`,
+    });
+  }
+  return out;
+}
+
+function memoOf(order: Order): string {
+  const system = order.source.system === 'shopify' ? 'Shopify' : 'POS';
+  const name = order.source.name ?? order.source.orderId;
+  const presented =
+    order.presentment.currency !== order.currency
+      ? `; customer paid ${order.presentment.currency} ${toDecimalString(order.presentment.total)}`
+      : '';
+  return `${order.test ? '[TEST] ' : ''}${system} order ${name} (${order.source.account}, id ${order.source.orderId})${presented}`;
+}
+
+/**
+ * Builds the NetSuite body for an order. Throws {@link UnknownMappingError} listing every SKU,
+ * location, payment gateway or currency without a mapping, and {@link TotalsMismatchError} when the
+ * lines would not add up to the order (checked by {@link reconcileWithOrder} before anything is sent).
+ */
+export async function mapOrderToNetSuite(
+  order: Order,
+  recordType: NsSaleRecordType,
+  lookup: MappingLookup,
+  config: NetSuiteMappingConfig,
+): Promise<NsSaleBody> {
+  const resolved = await resolveMappings(order, recordType, lookup, config);
+  const money = (amount: number) => toDecimalString({ amount, currency: order.currency });
+  const closed = recordType === 'salesOrder' && order.status === 'cancelled';
+  const body: NsSaleBody = {
+    entity: { id: order.channel === 'pos' ? config.customers.pos : config.customers.online },
+    tranDate: tranDateOf(order.createdAt, config.timeZone),
+    currency: { id: resolved.currency },
+    memo: memoOf(order),
+    otherRefNum: order.source.name ?? order.source.orderId,
+    ...(resolved.location !== undefined ? { location: { id: resolved.location } } : {}),
+    ...(recordType === 'salesOrder' ? { orderStatus: 'B' as const } : {}),
+    ...(resolved.paymentMethod !== undefined ? { paymentMethod: { id: resolved.paymentMethod } } : {}),
+    item: {
+      items: draftLines(order, resolved.items, config).map((line) => ({
+        item: { id: line.item },
+        quantity: line.quantity,
+        ...(line.rate !== undefined ? { rate: money(line.rate) } : {}),
+        amount: money(line.amount),
+        description: line.description,
+        ...(closed ? { isClosed: true } : {}),
+      })),
+    },
+  };
+  reconcileWithOrder(order, body, config.items);
+  return body;
+}
+
+/**
+ * Checks, from the request body alone, that the NetSuite document reconciles with the canonical order
+ * to the cent: the lines add up to the order total, the tax lines to the order tax, the shipping lines
+ * to the shipping charged (prices without included tax), and every `rate × quantity` equals its
+ * `amount`. Throws a permanent {@link TotalsMismatchError} naming each difference; an amount that is not
+ * exact in the currency throws `MoneyPrecisionError`. Shopify's `subtotal` is not compared: it is
+ * derivable, and its documented sample is inconsistent with its own lines.
+ */
+export function reconcileWithOrder(
+  order: Order,
+  body: NsSaleBody,
+  items: Pick<NetSuiteMappingConfig['items'], 'tax' | 'shipping'>,
+): void {
+  const currency = order.currency;
+  const minor = (decimal: string) => toMinorUnits(decimal, currency);
+  const text = (amount: number) => toDecimalString({ amount, currency });
+  const lines = body.item.items;
+  const mismatches: { field: string; expected: string; actual: string }[] = [];
+  const check = (field: string, expected: number, actual: number) => {
+    if (expected !== actual) mismatches.push({ field, expected: text(expected), actual: text(actual) });
+  };
+
+  lines.forEach((line, index) => {
+    if (line.rate === undefined) return;
+    const rate = minor(line.rate);
+    check(`item.items[${index}].amount (rate × quantity)`, rate * line.quantity, minor(line.amount));
+  });
+  const amountOf = (filter: (line: NsSaleLine) => boolean) =>
+    sum(lines.filter(filter).map((line) => minor(line.amount)));
+  check(
+    'total',
+    order.totals.total.amount,
+    amountOf(() => true),
+  );
+  check(
+    'tax',
+    order.totals.tax.amount,
+    amountOf((line) => line.item.id === items.tax),
+  );
+  if (!order.taxesIncluded) {
+    check(
+      'shipping',
+      order.totals.shipping.amount,
+      amountOf((line) => line.item.id === items.shipping),
+    );
+  }
+  if (mismatches.length > 0) {
+    throw new TotalsMismatchError(
+      `the ERP document does not reconcile with ${order.source.system} order ${order.source.orderId}: ${mismatches
+        .map((m) => `${m.field} ${m.actual} ≠ ${m.expected}`)
+        .join('; ')}`,
+      mismatches,
+    );
+  }
+}
