@@ -157,8 +157,8 @@ export class LocalHttpApi {
     const event = this.toEvent(req, url, body, matched.route, matched.parameters);
     const result = await this.invoke(matched.route.functionArn, event);
     if (!result.ok) {
-      if (result.timedOut) reply(503, JSON.stringify({ message: 'Service Unavailable' }));
-      else reply(500, JSON.stringify({ message: 'Internal Server Error' }));
+      // A function error or timeout is an integration failure: API Gateway answers 500.
+      reply(500, JSON.stringify({ message: 'Internal Server Error' }));
       return true;
     }
     this.writeResult(res, result.payload);

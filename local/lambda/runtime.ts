@@ -33,6 +33,8 @@ export interface FunctionStats {
 
 interface Environment {
   readonly worker: Worker;
+  /** Resolves when the init phase is over: undefined when ready, the error otherwise. */
+  readonly ready: Promise<{ errorType: string; errorMessage: string } | undefined>;
   busy: boolean;
   pending?: {
     readonly id: string;
@@ -57,6 +59,9 @@ export interface LambdaRuntimeOptions {
 }
 
 const WORKER_FILE = new URL('./worker.ts', import.meta.url);
+
+/** Lambda's limit for the init phase of an on-demand function. */
+const INIT_TIMEOUT_MS = 10_000;
 
 /** Where the bundled code of a function lives in the cloud assembly. */
 function assetModule(
@@ -158,6 +163,19 @@ export class LambdaRuntime {
     const stats = this.stats.get(fn.name) as FunctionStats;
     const environment = await this.acquire(fn, stats);
     stats.invocations += 1;
+    const initStarted = Date.now();
+    const initError = await environment.ready;
+    if (initError) {
+      stats.errors += 1;
+      this.discard(fn, environment, stats);
+      return {
+        ok: false,
+        ...initError,
+        timedOut: false,
+        durationMs: Date.now() - initStarted,
+        coldStart: true,
+      };
+    }
     const id = randomUUID();
     const started = Date.now();
     return new Promise<InvokeResult>((resolve) => {
@@ -196,8 +214,25 @@ export class LambdaRuntime {
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.environments.values()].flat();
-    await Promise.all(all.map((environment) => environment.worker.terminate()));
+    for (const environment of all) {
+      const pending = environment.pending;
+      if (pending) {
+        clearTimeout(pending.timer);
+        environment.pending = undefined;
+        pending.resolve({
+          ok: false,
+          errorType: 'Runtime.Shutdown',
+          errorMessage: 'local cloud stopped',
+          timedOut: false,
+          durationMs: 0,
+          coldStart: false,
+        });
+      }
+    }
     for (const list of this.environments.values()) list.length = 0;
+    // Invocations still waiting for an environment fail now instead of hanging.
+    for (const waiters of this.waiting.values()) for (const wake of waiters.splice(0)) wake();
+    await Promise.all(all.map((environment) => environment.worker.terminate()));
   }
 
   private async acquire(fn: LocalFunction, stats: FunctionStats): Promise<Environment> {
@@ -247,7 +282,20 @@ export class LambdaRuntime {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb) },
     });
-    const environment: Environment = { worker, busy: false };
+    let settleReady: (value: { errorType: string; errorMessage: string } | undefined) => void = () => {};
+    const ready = new Promise<{ errorType: string; errorMessage: string } | undefined>((resolve) => {
+      settleReady = resolve;
+    });
+    const initTimer = setTimeout(
+      () =>
+        settleReady({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `INIT phase exceeded ${INIT_TIMEOUT_MS / 1000} seconds`,
+        }),
+      INIT_TIMEOUT_MS,
+    );
+    const environment: Environment = { worker, ready, busy: false };
+    void ready.then(() => clearTimeout(initTimer));
     const forward = (stream: NodeJS.ReadableStream) => {
       let buffer = '';
       stream.on('data', (chunk: Buffer) => {
@@ -274,6 +322,13 @@ export class LambdaRuntime {
         coldStart: boolean;
         durationMs: number;
       }) => {
+        if (message.type === 'ready') return settleReady(undefined);
+        if (message.type === 'init-error') {
+          return settleReady({
+            errorType: message.errorType ?? 'Runtime.InitError',
+            errorMessage: message.errorMessage ?? '',
+          });
+        }
         const pending = environment.pending;
         if (message.type !== 'result' || !pending || pending.id !== message.id) return;
         clearTimeout(pending.timer);
@@ -298,6 +353,7 @@ export class LambdaRuntime {
       },
     );
     const crash = (reason: string) => {
+      settleReady({ errorType: 'Runtime.ExitError', errorMessage: reason });
       const pending = environment.pending;
       this.discard(fn, environment, stats);
       if (pending) {
@@ -320,6 +376,7 @@ export class LambdaRuntime {
     });
     (this.environments.get(fn.name) as Environment[]).push(environment);
     stats.environments += 1;
+    worker.postMessage({ type: 'init' });
     return environment;
   }
 

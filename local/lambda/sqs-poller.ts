@@ -104,8 +104,8 @@ export function recordsToDelete(
   if (!result.ok) return [];
   if (!reportBatchItemFailures) return [...records];
   const payload = result.payload as { batchItemFailures?: unknown } | null;
-  if (payload === null || payload === undefined || payload.batchItemFailures === undefined)
-    return [...records];
+  // Lambda treats a null or empty response, and a null or empty list, as complete success.
+  if (payload === null || payload === undefined || payload.batchItemFailures == null) return [...records];
   if (!Array.isArray(payload.batchItemFailures)) return [];
   const failed = new Set<string>();
   for (const failure of payload.batchItemFailures as { itemIdentifier?: unknown }[]) {

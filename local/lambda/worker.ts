@@ -23,6 +23,10 @@ interface InvokeMessage {
   readonly deadline: number;
 }
 
+interface InitMessage {
+  readonly type: 'init';
+}
+
 type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unknown> | unknown;
 
 const config = workerData as WorkerConfig;
@@ -51,10 +55,25 @@ function errorOf(error: unknown): { errorType: string; errorMessage: string; sta
   };
 }
 
-parentPort?.on('message', async (message: InvokeMessage) => {
+let invocations = 0;
+
+parentPort?.on('message', async (message: InvokeMessage | InitMessage) => {
+  if (message.type === 'init') {
+    // The init phase (module import, top-level code) runs before the first invocation and, as on
+    // Lambda, outside the invocation's timeout.
+    const started = Date.now();
+    try {
+      handler = await load();
+      parentPort?.postMessage({ type: 'ready', durationMs: Date.now() - started });
+    } catch (error) {
+      parentPort?.postMessage({ type: 'init-error', ...errorOf(error), durationMs: Date.now() - started });
+    }
+    return;
+  }
   if (message.type !== 'invoke') return;
   const started = Date.now();
-  const coldStart = handler === undefined;
+  const coldStart = invocations === 0;
+  invocations += 1;
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: config.functionName,

@@ -324,6 +324,8 @@ export class WebhookDispatcher {
         headers: job.msg.headers,
         body: job.msg.body,
         signal,
+        // Vendors do not follow redirects: a 3xx is a failed delivery (Shopify counts it as one).
+        redirect: 'manual',
       });
       await res.arrayBuffer().catch(() => undefined);
       job.record.lastStatus = res.status;

@@ -57,8 +57,13 @@ export interface ResolverContext {
   apiVersion: string;
 }
 
-/** Mutations that must carry `@idempotent(key:)` from 2026-04 (runtime check, not in the schema). */
-const IDEMPOTENCY_REQUIRED = new Set(['inventorySetQuantities', 'inventoryAdjustQuantities', 'refundCreate']);
+/**
+ * Mutations that must carry `@idempotent(key:)` from 2026-04 (runtime check, not in the schema), per
+ * the changelog "Making idempotency mandatory for inventory adjustments and refund mutations".
+ * `inventorySetQuantities` is not on that list: it honours a key when given, and relies on
+ * `changeFromQuantity` otherwise.
+ */
+const IDEMPOTENCY_REQUIRED = new Set(['inventoryAdjustQuantities', 'refundCreate']);
 
 /** `reason` values Shopify accepts for inventory changes (shopify.dev inventory reasons list). */
 export const INVENTORY_REASONS = new Set([

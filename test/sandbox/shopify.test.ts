@@ -267,7 +267,7 @@ describe('shopify sandbox: Admin GraphQL API', () => {
       expect(await levels(itemGid(3), locGid(1))).toEqual(b);
     });
 
-    it('requires changeFromQuantity to be present (null opts out) and the @idempotent directive', async () => {
+    it('requires changeFromQuantity (null opts out); @idempotent is mandatory on adjustments, optional on set', async () => {
       const input = {
         name: 'available',
         reason: 'correction',
@@ -279,20 +279,35 @@ describe('shopify sandbox: Admin GraphQL API', () => {
         extensions: { code: 'INVALID_FIELD_ARGUMENTS' },
       });
       expect(missing.body.data).toEqual({ inventorySetQuantities: null });
-      const noKey = await h.gql(
-        'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code } } }',
-        { input: { ...input, quantities: [{ ...input.quantities[0], changeFromQuantity: null }] } },
+      const adjustWithoutKey = await h.gql(
+        'mutation($input: InventoryAdjustQuantitiesInput!) { inventoryAdjustQuantities(input: $input) { userErrors { code } } }',
+        {
+          input: {
+            name: 'available',
+            reason: 'correction',
+            changes: [
+              { inventoryItemId: itemGid(4), locationId: locGid(1), delta: 1, changeFromQuantity: null },
+            ],
+          },
+        },
       );
-      expect(noKey.body.errors?.[0]).toMatchObject({
+      expect(adjustWithoutKey.body.errors?.[0]).toMatchObject({
         message: 'The @idempotent directive is required for this mutation but was not provided.',
         extensions: { code: 'BAD_REQUEST' },
       });
-      const optOut = await h.gql(SET, {
-        key: 'cfq-null',
-        input: { ...input, quantities: [{ ...input.quantities[0], changeFromQuantity: null }] },
-      });
-      expect(payloadOf(optOut, 'inventorySetQuantities').userErrors).toEqual([]);
+      const setWithoutKey = await h.gql(
+        'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code } } }',
+        { input: { ...input, quantities: [{ ...input.quantities[0], changeFromQuantity: null }] } },
+      );
+      expect(setWithoutKey.body.errors).toBeUndefined();
+      expect(payloadOf(setWithoutKey, 'inventorySetQuantities').userErrors).toEqual([]);
       expect((await levels(itemGid(4), locGid(1))).available).toBe(5);
+      const withKey = await h.gql(SET, {
+        key: 'cfq-null',
+        input: { ...input, quantities: [{ ...input.quantities[0], quantity: 6, changeFromQuantity: null }] },
+      });
+      expect(payloadOf(withKey, 'inventorySetQuantities').userErrors).toEqual([]);
+      expect((await levels(itemGid(4), locGid(1))).available).toBe(6);
     });
 
     it('counts damaged, safety_stock and quality_control in on_hand but not in available', async () => {

@@ -14,6 +14,7 @@ import { mapOrderToNetSuite, type NetSuiteMappingConfig } from './mapper.ts';
 
 const RECORD_PATH = '/services/rest/record/v1';
 
+/** The adapter's collaborators, passed in so tests and the handler choose them (no hidden clients). */
 export interface NetSuiteErpAdapterOptions {
   readonly client: NetSuiteClient;
   readonly mappings: MappingLookup;

@@ -1,4 +1,5 @@
 import { constants, createPrivateKey, type KeyObject, sign } from 'node:crypto';
+import * as z from 'zod';
 import { ErpAuthError, ErpThrottledError, ErpUnavailableError } from './errors.ts';
 
 /** Path of NetSuite's OAuth 2.0 token endpoint (client credentials flow). */
@@ -21,13 +22,27 @@ export interface NetSuiteCredentials {
   readonly privateKeyPem: string;
   /** Defaults from the key: EC P-256/384/521 → ES256/384/512, RSA → PS256. */
   readonly algorithm?: AssertionAlgorithm;
-  /** @default ['rest_webservices'] */
-  readonly scope?: readonly string[];
+  /** Scopes as a list or NetSuite's comma-separated form. @default 'rest_webservices' */
+  readonly scope?: readonly string[] | string;
 }
+
+/**
+ * The secret as stored (e.g. Secrets Manager JSON); parse it at cold start so that a malformed secret
+ * fails the init with the field named — never with the value in the message.
+ */
+export const NetSuiteCredentialsSchema = z.object({
+  accountId: z.string().min(1),
+  clientId: z.string().min(1),
+  certificateId: z.string().min(1),
+  privateKeyPem: z.string().includes('PRIVATE KEY'),
+  algorithm: z.enum(['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512']).optional(),
+  scope: z.union([z.array(z.string().min(1)), z.string().min(1)]).optional(),
+});
 
 /** Credentials, or a loader that reads them (e.g. from Secrets Manager) when a token is first needed. */
 export type CredentialsSource = NetSuiteCredentials | (() => Promise<NetSuiteCredentials>);
 
+/** Where to get tokens and how long to keep them. */
 export interface NetSuiteAuthOptions {
   /** Full token endpoint URL; it is also the assertion's `aud`. */
   readonly tokenUrl: string;
@@ -173,7 +188,7 @@ export class NetSuiteAuth {
     this.key = {
       clientId: creds.clientId,
       certificateId: creds.certificateId,
-      scope: (creds.scope ?? ['rest_webservices']).join(','),
+      scope: typeof creds.scope === 'string' ? creds.scope : (creds.scope ?? ['rest_webservices']).join(','),
       alg: algorithmFor(key, creds.algorithm),
       key,
     };

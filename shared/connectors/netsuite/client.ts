@@ -31,6 +31,7 @@ import { parseNetSuiteJson, toNetSuiteJson } from './json.ts';
  */
 const GOVERNANCE_CODES = new Set(['SSS_REQUEST_LIMIT_EXCEEDED', 'WS_REQUEST_BLOCKED']);
 
+/** Retries of throttled and failed attempts; keep the total under the caller's time budget (Lambda timeout). */
 export interface NetSuiteRetryOptions {
   /** Retries after the first attempt. @default 8 */
   readonly maxAttempts?: number;
@@ -40,6 +41,7 @@ export interface NetSuiteRetryOptions {
   readonly maxDelayMs?: number;
 }
 
+/** When to stop calling NetSuite during an outage, and when to try again. */
 export interface NetSuiteCircuitOptions {
   /** Consecutive outage failures (5xx, network, timeout) that open the circuit. @default 5 */
   readonly consecutiveFailures?: number;
@@ -47,6 +49,7 @@ export interface NetSuiteCircuitOptions {
   readonly halfOpenAfterMs?: number;
 }
 
+/** One client per account and process: the bulkhead and the breaker only work when shared. */
 export interface NetSuiteClientOptions {
   /** e.g. `https://1234567.suitetalk.api.netsuite.com`, or a sandbox mount. @default netSuiteBaseUrl(accountId) */
   readonly baseUrl?: string;
@@ -83,8 +86,10 @@ export type NetSuiteClientEvent =
   | { readonly type: 'throttled'; readonly status: number; readonly transactionId: string | undefined }
   | { readonly type: 'circuit'; readonly state: 'open' | 'half-open' | 'closed' };
 
+/** Methods NetSuite REST record and query endpoints use. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** One logical call. Throttled or failed attempts are resent, so writes must be idempotent (PUT eid:, PATCH). */
 export interface NetSuiteRequest {
   readonly method: HttpMethod;
   /** Path under the base URL, e.g. `/services/rest/record/v1/salesOrder/eid:x`. */
@@ -96,6 +101,7 @@ export interface NetSuiteRequest {
   readonly ctx?: ErpCallContext;
 }
 
+/** A 2xx answer: non-2xx answers are thrown as typed errors instead. */
 export interface NetSuiteResponse {
   readonly status: number;
   readonly headers: Headers;

@@ -30,6 +30,7 @@ describe('recordsToDelete', () => {
     expect(ids(recordsToDelete(batch, ok({ batchItemFailures: [] }), true))).toEqual(['a', 'b', 'c']);
     expect(ids(recordsToDelete(batch, ok(null), true))).toEqual(['a', 'b', 'c']);
     expect(ids(recordsToDelete(batch, ok({}), true))).toEqual(['a', 'b', 'c']);
+    expect(ids(recordsToDelete(batch, ok({ batchItemFailures: null }), true))).toEqual(['a', 'b', 'c']);
   });
 
   it('fails the whole batch on an empty, unknown or malformed identifier', () => {

@@ -27,7 +27,10 @@ import { canonicalOrder } from '#test/support/orders.ts';
 const shop = { shopDomain: 'acme.myshopify.com', currency: 'USD' };
 
 /** Maps a Shopify webhook payload through the hub's real topic mapper to the canonical order. */
-function shopifyOrder(topic: string, patch: (payload: Record<string, unknown>) => Record<string, unknown> = (p) => p) {
+function shopifyOrder(
+  topic: string,
+  patch: (payload: Record<string, unknown>) => Record<string, unknown> = (p) => p,
+) {
   const mapper = shopifyTopicMapper(topic);
   if (!mapper) throw new Error(`no mapper for ${topic}`);
   const payload = patch(parseShopifyJson(shopifyWebhookBody(topic)) as Record<string, unknown>);
@@ -194,7 +197,12 @@ describe('NetSuite mapper', () => {
     it('adds tax on top as one line per tax (title and rate), summed over lines and shipping', async () => {
       const order = canonicalOrder({
         lines: [
-          { sku: 'SKU-A', unitPrice: 1999, quantity: 3, tax: [{ title: 'NY State', rate: '0.04', amount: 240 }] },
+          {
+            sku: 'SKU-A',
+            unitPrice: 1999,
+            quantity: 3,
+            tax: [{ title: 'NY State', rate: '0.04', amount: 240 }],
+          },
           { sku: 'SKU-B', unitPrice: 500, tax: [{ title: 'NY State', rate: '0.04', amount: 20 }] },
         ],
         shipping: [{ title: 'Ground', price: 1000, tax: [{ title: 'NY State', rate: '0.04', amount: 40 }] }],
@@ -376,7 +384,11 @@ describe('NetSuite mapper', () => {
         storeLocationId: 'L404',
         currency: 'GBP',
         gateways: ['paypal'],
-        lines: [{ sku: 'SKU-A', unitPrice: 100 }, { sku: 'NOPE-1', unitPrice: 100 }, { sku: null, unitPrice: 100 }],
+        lines: [
+          { sku: 'SKU-A', unitPrice: 100 },
+          { sku: 'NOPE-1', unitPrice: 100 },
+          { sku: null, unitPrice: 100 },
+        ],
       });
       const error = await mapOrderToNetSuite(order, 'cashSale', lookup, config).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnknownMappingError);
@@ -413,12 +425,17 @@ describe('NetSuite mapper', () => {
 
   describe('reconciliation', () => {
     const order = canonicalOrder({
-      lines: [{ sku: 'SKU-A', unitPrice: 1999, quantity: 3, tax: [{ title: 'Tax', rate: '0.1', amount: 600 }] }],
+      lines: [
+        { sku: 'SKU-A', unitPrice: 1999, quantity: 3, tax: [{ title: 'Tax', rate: '0.1', amount: 600 }] },
+      ],
       shipping: [{ title: 'Ground', price: 500 }],
     });
 
     it('refuses an order whose stated total differs from its lines by one cent', async () => {
-      const off: Order = { ...order, totals: { ...order.totals, total: { amount: order.totals.total.amount + 1, currency: 'USD' } } };
+      const off: Order = {
+        ...order,
+        totals: { ...order.totals, total: { amount: order.totals.total.amount + 1, currency: 'USD' } },
+      };
       const error = await mapOrderToNetSuite(off, 'salesOrder', lookup, config).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TotalsMismatchError);
       expect(error).toMatchObject({
@@ -435,11 +452,16 @@ describe('NetSuite mapper', () => {
       if (!first) throw new Error('no lines');
       const tampered: NsSaleBody = { ...body, item: { items: [{ ...first, amount: '59.98' }, ...rest] } };
       expect(() => reconcileWithOrder(order, tampered, config.items)).toThrow(TotalsMismatchError);
-      const noTax: NsSaleBody = { ...body, item: { items: body.item.items.filter((l) => l.item.id !== '8003') } };
+      const noTax: NsSaleBody = {
+        ...body,
+        item: { items: body.item.items.filter((l) => l.item.id !== '8003') },
+      };
       expect(() => reconcileWithOrder(order, noTax, config.items)).toThrow(/tax 0.00 ≠ 6.00/);
       const shippingAsItem: NsSaleBody = {
         ...body,
-        item: { items: body.item.items.map((l) => (l.item.id === '8002' ? { ...l, item: { id: '201' } } : l)) },
+        item: {
+          items: body.item.items.map((l) => (l.item.id === '8002' ? { ...l, item: { id: '201' } } : l)),
+        },
       };
       expect(() => reconcileWithOrder(order, shippingAsItem, config.items)).toThrow(/shipping 0.00 ≠ 5.00/);
     });
@@ -448,7 +470,11 @@ describe('NetSuite mapper', () => {
   describe('external ids and dates', () => {
     it('parses back ids of shops whose domain has dashes, and refuses unsafe characters', () => {
       const id = orderExternalId({ system: 'shopify', account: 'my-shop-eu.myshopify.com', orderId: '42' });
-      expect(parseOrderExternalId(id)).toEqual({ system: 'shopify', account: 'my-shop-eu.myshopify.com', orderId: '42' });
+      expect(parseOrderExternalId(id)).toEqual({
+        system: 'shopify',
+        account: 'my-shop-eu.myshopify.com',
+        orderId: '42',
+      });
       expect(parseOrderExternalId('SHOP-1001')).toBeUndefined();
       expect(() => orderExternalId({ system: 'pos', account: 'a/b', orderId: '1' })).toThrow(MappingError);
       expect(() => orderExternalId({ system: 'pos', account: 'ab', orderId: '1-2' })).toThrow(MappingError);
