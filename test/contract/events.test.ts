@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { type DetailType, EVENT_CATALOG } from '#shared/events/catalog.ts';
@@ -9,7 +10,7 @@ import {
   majorOf,
 } from '#shared/events/contract.ts';
 import { OrderSchema } from '#shared/events/order.ts';
-import { publishedVersions, readPublished } from '../../scripts/export-schemas.ts';
+import { EVENTS_DIR, publishedVersions, readPublished } from '../../scripts/export-schemas.ts';
 
 const detailTypes = Object.keys(EVENT_CATALOG) as DetailType[];
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema) as JsonSchema;
@@ -45,6 +46,16 @@ describe('event contracts (docs/events)', () => {
         ).toEqual([]);
       }
     });
+  });
+});
+
+describe('published detail-types', () => {
+  it('all remain in the catalog: removing an event type breaks its consumers', () => {
+    const published = readdirSync(EVENTS_DIR, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    expect(published.length).toBeGreaterThan(0);
+    expect(published.filter((name) => !detailTypes.includes(name as DetailType))).toEqual([]);
   });
 });
 
