@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 
 /** What the hub last wrote to the ERP for one source order. */
 export interface LedgerEntry {
@@ -96,5 +102,51 @@ export class LedgerRepository {
         ExpressionAttributeValues: { ':one': 1, ':version': version, ':at': new Date().toISOString() },
       }),
     );
+  }
+
+  /**
+   * Takes the order's lease (`sk = LOCK`) so that only one consumer at a time moves this order through
+   * ledger check → ERP write → ledger write; otherwise an older version's ERP write could land after
+   * a newer one. The lease expires by itself after `ttlMs`, so a crashed holder never blocks the order.
+   */
+  async acquire(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: key,
+            sk: 'LOCK',
+            owner,
+            lockedUntil: now + ttlMs,
+            expiresAt: Math.ceil((now + ttlMs) / 1000) + 3600,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR lockedUntil < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async release(key: string, owner: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: key, sk: 'LOCK' },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 }

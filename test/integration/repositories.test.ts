@@ -48,6 +48,29 @@ describe('LedgerRepository (DynamoDB Local)', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  it('grants an order lease to one owner at a time, to the same owner again, and to others once expired or released', async () => {
+    const ledger = new LedgerRepository(document, ledgerTable);
+    const key = orderKey('shopify', 'acme.myshopify.com', '3003');
+    expect(await ledger.acquire(key, 'a', 60_000)).toBe(true);
+    expect(await ledger.acquire(key, 'b', 60_000)).toBe(false);
+    expect(await ledger.acquire(key, 'a', 60_000)).toBe(true);
+    await ledger.release(key, 'b');
+    expect(await ledger.acquire(key, 'b', 60_000)).toBe(false);
+    await ledger.release(key, 'a');
+    expect(await ledger.acquire(key, 'b', 1)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await ledger.acquire(key, 'c', 60_000)).toBe(true);
+  });
+
+  it('lets exactly one of concurrent lease requests win', async () => {
+    const ledger = new LedgerRepository(document, ledgerTable);
+    const key = orderKey('shopify', 'acme.myshopify.com', '4004');
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => ledger.acquire(key, `owner-${index}`, 60_000)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
   it('finds nothing for an order never synced', async () => {
     expect(
       await new LedgerRepository(document, ledgerTable).get(orderKey('pos', 'm1', 'none')),

@@ -1,0 +1,167 @@
+import * as z from 'zod';
+import { ErpAuthError } from '../connectors/netsuite/errors.ts';
+import { HubError, MappingError } from '../errors.ts';
+import { EventMetadataSchema } from '../events/envelope.ts';
+import { type Order, OrderSchema } from '../events/order.ts';
+import { type ErpPort, type ErpRecordRef, erpRecordTypeFor, orderExternalId } from '../ports/erp.ts';
+import type { ExceptionStore } from '../repositories/exceptions.ts';
+import { type LedgerEntry, orderKey } from '../repositories/ledger.ts';
+import type { LogSink, Telemetry } from '../runtime/observability.ts';
+
+/** An order event as it arrives from the bus through SQS (the EventBridge event as the body). */
+export const OrderBusEventSchema = z.object({
+  id: z.string(),
+  'detail-type': z.enum(['OrderCreated', 'OrderUpdated', 'OrderCancelled']),
+  source: z.enum(['omnihub.shopify', 'omnihub.pos']),
+  detail: z.object({ metadata: EventMetadataSchema, data: OrderSchema }),
+});
+export type OrderBusEvent = z.infer<typeof OrderBusEventSchema>;
+
+export type OrderSyncOutcome =
+  | { readonly status: 'synced'; readonly erp: ErpRecordRef; readonly version: number }
+  | { readonly status: 'stale'; readonly version: number; readonly syncedVersion: number }
+  | { readonly status: 'parked'; readonly code: string; readonly exceptionId: string };
+
+export interface OrderSyncDeps {
+  readonly erp: ErpPort;
+  readonly ledger: {
+    get(key: string): Promise<LedgerEntry | undefined>;
+    recordSync(entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'>): Promise<boolean>;
+    recordStale(key: string, version: number): Promise<void>;
+    acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
+    release(key: string, owner: string): Promise<void>;
+  };
+  /** How long one order's lease lasts (longer than an ERP call with its retries). @default 60 s */
+  readonly leaseMs?: number;
+  /** Attempts to take a busy order's lease before the record is failed and retried by SQS. @default 5 */
+  readonly leaseAttempts?: number;
+  readonly exceptions: ExceptionStore;
+  readonly telemetry: Telemetry;
+  readonly log: LogSink;
+}
+
+/** Another consumer is syncing the same order right now: retry the record later. */
+export class OrderBusyError extends HubError {
+  readonly code = 'ORDER_BUSY';
+  readonly retryable = true;
+}
+
+/**
+ * A failure that will fail again however often it is retried — park it with its reason for a fix and
+ * a replay, instead of burning retries and landing in the DLQ. An authentication failure is the
+ * exception: it is a configuration problem of the hub, every order would fail alike, and the orders
+ * must flow again by themselves once the secret is fixed, so it is retried like an outage.
+ */
+function isPermanent(error: unknown): error is HubError {
+  return error instanceof HubError && !error.retryable && !(error instanceof ErpAuthError);
+}
+
+/**
+ * Order capture: brings the ERP in step with one order event, exactly once in effect.
+ * - An event older than what the ledger says was synced (by the source's `updatedAt`) is ignored and
+ *   counted as stale; an update for an order never created creates it (upsert by external id).
+ * - Online orders become sales orders (a cancelled order is written with its lines closed); POS sales
+ *   become cash sales. The external id carries the source order id, so either side finds the other.
+ * - Permanent errors (unknown mapping, ERP validation, totals that do not reconcile) park the event
+ *   with its reason; retryable ones (throttling, outage, open circuit) are thrown so SQS retries.
+ */
+export async function syncOrder(event: OrderBusEvent, deps: OrderSyncDeps): Promise<OrderSyncOutcome> {
+  const order: Order = event.detail.data;
+  const key = orderKey(order.source.system, order.source.account, order.source.orderId);
+  const owner = event.detail.metadata.eventId;
+  for (let attempt = 1; ; attempt += 1) {
+    if (await deps.ledger.acquire(key, owner, deps.leaseMs ?? 60_000)) break;
+    if (attempt >= (deps.leaseAttempts ?? 5))
+      throw new OrderBusyError(`order ${key} is being synced by another consumer`);
+    await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt * Math.random()));
+  }
+  try {
+    return await syncLeasedOrder(event, key, deps);
+  } finally {
+    await deps.ledger.release(key, owner);
+  }
+}
+
+async function syncLeasedOrder(
+  event: OrderBusEvent,
+  key: string,
+  deps: OrderSyncDeps,
+): Promise<OrderSyncOutcome> {
+  const order: Order = event.detail.data;
+  const { metadata } = event.detail;
+  const version = Date.parse(order.updatedAt);
+  const context = {
+    orderKey: key,
+    version,
+    detailType: event['detail-type'],
+    transactionId: metadata.transactionId,
+  };
+
+  const synced = await deps.ledger.get(key);
+  if (synced && synced.version > version) {
+    await deps.ledger.recordStale(key, version);
+    deps.telemetry.count('OrderSyncStaleIgnored');
+    deps.log.info('older order event ignored: the ERP already has a newer version', {
+      ...context,
+      syncedVersion: synced.version,
+    });
+    return { status: 'stale', version, syncedVersion: synced.version };
+  }
+
+  let erp: ErpRecordRef;
+  try {
+    if (erpRecordTypeFor(order) === 'cashSale') {
+      if (order.status === 'cancelled') {
+        throw new MappingError(
+          'a cancelled POS sale is reversed by a refund (credit memo), not by cancelling its cash sale',
+        );
+      }
+      erp = await deps.erp.recordCashSale(order, { transactionId: metadata.transactionId });
+    } else {
+      erp = await deps.erp.upsertSalesOrder(order, { transactionId: metadata.transactionId });
+    }
+  } catch (error) {
+    if (!isPermanent(error)) throw error;
+    const { exceptionId } = await deps.exceptions.park({
+      kind: 'erp-order',
+      inputId: metadata.idempotencyKey,
+      at: metadata.occurredAt,
+      code: error.code,
+      reason: error.message,
+      issues: error instanceof MappingError ? error.issues : [],
+      transactionId: metadata.transactionId,
+      attributes: {
+        detailType: event['detail-type'],
+        orderKey: key,
+        externalId: orderExternalId(order.source),
+        eventId: metadata.eventId,
+      },
+      payload: Buffer.from(JSON.stringify(event)),
+    });
+    deps.telemetry.count('OrderSyncParked');
+    deps.log.warn('order parked: it cannot reach the ERP as it is', {
+      ...context,
+      code: error.code,
+      reason: error.message,
+      exceptionId,
+    });
+    return { status: 'parked', code: error.code, exceptionId };
+  }
+
+  const recorded = await deps.ledger.recordSync({
+    orderKey: key,
+    erpInternalId: erp.internalId,
+    externalId: erp.externalId,
+    recordType: erp.recordType,
+    version,
+    status: order.status,
+    transactionId: metadata.transactionId,
+  });
+  if (!recorded) {
+    // A newer version was synced concurrently and already upserted the whole order after us.
+    deps.telemetry.count('OrderSyncStaleIgnored');
+    return { status: 'stale', version, syncedVersion: (await deps.ledger.get(key))?.version ?? version };
+  }
+  deps.telemetry.count('OrderSynced');
+  return { status: 'synced', erp, version };
+}

@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ErpAuthError,
+  ErpThrottledError,
+  ErpValidationError,
+  TotalsMismatchError,
+  UnknownMappingError,
+} from '#shared/connectors/netsuite/errors.ts';
+import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
+import { shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
+import type { Order } from '#shared/events/order.ts';
+import {
+  type OrderBusEvent,
+  OrderBusyError,
+  type OrderSyncDeps,
+  syncOrder,
+} from '#shared/flows/order-sync.ts';
+import { type ErpPort, type ErpRecordRef, orderExternalId } from '#shared/ports/erp.ts';
+import type { LedgerEntry } from '#shared/repositories/ledger.ts';
+import { shopifyWebhookBody } from '#test/support/fixtures.ts';
+import { RecordingExceptions } from '#test/support/ingress-fakes.ts';
+
+const baseOrder = shopifyTopicMapper('orders/updated')?.(
+  parseShopifyJson(shopifyWebhookBody('orders/updated')),
+  {
+    shopDomain: 'acme.myshopify.com',
+    currency: 'USD',
+  },
+)[0]?.data as Order;
+
+function orderAt(updatedAt: string, patch: Partial<Order> = {}): Order {
+  return { ...baseOrder, status: 'open', cancelledAt: null, updatedAt, ...patch };
+}
+
+let events = 0;
+function busEvent(order: Order, detailType: OrderBusEvent['detail-type'] = 'OrderUpdated'): OrderBusEvent {
+  events += 1;
+  return {
+    id: `ev-${events}`,
+    'detail-type': detailType,
+    source: order.channel === 'pos' ? 'omnihub.pos' : 'omnihub.shopify',
+    detail: {
+      metadata: {
+        eventId: `00000000-0000-8000-8000-${String(events).padStart(12, '0')}`,
+        schemaVersion: '1.0',
+        transactionId: `tx-${events}`,
+        idempotencyKey: `key-${events}`,
+        occurredAt: order.updatedAt,
+        receivedAt: order.updatedAt,
+        origin: { system: 'shopify', account: 'acme.myshopify.com' },
+      },
+      data: order,
+    },
+  };
+}
+
+/** The ERP as the hub sees it: documents by external id, each write replacing the whole order. */
+class FakeErp implements ErpPort {
+  readonly documents = new Map<string, { recordType: string; order: Order }>();
+  readonly calls: string[] = [];
+  failWith?: Error;
+  delayFor = new Map<string, number>();
+
+  private async write(order: Order, recordType: 'salesOrder' | 'cashSale'): Promise<ErpRecordRef> {
+    this.calls.push(`${recordType}:${order.updatedAt}`);
+    await new Promise((resolve) => setTimeout(resolve, this.delayFor.get(order.updatedAt) ?? 0));
+    if (this.failWith) throw this.failWith;
+    const externalId = orderExternalId(order.source);
+    this.documents.set(externalId, { recordType, order });
+    return { internalId: `ns-${externalId.length}`, externalId, recordType };
+  }
+  upsertSalesOrder(order: Order) {
+    return this.write(order, 'salesOrder');
+  }
+  recordCashSale(order: Order) {
+    return this.write(order, 'cashSale');
+  }
+  async cancelSalesOrder(): Promise<ErpRecordRef | null> {
+    throw new Error('not used');
+  }
+  async findByExternalId(): Promise<ErpRecordRef | null> {
+    return null;
+  }
+}
+
+/** Same contract as LedgerRepository on DynamoDB: version-conditional writes and an expiring lease. */
+class MemoryLedger {
+  readonly entries = new Map<string, LedgerEntry>();
+  readonly leases = new Map<string, { owner: string; until: number }>();
+  async get(key: string) {
+    return this.entries.get(key);
+  }
+  async recordSync(entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'>) {
+    const current = this.entries.get(entry.orderKey);
+    if (current && current.version >= entry.version) return false;
+    this.entries.set(entry.orderKey, { ...entry, syncedAt: 'now', staleIgnored: current?.staleIgnored ?? 0 });
+    return true;
+  }
+  async recordStale(key: string) {
+    const current = this.entries.get(key);
+    if (current) this.entries.set(key, { ...current, staleIgnored: current.staleIgnored + 1 });
+  }
+  async acquire(key: string, owner: string, ttlMs: number) {
+    const lease = this.leases.get(key);
+    if (lease && lease.until > Date.now() && lease.owner !== owner) return false;
+    this.leases.set(key, { owner, until: Date.now() + ttlMs });
+    return true;
+  }
+  async release(key: string, owner: string) {
+    if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
+  }
+}
+
+function setup() {
+  const erp = new FakeErp();
+  const ledger = new MemoryLedger();
+  const exceptions = new RecordingExceptions();
+  const counts = new Map<string, number>();
+  const deps: OrderSyncDeps = {
+    erp,
+    ledger,
+    exceptions,
+    telemetry: { count: (name, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value) },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    leaseAttempts: 50,
+  };
+  return { erp, ledger, exceptions, counts, deps };
+}
+
+describe('syncOrder', () => {
+  it('upserts an online order as a sales order and records the version in the ledger', async () => {
+    const { erp, ledger, deps } = setup();
+    const outcome = await syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z'), 'OrderCreated'), deps);
+    expect(outcome).toMatchObject({
+      status: 'synced',
+      erp: { recordType: 'salesOrder', externalId: 'shopify-acme.myshopify.com-820982911946154508' },
+    });
+    expect([...erp.documents.keys()]).toEqual(['shopify-acme.myshopify.com-820982911946154508']);
+    expect([...ledger.entries.values()][0]).toMatchObject({
+      version: Date.parse('2026-11-27T10:00:00.000Z'),
+      status: 'open',
+    });
+  });
+
+  it('ignores an update older than the synced version and counts it as stale, without calling the ERP', async () => {
+    const { erp, ledger, counts, deps } = setup();
+    await syncOrder(busEvent(orderAt('2026-11-27T10:05:00.000Z')), deps);
+    const outcome = await syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z'), 'OrderCreated'), deps);
+    expect(outcome).toMatchObject({ status: 'stale', syncedVersion: Date.parse('2026-11-27T10:05:00.000Z') });
+    expect(erp.calls).toEqual(['salesOrder:2026-11-27T10:05:00.000Z']);
+    expect([...ledger.entries.values()][0]?.staleIgnored).toBe(1);
+    expect(counts.get('OrderSyncStaleIgnored')).toBe(1);
+  });
+
+  it('creates the order when an update arrives before the create', async () => {
+    const { erp, deps } = setup();
+    expect((await syncOrder(busEvent(orderAt('2026-11-27T10:05:00.000Z')), deps)).status).toBe('synced');
+    expect(erp.documents.size).toBe(1);
+  });
+
+  it('writes a cancellation as the whole order with its cancelled status', async () => {
+    const { erp, ledger, deps } = setup();
+    await syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z'), 'OrderCreated'), deps);
+    await syncOrder(
+      busEvent(
+        orderAt('2026-11-27T11:00:00.000Z', { status: 'cancelled', cancelledAt: '2026-11-27T11:00:00.000Z' }),
+        'OrderCancelled',
+      ),
+      deps,
+    );
+    expect([...erp.documents.values()][0]?.order.status).toBe('cancelled');
+    expect([...ledger.entries.values()][0]?.status).toBe('cancelled');
+  });
+
+  it('records a POS sale as a cash sale, and parks a cancelled POS sale (refunds reverse those)', async () => {
+    const { erp, exceptions, deps } = setup();
+    const pos = orderAt('2026-11-27T10:00:00.000Z', {
+      channel: 'pos',
+      storeLocationId: '655441491',
+      fulfilmentMethod: 'carry_out',
+    });
+    expect(await syncOrder(busEvent(pos, 'OrderCreated'), deps)).toMatchObject({
+      status: 'synced',
+      erp: { recordType: 'cashSale' },
+    });
+    const cancelled = await syncOrder(
+      busEvent({ ...pos, updatedAt: '2026-11-27T10:30:00.000Z', status: 'cancelled' }, 'OrderCancelled'),
+      deps,
+    );
+    expect(cancelled).toMatchObject({ status: 'parked', code: 'MAPPING_FAILED' });
+    expect(erp.calls).toHaveLength(1);
+    expect(exceptions.parked[0]).toMatchObject({ kind: 'erp-order', code: 'MAPPING_FAILED' });
+  });
+
+  it.each([
+    ['an unknown mapping', new UnknownMappingError([{ kind: 'item', key: 'SKU-404' }]), 'UNKNOWN_MAPPING'],
+    [
+      'an ERP validation error',
+      new ErpValidationError('Invalid field value', 400, 'USER_ERROR', 'item.items[0].item', []),
+      'ERP_VALIDATION',
+    ],
+    [
+      'totals that do not reconcile',
+      new TotalsMismatchError('total differs by 1', [{ field: 'total', expected: '1.00', actual: '1.01' }]),
+      'ERP_TOTALS_MISMATCH',
+    ],
+  ])('parks %s with its reason, writes no ledger entry and does not throw', async (_name, error, code) => {
+    const { erp, ledger, exceptions, deps } = setup();
+    erp.failWith = error;
+    const outcome = await syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z')), deps);
+    expect(outcome).toMatchObject({ status: 'parked', code });
+    expect(exceptions.parked).toHaveLength(1);
+    expect(exceptions.parked[0]?.reason).toBe(error.message);
+    expect(JSON.parse(exceptions.parked[0]?.payload.toString() ?? '{}')['detail-type']).toBe('OrderUpdated');
+    expect(ledger.entries.size).toBe(0);
+  });
+
+  it.each([
+    ['throttling', new ErpThrottledError('429', 429, 'SSS_REQUEST_LIMIT_EXCEEDED')],
+    [
+      'an authentication failure (fixed by configuration, then retried)',
+      new ErpAuthError('INVALID_LOGIN', 401, 'INVALID_LOGIN'),
+    ],
+  ])('throws on %s so that SQS retries the record, and releases the order', async (_name, error) => {
+    const { erp, ledger, exceptions, deps } = setup();
+    erp.failWith = error;
+    await expect(syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z')), deps)).rejects.toBe(error);
+    expect(exceptions.parked).toHaveLength(0);
+    expect(ledger.leases.size).toBe(0);
+  });
+
+  it('leaves the newest version in the ERP when two versions of one order are synced at once', async () => {
+    const { erp, ledger, deps } = setup();
+    const older = orderAt('2026-11-27T10:00:00.000Z');
+    const newer = orderAt('2026-11-27T10:00:05.000Z', { name: '#9999-edited' });
+    // The older write is slow: without per-order serialisation it would land last.
+    erp.delayFor.set(older.updatedAt, 100);
+    const outcomes = await Promise.all([syncOrder(busEvent(older), deps), syncOrder(busEvent(newer), deps)]);
+    const [document] = [...erp.documents.values()];
+    expect(document?.order.updatedAt).toBe(newer.updatedAt);
+    expect([...ledger.entries.values()][0]?.version).toBe(Date.parse(newer.updatedAt));
+    // Either the older went first and the newer overwrote it, or the newer went first and the older was stale.
+    expect(erp.calls.at(-1)).toBe(`salesOrder:${newer.updatedAt}`);
+    expect(
+      outcomes.some(
+        (outcome) => outcome.status === 'synced' && outcome.version === Date.parse(newer.updatedAt),
+      ),
+    ).toBe(true);
+  });
+
+  it('fails the record with a retryable error when the order stays busy', async () => {
+    const { ledger, deps } = setup();
+    await ledger.acquire('ORDER#shopify#acme.myshopify.com#820982911946154508', 'someone-else', 60_000);
+    const error = await syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z')), {
+      ...deps,
+      leaseAttempts: 2,
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OrderBusyError);
+    expect((error as OrderBusyError).retryable).toBe(true);
+  });
+});
