@@ -232,7 +232,9 @@ describe('syncOrder', () => {
   it('leaves the newest version in the ERP when two versions of one order are synced at once', async () => {
     const { erp, ledger, deps } = setup();
     const older = orderAt('2026-11-27T10:00:00.000Z');
-    const newer = orderAt('2026-11-27T10:00:05.000Z', { source: { ...baseOrder.source, name: '#9999-edited' } });
+    const newer = orderAt('2026-11-27T10:00:05.000Z', {
+      source: { ...baseOrder.source, name: '#9999-edited' },
+    });
     // The older write is slow: without per-order serialisation it would land last.
     erp.delayFor.set(older.updatedAt, 100);
     const outcomes = await Promise.all([syncOrder(busEvent(older), deps), syncOrder(busEvent(newer), deps)]);
