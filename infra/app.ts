@@ -8,7 +8,11 @@ import { HubStack } from './stacks/hub-stack.ts';
  * AWS Solutions rules on every synth.
  */
 export function buildApp(app: App = new App()): { app: App; stack: HubStack; config: EnvironmentConfig } {
-  const config = resolveEnvironment(app.node.tryGetContext('env'), app.node.tryGetContext('shops'));
+  const config = resolveEnvironment(
+    app.node.tryGetContext('env'),
+    app.node.tryGetContext('shops'),
+    app.node.tryGetContext('netsuiteBaseUrl'),
+  );
   const stack = new HubStack(app, `Omnihub-${config.name}`, {
     config,
     description: `Omnihub integration hub (${config.name})`,

@@ -23,12 +23,18 @@ mkdirSync(logDir, { recursive: true });
 const started = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 say(`omnihub: synthesizing ${stackName}…`);
-const synth = await synthesize({ projectDir, outDir: join(localDir, 'cdk.out'), environment });
+const url = `http://127.0.0.1:${port}`;
+// The dev stack as deployed, except that the ERP is the local NetSuite sandbox.
+const synth = await synthesize({
+  projectDir,
+  outDir: join(localDir, 'cdk.out'),
+  environment,
+  context: { netsuiteBaseUrl: `${url}/_sandbox/netsuite` },
+});
 say(
   `omnihub: ${synth.cached ? 'template unchanged, using the cached synth' : `synthesized in ${(synth.ms / 1000).toFixed(1)} s`}`,
 );
 
-const url = `http://127.0.0.1:${port}`;
 const sandboxes = await startSandboxes({ hubUrl: url, env: process.env });
 const cloud = await startLocalCloud({
   assemblyDir: join(localDir, 'cdk.out'),
@@ -37,6 +43,7 @@ const cloud = await startLocalCloud({
   stateDir: join(localDir, 'state'),
   fresh,
   sandboxes: sandboxes.handle,
+  env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
   onFunctionLog: (name, line) => {
     void appendFile(join(logDir, `${name}.log`), `${line}\n`);
   },

@@ -6,6 +6,8 @@ export const SANDBOX_SYSTEMS = ['shopify', 'square', 'netsuite'] as const;
 
 export interface RunningSandboxes {
   readonly names: readonly string[];
+  /** The NetSuite sandbox's M2M credentials, as the hub's secret holds them (JSON). */
+  readonly netsuiteCredentials: string;
   readonly apps: readonly SandboxApp[];
   readonly handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   close(): Promise<void>;
@@ -37,8 +39,13 @@ export async function startSandboxes(options: {
     apps.push(await module.createSandbox({ seed, ...settings[name] }));
   }
   const router = createSandboxRouter(apps);
+  const netsuite = apps.find((app) => app.name === 'netsuite') as unknown as {
+    credentials: { accountId: string; clientId: string; certificateId: string; privateKeyPem?: string };
+  };
+  const { accountId, clientId, certificateId, privateKeyPem } = netsuite.credentials;
   return {
     names: apps.map((app) => app.name),
+    netsuiteCredentials: JSON.stringify({ accountId, clientId, certificateId, privateKeyPem }),
     apps,
     handle: (req, res) => router.handle(req, res),
     close: async () => {

@@ -21,10 +21,12 @@ export const KNOWN_SECRETS = [
     render: (value: string) => JSON.stringify({ current: value }),
   },
   {
+    // `npm start` fills it with the NetSuite sandbox's M2M credentials (a published test key pair).
     logicalIdPrefix: 'NetSuiteCredentials',
-    env: 'OMNIHUB_NETSUITE_CLIENT_SECRET',
-    defaultValue: 'omnihub-local-netsuite-client-secret',
-    render: (value: string) => JSON.stringify({ clientId: 'omnihub-local', clientSecret: value }),
+    env: 'OMNIHUB_NETSUITE_CREDENTIALS',
+    defaultValue:
+      '{"accountId":"TSTDRV1234567","clientId":"unset","certificateId":"unset","privateKeyPem":"unset"}',
+    render: (value: string) => value,
   },
 ] as const;
 

@@ -25,8 +25,12 @@ function files(root: string, path: string): string[] {
 }
 
 /** Hash of everything that shapes the synthesized template and bundles. */
-export function sourceHash(projectDir: string, environment: string): string {
-  const hash = createHash('sha256').update(`env=${environment}\n`);
+export function sourceHash(
+  projectDir: string,
+  environment: string,
+  context: Readonly<Record<string, string>> = {},
+): string {
+  const hash = createHash('sha256').update(`env=${environment}\n${JSON.stringify(context)}\n`);
   for (const file of INPUTS.flatMap((input) => files(projectDir, input))) {
     hash
       .update(`${relative(projectDir, join(projectDir, file))}\n`)
@@ -43,10 +47,12 @@ export async function synthesize(options: {
   projectDir: string;
   outDir: string;
   environment: string;
+  /** Extra `-c key=value` context (e.g. the ERP base URL pointing at the local sandbox). */
+  context?: Readonly<Record<string, string>>;
   force?: boolean;
 }): Promise<{ cached: boolean; ms: number }> {
   const started = Date.now();
-  const hash = sourceHash(options.projectDir, options.environment);
+  const hash = sourceHash(options.projectDir, options.environment, options.context);
   const marker = join(options.outDir, '.omnihub-source-hash');
   if (!options.force && existsSync(marker) && readFileSync(marker, 'utf8') === hash) {
     return { cached: true, ms: Date.now() - started };

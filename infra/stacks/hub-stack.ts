@@ -3,8 +3,11 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
+import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
+import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { HubFunction } from '../constructs/hub-function.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
@@ -100,6 +103,8 @@ export class HubStack extends Stack {
     shopifySecret.grantRead(shopifyWebhook);
     this.webhookApi.addWebhookRoute('/webhooks/shopify', shopifyWebhook);
 
+    this.addOrderCapture(config, idempotencyTable, exceptionsTable);
+
     new CfnOutput(this, 'ShopifyWebhookUrl', {
       value: this.webhookApi.url('/webhooks/shopify'),
       description: 'Register this URL for the Shopify webhook subscriptions',
@@ -108,6 +113,97 @@ export class HubStack extends Stack {
     new CfnOutput(this, 'ShopifyWebhookSecretArn', {
       value: shopifySecret.secretArn,
       description: 'Store the Shopify app client secret here: {"current":"..."}',
+    });
+  }
+
+  /**
+   * Order capture: OrderCreated/Updated/Cancelled (Shopify and POS) → queue → erp-order-sync → ERP.
+   * Paced to the ERP's concurrency governance: instances × calls per instance = the account limit.
+   */
+  private addOrderCapture(
+    config: EnvironmentConfig,
+    idempotencyTable: HubTable,
+    exceptionsTable: HubTable,
+  ): void {
+    const ledgerTable = new HubTable(this, 'LedgerTable', {
+      partitionKey: 'pk',
+      sortKey: 'sk',
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecovery: config.pointInTimeRecovery,
+      removalPolicy: config.removalPolicy,
+    });
+    const mappingsTable = new HubTable(this, 'MappingsTable', {
+      partitionKey: 'pk',
+      sortKey: 'sk',
+      pointInTimeRecovery: config.pointInTimeRecovery,
+      removalPolicy: config.removalPolicy,
+    });
+    const netsuiteCredentials = new Secret(this, 'NetSuiteCredentials', {
+      description:
+        'NetSuite OAuth 2.0 M2M credentials: {"accountId","clientId","certificateId","privateKeyPem"}',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ accountId: config.erp.accountId }),
+        generateStringKey: 'placeholder',
+        excludePunctuation: true,
+      },
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(netsuiteCredentials).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'An M2M certificate key pair issued in NetSuite: rotated by uploading a new certificate there, then stored here.',
+    });
+
+    const instances = Math.max(
+      2,
+      Math.floor(config.erp.concurrencyLimit / config.erp.perInstanceConcurrency),
+    );
+    const erpOrderSync = new HubFunction(this, 'ErpOrderSyncFunction', {
+      entry: entry('erp-order-sync'),
+      description: 'Upserts orders into the ERP exactly once, paced to its concurrency governance',
+      serviceName: 'erp-order-sync',
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+      logLevel: config.logLevel,
+      timeout: Duration.seconds(60),
+      reservedConcurrentExecutions: instances,
+      environment: {
+        LEDGER_TABLE_NAME: ledgerTable.tableName,
+        MAPPINGS_TABLE_NAME: mappingsTable.tableName,
+        EXCEPTIONS_TABLE_NAME: exceptionsTable.tableName,
+        IDEMPOTENCY_TABLE_NAME: idempotencyTable.tableName,
+        NETSUITE_ACCOUNT_ID: config.erp.accountId,
+        NETSUITE_BASE_URL: config.erp.baseUrl ?? netSuiteBaseUrl(config.erp.accountId),
+        NETSUITE_CREDENTIALS_SECRET_ID: netsuiteCredentials.secretArn,
+        ERP_MAX_CONCURRENCY: String(config.erp.perInstanceConcurrency),
+        NETSUITE_MAPPING_CONFIG: JSON.stringify(config.erp.mapping),
+      },
+    });
+    ledgerTable.grantReadWriteData(erpOrderSync);
+    mappingsTable.grantReadData(erpOrderSync);
+    exceptionsTable.grantWriteData(erpOrderSync);
+    idempotencyTable.grant(
+      erpOrderSync,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    netsuiteCredentials.grantRead(erpOrderSync);
+
+    const erpOrders = new BufferedConsumer(this, 'ErpOrders', {
+      handler: erpOrderSync,
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(1),
+      maxConcurrency: instances,
+      // An ERP outage is retried for up to 10 receives × 2 minutes before anything reaches the DLQ.
+      maxReceiveCount: 10,
+      visibilityTimeout: Duration.seconds(120),
+      removalPolicy: config.removalPolicy,
+    });
+    erpOrders.subscribe(this.bus, 'OrdersToErp', {
+      source: [EVENT_SOURCES.shopify, EVENT_SOURCES.pos],
+      detailType: ['OrderCreated', 'OrderUpdated', 'OrderCancelled'],
     });
   }
 }

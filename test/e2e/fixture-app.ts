@@ -23,7 +23,8 @@ import { HubTable } from '#infra/constructs/hub-table.ts';
  * task token. Synthesized into `outdir` like the real app (bundled assets, cdk-nag on).
  */
 export function synthFixture(outdir: string): { stackName: string } {
-  const app = new App({ outdir, context: { env: 'dev' } });
+  // The ERP consumer must never reach outside this machine: a closed loopback port (connection refused).
+  const app = new App({ outdir, context: { env: 'dev', netsuiteBaseUrl: 'http://127.0.0.1:9' } });
   const { stack, config } = buildApp(app);
   const probeTable = new HubTable(stack, 'ProbeTable', {
     partitionKey: 'pk',

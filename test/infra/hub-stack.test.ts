@@ -123,6 +123,63 @@ describe('HubStack', () => {
     });
   });
 
+  describe('order capture', () => {
+    it('routes order events from Shopify and POS to the ERP queue', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['omnihub.shopify', 'omnihub.pos'],
+          'detail-type': ['OrderCreated', 'OrderUpdated', 'OrderCancelled'],
+        },
+        Targets: [
+          Match.objectLike({
+            DeadLetterConfig: Match.anyValue(),
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          }),
+        ],
+      });
+    });
+
+    it('paces the consumer to the ERP limit: instances × calls per instance = 15, partial batch responses', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 5 },
+        BatchSize: 10,
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        ReservedConcurrentExecutions: 5,
+        Environment: {
+          Variables: Match.objectLike({
+            ERP_MAX_CONCURRENCY: '3',
+            NETSUITE_BASE_URL: 'https://tstdrv1234567.suitetalk.api.netsuite.com',
+          }),
+        },
+      });
+    });
+
+    it('redrives to a DLQ after 10 receives and alarms on the first parked message', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }),
+        VisibilityTimeout: 120,
+        SqsManagedSseEnabled: true,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    });
+
+    it('takes the NetSuite base URL from -c netsuiteBaseUrl (the local cloud points it at the sandbox)', () => {
+      const app = newApp('dev');
+      app.node.setContext('netsuiteBaseUrl', 'http://127.0.0.1:3000/_sandbox/netsuite');
+      Template.fromStack(buildApp(app).stack).hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({ NETSUITE_BASE_URL: 'http://127.0.0.1:3000/_sandbox/netsuite' }),
+        },
+      });
+    });
+  });
+
   describe('bus', () => {
     it('is the custom bus omnihub-<env> with an archive', () => {
       template.hasResourceProperties('AWS::Events::EventBus', { Name: 'omnihub-prod' });
@@ -132,7 +189,7 @@ describe('HubStack', () => {
 
   describe('tables', () => {
     it('are encrypted, on demand, with point-in-time recovery in prod and retained', () => {
-      template.resourceCountIs('AWS::DynamoDB::Table', 2);
+      template.resourceCountIs('AWS::DynamoDB::Table', 4);
       template.allResourcesProperties('AWS::DynamoDB::Table', {
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true },
@@ -172,7 +229,7 @@ describe('HubStack', () => {
         JSON.stringify(statement.Resource).includes('IdempotencyTable'),
       );
       const actions = idempotency.flatMap((statement) => [statement.Action].flat());
-      expect(actions.sort()).toEqual([
+      expect([...new Set(actions)].sort()).toEqual([
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',

@@ -1,0 +1,137 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod';
+import { NetSuiteErpAdapter } from '#shared/connectors/netsuite/adapter.ts';
+import {
+  NETSUITE_TOKEN_PATH,
+  NetSuiteAuth,
+  NetSuiteCredentialsSchema,
+} from '#shared/connectors/netsuite/auth.ts';
+import { NetSuiteClient } from '#shared/connectors/netsuite/client.ts';
+import { type OrderBusEvent, OrderBusEventSchema, syncOrder } from '#shared/flows/order-sync.ts';
+import { mappingLookupFrom } from '#shared/ports/erp.ts';
+import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
+import { LedgerRepository } from '#shared/repositories/ledger.ts';
+import { MappingRepository } from '#shared/repositories/mappings.ts';
+import { readEnv } from '#shared/runtime/env.ts';
+import { logger, metrics, powertoolsTelemetry, tracer } from '#shared/runtime/observability.ts';
+
+const json = <S extends z.ZodType>(schema: S) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return schema.parse(JSON.parse(text)) as z.infer<S>;
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const env = readEnv(
+  z.object({
+    LEDGER_TABLE_NAME: z.string().min(1),
+    MAPPINGS_TABLE_NAME: z.string().min(1),
+    EXCEPTIONS_TABLE_NAME: z.string().min(1),
+    IDEMPOTENCY_TABLE_NAME: z.string().min(1),
+    NETSUITE_ACCOUNT_ID: z.string().min(1),
+    NETSUITE_BASE_URL: z.url(),
+    NETSUITE_CREDENTIALS_SECRET_ID: z.string().min(1),
+    ERP_MAX_CONCURRENCY: z.coerce.number().int().positive(),
+    NETSUITE_MAPPING_CONFIG: json(
+      z.object({
+        customers: z.object({ online: z.string(), pos: z.string() }),
+        items: z.object({
+          discount: z.string(),
+          shipping: z.string(),
+          tax: z.string(),
+          giftCard: z.string(),
+        }),
+        currencies: z.record(z.string(), z.string()),
+        onlineLocationId: z.string().optional(),
+        timeZone: z.string().optional(),
+      }),
+    ),
+  }),
+);
+
+const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
+const documents = DynamoDBDocumentClient.from(dynamo);
+const exceptions = new DynamoExceptionStore(documents, env.EXCEPTIONS_TABLE_NAME);
+const auth = new NetSuiteAuth({
+  tokenUrl: `${env.NETSUITE_BASE_URL}${NETSUITE_TOKEN_PATH}`,
+  // Read when a token is first needed and cached by Powertools; never logged.
+  credentials: async () =>
+    NetSuiteCredentialsSchema.parse(
+      await getSecret(env.NETSUITE_CREDENTIALS_SECRET_ID, { transform: 'json', maxAge: 300 }),
+    ),
+});
+const deps = {
+  erp: new NetSuiteErpAdapter({
+    client: new NetSuiteClient({
+      baseUrl: env.NETSUITE_BASE_URL,
+      accountId: env.NETSUITE_ACCOUNT_ID,
+      auth,
+      maxConcurrency: env.ERP_MAX_CONCURRENCY,
+    }),
+    mappings: mappingLookupFrom(new MappingRepository(documents, env.MAPPINGS_TABLE_NAME)),
+    config: env.NETSUITE_MAPPING_CONFIG,
+  }),
+  ledger: new LedgerRepository(documents, env.LEDGER_TABLE_NAME),
+  exceptions,
+  telemetry: powertoolsTelemetry,
+  log: logger,
+};
+
+/** A producer sending the same change twice is harmless: the business key, not the message id, decides. */
+const idempotency = new IdempotencyConfig({
+  eventKeyJmesPath: 'detail.metadata.idempotencyKey',
+  expiresAfterSeconds: 7 * 24 * 3600,
+});
+const syncOnce = makeIdempotent((event: OrderBusEvent) => syncOrder(event, deps), {
+  persistenceStore: new DynamoDBPersistenceLayer({
+    tableName: env.IDEMPOTENCY_TABLE_NAME,
+    awsSdkV3Client: dynamo,
+  }),
+  config: idempotency,
+  keyPrefix: 'erp-order-sync',
+});
+
+async function record(sqsRecord: SQSRecord) {
+  const parsed = OrderBusEventSchema.safeParse(JSON.parse(sqsRecord.body));
+  if (!parsed.success) {
+    // Not an order event this consumer can read: never retried forever, kept for a fix and a replay.
+    await exceptions.park({
+      kind: 'erp-order',
+      inputId: sqsRecord.messageId,
+      at: new Date(Number(sqsRecord.attributes.SentTimestamp)).toISOString(),
+      code: 'MALFORMED_EVENT',
+      reason: 'order event does not match the canonical schema',
+      issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      transactionId: sqsRecord.messageId,
+      attributes: { queue: sqsRecord.eventSourceARN },
+      payload: Buffer.from(sqsRecord.body),
+    });
+    return { status: 'parked' };
+  }
+  return syncOnce(parsed.data);
+}
+
+const processor = new BatchProcessor(EventType.SQS);
+
+/** SQS `erp-orders` → ERP, with partial batch responses: only failed records come back. */
+export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics))
+  .handler(async (event, context) => {
+    idempotency.registerLambdaContext(context);
+    return processPartialResponse(event, record, processor, { context });
+  });
