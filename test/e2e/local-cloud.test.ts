@@ -239,6 +239,11 @@ describe('local cloud (e2e)', () => {
       .find((candidate) => candidate.logicalId.startsWith('IdempotencyTable'))?.name;
     const items = await dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
     const deliveries = (items.Items ?? []).filter((item) => item.id?.S?.startsWith('shopify-webhook#'));
-    expect(deliveries.map((item) => item.status?.S)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']);
+    expect(deliveries.map((item) => item.status?.S)).toEqual([
+      'COMPLETED',
+      'COMPLETED',
+      'COMPLETED',
+      'COMPLETED',
+    ]);
   });
 });
