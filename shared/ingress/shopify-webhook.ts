@@ -212,30 +212,7 @@ export async function handleShopifyWebhook(
           : new MappingError(`canonical event failed validation: ${(error as Error).message}`, [], {
               cause: error,
             });
-      const { exceptionId } = await deps.exceptions.park({
-        kind: 'shopify-webhook',
-        inputId: webhookId,
-        at: triggeredAt ?? receivedAt,
-        code: mappingError.code,
-        reason: mappingError.message,
-        issues: mappingError.issues,
-        transactionId,
-        attributes: {
-          topic,
-          shopDomain,
-          webhookId,
-          ...(apiVersion ? { apiVersion } : {}),
-          ...(sourceEventId ? { eventId: sourceEventId } : {}),
-          ...(triggeredAt ? { triggeredAt } : {}),
-        },
-        payload: raw,
-      });
-      deps.telemetry.count('WebhookParked');
-      deps.log.warn('webhook parked: payload could not be mapped', {
-        ...context,
-        exceptionId,
-        reason: mappingError.message,
-      });
+      const exceptionId = await park(mappingError.code, mappingError.message, mappingError.issues, webhookId);
       return { status: 'parked', exceptionId };
     }
     await deps.publisher.publish(events);

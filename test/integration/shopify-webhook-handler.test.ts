@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
 import { AwsStub } from '#test/support/aws-stubs.ts';
+import { createPkSkTable } from '#test/support/dynamodb.ts';
 import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 
 /**
@@ -14,7 +15,7 @@ import { shopifyWebhookBody } from '#test/support/fixtures.ts';
  */
 const suffix = Date.now().toString(36);
 const IDEMPOTENCY_TABLE = `idempotency-${suffix}`;
-const EXCEPTIONS_TABLE = `exceptions-${suffix}`;
+let EXCEPTIONS_TABLE = '';
 const SECRET_ID = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:shopify-webhook';
 
 type Handler = (
@@ -93,7 +94,6 @@ beforeAll(async () => {
     POWERTOOLS_TRACE_ENABLED: 'false',
     EVENT_BUS_NAME: 'omnihub-test',
     IDEMPOTENCY_TABLE_NAME: IDEMPOTENCY_TABLE,
-    EXCEPTIONS_TABLE_NAME: EXCEPTIONS_TABLE,
     SHOPIFY_WEBHOOK_SECRET_ID: SECRET_ID,
     SHOPIFY_SHOPS: JSON.stringify([{ domain: 'acme.myshopify.com', currency: 'USD' }]),
     MAX_BODY_BYTES: String(1024 * 1024),
@@ -111,20 +111,8 @@ beforeAll(async () => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: EXCEPTIONS_TABLE,
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  EXCEPTIONS_TABLE = await createPkSkTable(dynamodb, 'exceptions');
+  process.env.EXCEPTIONS_TABLE_NAME = EXCEPTIONS_TABLE;
   ({ handler } = (await import('../../functions/shopify-webhook/handler.ts')) as { handler: Handler });
 });
 
