@@ -36,6 +36,8 @@ export interface LocalCloudOptions {
   readonly waitTimeScale?: number;
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly log?: LocalLogger;
+  /** Called as soon as the HTTP port listens (before boot completes: requests get 503 until then). */
+  readonly onListening?: (url: string) => void;
 }
 
 export interface LocalCloud {
@@ -89,11 +91,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ...(options.stateDir ? { dbPath: join(options.stateDir, 'dynamodb') } : {}),
   });
 
-  const mainServer = createServer();
-  const awsServer = createServer();
+  // Until everything is up, every request gets 503 (health included), never a hanging socket.
+  let serve: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  let serveAws: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  const starting = (res: ServerResponse) =>
+    sendJson(res, 503, { status: 'starting', message: 'the local cloud is starting' });
+  const mainServer = createServer((req, res) => void (serve ? serve(req, res) : starting(res)));
+  const awsServer = createServer((req, res) => void (serveAws ? serveAws(req, res) : starting(res)));
   const mainPort = await listen(mainServer, ports.main);
   const awsPort = await listen(awsServer, ports.aws);
   const url = `http://127.0.0.1:${mainPort}`;
+  options.onListening?.(url);
   const endpoints = {
     aws: `http://127.0.0.1:${awsPort}`,
     sqs: `http://127.0.0.1:${ports.sqs}`,
@@ -171,7 +179,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     router.register('AWSStepFunctions', (operation, input) => machines.handle(operation, input));
     router.register('secretsmanager', new LocalSecrets(template, options.env ?? process.env).handle);
     router.register('AmazonSSM', new LocalParameters(template).handle);
-    awsServer.on('request', async (req, res) => {
+    serveAws = async (req, res) => {
       try {
         const body = await readRequestBody(req, 16 * 1024 * 1024);
         if (!(await router.handle(req, res, body))) {
@@ -184,7 +192,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         if (!res.headersSent)
           sendJson(res, 500, { __type: 'InternalFailure', message: (error as Error).message });
       }
-    });
+    };
 
     dynamodb = await dynamodbStarting;
     const dynamodbClient = new DynamoDBClient({
@@ -221,7 +229,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     const api = new LocalHttpApi(template, (arn, event) => lambdaRuntime.invoke(arn, event));
     const bootMs = Date.now() - started;
-    mainServer.on('request', async (req, res) => {
+    const handleMain = async (req: IncomingMessage, res: ServerResponse) => {
       try {
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
         if (path.startsWith('/_sandbox/') && options.sandboxes) {
@@ -237,7 +245,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         log.error('request failed', { error: (error as Error).message });
         if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
       }
-    });
+    };
 
     const localApi = async (req: IncomingMessage, res: ServerResponse, path: string) => {
       const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
@@ -280,6 +288,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
 
     const dynamodbProcess = dynamodb;
+    serve = handleMain;
     return {
       url,
       endpoints,

@@ -27,6 +27,7 @@ let dynamodb: DynamoDBClient;
 let sfn: SFNClient;
 let sqs: SQSClient;
 let probeTable: string;
+const bootStatuses: number[] = [];
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -77,7 +78,30 @@ async function queues() {
 beforeAll(async () => {
   const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-'));
   const { stackName } = synthFixture(assemblyDir);
-  cloud = await startLocalCloud({ assemblyDir, stackName, port: 0, env: { OMNIHUB_SHOPIFY_SECRET: SECRET } });
+  // Probe health while booting: every answer must come (503 until ready), never a hanging socket.
+  let booted = false;
+  let polling: Promise<void> = Promise.resolve();
+  const booting = startLocalCloud({
+    assemblyDir,
+    stackName,
+    port: 0,
+    env: { OMNIHUB_SHOPIFY_SECRET: SECRET },
+    onListening: (url) => {
+      polling = (async () => {
+        while (!booted) {
+          const status = await fetch(`${url}/_local/health`, { signal: AbortSignal.timeout(3000) }).then(
+            (response) => response.status,
+            (error: Error) => (error.name === 'TimeoutError' ? -1 : 0),
+          );
+          bootStatuses.push(status);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+    },
+  });
+  cloud = await booting;
+  booted = true;
+  await polling;
   dynamodb = new DynamoDBClient({ endpoint: cloud.endpoints.dynamodb, region: 'us-east-1', credentials });
   sfn = new SFNClient({ endpoint: cloud.endpoints.aws, region: 'us-east-1', credentials });
   sqs = new SQSClient({ endpoint: cloud.endpoints.sqs, region: 'us-east-1', credentials });
@@ -94,6 +118,11 @@ afterAll(async () => {
 });
 
 describe('local cloud (e2e)', () => {
+  it('answers 503 while booting and never leaves a request hanging', () => {
+    expect(bootStatuses).not.toContain(-1);
+    expect(bootStatuses).toContain(503);
+  });
+
   it('is healthy and lists what the template declares', async () => {
     const response = await fetch(`${cloud.url}/_local/health`);
     expect(response.status).toBe(200);
