@@ -36,23 +36,35 @@ say(
 );
 
 const sandboxes = await startSandboxes({ hubUrl: url, env: process.env });
-const cloud = await startLocalCloud({
-  assemblyDir: join(localDir, 'cdk.out'),
-  stackName,
-  port,
-  stateDir: join(localDir, 'state'),
-  fresh,
-  sandboxes: sandboxes.handle,
-  env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
-  onFunctionLog: (name, line) => {
-    void appendFile(join(logDir, `${name}.log`), `${line}\n`);
-  },
-  log: {
-    info: (message, details) => say(`omnihub: ${message} ${details ? JSON.stringify(details) : ''}`),
-    warn: (message, details) => say(`omnihub: WARN ${message} ${details ? JSON.stringify(details) : ''}`),
-    error: (message, details) => say(`omnihub: ERROR ${message} ${details ? JSON.stringify(details) : ''}`),
-  },
-});
+const cloud = await bootCloud();
+
+async function bootCloud() {
+  try {
+    return await startLocalCloud({
+      assemblyDir: join(localDir, 'cdk.out'),
+      stackName,
+      port,
+      stateDir: join(localDir, 'state'),
+      fresh,
+      sandboxes: sandboxes.handle,
+      env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
+      onFunctionLog: (name, line) => {
+        void appendFile(join(logDir, `${name}.log`), `${line}\n`);
+      },
+      log: {
+        info: (message, details) => say(`omnihub: ${message} ${details ? JSON.stringify(details) : ''}`),
+        warn: (message, details) => say(`omnihub: WARN ${message} ${details ? JSON.stringify(details) : ''}`),
+        error: (message, details) =>
+          say(`omnihub: ERROR ${message} ${details ? JSON.stringify(details) : ''}`),
+      },
+    });
+  } catch (error) {
+    // Nothing may keep running when the boot fails: close the sandboxes and say why.
+    await sandboxes.close();
+    process.stderr.write(`omnihub: the local cloud could not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
 
 const webhook = cloud.template
   .ofType('AWS::ApiGatewayV2::Route')

@@ -61,6 +61,30 @@ export interface LocalCloud {
 
 const silent: LocalLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
+/** Hosts a local function may reach: this machine only. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+/**
+ * The local cloud never lets a function reach outside this machine: a function whose environment
+ * holds an http(s) URL to any other host (a vendor API left at its production default) stops the
+ * boot, naming the variable, instead of sending traffic out.
+ */
+export function assertLoopbackOnly(template: LocalTemplate): void {
+  for (const fn of template.ofType('AWS::Lambda::Function')) {
+    const environment = fn.properties.Environment as { Variables?: Record<string, unknown> } | undefined;
+    for (const [name, value] of Object.entries(environment?.Variables ?? {})) {
+      for (const match of String(value).matchAll(/https?:\/\/(\[[^\]]+\]|[^/:"'\s]+)/g)) {
+        const host = match[1] ?? '';
+        if (!LOOPBACK.test(host)) {
+          throw new Error(
+            `${fn.logicalId}: ${name} points outside this machine (${host}); the local cloud runs against local endpoints only — synthesize with a local override such as -c netsuiteBaseUrl=http://127.0.0.1:3000/_sandbox/netsuite`,
+          );
+        }
+      }
+    }
+  }
+}
+
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -112,6 +136,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     sqsEndpoint: endpoints.sqs,
     apiEndpoint: url,
   });
+  try {
+    assertLoopbackOnly(template);
+  } catch (error) {
+    mainServer.close();
+    awsServer.close();
+    await (await dynamodbStarting.catch(() => undefined))?.stop();
+    throw error;
+  }
   const awsEnvironment: Record<string, string> = {
     AWS_REGION: template.region,
     AWS_DEFAULT_REGION: template.region,

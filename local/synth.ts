@@ -4,6 +4,9 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 
+/** Version of the synth command itself (2: `-c` context passed to the app). */
+const CACHE_FORMAT = 2;
+
 const INPUTS = [
   'infra',
   'functions',
@@ -30,7 +33,10 @@ export function sourceHash(
   environment: string,
   context: Readonly<Record<string, string>> = {},
 ): string {
-  const hash = createHash('sha256').update(`env=${environment}\n${JSON.stringify(context)}\n`);
+  // Bump when what the synth does changes, so that older cached assemblies are not reused.
+  const hash = createHash('sha256').update(
+    `format=${CACHE_FORMAT}\nenv=${environment}\n${JSON.stringify(context)}\n`,
+  );
   for (const file of INPUTS.flatMap((input) => files(projectDir, input))) {
     hash
       .update(`${relative(projectDir, join(projectDir, file))}\n`)
@@ -71,6 +77,7 @@ export async function synthesize(options: {
         `"${process.execPath}" "${tsx}" infra/app.ts`,
         '-c',
         `env=${options.environment}`,
+        ...Object.entries(options.context ?? {}).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
         '--quiet',
         '-o',
         options.outDir,

@@ -7,13 +7,20 @@
  *   send-shopify <topic> <file.json>  signs the payload with the local Shopify secret and posts it to the
  *                                     local webhook route; prints the status and the response
  *                                     (--webhook-id <id> to repeat a delivery, --secret <s> to sign otherwise)
+ *   load-mappings <file.json>         loads SKU/location/payment-method mappings into the mappings table:
+ *                                     --table <name> on AWS (credentials and region from the environment), or
+ *                                     the local cloud's table when omitted (started with `npm start`)
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { compilePattern } from '#local/eventbridge/pattern.ts';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
+import { MappingRepository } from '#shared/repositories/mappings.ts';
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -72,9 +79,57 @@ async function sendShopify(): Promise<number> {
   return response.ok ? 0 : 1;
 }
 
+const MappingsFileSchema = z.array(
+  z.object({
+    kind: z.enum(['item', 'location', 'payment-method']),
+    source: z.string().min(1),
+    sourceId: z.string().min(1),
+    target: z.string().min(1),
+  }),
+);
+
+/** The local cloud's mappings table and DynamoDB endpoint, from the synthesized dev template. */
+function localMappingsTarget(): { table: string; endpoint: string } {
+  const templateFile = '.local/cdk.out/Omnihub-dev.template.json';
+  if (!existsSync(templateFile)) throw new Error('no local cloud template: run `npm start` first, or pass --table');
+  const resources = (JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Type: string }> })
+    .Resources;
+  const logicalId = Object.keys(resources).find(
+    (id) => id.startsWith('MappingsTable') && resources[id]?.Type === 'AWS::DynamoDB::Table',
+  );
+  if (!logicalId) throw new Error('the template has no mappings table');
+  return { table: `Omnihub-dev-${logicalId}`, endpoint: `http://127.0.0.1:${Number(process.env.PORT ?? 3000) + 3}` };
+}
+
+async function loadMappings(): Promise<number> {
+  const [file] = args.filter((arg, index) => !arg.startsWith('--') && !args[index - 1]?.startsWith('--'));
+  if (!file) {
+    console.error('usage: npm run -s ops -- load-mappings <mappings.json> [--table <name>]');
+    return 2;
+  }
+  const parsed = MappingsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    console.error(`invalid mappings file: ${issues.join('; ')}`);
+    return 1;
+  }
+  const explicit = option('table');
+  const target = explicit ? { table: explicit, endpoint: undefined } : localMappingsTarget();
+  const client = new DynamoDBClient(
+    target.endpoint
+      ? { endpoint: target.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {},
+  );
+  const loaded = await new MappingRepository(DynamoDBDocumentClient.from(client), target.table).load(parsed.data);
+  console.log(`loaded ${loaded} mappings into ${target.table}`);
+  client.destroy();
+  return 0;
+}
+
 const commands: Record<string, () => Promise<number>> = {
   'test-pattern': testPattern,
   'send-shopify': sendShopify,
+  'load-mappings': loadMappings,
 };
 const run = command ? commands[command] : undefined;
 if (!run) {

@@ -121,7 +121,21 @@ async function record(sqsRecord: SQSRecord) {
     });
     return { status: 'parked' };
   }
-  return syncOnce(parsed.data);
+  try {
+    return await syncOnce(parsed.data);
+  } catch (error) {
+    // The record goes back to the queue; say why, so retries and their cause are visible.
+    const { metadata } = parsed.data.detail;
+    logger.warn('order sync failed; the record will be retried', {
+      transactionId: metadata.transactionId,
+      idempotencyKey: metadata.idempotencyKey,
+      receiveCount: sqsRecord.attributes.ApproximateReceiveCount,
+      error: error as Error,
+      code: (error as { code?: string }).code,
+      retryable: (error as { retryable?: boolean }).retryable,
+    });
+    throw error;
+  }
 }
 
 const processor = new BatchProcessor(EventType.SQS);

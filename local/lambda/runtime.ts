@@ -149,6 +149,25 @@ export class LambdaRuntime {
   }
 
   async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
+    const result = await this.invokeOnce(nameOrArn, event);
+    if (!result.ok) {
+      // As Lambda's runtime does, a failed invocation leaves its error in the function's log.
+      const name = this.resolve(nameOrArn)?.name ?? nameOrArn;
+      this.options.onLog?.(
+        name,
+        JSON.stringify({
+          timestamp: new Date().toISOString(),
+          level: 'ERROR',
+          message: 'Invoke Error',
+          errorType: result.errorType,
+          errorMessage: result.errorMessage,
+        }),
+      );
+    }
+    return result;
+  }
+
+  private async invokeOnce(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const fn = this.resolve(nameOrArn);
     if (!fn) {
       return {
