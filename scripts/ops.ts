@@ -91,14 +91,19 @@ const MappingsFileSchema = z.array(
 /** The local cloud's mappings table and DynamoDB endpoint, from the synthesized dev template. */
 function localMappingsTarget(): { table: string; endpoint: string } {
   const templateFile = '.local/cdk.out/Omnihub-dev.template.json';
-  if (!existsSync(templateFile)) throw new Error('no local cloud template: run `npm start` first, or pass --table');
-  const resources = (JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Type: string }> })
-    .Resources;
+  if (!existsSync(templateFile))
+    throw new Error('no local cloud template: run `npm start` first, or pass --table');
+  const resources = (
+    JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Type: string }> }
+  ).Resources;
   const logicalId = Object.keys(resources).find(
     (id) => id.startsWith('MappingsTable') && resources[id]?.Type === 'AWS::DynamoDB::Table',
   );
   if (!logicalId) throw new Error('the template has no mappings table');
-  return { table: `Omnihub-dev-${logicalId}`, endpoint: `http://127.0.0.1:${Number(process.env.PORT ?? 3000) + 3}` };
+  return {
+    table: `Omnihub-dev-${logicalId}`,
+    endpoint: `http://127.0.0.1:${Number(process.env.PORT ?? 3000) + 3}`,
+  };
 }
 
 async function loadMappings(): Promise<number> {
@@ -109,7 +114,9 @@ async function loadMappings(): Promise<number> {
   }
   const parsed = MappingsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     console.error(`invalid mappings file: ${issues.join('; ')}`);
     return 1;
   }
@@ -117,10 +124,16 @@ async function loadMappings(): Promise<number> {
   const target = explicit ? { table: explicit, endpoint: undefined } : localMappingsTarget();
   const client = new DynamoDBClient(
     target.endpoint
-      ? { endpoint: target.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      ? {
+          endpoint: target.endpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
       : {},
   );
-  const loaded = await new MappingRepository(DynamoDBDocumentClient.from(client), target.table).load(parsed.data);
+  const loaded = await new MappingRepository(DynamoDBDocumentClient.from(client), target.table).load(
+    parsed.data,
+  );
   console.log(`loaded ${loaded} mappings into ${target.table}`);
   client.destroy();
   return 0;
