@@ -4,7 +4,7 @@ import { HubError, MappingError } from '../../errors.ts';
 import type { DetailType, EventData } from '../../events/catalog.ts';
 import { toUtc } from '../../events/common.ts';
 import { type Money, money, sumMoney } from '../../events/money.ts';
-import type { Order, OrderTotals, TaxLine } from '../../events/order.ts';
+import { type Order, type OrderTotals, PaymentStatusSchema, type TaxLine } from '../../events/order.ts';
 import { gidToId } from './json.ts';
 import {
   CustomerDataRequestPayloadSchema,
@@ -97,16 +97,10 @@ const allocated = (allocations: readonly { amount_set: ShopifyMoneySet }[], curr
     currency,
   );
 
-const PAYMENT_STATUSES = new Set<string>([
-  'pending',
-  'authorized',
-  'partially_paid',
-  'paid',
-  'partially_refunded',
-  'refunded',
-  'voided',
-  'expired',
-]);
+/** Shopify's financial statuses the canonical order names as they are; anything else is `unknown`. */
+const PAYMENT_STATUSES: ReadonlySet<string> = new Set(
+  PaymentStatusSchema.options.filter((status) => status !== 'unknown'),
+);
 
 function shippingMethod(line: OrderPayload['shipping_lines'][number]): 'ship' | 'pickup' | 'local_delivery' {
   const category = line.delivery_category?.toLowerCase() ?? '';
