@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { canonicalJson } from '../core/json.ts';
 import { nsError } from './errors.ts';
 import {
   isTransactionType,
@@ -245,7 +246,7 @@ export function itemChanges(store: NsStore, rec: NsRecord, prev: Record<string, 
   const price = typeof rec.body.basePrice === 'number' ? rec.body.basePrice : undefined;
   const { basePrice: _p, ...rest } = rec.body;
   const { basePrice: prevPrice, ...prevRest } = prev ?? {};
-  if (!prev || stableJson(rest) !== stableJson(prevRest))
+  if (!prev || canonicalJson(rest) !== canonicalJson(prevRest))
     store.appendChange({ kind: 'item', itemId: rec.id, sku, source });
   if (price !== undefined && price !== prevPrice)
     store.appendChange({ kind: 'price', itemId: rec.id, sku, price, source });
@@ -336,17 +337,4 @@ export function mergePatch(
   }
   for (const f of ['tranId', 'total']) delete out[f];
   return out;
-}
-
-/** JSON with sorted keys, so field order never counts as a change. */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }

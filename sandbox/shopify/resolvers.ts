@@ -1,7 +1,8 @@
 import { type FieldNode, GraphQLError, type GraphQLResolveInfo, getDirectiveValues } from 'graphql';
+import { canonicalJson } from '../core/json.ts';
 import { type Commerce, CommerceError } from './commerce.ts';
 import type { IdempotencyStore, StoredOutcome } from './idempotency.ts';
-import { canonicalJson, decimal, gid, gqlTime, inventoryLevelGid, parseDecimal, parseGid } from './ids.ts';
+import { decimal, gid, gqlTime, inventoryLevelGid, parseDecimal, parseGid } from './ids.ts';
 import {
   currentQuantity,
   displayFulfillmentStatus,

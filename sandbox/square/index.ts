@@ -14,6 +14,7 @@ import {
   type SandboxOptions,
   sendJson,
 } from '../core/http.ts';
+import { canonicalJson } from '../core/json.ts';
 import { createRetailer, type Retailer } from '../core/retailer.ts';
 import { createRng, type Rng } from '../core/rng.ts';
 import { type RetryPolicy, WebhookDispatcher } from '../core/webhooks.ts';
@@ -562,7 +563,7 @@ export class SquareSandbox implements SandboxApp {
         'idempotency_key',
       );
     }
-    const canonical = stableJson(raw);
+    const canonical = canonicalJson(raw);
     const seen = this.idempotency.get(key);
     if (seen) {
       if (seen.canonical !== canonical) {
@@ -1376,19 +1377,6 @@ function dedupeCounts(counts: InventoryCount[]): InventoryCount[] {
   const m = new Map<string, InventoryCount>();
   for (const c of counts) m.set(`${c.catalog_object_id}|${c.location_id}`, c);
   return [...m.values()];
-}
-
-/** JSON with sorted keys: the same request body in another key order is the same request. */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 /** Factory used by `sandbox/serve.ts` and the local cloud. */
