@@ -127,6 +127,33 @@ type DeliveryOrigin =
       readonly executionId: string;
     };
 
+/** What a delivery takes from its target, the same for rule and schedule targets. */
+function targetDelivery(target: {
+  readonly arn: string;
+  readonly kind: Delivery['kind'];
+  readonly messageGroupId?: Delivery['messageGroupId'];
+  readonly maximumRetryAttempts: Delivery['maximumRetryAttempts'];
+  readonly maximumEventAgeSeconds: Delivery['maximumEventAgeSeconds'];
+  readonly deadLetterArn?: Delivery['deadLetterArn'];
+}): Pick<
+  Delivery,
+  | 'targetArn'
+  | 'kind'
+  | 'messageGroupId'
+  | 'maximumRetryAttempts'
+  | 'maximumEventAgeSeconds'
+  | 'deadLetterArn'
+> {
+  return {
+    targetArn: target.arn,
+    kind: target.kind,
+    messageGroupId: target.messageGroupId,
+    maximumRetryAttempts: target.maximumRetryAttempts,
+    maximumEventAgeSeconds: target.maximumEventAgeSeconds,
+    deadLetterArn: target.deadLetterArn,
+  };
+}
+
 interface Delivery {
   readonly targetArn: string;
   readonly kind: ReturnType<typeof targetKindOf>;
@@ -693,13 +720,8 @@ export class LocalEventBridge {
       return;
     }
     this.spawn({
-      targetArn: target.arn,
-      kind: target.kind,
+      ...targetDelivery(target),
       body,
-      messageGroupId: target.messageGroupId,
-      maximumRetryAttempts: target.maximumRetryAttempts,
-      maximumEventAgeSeconds: target.maximumEventAgeSeconds,
-      deadLetterArn: target.deadLetterArn,
       event,
       ingestedAt,
       origin: { kind: 'rule', ruleArn: rule.arn },
@@ -964,13 +986,8 @@ export class LocalEventBridge {
       detail: {},
     };
     this.spawn({
-      targetArn: target.arn,
-      kind: target.kind,
+      ...targetDelivery(target),
       body,
-      messageGroupId: target.messageGroupId,
-      maximumRetryAttempts: target.maximumRetryAttempts,
-      maximumEventAgeSeconds: target.maximumEventAgeSeconds,
-      deadLetterArn: target.deadLetterArn,
       event,
       eventBridge:
         target.kind === 'events'
