@@ -30,10 +30,12 @@ import {
   compileRuleTarget,
   DEFAULT_MAXIMUM_EVENT_AGE_SECONDS,
   DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
+  DeadLetterConfigSchema,
   type DeliveryFailure,
   InvalidTargetError,
   lambdaPayload,
   MAX_TARGETS_PER_RULE,
+  RetryPolicySchema,
   retryDelayMs,
   targetKindOf,
   validateDeadLetterArn,
@@ -1350,13 +1352,8 @@ const TemplateScheduleProperties = z
         Input: z.string().optional(),
         SqsParameters: z.object({ MessageGroupId: z.string().optional() }).optional(),
         EventBridgeParameters: z.object({ DetailType: z.string(), Source: z.string() }).optional(),
-        RetryPolicy: z
-          .object({
-            MaximumRetryAttempts: z.coerce.number().int().min(0).max(185).optional(),
-            MaximumEventAgeInSeconds: z.coerce.number().int().min(60).max(86_400).optional(),
-          })
-          .optional(),
-        DeadLetterConfig: z.object({ Arn: z.string().optional() }).optional(),
+        RetryPolicy: RetryPolicySchema.optional(),
+        DeadLetterConfig: DeadLetterConfigSchema.optional(),
       })
       .loose(),
   })

@@ -18,6 +18,15 @@ export const DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 86_400;
 /** EventBridge quotas, Targets: "Maximum 5 targets per rule." */
 export const MAX_TARGETS_PER_RULE = 5;
 
+/** A target's retry policy, as EventBridge rules and Scheduler schedules both declare it. */
+export const RetryPolicySchema = z.object({
+  MaximumRetryAttempts: z.coerce.number().int().min(0).max(185).optional(),
+  MaximumEventAgeInSeconds: z.coerce.number().int().min(60).max(86_400).optional(),
+});
+
+/** Where a target's undeliverable events go (an SQS queue ARN). */
+export const DeadLetterConfigSchema = z.object({ Arn: z.string().optional() });
+
 /** A target as `AWS::Events::Rule` `Targets` and `PutTargets` spell it; unknown parameters are kept. */
 export const RuleTargetSchema = z
   .object({
@@ -32,13 +41,8 @@ export const RuleTargetSchema = z
         InputTemplate: z.string(),
       })
       .optional(),
-    RetryPolicy: z
-      .object({
-        MaximumRetryAttempts: z.coerce.number().int().min(0).max(185).optional(),
-        MaximumEventAgeInSeconds: z.coerce.number().int().min(60).max(86_400).optional(),
-      })
-      .optional(),
-    DeadLetterConfig: z.object({ Arn: z.string().optional() }).optional(),
+    RetryPolicy: RetryPolicySchema.optional(),
+    DeadLetterConfig: DeadLetterConfigSchema.optional(),
     SqsParameters: z.object({ MessageGroupId: z.string().optional() }).optional(),
   })
   .loose();
