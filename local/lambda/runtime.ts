@@ -63,6 +63,22 @@ const WORKER_FILE = new URL('./worker.ts', import.meta.url);
 /** Lambda's limit for the init phase of an on-demand function. */
 const INIT_TIMEOUT_MS = 10_000;
 
+/** Ends an environment's invocation in flight, if any, with a runtime failure (crash, shutdown). */
+function failPending(environment: Environment, errorType: string, errorMessage: string): void {
+  const pending = environment.pending;
+  if (!pending) return;
+  clearTimeout(pending.timer);
+  environment.pending = undefined;
+  pending.resolve({
+    ok: false,
+    errorType,
+    errorMessage,
+    timedOut: false,
+    durationMs: Date.now() - pending.started,
+    coldStart: false,
+  });
+}
+
 /** Where the bundled code of a function lives in the cloud assembly. */
 function assetModule(
   template: LocalTemplate,
@@ -233,21 +249,7 @@ export class LambdaRuntime {
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.environments.values()].flat();
-    for (const environment of all) {
-      const pending = environment.pending;
-      if (pending) {
-        clearTimeout(pending.timer);
-        environment.pending = undefined;
-        pending.resolve({
-          ok: false,
-          errorType: 'Runtime.Shutdown',
-          errorMessage: 'local cloud stopped',
-          timedOut: false,
-          durationMs: 0,
-          coldStart: false,
-        });
-      }
-    }
+    for (const environment of all) failPending(environment, 'Runtime.Shutdown', 'local cloud stopped');
     for (const list of this.environments.values()) list.length = 0;
     // Invocations still waiting for an environment fail now instead of hanging.
     for (const waiters of this.waiting.values()) for (const wake of waiters.splice(0)) wake();
@@ -373,20 +375,8 @@ export class LambdaRuntime {
     );
     const crash = (reason: string) => {
       settleReady({ errorType: 'Runtime.ExitError', errorMessage: reason });
-      const pending = environment.pending;
       this.discard(fn, environment, stats);
-      if (pending) {
-        clearTimeout(pending.timer);
-        environment.pending = undefined;
-        pending.resolve({
-          ok: false,
-          errorType: 'Runtime.ExitError',
-          errorMessage: reason,
-          timedOut: false,
-          durationMs: Date.now() - pending.started,
-          coldStart: false,
-        });
-      }
+      failPending(environment, 'Runtime.ExitError', reason);
     };
     worker.on('error', (error) => crash(`RequestId: environment crashed: ${error.message}`));
     worker.on('exit', (code) => {
