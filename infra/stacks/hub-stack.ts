@@ -179,8 +179,16 @@ export class HubStack extends Stack {
         NETSUITE_MAPPING_CONFIG: JSON.stringify(config.erp.mapping),
       },
     });
-    ledgerTable.grantReadWriteData(erpOrderSync);
-    mappingsTable.grantReadData(erpOrderSync);
+    // Single-item access only: the ledger reads, conditionally writes and leases one order at a time;
+    // mappings are read by key.
+    ledgerTable.grant(
+      erpOrderSync,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    mappingsTable.grant(erpOrderSync, 'dynamodb:GetItem');
     exceptionsTable.grantWriteData(erpOrderSync);
     idempotencyTable.grant(
       erpOrderSync,

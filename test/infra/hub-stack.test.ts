@@ -219,6 +219,28 @@ describe('HubStack', () => {
   });
 
   describe('least privilege', () => {
+    it('grants the order-sync function single-item access to the ledger and read-by-key to mappings', () => {
+      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (policy) =>
+          policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+      const actionsOn = (table: string) =>
+        [
+          ...new Set(
+            statements
+              .filter((statement) => JSON.stringify(statement.Resource).includes(table))
+              .flatMap((statement) => [statement.Action].flat()),
+          ),
+        ].sort();
+      expect(actionsOn('LedgerTable')).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+      expect(actionsOn('MappingsTable')).toEqual(['dynamodb:GetItem']);
+    });
+
     it('grants the idempotency table single-item access only (no scans, queries or batches)', () => {
       const policies = Object.values(template.findResources('AWS::IAM::Policy'));
       const statements = policies.flatMap(
