@@ -1,11 +1,16 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -17,13 +22,19 @@ import {
   NetSuiteCredentialsSchema,
 } from '#shared/connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '#shared/connectors/netsuite/client.ts';
-import { type OrderBusEvent, OrderBusEventSchema, syncOrder } from '#shared/flows/order-sync.ts';
+import {
+  type OrderBusEvent,
+  OrderBusEventSchema,
+  OrderBusyError,
+  syncOrder,
+} from '#shared/flows/order-sync.ts';
 import { mappingLookupFrom } from '#shared/ports/erp.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import { LedgerRepository } from '#shared/repositories/ledger.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
 import { readEnv } from '#shared/runtime/env.ts';
 import { logger, metrics, powertoolsTelemetry, tracer } from '#shared/runtime/observability.ts';
+import { VisibilityBackoff } from '#shared/runtime/sqs-retry.ts';
 
 const json = <S extends z.ZodType>(schema: S) =>
   z.string().transform((text, ctx) => {
@@ -45,6 +56,8 @@ const env = readEnv(
     NETSUITE_BASE_URL: z.url(),
     NETSUITE_CREDENTIALS_SECRET_ID: z.string().min(1),
     ERP_MAX_CONCURRENCY: z.coerce.number().int().positive(),
+    RETRY_BASE_SECONDS: z.coerce.number().int().positive(),
+    RETRY_CAP_SECONDS: z.coerce.number().int().positive(),
     NETSUITE_MAPPING_CONFIG: json(
       z.object({
         customers: z.object({ online: z.string(), pos: z.string() }),
@@ -95,6 +108,13 @@ const idempotency = new IdempotencyConfig({
   eventKeyJmesPath: 'detail.metadata.idempotencyKey',
   expiresAfterSeconds: 7 * 24 * 3600,
 });
+/** Failed records come back after a backoff on their receive count, not the queue's 2-minute timeout. */
+const backoff = new VisibilityBackoff(
+  tracer.captureAWSv3Client(new SQSClient({})),
+  { baseSeconds: env.RETRY_BASE_SECONDS, capSeconds: env.RETRY_CAP_SECONDS },
+  logger,
+);
+
 const syncOnce = makeIdempotent((event: OrderBusEvent) => syncOrder(event, deps), {
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: env.IDEMPOTENCY_TABLE_NAME,
@@ -124,12 +144,18 @@ async function record(sqsRecord: SQSRecord) {
   try {
     return await syncOnce(parsed.data);
   } catch (error) {
-    // The record goes back to the queue; say why, so retries and their cause are visible.
+    // The record goes back to the queue after a backoff; say why, so retries and their cause are visible.
     const { metadata } = parsed.data.detail;
+    // An order busy in another consumer is free again within a lease: retry it soon.
+    const retryInSeconds = await backoff.delay(
+      sqsRecord,
+      error instanceof OrderBusyError || error instanceof IdempotencyAlreadyInProgressError ? 2 : undefined,
+    );
     logger.warn('order sync failed; the record will be retried', {
       transactionId: metadata.transactionId,
       idempotencyKey: metadata.idempotencyKey,
       receiveCount: sqsRecord.attributes.ApproximateReceiveCount,
+      retryInSeconds,
       error: error as Error,
       code: (error as { code?: string }).code,
       retryable: (error as { retryable?: boolean }).retryable,

@@ -16,6 +16,12 @@ export interface HubStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
 
+/**
+ * Retries of the ERP order queue: backoff base and cap (s) applied by the consumer, and receives before
+ * the DLQ. 12 receives wait out ~30 minutes of outage (5+10+…+160+5×300 s) before anything is redriven.
+ */
+export const ERP_RETRY = { baseSeconds: 5, capSeconds: 300, maxReceiveCount: 12 } as const;
+
 const entry = (name: string) => fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
 
 /** One Omnihub environment: ingress, bus, tables and the functions that connect them. */
@@ -176,6 +182,8 @@ export class HubStack extends Stack {
         NETSUITE_BASE_URL: config.erp.baseUrl ?? netSuiteBaseUrl(config.erp.accountId),
         NETSUITE_CREDENTIALS_SECRET_ID: netsuiteCredentials.secretArn,
         ERP_MAX_CONCURRENCY: String(config.erp.perInstanceConcurrency),
+        RETRY_BASE_SECONDS: String(ERP_RETRY.baseSeconds),
+        RETRY_CAP_SECONDS: String(ERP_RETRY.capSeconds),
         NETSUITE_MAPPING_CONFIG: JSON.stringify(config.erp.mapping),
       },
     });
@@ -204,8 +212,10 @@ export class HubStack extends Stack {
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(1),
       maxConcurrency: instances,
-      // An ERP outage is retried for up to 10 receives × 2 minutes before anything reaches the DLQ.
-      maxReceiveCount: 10,
+      // Failed records come back after 5 s, 10 s, 20 s … capped at 5 minutes (set by the consumer), so
+      // a short outage clears at once and a long one is waited out for ~30 minutes before the DLQ.
+      maxReceiveCount: ERP_RETRY.maxReceiveCount,
+      // Above the function timeout, as Lambda requires; the backoff replaces it for failed records.
       visibilityTimeout: Duration.seconds(120),
       removalPolicy: config.removalPolicy,
     });

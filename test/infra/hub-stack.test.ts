@@ -8,6 +8,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
 import { resolveEnvironment } from '#infra/config/environments.ts';
+import { ERP_RETRY } from '#infra/stacks/hub-stack.ts';
+import { retryHorizonSeconds } from '#shared/runtime/sqs-retry.ts';
 
 interface ValidationReport {
   pluginReports: {
@@ -150,15 +152,18 @@ describe('HubStack', () => {
         Environment: {
           Variables: Match.objectLike({
             ERP_MAX_CONCURRENCY: '3',
+            RETRY_BASE_SECONDS: '5',
+            RETRY_CAP_SECONDS: '300',
             NETSUITE_BASE_URL: 'https://tstdrv1234567.suitetalk.api.netsuite.com',
           }),
         },
       });
     });
 
-    it('redrives to a DLQ after 10 receives and alarms on the first parked message', () => {
+    it('redrives to a DLQ after 12 receives (~30 min of backoff) and alarms on the first parked message', () => {
+      expect(retryHorizonSeconds(ERP_RETRY.maxReceiveCount, ERP_RETRY)).toBeGreaterThanOrEqual(30 * 60);
       template.hasResourceProperties('AWS::SQS::Queue', {
-        RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }),
+        RedrivePolicy: Match.objectLike({ maxReceiveCount: 12 }),
         VisibilityTimeout: 120,
         SqsManagedSseEnabled: true,
       });
