@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type EnvironmentConfig, resolveEnvironment } from './config/environments.ts';
+import { withErpConcurrencyLimit } from './config/erp-pacing.ts';
 import { HubStack } from './stacks/hub-stack.ts';
 
 /**
@@ -8,10 +9,13 @@ import { HubStack } from './stacks/hub-stack.ts';
  * AWS Solutions rules on every synth.
  */
 export function buildApp(app: App = new App()): { app: App; stack: HubStack; config: EnvironmentConfig } {
-  const config = resolveEnvironment(
-    app.node.tryGetContext('env'),
-    app.node.tryGetContext('shops'),
-    app.node.tryGetContext('netsuiteBaseUrl'),
+  const config = withErpConcurrencyLimit(
+    resolveEnvironment(
+      app.node.tryGetContext('env'),
+      app.node.tryGetContext('shops'),
+      app.node.tryGetContext('netsuiteBaseUrl'),
+    ),
+    app.node.tryGetContext('erpConcurrencyLimit'),
   );
   const stack = new HubStack(app, `Omnihub-${config.name}`, {
     config,

@@ -7,6 +7,7 @@ import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
+import { erpPacing } from '../config/erp-pacing.ts';
 import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { HubFunction } from '../constructs/hub-function.ts';
 import { HubTable } from '../constructs/hub-table.ts';
@@ -160,10 +161,7 @@ export class HubStack extends Stack {
         'An M2M certificate key pair issued in NetSuite: rotated by uploading a new certificate there, then stored here.',
     });
 
-    const instances = Math.max(
-      2,
-      Math.floor(config.erp.concurrencyLimit / config.erp.perInstanceConcurrency),
-    );
+    const pacing = erpPacing(config.erp.concurrencyLimit);
     const erpOrderSync = new HubFunction(this, 'ErpOrderSyncFunction', {
       entry: entry('erp-order-sync'),
       description: 'Upserts orders into the ERP exactly once, paced to its concurrency governance',
@@ -172,7 +170,7 @@ export class HubStack extends Stack {
       removalPolicy: config.removalPolicy,
       logLevel: config.logLevel,
       timeout: Duration.seconds(60),
-      reservedConcurrentExecutions: instances,
+      reservedConcurrentExecutions: pacing.instances,
       environment: {
         LEDGER_TABLE_NAME: ledgerTable.tableName,
         MAPPINGS_TABLE_NAME: mappingsTable.tableName,
@@ -181,7 +179,7 @@ export class HubStack extends Stack {
         NETSUITE_ACCOUNT_ID: config.erp.accountId,
         NETSUITE_BASE_URL: config.erp.baseUrl ?? netSuiteBaseUrl(config.erp.accountId),
         NETSUITE_CREDENTIALS_SECRET_ID: netsuiteCredentials.secretArn,
-        ERP_MAX_CONCURRENCY: String(config.erp.perInstanceConcurrency),
+        ERP_MAX_CONCURRENCY: String(pacing.callsPerInstance),
         RETRY_BASE_SECONDS: String(ERP_RETRY.baseSeconds),
         RETRY_CAP_SECONDS: String(ERP_RETRY.capSeconds),
         NETSUITE_MAPPING_CONFIG: JSON.stringify(config.erp.mapping),
@@ -209,9 +207,9 @@ export class HubStack extends Stack {
 
     const erpOrders = new BufferedConsumer(this, 'ErpOrders', {
       handler: erpOrderSync,
-      batchSize: 10,
+      batchSize: pacing.batchSize,
       maxBatchingWindow: Duration.seconds(1),
-      maxConcurrency: instances,
+      maxConcurrency: pacing.instances,
       // Failed records come back after 5 s, 10 s, 20 s … capped at 5 minutes (set by the consumer), so
       // a short outage clears at once and a long one is waited out for ~30 minutes before the DLQ.
       maxReceiveCount: ERP_RETRY.maxReceiveCount,

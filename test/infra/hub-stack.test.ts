@@ -145,7 +145,7 @@ describe('HubStack', () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         ScalingConfig: { MaximumConcurrency: 5 },
-        BatchSize: 10,
+        BatchSize: 9,
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         ReservedConcurrentExecutions: 5,

@@ -1,0 +1,47 @@
+import type { EnvironmentConfig } from './environments.ts';
+
+/**
+ * How order capture shares the ERP's concurrency limit. NetSuite counts concurrent requests per account
+ * (SOAP, REST and RESTlets together) and answers the one above the limit with 429; the hub stays under
+ * it by construction: `instances` consumers (the event source mapping's `maxConcurrency` and the
+ * function's reserved concurrency) × `callsPerInstance` ERP calls in flight each (the client's bulkhead)
+ * = the limit exactly, so the whole limit is used and never exceeded.
+ *
+ * A batch is `callsPerInstance × 3` records: each record spends part of its time on the ledger and the
+ * idempotency table, and a batch that is a whole number of "rounds" of the bulkhead keeps every slot busy
+ * until its last round, where a batch of 10 on 3 slots would leave two of them idle for the last call.
+ */
+export interface ErpPacing {
+  readonly instances: number;
+  readonly callsPerInstance: number;
+  readonly batchSize: number;
+}
+
+/**
+ * The largest calls-per-instance (at most 5) that divides the limit and leaves at least 5 instances, so
+ * one slow or failed batch holds at most a fifth of the limit; small limits keep the 2 instances the
+ * event source mapping needs at least.
+ */
+export function erpPacing(concurrencyLimit: number): ErpPacing {
+  if (!Number.isInteger(concurrencyLimit) || concurrencyLimit < 2 || concurrencyLimit > 1000) {
+    throw new Error(`ERP concurrency limit must be an integer from 2 to 1000, got ${concurrencyLimit}`);
+  }
+  const divisors = [5, 4, 3, 2, 1].filter((calls) => concurrencyLimit % calls === 0);
+  const callsPerInstance =
+    divisors.find((calls) => concurrencyLimit / calls >= 5) ??
+    divisors.find((calls) => concurrencyLimit / calls >= 2) ??
+    1;
+  return {
+    instances: concurrencyLimit / callsPerInstance,
+    callsPerInstance,
+    batchSize: callsPerInstance * 3,
+  };
+}
+
+/** `-c erpConcurrencyLimit=<n>`: the account's limit when it differs from the environment's default. */
+export function withErpConcurrencyLimit(config: EnvironmentConfig, override: unknown): EnvironmentConfig {
+  if (override === undefined || override === '') return config;
+  const limit = Number(override);
+  erpPacing(limit);
+  return { ...config, erp: { ...config.erp, concurrencyLimit: limit } };
+}
