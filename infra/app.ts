@@ -2,6 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type EnvironmentConfig, resolveEnvironment } from './config/environments.ts';
 import { withErpConcurrencyLimit } from './config/erp-pacing.ts';
+import { withPosOverrides } from './config/pos.ts';
 import { HubStack } from './stacks/hub-stack.ts';
 
 /**
@@ -9,13 +10,17 @@ import { HubStack } from './stacks/hub-stack.ts';
  * AWS Solutions rules on every synth.
  */
 export function buildApp(app: App = new App()): { app: App; stack: HubStack; config: EnvironmentConfig } {
-  const config = withErpConcurrencyLimit(
-    resolveEnvironment(
-      app.node.tryGetContext('env'),
-      app.node.tryGetContext('shops'),
-      app.node.tryGetContext('netsuiteBaseUrl'),
+  const config = withPosOverrides(
+    withErpConcurrencyLimit(
+      resolveEnvironment(
+        app.node.tryGetContext('env'),
+        app.node.tryGetContext('shops'),
+        app.node.tryGetContext('netsuiteBaseUrl'),
+      ),
+      app.node.tryGetContext('erpConcurrencyLimit'),
     ),
-    app.node.tryGetContext('erpConcurrencyLimit'),
+    app.node.tryGetContext('squareBaseUrl'),
+    app.node.tryGetContext('squareNotificationUrl'),
   );
   const stack = new HubStack(app, `Omnihub-${config.name}`, {
     config,

@@ -8,6 +8,7 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalCloud } from './cloud.ts';
+import { onboardOnStart } from './onboarding.ts';
 import { startSandboxes } from './sandboxes.ts';
 import { synthesize } from './synth.ts';
 
@@ -24,12 +25,12 @@ const started = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 say(`omnihub: synthesizing ${stackName}…`);
 const url = `http://127.0.0.1:${port}`;
-// The dev stack as deployed, except that the ERP is the local NetSuite sandbox.
+// The dev stack as deployed, except that the ERP and the POS are the local NetSuite and Square sandboxes.
 const synth = await synthesize({
   projectDir,
   outDir: join(localDir, 'cdk.out'),
   environment,
-  context: { netsuiteBaseUrl: `${url}/_sandbox/netsuite` },
+  context: { netsuiteBaseUrl: `${url}/_sandbox/netsuite`, squareBaseUrl: `${url}/_sandbox/square` },
 });
 say(
   `omnihub: ${synth.cached ? 'template unchanged, using the cached synth' : `synthesized in ${(synth.ms / 1000).toFixed(1)} s`}`,
@@ -37,6 +38,8 @@ say(
 
 const sandboxes = await startSandboxes({ hubUrl: url, env: process.env });
 const cloud = await bootCloud();
+// Mapping rows from the sandboxes themselves, so sandbox orders book into the NetSuite sandbox.
+await onboardOnStart(cloud.url, say);
 
 async function bootCloud() {
   try {

@@ -21,6 +21,13 @@ export const KNOWN_SECRETS = [
     render: (value: string) => JSON.stringify({ current: value }),
   },
   {
+    // The Square sandbox accepts this bearer token by default (sandbox/square: `accessToken`).
+    logicalIdPrefix: 'SquareAccessToken',
+    env: 'OMNIHUB_SQUARE_ACCESS_TOKEN',
+    defaultValue: 'EAAAEOmnihubSandboxAccessToken',
+    render: (value: string) => JSON.stringify({ accessToken: value }),
+  },
+  {
     // `npm start` fills it with the NetSuite sandbox's M2M credentials (a published test key pair).
     logicalIdPrefix: 'NetSuiteCredentials',
     env: 'OMNIHUB_NETSUITE_CREDENTIALS',

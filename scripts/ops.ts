@@ -10,6 +10,10 @@
  *   load-mappings <file.json>         loads SKU/location/payment-method mappings into the mappings table:
  *                                     --table <name> on AWS (credentials and region from the environment), or
  *                                     the local cloud's table when omitted (started with `npm start`)
+ *   sync-mappings                     builds the mappings from the running local cloud's sandboxes (ERP items
+ *                                     by SKU, locations by code, payment methods by name) and loads them into
+ *                                     its mappings table (--table <name>: another table in the local DynamoDB);
+ *                                     prints a summary, exits 1 when the booking config names missing ERP ids
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -139,10 +143,32 @@ async function loadMappings(): Promise<number> {
   return 0;
 }
 
+async function syncMappings(): Promise<number> {
+  const url = process.env.OMNIHUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  const table = option('table');
+  // Loaded here: only this command needs the onboarding modules and their clients.
+  const { syncLocalMappings } = await import('#local/onboarding.ts');
+  const { summarize } = await import('#shared/onboarding/mappings.ts');
+  let synced: Awaited<ReturnType<typeof syncLocalMappings>>;
+  try {
+    synced = await syncLocalMappings(url, table ? { table } : {});
+  } catch (error) {
+    console.error(`sync-mappings failed${table ? ` (table ${table})` : ''}: ${(error as Error).message}`);
+    return 1;
+  }
+  const { result, table: loadedInto, ms } = synced;
+  for (const line of summarize(result.report)) console.log(line);
+  console.log(
+    `${result.written} mappings written to ${loadedInto} (${result.unchanged} unchanged) in ${(ms / 1000).toFixed(1)} s`,
+  );
+  return result.report.configProblems.length > 0 ? 1 : 0;
+}
+
 const commands: Record<string, () => Promise<number>> = {
   'test-pattern': testPattern,
   'send-shopify': sendShopify,
   'load-mappings': loadMappings,
+  'sync-mappings': syncMappings,
 };
 const run = command ? commands[command] : undefined;
 if (!run) {

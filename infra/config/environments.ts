@@ -2,16 +2,18 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import type { ShopConfig } from '#shared/runtime/shops.ts';
+import type { PosConfig } from './pos.ts';
 
 /** The ERP account and how the hub paces itself against its governance. */
 export interface ErpConfig {
   readonly accountId: string;
   /** REST base URL; defaults to `https://<account>.suitetalk.api.netsuite.com` (override with `-c netsuiteBaseUrl=`). */
   readonly baseUrl?: string;
-  /** The account's concurrency limit (Standard 5, Premium 15, Enterprise 20, +10 per SuiteCloud Plus licence). */
+  /**
+   * The account's concurrency limit (Standard 5, Premium 15, Enterprise 20, +10 per SuiteCloud Plus
+   * licence); override with `-c erpConcurrencyLimit=<n>`. Order capture uses all of it (see erp-pacing.ts).
+   */
   readonly concurrencyLimit: number;
-  /** ERP calls in flight per function instance; instances = limit ÷ this. */
-  readonly perInstanceConcurrency: number;
   readonly mapping: NetSuiteMappingConfig;
 }
 
@@ -32,16 +34,27 @@ export interface EnvironmentConfig {
   readonly archiveRetentionDays: number;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly erp: ErpConfig;
+  /** The POS account (Square); absent = production Square, notification URL taken from the request. */
+  readonly pos?: PosConfig;
 }
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
-/** Internal ids of the ERP records orders are booked with; per account, set when onboarding. */
+/**
+ * NetSuite internal ids orders are booked with — per-account onboarding values: every NetSuite account
+ * numbers its records itself, so a real account's administrator reads these ids from the account (the
+ * items' and locations' internal ids) and sets them here. These are the NetSuite sandbox's
+ * (`sandbox/netsuite/store.ts`, documented in sandbox/README.md): booking items OH-DISCOUNT = 1,
+ * OH-SHIPPING = 2, OH-TAX = 3, OH-GIFTCARD = 4, location WH-01 = 1, currency USD = 1. The sandbox does
+ * not check customers or currencies. `npm run ops -- sync-mappings` reports any id here that the ERP
+ * does not have.
+ */
 const SANDBOX_ERP_MAPPING: NetSuiteMappingConfig = {
   customers: { online: '1', pos: '2' },
-  items: { discount: 'OH-DISCOUNT', shipping: 'OH-SHIPPING', tax: 'OH-TAX', giftCard: 'OH-GIFTCARD' },
+  items: { discount: '1', shipping: '2', tax: '3', giftCard: '4' },
   currencies: { USD: '1' },
+  onlineLocationId: '1',
   timeZone: 'UTC',
 };
 
@@ -51,7 +64,6 @@ const base = {
   erp: {
     accountId: 'TSTDRV1234567',
     concurrencyLimit: 15,
-    perInstanceConcurrency: 3,
     mapping: SANDBOX_ERP_MAPPING,
   },
 };

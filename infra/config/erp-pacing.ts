@@ -7,9 +7,11 @@ import type { EnvironmentConfig } from './environments.ts';
  * function's reserved concurrency) × `callsPerInstance` ERP calls in flight each (the client's bulkhead)
  * = the limit exactly, so the whole limit is used and never exceeded.
  *
- * A batch is `callsPerInstance × 3` records: each record spends part of its time on the ledger and the
- * idempotency table, and a batch that is a whole number of "rounds" of the bulkhead keeps every slot busy
- * until its last round, where a batch of 10 on 3 slots would leave two of them idle for the last call.
+ * A batch is `callsPerInstance × 10` records (10 "rounds" of the bulkhead): each record also spends time
+ * on the ledger, the idempotency table and the mappings before and after its ERP call, and within one
+ * invocation that work overlaps other records' calls except at the batch's start and end; ten rounds
+ * per batch keep that fixed cost, and the last round's idle slots, to about a tenth of the ERP time.
+ * When the queue is not backlogged a batch is whatever arrived within the 1-second batching window.
  */
 export interface ErpPacing {
   readonly instances: number;
@@ -34,7 +36,7 @@ export function erpPacing(concurrencyLimit: number): ErpPacing {
   return {
     instances: concurrencyLimit / callsPerInstance,
     callsPerInstance,
-    batchSize: callsPerInstance * 3,
+    batchSize: callsPerInstance * 10,
   };
 }
 

@@ -5,6 +5,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
+import { SQUARE_API_VERSION, SQUARE_PRODUCTION_BASE_URL } from '#shared/connectors/square/api-version.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import { erpPacing } from '../config/erp-pacing.ts';
@@ -19,9 +20,10 @@ export interface HubStackProps extends StackProps {
 
 /**
  * Retries of the ERP order queue: backoff base and cap (s) applied by the consumer, and receives before
- * the DLQ. 12 receives wait out ~30 minutes of outage (5+10+…+160+5×300 s) before anything is redriven.
+ * the DLQ. The first retries come within seconds (a short outage ends with the backlog moving at once);
+ * 34 receives wait out ~30 minutes of outage (5+10+20+40 s, then 60 s each) before anything is redriven.
  */
-export const ERP_RETRY = { baseSeconds: 5, capSeconds: 300, maxReceiveCount: 12 } as const;
+export const ERP_RETRY = { baseSeconds: 5, capSeconds: 60, maxReceiveCount: 34 } as const;
 
 const entry = (name: string) => fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
 
@@ -110,7 +112,8 @@ export class HubStack extends Stack {
     shopifySecret.grantRead(shopifyWebhook);
     this.webhookApi.addWebhookRoute('/webhooks/shopify', shopifyWebhook);
 
-    this.addOrderCapture(config, idempotencyTable, exceptionsTable);
+    const ledgerTable = this.addOrderCapture(config, idempotencyTable, exceptionsTable);
+    this.addPosIngress(config, { idempotencyTable, exceptionsTable, ledgerTable });
 
     new CfnOutput(this, 'ShopifyWebhookUrl', {
       value: this.webhookApi.url('/webhooks/shopify'),
@@ -131,7 +134,7 @@ export class HubStack extends Stack {
     config: EnvironmentConfig,
     idempotencyTable: HubTable,
     exceptionsTable: HubTable,
-  ): void {
+  ): HubTable {
     const ledgerTable = new HubTable(this, 'LedgerTable', {
       partitionKey: 'pk',
       sortKey: 'sk',
@@ -186,7 +189,7 @@ export class HubStack extends Stack {
       },
     });
     // Single-item access only: the ledger reads, conditionally writes and leases one order at a time;
-    // mappings are read by key.
+    // mappings are read by key (a batch's keys at once).
     ledgerTable.grant(
       erpOrderSync,
       'dynamodb:GetItem',
@@ -194,7 +197,7 @@ export class HubStack extends Stack {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     );
-    mappingsTable.grant(erpOrderSync, 'dynamodb:GetItem');
+    mappingsTable.grant(erpOrderSync, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
     exceptionsTable.grantWriteData(erpOrderSync);
     idempotencyTable.grant(
       erpOrderSync,
@@ -210,7 +213,7 @@ export class HubStack extends Stack {
       batchSize: pacing.batchSize,
       maxBatchingWindow: Duration.seconds(1),
       maxConcurrency: pacing.instances,
-      // Failed records come back after 5 s, 10 s, 20 s … capped at 5 minutes (set by the consumer), so
+      // Failed records come back after 5 s, 10 s, 20 s … capped at a minute (set by the consumer), so
       // a short outage clears at once and a long one is waited out for ~30 minutes before the DLQ.
       maxReceiveCount: ERP_RETRY.maxReceiveCount,
       // Above the function timeout, as Lambda requires; the backoff replaces it for failed records.
@@ -220,6 +223,101 @@ export class HubStack extends Stack {
     erpOrders.subscribe(this.bus, 'OrdersToErp', {
       source: [EVENT_SOURCES.shopify, EVENT_SOURCES.pos],
       detailType: ['OrderCreated', 'OrderUpdated', 'OrderCancelled'],
+    });
+    return ledgerTable;
+  }
+
+  /**
+   * POS ingress: Square webhooks → pos-webhook → OrderCreated/Updated/Cancelled (source omnihub.pos).
+   * Square's order events carry no lines, so the function reads each order (and the SKUs of its
+   * variations) from the Square API with an access token kept in Secrets Manager, and marks the first
+   * completed version of each order in the ledger (single-item updates only).
+   */
+  private addPosIngress(
+    config: EnvironmentConfig,
+    tables: { idempotencyTable: HubTable; exceptionsTable: HubTable; ledgerTable: HubTable },
+  ): void {
+    const signatureKey = new Secret(this, 'SquareSignatureKey', {
+      description: 'Square webhook subscription signature key: {"current": "...", "previous": "..."}',
+      // A random placeholder: nothing verifies until an operator stores the subscription's real key.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({}),
+        generateStringKey: 'current',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(signatureKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Issued by Square per webhook subscription: rotated in the Developer Console, then stored here as "current" with the old one as "previous".',
+    });
+    const accessToken = new Secret(this, 'SquareAccessToken', {
+      description: 'Square access token the hub reads orders and the catalog with: {"accessToken": "..."}',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({}),
+        generateStringKey: 'accessToken',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(accessToken).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Issued by Square (access token of the seller account): replaced in the Developer Console or by its OAuth flow, then stored here.',
+    });
+
+    const posWebhook = new HubFunction(this, 'PosWebhookFunction', {
+      entry: entry('pos-webhook'),
+      description: 'Verifies Square webhooks, reads the order and publishes canonical order events',
+      serviceName: 'pos-webhook',
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+      logLevel: config.logLevel,
+      // Square waits 10 s for an answer; a slower delivery is retried by Square anyway.
+      timeout: Duration.seconds(10),
+      environment: {
+        EVENT_BUS_NAME: this.bus.eventBusName,
+        IDEMPOTENCY_TABLE_NAME: tables.idempotencyTable.tableName,
+        EXCEPTIONS_TABLE_NAME: tables.exceptionsTable.tableName,
+        LEDGER_TABLE_NAME: tables.ledgerTable.tableName,
+        SQUARE_SIGNATURE_KEY_SECRET_ID: signatureKey.secretArn,
+        SQUARE_ACCESS_TOKEN_SECRET_ID: accessToken.secretArn,
+        SQUARE_BASE_URL: config.pos?.squareBaseUrl ?? SQUARE_PRODUCTION_BASE_URL,
+        SQUARE_API_VERSION,
+        ...(config.pos?.notificationUrl ? { SQUARE_NOTIFICATION_URL: config.pos.notificationUrl } : {}),
+        MAX_BODY_BYTES: String(config.maxWebhookBodyBytes),
+      },
+    });
+    this.bus.grantPutEventsTo(posWebhook);
+    tables.idempotencyTable.grant(
+      posWebhook,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    tables.exceptionsTable.grantWriteData(posWebhook);
+    // The first-completion marker is one UpdateItem per order; nothing else of the ledger is touched.
+    tables.ledgerTable.grant(posWebhook, 'dynamodb:UpdateItem');
+    signatureKey.grantRead(posWebhook);
+    accessToken.grantRead(posWebhook);
+    this.webhookApi.addWebhookRoute('/webhooks/pos', posWebhook);
+
+    new CfnOutput(this, 'PosWebhookUrl', {
+      value: this.webhookApi.url('/webhooks/pos'),
+      description:
+        'Register this URL for the Square webhook subscription (order.created, order.updated, order.fulfillment.updated)',
+    });
+    new CfnOutput(this, 'SquareSignatureKeySecretArn', {
+      value: signatureKey.secretArn,
+      description: 'Store the signature key of the Square subscription here: {"current":"..."}',
+    });
+    new CfnOutput(this, 'SquareAccessTokenSecretArn', {
+      value: accessToken.secretArn,
+      description: 'Store the Square access token here: {"accessToken":"..."}',
     });
   }
 }

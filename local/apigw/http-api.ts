@@ -91,8 +91,9 @@ class Throttle {
 
 /**
  * API Gateway HTTP API (payload format 2.0) in front of the local functions: raw body (base64 for
- * binary types), lower-cased headers, query parameters, route keys and path parameters as API Gateway
- * builds them; the Lambda's result mapped back as API Gateway maps it; stage throttling → 429.
+ * binary types), lower-cased headers with the `x-forwarded-*` API Gateway adds, query parameters,
+ * route keys and path parameters as API Gateway builds them; the Lambda's result mapped back as API
+ * Gateway maps it; stage throttling → 429.
  */
 export class LocalHttpApi {
   readonly routes: HttpRoute[];
@@ -179,6 +180,14 @@ export class LocalHttpApi {
       if (name === 'cookie') cookies.push(...String(value).split(/;\s*/));
       else headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
     }
+    // API Gateway sets these itself (https and 443 on AWS): what a function needs to rebuild the URL the
+    // sender used — Square signs it.
+    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+    headers['x-forwarded-for'] = headers['x-forwarded-for']
+      ? `${headers['x-forwarded-for']}, ${sourceIp}`
+      : sourceIp;
+    headers['x-forwarded-proto'] = 'http';
+    headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
     const query: Record<string, string> = {};
     for (const [name, value] of url.searchParams)
       query[name] = name in query ? `${query[name]},${value}` : value;
@@ -204,7 +213,7 @@ export class LocalHttpApi {
           method: (req.method ?? 'GET').toUpperCase(),
           path: url.pathname,
           protocol: `HTTP/${req.httpVersion}`,
-          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          sourceIp,
           userAgent: headers['user-agent'] ?? '',
         },
         requestId,

@@ -33,9 +33,13 @@ import {
   stamp,
 } from './records.ts';
 import {
+  ITEM_TYPES,
+  type ItemType,
+  isReadOnlyType,
   isRecordType,
   type NsRecord,
   NsStore,
+  READ_ONLY_TYPES,
   type ReadableType,
   type RecordType,
   TRANSACTION_TYPES,
@@ -365,7 +369,7 @@ export class NetSuiteSandbox implements SandboxApp {
     path: string,
     typeParam: string,
   ): Promise<void> {
-    const type: ReadableType = typeParam === 'location' ? 'location' : this.recordType(typeParam);
+    const type: ReadableType = isReadOnlyType(typeParam) ? typeParam : this.recordType(typeParam);
     const q = queryOf(req);
     if (q.has('q')) {
       throw nsError(
@@ -431,7 +435,8 @@ export class NetSuiteSandbox implements SandboxApp {
     path: string,
     p: Record<string, string>,
   ): Promise<void> {
-    const type: ReadableType = p.type === 'location' ? 'location' : this.recordType(p.type ?? '');
+    const typeParam = p.type ?? '';
+    const type: ReadableType = isReadOnlyType(typeParam) ? typeParam : this.recordType(typeParam);
     const rec = this.find(type, p.id ?? '');
     if (!rec) throw this.notFound(p.id ?? '');
     const expand = queryOf(req).get('expandSubResources') === 'true';
@@ -688,14 +693,12 @@ export class NetSuiteSandbox implements SandboxApp {
           const ids = pinned(where, 'id');
           const skus = pinned(where, 'itemid') ?? pinned(where, 'externalid');
           const recs = ids
-            ? [...ids].map((id) => s.get('inventoryItem', id))
+            ? [...ids].map((id) => s.findItem({ id }))
             : skus
               ? [...skus].map(
-                  (k) =>
-                    s.getByExternalId('inventoryItem', k) ??
-                    s.get('inventoryItem', s.itemIdBySku.get(k) ?? ''),
+                  (k) => s.findItem({ externalId: k }) ?? s.get('inventoryItem', s.itemIdBySku.get(k) ?? ''),
                 )
-              : s.list('inventoryItem');
+              : (Object.keys(ITEM_TYPES) as ItemType[]).flatMap((t) => s.list(t));
           for (const r of recs) {
             if (!r) continue;
             yield {
@@ -703,7 +706,7 @@ export class NetSuiteSandbox implements SandboxApp {
               itemid: r.body.itemId as string,
               externalid: r.externalId,
               displayname: r.body.displayName as string | undefined,
-              itemtype: 'InvtPart',
+              itemtype: ITEM_TYPES[r.type as ItemType],
               baseprice: r.body.basePrice as number | undefined,
               cost: r.body.cost as number | undefined,
               upccode: r.body.upcCode as string | undefined,
@@ -736,6 +739,16 @@ export class NetSuiteSandbox implements SandboxApp {
             country: l.country,
             timezone: l.timezone,
             locationtype: l.kind === 'warehouse' ? 'Warehouse' : 'Store',
+          })),
+      },
+      paymentmethod: {
+        columns: ['id', 'name', 'externalid', 'isinactive'],
+        rows: () =>
+          s.list('paymentMethod').map((r) => ({
+            id: r.id,
+            name: r.body.name as string,
+            externalid: r.externalId,
+            isinactive: r.body.isInactive === true,
           })),
       },
       aggregateitemlocation: {
@@ -817,7 +830,7 @@ export class NetSuiteSandbox implements SandboxApp {
         ...(full ? { body: r.body } : {}),
       }));
     const recordCounts: Record<string, number> = {};
-    for (const t of [...TRANSACTIONS, 'inventoryItem', 'location'] as ReadableType[])
+    for (const t of [...TRANSACTIONS, 'inventoryItem', ...READ_ONLY_TYPES] as ReadableType[])
       recordCounts[t] = this.store.list(t).length;
     return {
       system: 'netsuite',

@@ -152,7 +152,10 @@ export function prepareBody(type: RecordType, input: unknown, store: NsStore): R
   return body;
 }
 
-/** Resolves `item` and `location` references in place; unknown ones are 400 INVALID_CONTENT with the path. */
+/**
+ * Resolves `item` (any item type) and `location` references in place; unknown ones are 400
+ * INVALID_CONTENT with the path.
+ */
 function resolveRefs(node: unknown, path: string, store: NsStore): void {
   if (Array.isArray(node)) {
     node.forEach((v, i) => {
@@ -164,18 +167,20 @@ function resolveRefs(node: unknown, path: string, store: NsStore): void {
   const obj = node as Record<string, unknown>;
   for (const [k, v] of Object.entries(obj)) {
     const p = path ? `${path}.${k}` : k;
-    const target: ReadableType | undefined =
+    const target: 'item' | 'location' | undefined =
       k === 'item' && !isSublist(v)
-        ? 'inventoryItem'
+        ? 'item'
         : k === 'location' || k === 'adjLocation'
           ? 'location'
           : undefined;
     if (target && typeof v === 'object' && v !== null) {
       const ref = v as { id?: string; externalId?: string };
       const rec =
-        ref.id !== undefined
-          ? store.get(target, ref.id)
-          : store.getByExternalId(target, String(ref.externalId));
+        target === 'item'
+          ? store.findItem(ref)
+          : ref.id !== undefined
+            ? store.get('location', ref.id)
+            : store.getByExternalId('location', String(ref.externalId));
       if (!rec) {
         throw nsError(
           400,
@@ -219,7 +224,7 @@ export function onHandEffects(
   return [];
 }
 
-/** Applies `next` minus `prev` effects to on-hand, writing change-feed entries. */
+/** Applies `next` minus `prev` effects to on-hand of inventory items, writing change-feed entries. */
 export function applyEffects(
   store: NsStore,
   type: ReadableType,
@@ -235,6 +240,8 @@ export function applyEffects(
   for (const [k, delta] of net) {
     if (delta === 0) continue;
     const [item, location] = k.split('|') as [string, string];
+    // Only inventory items have stock: discount, shipping, tax and gift card lines move nothing.
+    if (!store.get('inventoryItem', item)) continue;
     store.adjustOnHand(item, location, delta, source);
   }
 }

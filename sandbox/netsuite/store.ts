@@ -12,16 +12,63 @@ export const TRANSACTION_TYPES = {
 } as const;
 export type TransactionType = keyof typeof TRANSACTION_TYPES;
 
-/** Writable record types (`/record/v1/<type>`). `location` is read-only. */
+/** Writable record types (`/record/v1/<type>`). The {@link READ_ONLY_TYPES} are seeded and read-only. */
 export const RECORD_TYPES = [
   ...(Object.keys(TRANSACTION_TYPES) as TransactionType[]),
   'inventoryItem',
 ] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
-export type ReadableType = RecordType | 'location';
+
+/** Record types the sandbox seeds and serves read-only (GET, collections, SuiteQL). */
+export const READ_ONLY_TYPES = ['location', 'discountItem', 'otherChargeSaleItem', 'paymentMethod'] as const;
+export type ReadOnlyType = (typeof READ_ONLY_TYPES)[number];
+export type ReadableType = RecordType | ReadOnlyType;
+
+/** Item record types: one internal-id space (NetSuite's `item` table), told apart by SuiteQL `itemtype`. */
+export const ITEM_TYPES = {
+  inventoryItem: 'InvtPart',
+  discountItem: 'Discount',
+  otherChargeSaleItem: 'OthCharge',
+} as const;
+export type ItemType = keyof typeof ITEM_TYPES;
 
 export const isRecordType = (t: string): t is RecordType => (RECORD_TYPES as readonly string[]).includes(t);
+export const isReadOnlyType = (t: string): t is ReadOnlyType =>
+  (READ_ONLY_TYPES as readonly string[]).includes(t);
 export const isTransactionType = (t: string): t is TransactionType => t in TRANSACTION_TYPES;
+
+/**
+ * The non-product items an integration books order lines on (discounts, shipping, tax, gift cards sold),
+ * as an administrator sets them up when onboarding. Fixed internal ids 1–4: the item master starts at
+ * 100 (`FIRST_INVENTORY_ITEM_ID`), so they never collide. They have no on-hand, no change-feed entries
+ * and are not in `inventoryItem` collections; SuiteQL `item` lists them with their `itemtype`.
+ */
+export const BOOKING_ITEMS = [
+  { id: '1', type: 'discountItem', itemId: 'OH-DISCOUNT', displayName: 'Omnihub discount' },
+  { id: '2', type: 'otherChargeSaleItem', itemId: 'OH-SHIPPING', displayName: 'Omnihub shipping' },
+  { id: '3', type: 'otherChargeSaleItem', itemId: 'OH-TAX', displayName: 'Omnihub sales tax' },
+  { id: '4', type: 'otherChargeSaleItem', itemId: 'OH-GIFTCARD', displayName: 'Omnihub gift card sold' },
+] as const satisfies ReadonlyArray<{ id: string; type: ItemType; itemId: string; displayName: string }>;
+
+/** Internal id of the first seeded inventory item; new items are numbered after the last one. */
+export const FIRST_INVENTORY_ITEM_ID = 100;
+
+/**
+ * Payment methods of the account: common ones (cash, check, card brands) and the ones set up for the
+ * hub's payment gateways. Seeded for lookups (`GET …/paymentMethod`, SuiteQL `paymentmethod`); sales do not validate them.
+ */
+export const PAYMENT_METHODS = [
+  { id: '1', name: 'Cash' },
+  { id: '2', name: 'Check' },
+  { id: '3', name: 'Discover' },
+  { id: '4', name: 'Master Card' },
+  { id: '5', name: 'VISA' },
+  { id: '6', name: 'American Express' },
+  { id: '7', name: 'Shopify Payments' },
+  { id: '8', name: 'Gift Card' },
+  { id: '9', name: 'Manual Payment' },
+  { id: '10', name: 'Card (POS)' },
+] as const;
 
 /** A stored record; `body` holds the fields as the client sent them plus read-only fields NetSuite sets. */
 export interface NsRecord {
@@ -85,7 +132,7 @@ export class NsStore {
   private readonly onHandOverrides = new Map<string, number>();
   readonly feed: ChangeEntry[] = [];
   private nextTxnId = 5001;
-  private nextItemId = 0;
+  private nextItemId = FIRST_INVENTORY_ITEM_ID;
   private readonly skuByItemId = new Map<string, string>();
   private readonly seededSkus: Set<string>;
 
@@ -118,9 +165,28 @@ export class NsStore {
         lastModifiedDate: seededAt,
       });
     });
+    for (const item of BOOKING_ITEMS) {
+      this.put({
+        type: item.type,
+        id: item.id,
+        externalId: item.itemId,
+        body: { itemId: item.itemId, displayName: item.displayName, isInactive: false },
+        createdDate: seededAt,
+        lastModifiedDate: seededAt,
+      });
+    }
+    for (const method of PAYMENT_METHODS) {
+      this.put({
+        type: 'paymentMethod',
+        id: method.id,
+        body: { name: method.name, isInactive: false },
+        createdDate: seededAt,
+        lastModifiedDate: seededAt,
+      });
+    }
     retailer.items.forEach((it, i) => {
-      const id = String(100 + i);
-      this.nextItemId = 101 + i;
+      const id = String(FIRST_INVENTORY_ITEM_ID + i);
+      this.nextItemId = FIRST_INVENTORY_ITEM_ID + i + 1;
       this.put({
         type: 'inventoryItem',
         id,
@@ -185,6 +251,16 @@ export class NsStore {
   /** Allocates the next internal id for a record type. */
   allocateId(type: RecordType): string {
     return type === 'inventoryItem' ? String(this.nextItemId++) : String(this.nextTxnId++);
+  }
+
+  /** An item of any item type, by internal id or external id (items share one id space). */
+  findItem(ref: { id?: string; externalId?: string }): NsRecord | undefined {
+    for (const type of Object.keys(ITEM_TYPES) as ItemType[]) {
+      const rec =
+        ref.id !== undefined ? this.get(type, ref.id) : this.getByExternalId(type, String(ref.externalId));
+      if (rec) return rec;
+    }
+    return undefined;
   }
 
   list(type: ReadableType): NsRecord[] {

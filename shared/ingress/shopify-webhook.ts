@@ -9,50 +9,27 @@ import { toUtc } from '../events/common.ts';
 import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
+import {
+  DeliveryConflictError,
+  type DeliveryDeduplicator,
+  DeliveryInProgressError,
+  type DeliveryOutcome,
+  jsonResponse as json,
+  type WebhookRequest,
+  type WebhookResponse,
+  type WebhookSecrets,
+} from './webhook.ts';
 
-/** An HTTP request as API Gateway (HTTP API, payload 2.0) hands it over: headers lower-cased. */
-export interface WebhookRequest {
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body?: string | undefined;
-  readonly isBase64Encoded?: boolean | undefined;
-}
-
-export interface WebhookResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
-/** What one delivery came to; stored by the de-duplication so that a retry gets the same answer. */
-export type DeliveryOutcome =
-  | { readonly status: 'published'; readonly eventIds: string[]; readonly duplicate?: boolean }
-  | { readonly status: 'parked'; readonly exceptionId: string; readonly duplicate?: boolean };
-
-/**
- * Runs `work` at most once per delivery key. A repeated key resolves to the stored outcome with
- * `duplicate: true`; a failed `work` leaves no record, so the sender's retry runs it again.
- */
-export type DeliveryDeduplicator = (
-  delivery: { readonly key: string; readonly bodyHash: string },
-  work: () => Promise<DeliveryOutcome>,
-) => Promise<DeliveryOutcome>;
-
-/** Thrown by a deduplicator while another invocation is processing the same delivery. */
-export class DeliveryInProgressError extends Error {
-  readonly code = 'DELIVERY_IN_PROGRESS';
-}
-
-/** Thrown by a deduplicator when a delivery id comes back with a different body. */
-export class DeliveryConflictError extends Error {
-  readonly code = 'DELIVERY_CONFLICT';
-}
-
-/** Current and (during a rotation) previous app secrets; `refresh` re-reads them, rate-limited. */
-export interface WebhookSecrets {
-  candidates(): Promise<readonly string[]>;
-  /** Returns fresh candidates, or undefined when a refresh happened too recently to try again. */
-  refresh(): Promise<readonly string[] | undefined>;
-}
+// The shared webhook types moved to ./webhook.ts; re-exported for existing imports.
+export {
+  DeliveryConflictError,
+  type DeliveryDeduplicator,
+  DeliveryInProgressError,
+  type DeliveryOutcome,
+  type WebhookRequest,
+  type WebhookResponse,
+  type WebhookSecrets,
+} from './webhook.ts';
 
 export interface ShopifyWebhookDeps {
   readonly shops: ReadonlyMap<string, Omit<ShopContext, 'shopDomain'>>;
@@ -65,12 +42,6 @@ export interface ShopifyWebhookDeps {
   readonly maxBodyBytes: number;
   readonly now?: () => Date;
 }
-
-const json = (statusCode: number, body: object): WebhookResponse => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
 
 /** Shopify sends `X-Shopify-*`; newer deliveries may also use the unprefixed `Shopify-*` names. */
 const header = (headers: WebhookRequest['headers'], name: string): string | undefined =>

@@ -12,11 +12,12 @@ import {
   type DeliveryDeduplicator,
   DeliveryInProgressError,
   type DeliveryOutcome,
-} from '../ingress/shopify-webhook.ts';
+} from '../ingress/webhook.ts';
 
 /**
  * Shopify retries a failed delivery 8 times over about 4 hours; keep delivery records for two days so
- * that a late retry, or a redelivery an operator triggers the next day, is still recognised.
+ * that a late retry, or a redelivery an operator triggers the next day, is still recognised. Square
+ * retries for up to 72 hours: its ingress passes a longer TTL.
  */
 export const DELIVERY_RECORD_TTL_SECONDS = 2 * 24 * 3600;
 
@@ -36,11 +37,13 @@ export function powertoolsDeduplicator(options: {
   readonly tableName: string;
   readonly client: DynamoDBClient;
   readonly keyPrefix: string;
+  /** How long a delivery is remembered. @default {@link DELIVERY_RECORD_TTL_SECONDS} */
+  readonly expiresAfterSeconds?: number;
 }): PowertoolsDeduplicator {
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'key',
     payloadValidationJmesPath: 'bodyHash',
-    expiresAfterSeconds: DELIVERY_RECORD_TTL_SECONDS,
+    expiresAfterSeconds: options.expiresAfterSeconds ?? DELIVERY_RECORD_TTL_SECONDS,
     throwOnNoIdempotencyKey: true,
     responseHook: (response) => ({ ...(response as object), duplicate: true }),
   });

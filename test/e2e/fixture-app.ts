@@ -20,11 +20,24 @@ import { HubTable } from '#infra/constructs/hub-table.ts';
 /**
  * The dev stack exactly as `cdk deploy -c env=dev` builds it, plus a probe: OrderCreated →
  * rule → queue (maxReceiveCount 2, short visibility) → probe function, and a workflow that waits on a
- * task token. Synthesized into `outdir` like the real app (bundled assets, cdk-nag on).
+ * task token. Synthesized into `outdir` like the real app (bundled assets, cdk-nag on); `context`
+ * overrides the `-c` values (e.g. `squareBaseUrl` pointing at a sandbox).
  */
-export function synthFixture(outdir: string): { stackName: string } {
-  // The ERP consumer must never reach outside this machine: a closed loopback port (connection refused).
-  const app = new App({ outdir, context: { env: 'dev', netsuiteBaseUrl: 'http://127.0.0.1:9' } });
+export function synthFixture(
+  outdir: string,
+  context: Readonly<Record<string, string>> = {},
+): { stackName: string } {
+  // The ERP and POS clients must never reach outside this machine: a closed loopback port (connection
+  // refused) unless the caller points them at a sandbox.
+  const app = new App({
+    outdir,
+    context: {
+      env: 'dev',
+      netsuiteBaseUrl: 'http://127.0.0.1:9',
+      squareBaseUrl: 'http://127.0.0.1:9',
+      ...context,
+    },
+  });
   const { stack, config } = buildApp(app);
   const probeTable = new HubTable(stack, 'ProbeTable', {
     partitionKey: 'pk',

@@ -145,7 +145,7 @@ describe('HubStack', () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         ScalingConfig: { MaximumConcurrency: 5 },
-        BatchSize: 9,
+        BatchSize: 30,
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         ReservedConcurrentExecutions: 5,
@@ -153,17 +153,17 @@ describe('HubStack', () => {
           Variables: Match.objectLike({
             ERP_MAX_CONCURRENCY: '3',
             RETRY_BASE_SECONDS: '5',
-            RETRY_CAP_SECONDS: '300',
+            RETRY_CAP_SECONDS: '60',
             NETSUITE_BASE_URL: 'https://tstdrv1234567.suitetalk.api.netsuite.com',
           }),
         },
       });
     });
 
-    it('redrives to a DLQ after 12 receives (~30 min of backoff) and alarms on the first parked message', () => {
+    it('redrives to a DLQ after 34 receives (~30 min of backoff) and alarms on the first parked message', () => {
       expect(retryHorizonSeconds(ERP_RETRY.maxReceiveCount, ERP_RETRY)).toBeGreaterThanOrEqual(30 * 60);
       template.hasResourceProperties('AWS::SQS::Queue', {
-        RedrivePolicy: Match.objectLike({ maxReceiveCount: 12 }),
+        RedrivePolicy: Match.objectLike({ maxReceiveCount: 34 }),
         VisibilityTimeout: 120,
         SqsManagedSseEnabled: true,
       });
@@ -243,7 +243,7 @@ describe('HubStack', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
       ]);
-      expect(actionsOn('MappingsTable')).toEqual(['dynamodb:GetItem']);
+      expect(actionsOn('MappingsTable')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
     });
 
     it('grants the idempotency table single-item access only (no scans, queries or batches)', () => {

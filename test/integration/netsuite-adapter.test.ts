@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StartedServer } from '#sandbox/core/http.ts';
 import { NetSuiteSandbox } from '#sandbox/netsuite/index.ts';
+import { BOOKING_ITEMS } from '#sandbox/netsuite/store.ts';
 import { NetSuiteErpAdapter } from '#shared/connectors/netsuite/adapter.ts';
 import {
   NETSUITE_TOKEN_PATH,
@@ -73,23 +74,14 @@ function makeClient(
   });
 }
 
-/** Non-product items (discount, shipping, tax, gift card) created the way an admin would set them up. */
-async function setUpSpecialItems(client: NetSuiteClient): Promise<NetSuiteMappingConfig['items']> {
-  const ids: Record<string, string> = {};
-  for (const name of ['discount', 'shipping', 'tax', 'giftCard']) {
-    const itemId = `OH-${name.toUpperCase()}`;
-    const res = await client.request({
-      method: 'PUT',
-      path: `/services/rest/record/v1/inventoryItem/eid:${itemId}`,
-      body: { itemId, displayName: `Omnihub ${name}` },
-    });
-    ids[name] = res.headers.get('location')?.split('/').at(-1) ?? '';
-  }
+/** The sandbox account's booking items (discount, shipping, tax, gift card), looked up by their item ids. */
+function bookingItems(): NetSuiteMappingConfig['items'] {
+  const id = (itemId: string) => BOOKING_ITEMS.find((item) => item.itemId === itemId)?.id ?? '';
   return {
-    discount: ids.discount ?? '',
-    shipping: ids.shipping ?? '',
-    tax: ids.tax ?? '',
-    giftCard: ids.giftCard ?? '',
+    discount: id('OH-DISCOUNT'),
+    shipping: id('OH-SHIPPING'),
+    tax: id('OH-TAX'),
+    giftCard: id('OH-GIFTCARD'),
   };
 }
 
@@ -136,7 +128,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(async () => {
   await fetch(`${base}/_control/reset`, { method: 'POST' });
-  const items = await setUpSpecialItems(makeClient());
+  const items = bookingItems();
   const warehouse = app.store.locations.find((l) => l.kind === 'warehouse')?.id ?? '1';
   config = {
     customers: { online: '42', pos: '43' },

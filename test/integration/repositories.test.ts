@@ -109,6 +109,36 @@ describe('MappingRepository (DynamoDB Local)', () => {
   });
 });
 
+describe('MappingRepository.prefetch (DynamoDB Local)', () => {
+  it('fetches a batch of keys in BatchGetItem round trips (over 100 keys) and serves lookups from the cache', async () => {
+    const table = await createPkSkTable(client, 'mappings-prefetch');
+    const skus = Array.from({ length: 130 }, (_, index) => `SKU-${index}`);
+    const loader = new MappingRepository(document, table);
+    await loader.load(
+      skus.map((sku, index) => ({ kind: 'item', source: 'sku', sourceId: sku, target: String(index) })),
+    );
+    const calls: string[] = [];
+    const counted = {
+      send: (command: { constructor: { name: string } }) => {
+        calls.push(command.constructor.name);
+        return document.send(command as never);
+      },
+    } as unknown as typeof document;
+    const repository = new MappingRepository(counted, table);
+    await repository.prefetch([
+      ...skus.map((sku) => ({ kind: 'item' as const, source: 'sku', sourceId: sku })),
+      { kind: 'item', source: 'sku', sourceId: 'NOT-MAPPED' },
+    ]);
+    expect(calls).toEqual(['BatchGetCommand', 'BatchGetCommand']);
+    expect(await repository.lookup('item', 'sku', 'SKU-129')).toBe('129');
+    expect(await repository.lookup('item', 'sku', 'NOT-MAPPED')).toBeUndefined();
+    expect(calls).toHaveLength(2);
+    // Cached keys are not fetched again.
+    await repository.prefetch([{ kind: 'item', source: 'sku', sourceId: 'SKU-1' }]);
+    expect(calls).toHaveLength(2);
+  });
+});
+
 describe('DynamoExceptionStore (DynamoDB Local)', () => {
   const parked = (payload: Buffer, inputId: string) => ({
     kind: 'shopify-webhook',

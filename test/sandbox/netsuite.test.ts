@@ -254,6 +254,76 @@ describe('netsuite sandbox: records', () => {
   });
 });
 
+describe('netsuite sandbox: booking items and payment methods', () => {
+  const bookingLines = [
+    { item: { externalId: 'SKU-000001' }, quantity: 2, rate: 19.5 },
+    { item: { externalId: 'OH-DISCOUNT' }, quantity: 1, rate: -5 },
+    { item: { id: '2' }, quantity: 1, rate: 6.99 },
+    { item: { id: '3' }, quantity: 1, rate: 2.65 },
+    { item: { externalId: 'OH-GIFTCARD' }, quantity: 1, rate: 25 },
+  ];
+
+  it('seeds the booking items at internal ids 1-4, readable by id and external id', async () => {
+    const discount = await json<Record<string, unknown>>(api(rec('discountItem', '1')));
+    expect(discount).toMatchObject({ id: '1', externalId: 'OH-DISCOUNT', itemId: 'OH-DISCOUNT' });
+    const byEid = await json<Record<string, unknown>>(api(rec('otherChargeSaleItem', 'eid:OH-TAX')));
+    expect(byEid).toMatchObject({ id: '3', itemId: 'OH-TAX' });
+    const list = await json<{ items: Array<{ id: string }> }>(api(rec('otherChargeSaleItem')));
+    expect(list.items.map((i) => i.id)).toEqual(['2', '3', '4']);
+    // Not inventory items: the item master still starts at 100.
+    expect((await api(rec('inventoryItem', '1'))).status).toBe(404);
+    const inventory = await json<{ totalResults: number }>(api(rec('inventoryItem', '?limit=1')));
+    expect(inventory.totalResults).toBe(300);
+  });
+
+  it('books lines on them by id or external id, moving stock and the change feed for products only', async () => {
+    const res = await api(rec('cashSale'), {
+      method: 'POST',
+      body: JSON.stringify({ ...order('POS-BOOK-1'), item: { items: bookingLines } }),
+    });
+    expect(res.status).toBe(204);
+    const id = res.headers.get('location')?.split('/').at(-1) ?? '';
+    const sale = await json<NsRecordJson>(api(`${rec('cashSale', id)}?expandSubResources=true`));
+    expect(sale.item.items.map((l) => (l as { item: { id: string; refName: string } }).item)).toEqual([
+      { links: [], id: '100', refName: 'SKU-000001' },
+      { links: [], id: '1', refName: 'OH-DISCOUNT' },
+      { links: [], id: '2', refName: 'OH-SHIPPING' },
+      { links: [], id: '3', refName: 'OH-TAX' },
+      { links: [], id: '4', refName: 'OH-GIFTCARD' },
+    ]);
+    expect(sale.total).toBe(68.64);
+    const feed = await suiteql('SELECT custrecord_oh_item, custrecord_oh_kind FROM customrecord_oh_change');
+    expect(feed.json.items).toEqual([{ links: [], custrecord_oh_item: '100', custrecord_oh_kind: 'onhand' }]);
+    const stock = await suiteql('SELECT item FROM aggregateitemlocation WHERE item IN (1, 2, 3, 4)');
+    expect(stock.json.totalResults).toBe(0);
+  });
+
+  it('lists them in SuiteQL item with their itemtype, and seeds payment methods', async () => {
+    const items = await suiteql('SELECT id, itemid, itemtype FROM item WHERE id IN (1, 2, 3, 4, 100)');
+    expect(items.json.items.map((i) => `${i.id} ${i.itemid} ${i.itemtype}`)).toEqual([
+      '1 OH-DISCOUNT Discount',
+      '2 OH-SHIPPING OthCharge',
+      '3 OH-TAX OthCharge',
+      '4 OH-GIFTCARD OthCharge',
+      '100 SKU-000001 InvtPart',
+    ]);
+    const all = await suiteql("SELECT id FROM item WHERE isinactive = 'F'", '?limit=1');
+    expect(all.json.totalResults).toBe(304);
+    const methods = await suiteql(
+      "SELECT id, name FROM paymentmethod WHERE name IN ('Cash', 'Shopify Payments')",
+    );
+    expect(methods.json.items).toEqual([
+      { links: [], id: '1', name: 'Cash' },
+      { links: [], id: '7', name: 'Shopify Payments' },
+    ]);
+  });
+
+  it('numbers new items after the item master, never onto a booking item, even with no catalogue', () => {
+    const empty = new NetSuiteSandbox({ seed: 7, items: 0, stores: 1 });
+    expect(empty.store.allocateId('inventoryItem')).toBe('100');
+  });
+});
+
 describe('netsuite sandbox: concurrency governance', () => {
   it('answers 429 SSS_REQUEST_LIMIT_EXCEEDED over the limit and counts it', async () => {
     await postJson(`${base}/_control/plan`, { concurrencyLimit: 3, latencyMs: { min: 150, max: 150 } });

@@ -1,6 +1,7 @@
 import type { EventPublisher } from '#shared/bus/publisher.ts';
 import { PublishError } from '#shared/errors.ts';
 import type { CanonicalEvent } from '#shared/events/catalog.ts';
+import type { PosWebhookDeps } from '#shared/ingress/pos-webhook.ts';
 import {
   DeliveryConflictError,
   type DeliveryDeduplicator,
@@ -9,6 +10,7 @@ import {
   type WebhookSecrets,
 } from '#shared/ingress/shopify-webhook.ts';
 import type { ExceptionStore, ParkedInput } from '#shared/repositories/exceptions.ts';
+import { FakeSquare, MemoryPosOrderRegistry } from './square.ts';
 
 /** Records published events; can be told to reject the next N calls as EventBridge would. */
 export class RecordingPublisher implements EventPublisher {
@@ -78,4 +80,27 @@ export function ingressDeps(overrides: Partial<ShopifyWebhookDeps> = {}) {
     ...overrides,
   };
   return { deps, publisher, exceptions, counts };
+}
+
+/** POS ingress dependencies with fakes: a Square holding no orders yet, the local signature key. */
+export function posIngressDeps(overrides: Partial<PosWebhookDeps> = {}) {
+  const publisher = new RecordingPublisher();
+  const exceptions = new RecordingExceptions();
+  const square = new FakeSquare();
+  const registry = new MemoryPosOrderRegistry();
+  const counts = new Map<string, number>();
+  const deps: PosWebhookDeps = {
+    signatureKeys: staticSecrets(['square-signature-key']),
+    square,
+    registry,
+    publisher,
+    exceptions,
+    deduplicate: memoryDeduplicator(),
+    telemetry: { count: (name, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value) },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    maxBodyBytes: 1024 * 1024,
+    now: () => new Date('2026-11-27T12:00:00.000Z'),
+    ...overrides,
+  };
+  return { deps, publisher, exceptions, square, registry, counts };
 }

@@ -5,16 +5,16 @@ import { erpPacing, withErpConcurrencyLimit } from '#infra/config/erp-pacing.ts'
 describe('erpPacing', () => {
   it.each([
     // limit, instances, calls per instance, batch
-    [5, 5, 1, 3],
-    [10, 5, 2, 6],
-    [15, 5, 3, 9],
-    [20, 5, 4, 12],
-    [25, 5, 5, 15],
-    [7, 7, 1, 3],
-    [2, 2, 1, 3],
-    [4, 2, 2, 6],
-    [6, 6, 1, 3],
-    [30, 6, 5, 15],
+    [5, 5, 1, 10],
+    [10, 5, 2, 20],
+    [15, 5, 3, 30],
+    [20, 5, 4, 40],
+    [25, 5, 5, 50],
+    [7, 7, 1, 10],
+    [2, 2, 1, 10],
+    [4, 2, 2, 20],
+    [6, 6, 1, 10],
+    [30, 6, 5, 50],
   ])('limit %i → %i instances × %i calls, batches of %i', (limit, instances, calls, batch) => {
     const pacing = erpPacing(limit);
     expect(pacing).toEqual({ instances, callsPerInstance: calls, batchSize: batch });

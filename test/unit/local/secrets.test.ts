@@ -57,6 +57,36 @@ describe('local Secrets Manager', () => {
     expect(JSON.parse(value.SecretString ?? '')).toEqual({ current: 'from-env' });
   });
 
+  it('serves the Square signature key and access token in the shapes the POS ingress reads', async () => {
+    const square = writeAssembly({
+      SquareSignatureKeyA1B2C3D4: {
+        Type: 'AWS::SecretsManager::Secret',
+        Properties: { GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'current' } },
+      },
+      SquareAccessTokenE5F6A7B8: {
+        Type: 'AWS::SecretsManager::Secret',
+        Properties: {
+          GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'accessToken' },
+        },
+      },
+    }).load();
+    const value = async (local: LocalSecrets, id: string) => {
+      const secret = await local.handle('GetSecretValue', { SecretId: square.resources.get(id)?.arn ?? '' });
+      return JSON.parse((secret as { SecretString: string }).SecretString) as unknown;
+    };
+
+    const defaults = new LocalSecrets(square, {});
+    expect(await value(defaults, 'SquareSignatureKeyA1B2C3D4')).toEqual({
+      current: 'omnihub-local-square-signature-key',
+    });
+    // The token the Square sandbox accepts by default.
+    expect(await value(defaults, 'SquareAccessTokenE5F6A7B8')).toEqual({
+      accessToken: 'EAAAEOmnihubSandboxAccessToken',
+    });
+    const fromEnv = new LocalSecrets(square, { OMNIHUB_SQUARE_ACCESS_TOKEN: 'EAAAEOther' });
+    expect(await value(fromEnv, 'SquareAccessTokenE5F6A7B8')).toEqual({ accessToken: 'EAAAEOther' });
+  });
+
   it('generates any other secret deterministically from its template', async () => {
     const first = await secrets.send(new GetSecretValueCommand({ SecretId: arnOf('OtherSecret') }));
     const parsed = JSON.parse(first.SecretString ?? '') as { user: string; password: string };

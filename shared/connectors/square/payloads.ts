@@ -1,0 +1,159 @@
+import * as z from 'zod';
+
+/**
+ * Square's webhook envelope and API objects, as far as the hub reads them (Square-Version
+ * 2025-08-20). Vendor shapes stay in this folder; the mapper turns them into canonical events. Unknown
+ * keys are ignored, so a newer version that adds fields keeps working; a removed or retyped field the
+ * hub needs fails the parse and parks the input with the path that failed.
+ */
+
+/** Square Money: an integer amount in the currency's smallest unit (Square documents it so) and its code. */
+export const SquareMoneySchema = z.object({ amount: z.number().int(), currency: z.string() });
+export type SquareMoney = z.infer<typeof SquareMoneySchema>;
+
+const Text = z
+  .string()
+  .nullable()
+  .optional()
+  .transform((value) => value ?? null);
+
+/** `{merchant_id, type, event_id, created_at, data:{type, id, object}}` — every Square event. */
+export const SquareWebhookEnvelopeSchema = z.object({
+  merchant_id: z.string().min(1),
+  type: z.string().min(1),
+  event_id: z.string().min(1),
+  created_at: z.string().optional(),
+  data: z
+    .object({
+      type: z.string().optional(),
+      id: z.string().optional(),
+      object: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+});
+export type SquareWebhookEnvelope = z.infer<typeof SquareWebhookEnvelopeSchema>;
+
+/**
+ * `data.object.order_created|order_updated|order_fulfillment_updated`: the order's id, state and
+ * version only — never its lines, which is why the ingress fetches the order.
+ */
+export const SquareOrderNotificationSchema = z.object({
+  order_id: z.string().min(1),
+  location_id: z.string().optional(),
+  state: z.string().optional(),
+  version: z.number().int().optional(),
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
+});
+export type SquareOrderNotification = z.infer<typeof SquareOrderNotificationSchema>;
+
+const AppliedMoney = z.object({ applied_money: SquareMoneySchema.optional() });
+
+export const SquareLineItemSchema = z.object({
+  uid: z.string().min(1),
+  name: Text,
+  /** A decimal string: unit-priced items (by weight) carry fractions. */
+  quantity: z.string(),
+  catalog_object_id: Text,
+  catalog_version: z.number().int().nullable().optional(),
+  variation_name: Text,
+  item_type: Text,
+  base_price_money: SquareMoneySchema.optional(),
+  gross_sales_money: SquareMoneySchema.optional(),
+  total_tax_money: SquareMoneySchema.optional(),
+  total_discount_money: SquareMoneySchema.optional(),
+  total_money: SquareMoneySchema.optional(),
+  applied_taxes: z.array(AppliedMoney.extend({ tax_uid: z.string() })).default([]),
+  applied_discounts: z.array(AppliedMoney.extend({ discount_uid: z.string() })).default([]),
+  modifiers: z.array(z.object({ total_price_money: SquareMoneySchema.optional() })).default([]),
+});
+export type SquareLineItem = z.infer<typeof SquareLineItemSchema>;
+
+export const SquareOrderSchema = z.object({
+  id: z.string().min(1),
+  location_id: z.string().min(1),
+  reference_id: Text,
+  ticket_name: Text,
+  customer_id: Text,
+  source: z.object({ name: Text }).nullable().optional(),
+  state: z.string(),
+  version: z.number().int().nonnegative(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  closed_at: Text,
+  line_items: z.array(SquareLineItemSchema).default([]),
+  taxes: z
+    .array(
+      AppliedMoney.extend({
+        uid: z.string(),
+        name: Text,
+        percentage: Text,
+        type: Text,
+        scope: Text,
+      }),
+    )
+    .default([]),
+  discounts: z
+    .array(
+      AppliedMoney.extend({
+        uid: z.string(),
+        name: Text,
+        type: Text,
+        scope: Text,
+      }),
+    )
+    .default([]),
+  service_charges: z.array(z.object({ uid: z.string().optional() })).default([]),
+  fulfillments: z.array(z.object({ type: Text, state: Text })).default([]),
+  returns: z.array(z.object({ uid: z.string().optional() })).default([]),
+  tenders: z
+    .array(
+      z.object({
+        id: z.string(),
+        type: z.string(),
+        amount_money: SquareMoneySchema.optional(),
+        card_details: z.object({ status: Text }).nullable().optional(),
+      }),
+    )
+    .default([]),
+  refunds: z
+    .array(z.object({ id: z.string(), status: z.string(), amount_money: SquareMoneySchema.optional() }))
+    .default([]),
+  rounding_adjustment: z.object({ amount_money: SquareMoneySchema.optional() }).nullable().optional(),
+  net_amounts: z
+    .object({ total_money: SquareMoneySchema, tax_money: SquareMoneySchema.optional() })
+    .nullable()
+    .optional(),
+  total_money: SquareMoneySchema,
+  total_tax_money: SquareMoneySchema.optional(),
+  total_discount_money: SquareMoneySchema.optional(),
+  total_tip_money: SquareMoneySchema.optional(),
+  total_service_charge_money: SquareMoneySchema.optional(),
+});
+export type SquareOrder = z.infer<typeof SquareOrderSchema>;
+
+/** `GET /v2/orders/{id}` answer. */
+export const RetrieveOrderResponseSchema = z.object({ order: z.unknown() });
+
+/** `GET /v2/catalog/object/{id}` answer, as far as SKUs go. */
+export const CatalogObjectResponseSchema = z.object({
+  object: z.object({
+    id: z.string(),
+    type: z.string(),
+    item_variation_data: z.object({ item_id: Text, sku: Text }).nullable().optional(),
+  }),
+});
+
+/** Square's error body: `{errors: [{category, code, detail, field?}]}`. */
+export const SquareErrorBodySchema = z.object({
+  errors: z
+    .array(
+      z.object({
+        category: z.string().optional(),
+        code: z.string().optional(),
+        detail: z.string().optional(),
+        field: z.string().optional(),
+      }),
+    )
+    .default([]),
+});

@@ -1,0 +1,347 @@
+import { createHash } from 'node:crypto';
+import type { EventPublisher } from '../bus/publisher.ts';
+import { SQUARE_API_VERSION } from '../connectors/square/api-version.ts';
+import type { VariationInfo } from '../connectors/square/client.ts';
+import { PosAuthError, PosUnavailableError } from '../connectors/square/errors.ts';
+import { catalogRefs, mapSquareOrder, parseSquareOrder } from '../connectors/square/mapper.ts';
+import {
+  type SquareOrder,
+  type SquareOrderNotification,
+  SquareOrderNotificationSchema,
+  type SquareWebhookEnvelope,
+  SquareWebhookEnvelopeSchema,
+} from '../connectors/square/payloads.ts';
+import { SQUARE_SIGNATURE_HEADER, verifySquareSignature } from '../connectors/square/webhook-signature.ts';
+import { HubError, MappingError, PublishError } from '../errors.ts';
+import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
+import { toUtc } from '../events/common.ts';
+import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
+import type { Order } from '../events/order.ts';
+import type { ExceptionStore } from '../repositories/exceptions.ts';
+import type { PosOrderRegistry } from '../repositories/pos-orders.ts';
+import type { LogSink, Telemetry } from '../runtime/observability.ts';
+import {
+  DeliveryConflictError,
+  type DeliveryDeduplicator,
+  DeliveryInProgressError,
+  type DeliveryOutcome,
+  jsonResponse as json,
+  type WebhookRequest,
+  type WebhookResponse,
+  type WebhookSecrets,
+} from './webhook.ts';
+
+/** Square retries a failed delivery for up to 72 hours: remember deliveries a day longer than that. */
+export const POS_DELIVERY_RECORD_TTL_SECONDS = 4 * 24 * 3600;
+
+/** The Square events that announce an order change (none carries the lines: the order is fetched). */
+export const SQUARE_ORDER_EVENT_TYPES: readonly string[] = [
+  'order.created',
+  'order.updated',
+  'order.fulfillment.updated',
+];
+
+/** A webhook request and the URL it was posted to, exactly as registered with Square (it is signed). */
+export interface PosWebhookRequest extends WebhookRequest {
+  readonly notificationUrl: string;
+}
+
+/** What the ingress needs from the POS API. */
+export interface PosOrderSource {
+  /** The order's current version, unparsed; throws the POS error taxonomy. */
+  retrieveOrder(orderId: string): Promise<unknown>;
+  /** Catalog variations of sold lines (see `variationKey`); null for one the POS does not know. */
+  variations(
+    refs: readonly { id: string; version: number | null }[],
+  ): Promise<ReadonlyMap<string, VariationInfo | null>>;
+}
+
+export interface PosWebhookDeps {
+  readonly signatureKeys: WebhookSecrets;
+  readonly square: PosOrderSource;
+  readonly registry: PosOrderRegistry;
+  readonly publisher: EventPublisher;
+  readonly exceptions: ExceptionStore;
+  readonly deduplicate: DeliveryDeduplicator;
+  readonly telemetry: Telemetry;
+  readonly log: LogSink;
+  readonly maxBodyBytes: number;
+  readonly now?: () => Date;
+}
+
+type OrderDetailType = 'OrderCreated' | 'OrderUpdated' | 'OrderCancelled';
+
+/** The order a notification is about: `data.object.<data.type>` (e.g. `order_updated`). */
+function orderNotification(envelope: SquareWebhookEnvelope): SquareOrderNotification {
+  const object = envelope.data?.object ?? {};
+  const named = envelope.data?.type ? object[envelope.data.type] : undefined;
+  const candidate =
+    named ??
+    Object.values(object).find(
+      (value) => value !== null && typeof value === 'object' && 'order_id' in value,
+    ) ??
+    (envelope.data?.id ? { order_id: envelope.data.id } : undefined);
+  if (candidate === undefined) {
+    throw new MappingError(
+      `${envelope.type} names no order: data.object.${envelope.data?.type ?? '*'}.order_id is missing`,
+    );
+  }
+  const parsed = SquareOrderNotificationSchema.safeParse(candidate);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new MappingError(`${envelope.type} does not name an order: ${issues.join('; ')}`, issues);
+}
+
+/** A failure that a redelivery cannot fix: park it (POS authentication excepted: see PosAuthError). */
+const isPermanent = (error: unknown): error is HubError =>
+  error instanceof HubError && !error.retryable && !(error instanceof PosAuthError);
+
+/** Why an input is parked, from whatever mapping or validation threw. */
+function parkReason(error: unknown): { code: string; reason: string; issues: readonly string[] } {
+  if (error instanceof DeliveryConflictError) {
+    return { code: error.code, reason: 'event id already processed with a different body', issues: [] };
+  }
+  if (error instanceof MappingError) return { code: error.code, reason: error.message, issues: error.issues };
+  if (error instanceof HubError) return { code: error.code, reason: error.message, issues: [] };
+  const message = (error as Error).message;
+  return {
+    code: 'MAPPING_FAILED',
+    reason: `canonical event failed validation: ${message}`,
+    issues: [message],
+  };
+}
+
+/**
+ * POS (Square) webhook ingress: verify, de-duplicate, fetch the order, map, publish. Square's order
+ * events carry no lines, so the order is read from the API — at its current version, which is what
+ * gets published whichever notification arrived. A COMPLETED order is a sale: `OrderCreated` for the
+ * first completed version the hub sees, `OrderUpdated` for any other; CANCELED → `OrderCancelled`;
+ * OPEN and DRAFT orders are acknowledged and counted, not published. The business key carries the
+ * Square version, so a redelivery changes nothing and a new version is a new event.
+ *
+ * Answers: 401 bad signature, 413 too large, 400 not a Square event, 200 for anything accepted
+ * (published, parked, ignored, duplicate), 503 when a retry can succeed (Square API or bus
+ * unavailable, access token refused) — never a 5xx for a payload that will fail again.
+ */
+export async function handlePosWebhook(
+  request: PosWebhookRequest,
+  deps: PosWebhookDeps,
+): Promise<WebhookResponse> {
+  const receivedAt = (deps.now?.() ?? new Date()).toISOString();
+  const raw = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  if (raw.length > deps.maxBodyBytes) {
+    deps.telemetry.count('WebhookRejectedTooLarge');
+    return json(413, { message: `body exceeds ${deps.maxBodyBytes} bytes` });
+  }
+
+  const signature = request.headers[SQUARE_SIGNATURE_HEADER];
+  const { notificationUrl } = request;
+  let matched = verifySquareSignature(raw, notificationUrl, signature, await deps.signatureKeys.candidates());
+  if (matched < 0 && signature) {
+    // The key may have been rotated since it was cached: re-read it once before refusing.
+    const fresh = await deps.signatureKeys.refresh();
+    if (fresh) matched = verifySquareSignature(raw, notificationUrl, signature, fresh);
+  }
+  if (matched < 0) {
+    deps.telemetry.count('WebhookRejectedSignature');
+    deps.log.warn('POS webhook signature did not verify', { notificationUrl, signed: Boolean(signature) });
+    return json(401, { message: 'unauthorized' });
+  }
+  if (matched > 0) deps.telemetry.count('WebhookSignedWithPreviousSecret');
+
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    deps.telemetry.count('WebhookRejectedMalformed');
+    return json(400, { message: 'body is not valid JSON' });
+  }
+  const parsedEnvelope = SquareWebhookEnvelopeSchema.safeParse(body);
+  if (!parsedEnvelope.success) {
+    deps.telemetry.count('WebhookRejectedMalformed');
+    const fields = parsedEnvelope.error.issues.map((issue) => issue.path.join('.') || '(root)');
+    return json(400, {
+      message: `not a Square event: ${[...new Set(fields)].join(', ')} missing or invalid`,
+    });
+  }
+  const envelope = parsedEnvelope.data;
+  const { merchant_id: merchantId, type, event_id: eventId } = envelope;
+  if (!SQUARE_ORDER_EVENT_TYPES.includes(type)) {
+    deps.telemetry.count('WebhookIgnoredType');
+    deps.log.info('POS event type not handled by the hub', { type, merchantId, eventId });
+    return json(200, { status: 'ignored', type });
+  }
+
+  const triggeredAt =
+    envelope.created_at && !Number.isNaN(Date.parse(envelope.created_at))
+      ? toUtc(envelope.created_at)
+      : undefined;
+  const context = { merchantId, type, eventId, transactionId: deterministicUuid('pos', merchantId, eventId) };
+
+  const park = async (
+    error: unknown,
+    transactionId: string,
+    extra: Readonly<Record<string, string>> = {},
+    inputId = eventId,
+  ): Promise<DeliveryOutcome> => {
+    const { code, reason, issues } = parkReason(error);
+    const { exceptionId } = await deps.exceptions.park({
+      kind: 'pos-webhook',
+      inputId,
+      at: triggeredAt ?? receivedAt,
+      code,
+      reason,
+      issues,
+      transactionId,
+      attributes: {
+        type,
+        merchantId,
+        eventId,
+        notificationUrl,
+        ...(triggeredAt ? { triggeredAt } : {}),
+        ...extra,
+      },
+      payload: raw,
+    });
+    deps.telemetry.count('WebhookParked');
+    deps.log.warn('POS webhook parked', { ...context, ...extra, exceptionId, code, reason });
+    return { status: 'parked', exceptionId };
+  };
+
+  /** Reads the order (and its variations) from Square; permanent failures park, others propagate. */
+  const fetchOrder = async (notification: SquareOrderNotification): Promise<SquareOrder> => {
+    const order = parseSquareOrder(await deps.square.retrieveOrder(notification.order_id));
+    if (notification.version !== undefined && order.version < notification.version) {
+      throw new PosUnavailableError(
+        `Square returned version ${order.version} of order ${order.id}, older than the notified ${notification.version}`,
+      );
+    }
+    return order;
+  };
+
+  const process = async (): Promise<DeliveryOutcome> => {
+    let order: SquareOrder;
+    let notification: SquareOrderNotification | undefined;
+    try {
+      notification = orderNotification(envelope);
+      order = await fetchOrder(notification);
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      return park(error, context.transactionId, notification ? { orderId: notification.order_id } : {});
+    }
+    const orderContext = { orderId: order.id, version: String(order.version), state: order.state };
+    if (order.state !== 'COMPLETED' && order.state !== 'CANCELED') {
+      deps.telemetry.count('PosOrderIgnoredState');
+      deps.log.info('POS order not completed: nothing published', { ...context, ...orderContext });
+      return { status: 'ignored', reason: `order ${order.id} version ${order.version} is ${order.state}` };
+    }
+
+    const transactionId = deterministicUuid('pos', merchantId, order.id, String(order.version));
+    let variations: ReadonlyMap<string, VariationInfo | null>;
+    try {
+      variations = await deps.square.variations(catalogRefs(order));
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      return park(error, transactionId, orderContext);
+    }
+    let data: Order;
+    try {
+      data = mapSquareOrder(order, { merchantId, variations });
+    } catch (error) {
+      return park(error, transactionId, orderContext);
+    }
+
+    let detailType: OrderDetailType = 'OrderCancelled';
+    if (order.state === 'COMPLETED') {
+      const first = await deps.registry.isFirstCompletion(merchantId, order.id, order.version);
+      detailType = first ? 'OrderCreated' : 'OrderUpdated';
+    }
+    const idempotencyKey = `pos:${merchantId}:order:${order.id}:${detailType}:${order.version}`;
+    const occurredAt =
+      detailType === 'OrderCreated' && order.closed_at
+        ? toUtc(order.closed_at)
+        : detailType === 'OrderCancelled'
+          ? (data.cancelledAt ?? data.updatedAt)
+          : data.updatedAt;
+    let event: CanonicalEvent;
+    try {
+      event = buildEvent(
+        detailType,
+        EVENT_SOURCES.pos,
+        {
+          eventId: deterministicUuid('pos', merchantId, eventId, detailType, idempotencyKey),
+          transactionId,
+          idempotencyKey,
+          occurredAt,
+          receivedAt,
+          origin: {
+            system: 'pos',
+            account: merchantId,
+            topic: type,
+            apiVersion: SQUARE_API_VERSION,
+            deliveryId: eventId,
+            resourceId: order.id,
+            ...(triggeredAt ? { triggeredAt } : {}),
+          },
+        },
+        data,
+      );
+    } catch (error) {
+      return park(error, transactionId, orderContext);
+    }
+    await deps.publisher.publish([event]);
+    deps.telemetry.count('EventsPublished');
+    deps.log.info('POS order published', { ...context, ...orderContext, detailType, transactionId });
+    return { status: 'published', eventIds: [event.detail.metadata.eventId] };
+  };
+
+  const bodyHash = createHash('sha256').update(raw).digest('base64');
+  try {
+    const outcome = await deps.deduplicate({ key: `${merchantId}#${eventId}`, bodyHash }, process);
+    if (outcome.duplicate) {
+      deps.telemetry.count('WebhookDuplicate');
+      deps.log.info('duplicate POS webhook delivery: nothing published', context);
+    }
+    return json(200, outcome);
+  } catch (error) {
+    if (error instanceof DeliveryInProgressError) {
+      return json(409, { message: 'this delivery is being processed; retry later' });
+    }
+    if (error instanceof DeliveryConflictError) {
+      // Never answer in a way that makes Square give up on a body we have not kept: park it.
+      deps.telemetry.count('WebhookConflict');
+      try {
+        const inputId = `${eventId}#${bodyHash.slice(0, 16).replace(/[+/]/g, '_')}`;
+        const outcome = await park(error, context.transactionId, {}, inputId);
+        return json(200, outcome);
+      } catch (parkError) {
+        deps.log.error('conflicting POS webhook could not be parked', {
+          ...context,
+          error: parkError as Error,
+        });
+        return json(500, { message: 'internal error', transactionId: context.transactionId });
+      }
+    }
+    if (error instanceof PublishError) {
+      deps.telemetry.count('WebhookPublishFailed');
+      deps.log.error('events not accepted by the bus; Square will retry', {
+        ...context,
+        failures: error.failures,
+      });
+      return json(503, { message: 'temporarily unavailable', transactionId: context.transactionId });
+    }
+    if (error instanceof PosUnavailableError || error instanceof PosAuthError) {
+      deps.telemetry.count(error instanceof PosAuthError ? 'PosApiAuthFailed' : 'PosApiUnavailable');
+      const log = error instanceof PosAuthError ? deps.log.error : deps.log.warn;
+      log.call(deps.log, 'Square API call failed; Square will redeliver the webhook', {
+        ...context,
+        code: error.code,
+        reason: error.message,
+      });
+      return json(503, { message: 'temporarily unavailable', transactionId: context.transactionId });
+    }
+    deps.telemetry.count('WebhookFailed');
+    deps.log.error('POS webhook processing failed', { ...context, error: error as Error });
+    return json(500, { message: 'internal error', transactionId: context.transactionId });
+  }
+}
