@@ -28,7 +28,7 @@ import {
   OrderBusyError,
   syncOrder,
 } from '#shared/flows/order-sync.ts';
-import { mappingLookupFrom } from '#shared/ports/erp.ts';
+import { mappingKeysOf, mappingLookupFrom } from '#shared/ports/erp.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import { LedgerRepository } from '#shared/repositories/ledger.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
@@ -86,6 +86,7 @@ const auth = new NetSuiteAuth({
       await getSecret(env.NETSUITE_CREDENTIALS_SECRET_ID, { transform: 'json', maxAge: 300 }),
     ),
 });
+const mappings = new MappingRepository(documents, env.MAPPINGS_TABLE_NAME);
 const deps = {
   erp: new NetSuiteErpAdapter({
     client: new NetSuiteClient({
@@ -94,7 +95,7 @@ const deps = {
       auth,
       maxConcurrency: env.ERP_MAX_CONCURRENCY,
     }),
-    mappings: mappingLookupFrom(new MappingRepository(documents, env.MAPPINGS_TABLE_NAME)),
+    mappings: mappingLookupFrom(mappings),
     config: env.NETSUITE_MAPPING_CONFIG,
   }),
   ledger: new LedgerRepository(documents, env.LEDGER_TABLE_NAME),
@@ -166,6 +167,24 @@ async function record(sqsRecord: SQSRecord) {
 
 const processor = new BatchProcessor(EventType.SQS);
 
+/**
+ * Fetches the mappings the whole batch needs in one BatchGetItem instead of a GetItem per order line.
+ * Best effort: on failure each lookup reads its own key as before.
+ */
+async function prefetchMappings(event: SQSEvent): Promise<void> {
+  try {
+    const keys = event.Records.flatMap((sqsRecord) => {
+      const parsed = OrderBusEventSchema.safeParse(JSON.parse(sqsRecord.body));
+      return parsed.success ? mappingKeysOf(parsed.data.detail.data) : [];
+    });
+    await mappings.prefetch(keys);
+  } catch (error) {
+    logger.warn('could not prefetch the batch mappings; looking them up one by one', {
+      error: error as Error,
+    });
+  }
+}
+
 /** SQS `erp-orders` → ERP, with partial batch responses: only failed records come back. */
 export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
   .use(captureLambdaHandler(tracer))
@@ -173,5 +192,6 @@ export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
   .use(logMetrics(metrics))
   .handler(async (event, context) => {
     idempotency.registerLambdaContext(context);
+    await prefetchMappings(event);
     return processPartialResponse(event, record, processor, { context });
   });

@@ -80,6 +80,34 @@ export function mappingLookupFrom(table: MappingTable): MappingLookup {
   };
 }
 
+/**
+ * The mapping keys an order's ERP document may need (its SKUs; for a POS sale its store and payment
+ * gateways), in the table's terms, so that a consumer can fetch a whole batch's mappings at once.
+ */
+export function mappingKeysOf(
+  order: Pick<Order, 'lines' | 'channel' | 'source' | 'storeLocationId' | 'paymentGateways'>,
+): OrderMappingKey[] {
+  const keys: OrderMappingKey[] = [];
+  for (const line of order.lines) {
+    if (line.sku !== null) keys.push({ kind: 'item', source: 'sku', sourceId: line.sku });
+  }
+  if (order.channel === 'pos') {
+    if (order.storeLocationId !== null) {
+      keys.push({ kind: 'location', source: order.source.system, sourceId: order.storeLocationId });
+    }
+    for (const gateway of order.paymentGateways) {
+      keys.push({ kind: 'payment-method', source: 'gateway', sourceId: gateway });
+    }
+  }
+  return keys;
+}
+
+export interface OrderMappingKey {
+  readonly kind: 'item' | 'location' | 'payment-method';
+  readonly source: string;
+  readonly sourceId: string;
+}
+
 /** Which ERP document an order becomes: a POS sale is already paid and handed over, so a cash sale. */
 export function erpRecordTypeFor(order: Pick<Order, 'channel'>): ErpRecordType {
   return order.channel === 'pos' ? 'cashSale' : 'salesOrder';

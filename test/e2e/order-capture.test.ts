@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { erpTotalMinor, OrderPipeline, SHOP } from '#test/support/order-pipeline.ts';
+
+/**
+ * Order capture through the local cloud against the sandboxes, under faults: a burst of online and POS
+ * orders with edits and cancellations, webhooks delivered with 5 % duplicates and reordering, the ERP
+ * at concurrency 15 answering 10 % of calls with 5xx and down for 30 seconds in the middle. The ERP
+ * must end with exactly one document per source order, with its total and status.
+ */
+
+interface ShopifyOrder {
+  id: string;
+  name: string;
+  cancelledAt: string | null;
+  totalPrice: string;
+  currentTotalPrice: string;
+}
+
+interface SquareOrder {
+  id: string;
+  state: string;
+  total_money: { amount: number; currency: string };
+}
+
+const minor = (decimal: string) => Math.round(Number(decimal) * 100);
+
+let pipeline: OrderPipeline;
+let drainMs = 0;
+let shopifyOrders: ShopifyOrder[] = [];
+let squareOrders: SquareOrder[] = [];
+let merchantId = '';
+let netsuiteCounters: { byStatus: Record<string, number>; http429: number; throttled: number };
+
+beforeAll(async () => {
+  pipeline = await OrderPipeline.start({
+    erpConcurrencyLimit: 15,
+    erpLatencyMs: { min: 20, max: 60 },
+    seed: 7,
+  });
+  const webhookFaults = { duplicateRate: 0.05, reorderRate: 0.05 };
+  await pipeline.control('shopify', '/_control/faults', { webhooks: webhookFaults, seed: 11 });
+  // Faults on Square's webhook deliveries only; its API (the order fetch) stays healthy.
+  await pipeline.control('square', '/_control/faults', { webhooks: webhookFaults, seed: 12 });
+  // 10 % of ERP calls fail with 5xx throughout; the whole ERP is down for 30 s, 3 s into the burst.
+  await pipeline.control('netsuite', '/_control/faults', {
+    errorRate: 0.1,
+    outage: { durationMs: 30_000, delayMs: 3_000 },
+    seed: 13,
+  });
+  const started = Date.now();
+  await pipeline.control('square', '/_control/scenario', { seed: 4, sales: 250 });
+  await pipeline.control('shopify', '/_control/scenario', {
+    seed: 3,
+    orders: 800,
+    pickupShare: 0.2,
+    edits: 60,
+    cancellations: 50,
+    spacingSeconds: { min: 1, max: 5 },
+  });
+  await pipeline.drained(240_000, ['shopify', 'square']);
+  drainMs = Date.now() - started;
+  shopifyOrders = await pipeline.all<ShopifyOrder>(
+    'shopify',
+    'records=orders',
+    (state) =>
+      (state.records as Record<string, unknown>).orders as {
+        total: number;
+        hasMore: boolean;
+        items: ShopifyOrder[];
+      },
+  );
+  const square = await pipeline.control<{ merchantId: string }>('square', '/_control/state?limit=1');
+  merchantId = square.merchantId;
+  squareOrders = await pipeline.all<SquareOrder>(
+    'square',
+    'view=orders',
+    (state) => state.records as { total: number; hasMore: boolean; items: SquareOrder[] },
+  );
+  netsuiteCounters = (
+    await pipeline.control<{ counters: typeof netsuiteCounters }>('netsuite', '/_control/state?limit=1')
+  ).counters;
+}, 400_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+describe('order capture under faults (e2e)', () => {
+  it('went through the faults it was meant to (5xx, outage, duplicates)', async () => {
+    console.info(
+      `order capture: ${shopifyOrders.length} orders in ${(drainMs / 1000).toFixed(1)} s; ERP answers ${JSON.stringify(netsuiteCounters.byStatus)}`,
+    );
+    expect(shopifyOrders.length).toBeGreaterThanOrEqual(800);
+    expect(squareOrders.length).toBeGreaterThanOrEqual(250);
+    expect(shopifyOrders.length + squareOrders.length).toBeGreaterThanOrEqual(1000);
+    expect(netsuiteCounters.byStatus['503'] ?? 0).toBeGreaterThan(0);
+    expect((netsuiteCounters.byStatus['500'] ?? 0) + (netsuiteCounters.byStatus['502'] ?? 0)).toBeGreaterThan(
+      0,
+    );
+    const deliveries = await pipeline.control<{ webhooks: { duplicated: number; reordered: number } }>(
+      'shopify',
+      '/_control/flush',
+      {},
+    );
+    expect(deliveries.webhooks.duplicated).toBeGreaterThan(0);
+    expect(deliveries.webhooks.reordered).toBeGreaterThan(0);
+    const pos = await pipeline.control<{ webhooks: { duplicated: number } }>('square', '/_control/flush', {});
+    expect(pos.webhooks.duplicated).toBeGreaterThan(0);
+  });
+
+  it('has exactly one ERP sales order per Shopify order, with its total and status', async () => {
+    const documents = await pipeline.erpDocuments('salesOrder');
+    const byExternalId = new Map<string, (typeof documents)[number][]>();
+    for (const document of documents) {
+      const list = byExternalId.get(document.externalId ?? '') ?? [];
+      list.push(document);
+      byExternalId.set(document.externalId ?? '', list);
+    }
+    const problems: string[] = [];
+    for (const order of shopifyOrders) {
+      const found = byExternalId.get(`shopify-${SHOP}-${order.id}`) ?? [];
+      if (found.length !== 1) {
+        problems.push(`${order.name}: ${found.length} ERP orders`);
+        continue;
+      }
+      const [document] = found as [(typeof documents)[number]];
+      const lines = document.body.item?.items ?? [];
+      const closed = lines.length > 0 && lines.every((line) => line.isClosed === true);
+      if (closed !== (order.cancelledAt !== null)) {
+        problems.push(`${order.name}: cancelled ${order.cancelledAt !== null}, ERP closed ${closed}`);
+      }
+      if (erpTotalMinor(document) !== minor(order.totalPrice)) {
+        problems.push(`${order.name}: total ${order.totalPrice}, ERP ${erpTotalMinor(document) / 100}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(documents).toHaveLength(shopifyOrders.length);
+  });
+
+  it('has exactly one ERP cash sale per completed POS sale, with its total', async () => {
+    const documents = await pipeline.erpDocuments('cashSale');
+    const counts = new Map<string, number>();
+    for (const document of documents) {
+      counts.set(document.externalId ?? '', (counts.get(document.externalId ?? '') ?? 0) + 1);
+    }
+    const completed = squareOrders.filter((order) => order.state === 'COMPLETED');
+    expect(completed.length).toBeGreaterThanOrEqual(250);
+    const byExternalId = new Map(documents.map((document) => [document.externalId, document]));
+    const problems: string[] = [];
+    for (const order of completed) {
+      const externalId = `pos-${merchantId}-${order.id}`;
+      if (counts.get(externalId) !== 1) {
+        problems.push(`${order.id}: ${counts.get(externalId) ?? 0} cash sales`);
+        continue;
+      }
+      const document = byExternalId.get(externalId);
+      if (document && erpTotalMinor(document) !== order.total_money.amount) {
+        problems.push(`${order.id}: total ${order.total_money.amount}, ERP ${erpTotalMinor(document)}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(documents).toHaveLength(completed.length);
+  });
+
+  it('left nothing in the DLQ and parked nothing (no permanent errors in this burst)', async () => {
+    expect(await pipeline.deadLetters()).toEqual([]);
+    expect((await pipeline.exceptions()).filter((e) => e.kind === 'erp-order')).toEqual([]);
+  });
+
+  it('stayed under the ERP concurrency limit: no 429 answers', () => {
+    expect(netsuiteCounters.http429).toBe(0);
+  });
+});

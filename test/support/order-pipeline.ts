@@ -1,0 +1,246 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '#infra/app.ts';
+import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
+import { syncLocalMappings } from '#local/onboarding.ts';
+import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
+import { freePort } from '#local/services/ports.ts';
+
+/**
+ * The dev stack as deployed, running in the local cloud against the sandbox Shopify, POS and ERP —
+ * what `npm start` runs — with the knobs the order-capture e2e test and benchmark turn: the ERP
+ * account's concurrency limit (synthesized into the stack, as `-c erpConcurrencyLimit` does), the
+ * sandboxes' plan and faults. Everything else is the product's own code path.
+ */
+export interface OrderPipelineOptions {
+  /** NetSuite account concurrency limit: synthesized into the stack and set on the ERP sandbox. */
+  readonly erpConcurrencyLimit: number;
+  /** ERP latency per call, uniform in [min, max] ms. */
+  readonly erpLatencyMs?: { readonly min: number; readonly max: number };
+  readonly seed?: number;
+  /** Parallel webhook deliveries of the Shopify and POS sandboxes. @default 8 */
+  readonly webhookConcurrency?: number;
+}
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const SHOPIFY_SECRET = 'pipeline-shopify-secret';
+export const SHOP = 'omnihub-dev.myshopify.com';
+
+interface Page<T> {
+  readonly total: number;
+  readonly hasMore: boolean;
+  readonly items: T[];
+}
+
+export interface ErpDocument {
+  readonly type: string;
+  readonly id: string;
+  readonly externalId: string | null;
+  readonly body: {
+    readonly item?: { readonly items: { amount: number | string; isClosed?: boolean }[] };
+    readonly [key: string]: unknown;
+  };
+}
+
+export class OrderPipeline {
+  private constructor(
+    readonly cloud: LocalCloud,
+    readonly sandboxes: RunningSandboxes,
+    private readonly assemblyDir: string,
+    readonly dynamodb: DynamoDBClient,
+    readonly sqs: SQSClient,
+  ) {}
+
+  static async start(options: OrderPipelineOptions): Promise<OrderPipeline> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-pipeline-'));
+    const app = new App({
+      outdir: assemblyDir,
+      context: {
+        env: 'dev',
+        netsuiteBaseUrl: `${url}/_sandbox/netsuite`,
+        erpConcurrencyLimit: String(options.erpConcurrencyLimit),
+        squareBaseUrl: `${url}/_sandbox/square`,
+        squareNotificationUrl: `${url}/webhooks/pos`,
+      },
+    });
+    const { stack } = buildApp(app);
+    app.synth();
+    const env = { OMNIHUB_SHOPIFY_SECRET: SHOPIFY_SECRET };
+    const sandboxes = await startSandboxes({
+      hubUrl: url,
+      env,
+      seed: options.seed ?? 42,
+      overrides: {
+        shopify: { webhookConcurrency: options.webhookConcurrency ?? 8 },
+        square: { webhookConcurrency: options.webhookConcurrency ?? 8 },
+      },
+    });
+    let cloud: LocalCloud;
+    try {
+      cloud = await startLocalCloud({
+        assemblyDir,
+        stackName: stack.stackName,
+        port,
+        sandboxes: sandboxes.handle,
+        env: { ...env, OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials },
+        log: { info: () => {}, warn: () => {}, error: (message, details) => console.error(message, details) },
+      });
+    } catch (error) {
+      await sandboxes.close();
+      throw error;
+    }
+    const pipeline = new OrderPipeline(
+      cloud,
+      sandboxes,
+      assemblyDir,
+      new DynamoDBClient({ endpoint: cloud.endpoints.dynamodb, region: 'us-east-1', credentials }),
+      new SQSClient({ endpoint: cloud.endpoints.sqs, region: 'us-east-1', credentials }),
+    );
+    await pipeline.control('netsuite', '/_control/plan', {
+      concurrencyLimit: options.erpConcurrencyLimit,
+      latencyMs: options.erpLatencyMs ?? { min: 0, max: 0 },
+    });
+    await syncLocalMappings(cloud.url);
+    return pipeline;
+  }
+
+  get url(): string {
+    return this.cloud.url;
+  }
+
+  /** A sandbox control call (`/_sandbox/<system>/_control/…`); throws on a non-2xx answer. */
+  async control<T = unknown>(system: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.url}/_sandbox/${system}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${system} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  /** Every item of a paged `_control/state` list. */
+  async all<T>(system: string, query: string, list: (state: Record<string, unknown>) => Page<T>) {
+    const items: T[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = list(
+        await this.control<Record<string, unknown>>(
+          system,
+          `/_control/state?${query}&limit=1000&offset=${offset}`,
+        ),
+      );
+      items.push(...page.items);
+      if (!page.hasMore) return items;
+    }
+  }
+
+  erpDocuments(type: 'salesOrder' | 'cashSale'): Promise<ErpDocument[]> {
+    return this.all<ErpDocument>(
+      'netsuite',
+      `type=${type}&full=1`,
+      (state) => state.records as Page<ErpDocument>,
+    );
+  }
+
+  async queues() {
+    return (await (await fetch(`${this.url}/_local/queues`)).json()) as {
+      name: string;
+      visible: number;
+      inFlight: number;
+      isDlq: boolean;
+    }[];
+  }
+
+  /** The order queue and its DLQ (found by their logical ids). */
+  async erpQueues() {
+    const queues = await this.queues();
+    const main = queues.find((queue) => /ErpOrders/.test(queue.name) && !queue.isDlq);
+    const dlq = queues.find((queue) => /ErpOrders/.test(queue.name) && queue.isDlq);
+    if (!main || !dlq) throw new Error(`no ErpOrders queues in ${JSON.stringify(queues)}`);
+    return { main, dlq };
+  }
+
+  /**
+   * Waits until every webhook the sandboxes queued is delivered and the order queue is empty (nothing
+   * visible, nothing in flight or waiting out a retry backoff) on `stableChecks` polls in a row.
+   */
+  async drained(timeoutMs: number, systems: readonly string[] = ['shopify']): Promise<number> {
+    const started = Date.now();
+    let quiet = 0;
+    while (Date.now() - started < timeoutMs) {
+      // A flush answers 500 after 30 s with deliveries still queued: keep waiting.
+      for (const system of systems) await this.control(system, '/_control/flush', {}).catch(() => undefined);
+      const { main } = await this.erpQueues();
+      if (process.env.PIPELINE_DEBUG)
+        console.log(
+          Date.now() - started,
+          JSON.stringify(main),
+          JSON.stringify(
+            await this.control('netsuite', '/_control/state?limit=1').then(
+              (st) => (st as { counters: unknown }).counters,
+            ),
+          ),
+        );
+      quiet = main.visible === 0 && main.inFlight === 0 ? quiet + 1 : 0;
+      if (quiet >= 3) return Date.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(
+      `the pipeline did not drain within ${timeoutMs} ms: ${JSON.stringify(await this.erpQueues())}`,
+    );
+  }
+
+  /** Messages in the order DLQ (bodies), received without deleting them. */
+  async deadLetters(): Promise<unknown[]> {
+    const { dlq } = await this.erpQueues();
+    const out = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: `${this.cloud.endpoints.sqs}/${this.cloud.template.accountId}/${dlq.name}`,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+      }),
+    );
+    return (out.Messages ?? []).map((message) => JSON.parse(message.Body ?? 'null'));
+  }
+
+  /** Parked exceptions: code and reason of each. */
+  async exceptions(): Promise<{ code: string; reason: string; kind: string }[]> {
+    const table = this.cloud.template
+      .ofType('AWS::DynamoDB::Table')
+      .find((t) => t.logicalId.startsWith('ExceptionsTable'))?.name;
+    const items: { code: string; reason: string; kind: string }[] = [];
+    let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const out = await this.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+      for (const item of out.Items ?? []) {
+        if (item.code?.S)
+          items.push({ code: item.code.S, reason: item.reason?.S ?? '', kind: item.kind?.S ?? '' });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async stop(): Promise<void> {
+    this.dynamodb.destroy();
+    this.sqs.destroy();
+    await this.sandboxes.close();
+    await this.cloud.stop();
+    rmSync(this.assemblyDir, { recursive: true, force: true });
+  }
+}
+
+/** Sum of a NetSuite document's line amounts in minor units (amounts are decimal strings or numbers). */
+export function erpTotalMinor(document: ErpDocument): number {
+  return (document.body.item?.items ?? []).reduce(
+    (total, line) => total + Math.round(Number(line.amount) * 100),
+    0,
+  );
+}
