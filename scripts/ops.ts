@@ -14,6 +14,9 @@
  *                                     by SKU, locations by code, payment methods by name) and loads them into
  *                                     its mappings table (--table <name>: another table in the local DynamoDB);
  *                                     prints a summary, exits 1 when the booking config names missing ERP ids
+ *   replay-orders                     puts the order events the ERP sync parked (unknown mapping, ERP
+ *                                     validation, totals) back on the running local cloud's ERP order queue,
+ *                                     once each, after their cause is fixed (--code <CODE> to replay only those)
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -164,7 +167,47 @@ async function syncMappings(): Promise<number> {
   return result.report.configProblems.length > 0 ? 1 : 0;
 }
 
+async function replayOrders(): Promise<number> {
+  const url = process.env.OMNIHUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  const health = (await (await fetch(`${url}/_local/health`)).json()) as {
+    endpoints: { sqs: string; dynamodb: string };
+    queues: string[];
+    tables: string[];
+  };
+  const queue = health.queues.find((name) => /ErpOrdersQueue/.test(name));
+  const table = health.tables.find((name) => /ExceptionsTable/.test(name));
+  if (!queue || !table) throw new Error('the local stack has no ERP order queue or exceptions table');
+  const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const { SQSClient, GetQueueUrlCommand, SendMessageCommand } = await import('@aws-sdk/client-sqs');
+  const { DynamoExceptionStore } = await import('#shared/repositories/exceptions.ts');
+  const { replayParkedOrders } = await import('#shared/ops/replay-orders.ts');
+  const sqs = new SQSClient({ ...local, endpoint: health.endpoints.sqs });
+  const dynamodb = new DynamoDBClient({ ...local, endpoint: health.endpoints.dynamodb });
+  try {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue }));
+    const code = option('code');
+    const result = await replayParkedOrders(
+      {
+        exceptions: new DynamoExceptionStore(DynamoDBDocumentClient.from(dynamodb), table),
+        send: async (body) => {
+          await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+        },
+      },
+      (exception) => code === undefined || exception.code === code,
+    );
+    console.log(
+      `replayed ${result.replayed.length} parked order events${result.alreadyReplayed.length ? `, ${result.alreadyReplayed.length} taken by another replay` : ''}`,
+    );
+    for (const skipped of result.skipped) console.log(`skipped ${skipped.exceptionId}: ${skipped.why}`);
+    return 0;
+  } finally {
+    sqs.destroy();
+    dynamodb.destroy();
+  }
+}
+
 const commands: Record<string, () => Promise<number>> = {
+  'replay-orders': replayOrders,
   'test-pattern': testPattern,
   'send-shopify': sendShopify,
   'load-mappings': loadMappings,

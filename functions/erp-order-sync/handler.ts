@@ -26,6 +26,7 @@ import {
   type OrderBusEvent,
   OrderBusEventSchema,
   OrderBusyError,
+  type OrderSyncOutcome,
   syncOrder,
 } from '#shared/flows/order-sync.ts';
 import { mappingKeysOf, mappingLookupFrom } from '#shared/ports/erp.ts';
@@ -99,6 +100,9 @@ const deps = {
     config: env.NETSUITE_MAPPING_CONFIG,
   }),
   ledger: new LedgerRepository(documents, env.LEDGER_TABLE_NAME),
+  // An order's lease outlives the function's 60 s timeout, so a timed-out holder's write can never
+  // land after the next holder's.
+  leaseMs: 90_000,
   exceptions,
   telemetry: powertoolsTelemetry,
   log: logger,
@@ -116,14 +120,32 @@ const backoff = new VisibilityBackoff(
   logger,
 );
 
-const syncOnce = makeIdempotent((event: OrderBusEvent) => syncOrder(event, deps), {
-  persistenceStore: new DynamoDBPersistenceLayer({
-    tableName: env.IDEMPOTENCY_TABLE_NAME,
-    awsSdkV3Client: dynamo,
-  }),
-  config: idempotency,
-  keyPrefix: 'erp-order-sync',
-});
+/**
+ * A parked outcome must not be remembered by the idempotency record: once the cause is fixed, the same
+ * event (a replay from the exceptions table or the bus archive) has to post. Thrown out of the
+ * idempotent function — Powertools then deletes its record — and turned back into the outcome below.
+ */
+class ParkedOutcome extends Error {
+  constructor(readonly outcome: OrderSyncOutcome) {
+    super('order parked');
+  }
+}
+
+const syncOnce = makeIdempotent(
+  async (event: OrderBusEvent) => {
+    const outcome = await syncOrder(event, deps);
+    if (outcome.status === 'parked') throw new ParkedOutcome(outcome);
+    return outcome;
+  },
+  {
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: env.IDEMPOTENCY_TABLE_NAME,
+      awsSdkV3Client: dynamo,
+    }),
+    config: idempotency,
+    keyPrefix: 'erp-order-sync',
+  },
+);
 
 async function record(sqsRecord: SQSRecord) {
   const parsed = OrderBusEventSchema.safeParse(JSON.parse(sqsRecord.body));
@@ -145,12 +167,14 @@ async function record(sqsRecord: SQSRecord) {
   try {
     return await syncOnce(parsed.data);
   } catch (error) {
+    if (error instanceof ParkedOutcome) return error.outcome;
     // The record goes back to the queue after a backoff; say why, so retries and their cause are visible.
     const { metadata } = parsed.data.detail;
-    // An order busy in another consumer is free again within a lease: retry it soon.
+    // An order busy in another consumer is free again within a lease: retry it soon (not so soon that a
+    // crashed holder's lease burns the receives an outage needs).
     const retryInSeconds = await backoff.delay(
       sqsRecord,
-      error instanceof OrderBusyError || error instanceof IdempotencyAlreadyInProgressError ? 2 : undefined,
+      error instanceof OrderBusyError || error instanceof IdempotencyAlreadyInProgressError ? 5 : undefined,
     );
     logger.warn('order sync failed; the record will be retried', {
       transactionId: metadata.transactionId,

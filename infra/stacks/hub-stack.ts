@@ -20,10 +20,11 @@ export interface HubStackProps extends StackProps {
 
 /**
  * Retries of the ERP order queue: backoff base and cap (s) applied by the consumer, and receives before
- * the DLQ. The first retries come within seconds (a short outage ends with the backlog moving at once);
- * 34 receives wait out ~30 minutes of outage (5+10+20+40 s, then 60 s each) before anything is redriven.
+ * the DLQ. The first retries come within seconds (a short outage ends with the backlog moving at once),
+ * then every 1–2 minutes; 125 receives wait out at least 2 hours of ERP outage (counted at the jitter's
+ * lower bound) before a record is redriven — the DLQ is for what an outage cannot explain.
  */
-export const ERP_RETRY = { baseSeconds: 5, capSeconds: 60, maxReceiveCount: 34 } as const;
+export const ERP_RETRY = { baseSeconds: 5, capSeconds: 120, maxReceiveCount: 125 } as const;
 
 const entry = (name: string) => fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
 
@@ -213,8 +214,8 @@ export class HubStack extends Stack {
       batchSize: pacing.batchSize,
       maxBatchingWindow: Duration.seconds(1),
       maxConcurrency: pacing.instances,
-      // Failed records come back after 5 s, 10 s, 20 s … capped at a minute (set by the consumer), so
-      // a short outage clears at once and a long one is waited out for ~30 minutes before the DLQ.
+      // Failed records come back after 5 s, 10 s, 20 s … capped at 2 minutes (set by the consumer), so
+      // a short outage clears at once and a long one is waited out for 2 hours before the DLQ.
       maxReceiveCount: ERP_RETRY.maxReceiveCount,
       // Above the function timeout, as Lambda requires; the backoff replaces it for failed records.
       visibilityTimeout: Duration.seconds(120),

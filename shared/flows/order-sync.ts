@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ErpAuthError } from '../connectors/netsuite/errors.ts';
 import { HubError, MappingError } from '../errors.ts';
@@ -5,7 +6,7 @@ import { EventMetadataSchema } from '../events/envelope.ts';
 import { type Order, OrderSchema } from '../events/order.ts';
 import { type ErpPort, type ErpRecordRef, erpRecordTypeFor, orderExternalId } from '../ports/erp.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
-import { type LedgerEntry, orderKey } from '../repositories/ledger.ts';
+import { compareToSynced, type LedgerEntry, orderKey } from '../repositories/ledger.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 
 /** An order event as it arrives from the bus through SQS (the EventBridge event as the body). */
@@ -20,6 +21,8 @@ export type OrderBusEvent = z.infer<typeof OrderBusEventSchema>;
 export type OrderSyncOutcome =
   | { readonly status: 'synced'; readonly erp: ErpRecordRef; readonly version: number }
   | { readonly status: 'stale'; readonly version: number; readonly syncedVersion: number }
+  | { readonly status: 'duplicate'; readonly version: number }
+  | { readonly status: 'skipped'; readonly reason: string }
   | { readonly status: 'parked'; readonly code: string; readonly exceptionId: string };
 
 export interface OrderSyncDeps {
@@ -44,6 +47,20 @@ export interface OrderSyncDeps {
 export class OrderBusyError extends HubError {
   readonly code = 'ORDER_BUSY';
   readonly retryable = true;
+}
+
+/**
+ * A completed POS sale was cancelled afterwards: its cash sale is reversed by a refund (credit memo, the
+ * returns flow), never by rewriting it. Parked for a person to look at.
+ */
+export class PosSaleReversalError extends HubError {
+  readonly code = 'POS_SALE_REVERSAL';
+  readonly retryable = false;
+}
+
+/** Digest of an order's content: the same change delivered twice has the same digest. */
+export function orderDigest(order: Order): string {
+  return createHash('sha256').update(JSON.stringify(order)).digest('hex').slice(0, 32);
 }
 
 /**
@@ -97,8 +114,18 @@ async function syncLeasedOrder(
     transactionId: metadata.transactionId,
   };
 
+  const contentDigest = orderDigest(order);
   const synced = await deps.ledger.get(key);
-  if (synced && synced.version > version) {
+  const verdict = synced
+    ? compareToSynced({ version, status: order.status, contentDigest }, synced)
+    : 'newer';
+  if (synced && verdict === 'same') {
+    // This very change is in the ERP already (a producer sent it twice): nothing to write.
+    deps.telemetry.count('OrderSyncDuplicate');
+    deps.log.info('order change already synced', context);
+    return { status: 'duplicate', version };
+  }
+  if (synced && verdict === 'older') {
     await deps.ledger.recordStale(key, version);
     deps.telemetry.count('OrderSyncStaleIgnored');
     deps.log.info('older order event ignored: the ERP already has a newer version', {
@@ -112,8 +139,14 @@ async function syncLeasedOrder(
   try {
     if (erpRecordTypeFor(order) === 'cashSale') {
       if (order.status === 'cancelled') {
-        throw new MappingError(
-          'a cancelled POS sale is reversed by a refund (credit memo), not by cancelling its cash sale',
+        if (!synced) {
+          // Voided before it was ever completed (Square: CANCELED is terminal and unpaid): no cash sale.
+          deps.telemetry.count('PosSaleVoidIgnored');
+          deps.log.info('POS sale cancelled before completion: nothing in the ERP to reverse', context);
+          return { status: 'skipped', reason: 'POS sale cancelled before it completed' };
+        }
+        throw new PosSaleReversalError(
+          'a completed POS sale was cancelled: reverse it by a refund (credit memo), not by rewriting its cash sale',
         );
       }
       erp = await deps.erp.recordCashSale(order, { transactionId: metadata.transactionId });
@@ -155,10 +188,12 @@ async function syncLeasedOrder(
     recordType: erp.recordType,
     version,
     status: order.status,
+    contentDigest,
     transactionId: metadata.transactionId,
   });
   if (!recorded) {
-    // A newer version was synced concurrently and already upserted the whole order after us.
+    // Under the order's lease this means the lease expired mid-sync and another consumer synced a newer
+    // or the same change meanwhile; the ledger keeps the newest.
     deps.telemetry.count('OrderSyncStaleIgnored');
     return { status: 'stale', version, syncedVersion: (await deps.ledger.get(key))?.version ?? version };
   }

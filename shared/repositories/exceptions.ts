@@ -1,5 +1,12 @@
-import { gzipSync } from 'node:zlib';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 
 /** DynamoDB items are capped at 400 KB; a payload part stays well below with its attributes. */
 const PART_BYTES = 350 * 1024;
@@ -23,6 +30,21 @@ export interface ParkedInput {
 
 export interface ExceptionStore {
   park(input: ParkedInput): Promise<{ exceptionId: string }>;
+}
+
+/** A parked input as read back for a replay. */
+export interface ParkedException {
+  readonly kind: string;
+  /** `<at>#<inputId>`: the item's sort key. */
+  readonly sk: string;
+  readonly exceptionId: string;
+  readonly inputId: string;
+  readonly status: 'PARKED' | 'REPLAYED';
+  readonly code: string;
+  readonly reason: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly replayCount: number;
+  readonly payload: Buffer;
 }
 
 /**
@@ -75,5 +97,88 @@ export class DynamoExceptionStore implements ExceptionStore {
       }),
     );
     return { exceptionId: `${input.kind}/${sk}` };
+  }
+
+  /** The exceptions of a kind still parked (not yet replayed), oldest first, with their payloads. */
+  async listParked(kind: string): Promise<ParkedException[]> {
+    const out: ParkedException[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: '#status = :parked',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pk': `EXC#${kind}`, ':parked': 'PARKED' },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(await this.read(kind, item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  /**
+   * Marks a parked exception replayed — once: of two concurrent replays of one exception only one gets
+   * true, so a replay never sends an input twice. `revert` puts it back to PARKED when the re-send failed.
+   */
+  async markReplayed(kind: string, sk: string, options: { revert?: boolean } = {}): Promise<boolean> {
+    const [from, to] = options.revert ? ['REPLAYED', 'PARKED'] : ['PARKED', 'REPLAYED'];
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `EXC#${kind}`, sk },
+          UpdateExpression: options.revert
+            ? 'SET #status = :to ADD replayCount :minus'
+            : 'SET #status = :to, replayedAt = :at ADD replayCount :one',
+          ConditionExpression: '#status = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':from': from,
+            ':to': to,
+            ...(options.revert ? { ':minus': -1 } : { ':one': 1, ':at': new Date().toISOString() }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async read(kind: string, item: Record<string, unknown>): Promise<ParkedException> {
+    const sk = String(item.sk);
+    let compressed: Uint8Array;
+    if (typeof item.payloadParts === 'number') {
+      const parts: Uint8Array[] = [];
+      for (let index = 0; index < item.payloadParts; index += 1) {
+        const part = await this.client.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: { pk: `EXC#${kind}`, sk: `${sk}#part#${index}` },
+          }),
+        );
+        parts.push(part.Item?.payload as Uint8Array);
+      }
+      compressed = Buffer.concat(parts);
+    } else {
+      compressed = item.payload as Uint8Array;
+    }
+    return {
+      kind,
+      sk,
+      exceptionId: `${kind}/${sk}`,
+      inputId: String(item.inputId),
+      status: item.status as ParkedException['status'],
+      code: String(item.code),
+      reason: String(item.reason),
+      attributes: (item.attributes ?? {}) as Record<string, string>,
+      replayCount: Number(item.replayCount ?? 0),
+      payload: gunzipSync(compressed),
+    };
   }
 }

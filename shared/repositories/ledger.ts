@@ -19,6 +19,28 @@ export interface LedgerEntry {
   readonly syncedAt: string;
   readonly transactionId: string;
   readonly staleIgnored: number;
+  /** Digest of the synced content: tells a duplicate from a same-second change (absent on old entries). */
+  readonly contentDigest?: string;
+}
+
+/** Later states win a tie on the source time: a cancellation in the same second as an edit is newer. */
+const STATUS_RANK: Readonly<Record<LedgerEntry['status'], number>> = { open: 0, closed: 1, cancelled: 2 };
+
+export type SyncVersion = Pick<LedgerEntry, 'version' | 'status' | 'contentDigest'>;
+
+/**
+ * How an incoming change compares with what was synced. Order: the source time (Shopify's `updated_at`
+ * has second precision), then the status (open < closed < cancelled). Same time and status: the same
+ * content is a duplicate; other content is a same-second change the source does not order — it is
+ * applied (the last one synced wins) rather than dropped.
+ */
+export function compareToSynced(incoming: SyncVersion, synced: SyncVersion): 'newer' | 'older' | 'same' {
+  if (incoming.version !== synced.version) return incoming.version > synced.version ? 'newer' : 'older';
+  const rank = STATUS_RANK[incoming.status] - STATUS_RANK[synced.status];
+  if (rank !== 0) return rank > 0 ? 'newer' : 'older';
+  return incoming.contentDigest !== undefined && incoming.contentDigest === synced.contentDigest
+    ? 'same'
+    : 'newer';
 }
 
 /** `ORDER#<system>#<account>#<orderId>`: one ledger partition per source order. */
@@ -54,12 +76,13 @@ export class LedgerRepository {
       syncedAt: String(item.syncedAt),
       transactionId: String(item.transactionId),
       staleIgnored: Number(item.staleIgnored ?? 0),
+      ...(typeof item.contentDigest === 'string' ? { contentDigest: item.contentDigest } : {}),
     };
   }
 
   /**
-   * Records a sync of `version`. Returns false (and writes nothing) when the ledger already holds the
-   * same or a newer version — the caller's write was stale.
+   * Records a sync of `version`. Returns false (and writes nothing) when the ledger already holds a
+   * newer change or this very one (see {@link compareToSynced}) — the caller's write was stale.
    */
   async recordSync(
     entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'> & { readonly syncedAt?: string },
@@ -70,8 +93,9 @@ export class LedgerRepository {
           TableName: this.tableName,
           Key: { pk: entry.orderKey, sk: 'ERP' },
           UpdateExpression:
-            'SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, syncedAt = :at, transactionId = :tx',
-          ConditionExpression: 'attribute_not_exists(version) OR version < :version',
+            'SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, statusRank = :rank, contentDigest = :digest, syncedAt = :at, transactionId = :tx',
+          ConditionExpression:
+            'attribute_not_exists(version) OR version < :version OR (version = :version AND (attribute_not_exists(statusRank) OR statusRank < :rank OR (statusRank = :rank AND (attribute_not_exists(contentDigest) OR contentDigest <> :digest))))',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':internal': entry.erpInternalId,
@@ -79,6 +103,8 @@ export class LedgerRepository {
             ':type': entry.recordType,
             ':version': entry.version,
             ':status': entry.status,
+            ':rank': STATUS_RANK[entry.status],
+            ':digest': entry.contentDigest ?? '',
             ':at': entry.syncedAt ?? new Date().toISOString(),
             ':tx': entry.transactionId,
           },

@@ -25,11 +25,14 @@ export function retryDelaySeconds(receiveCount: number, policy: BackoffPolicy, r
   return Math.max(0, Math.min(43_200, Math.round(delay / 2 + (delay / 2) * random())));
 }
 
-/** Worst-case time a record is retried before redrive: the sum of the delays with no jitter. */
+/**
+ * The least time a record is retried before redrive: the sum of the delays at the jitter's lower bound
+ * (d/2). Size the receive count from the outage the queue must wait out with this, not the upper bound.
+ */
 export function retryHorizonSeconds(maxReceiveCount: number, policy: BackoffPolicy): number {
   let total = 0;
   for (let receive = 1; receive < maxReceiveCount; receive += 1) {
-    total += Math.min(policy.capSeconds, policy.baseSeconds * 2 ** (receive - 1));
+    total += Math.min(policy.capSeconds, policy.baseSeconds * 2 ** (receive - 1)) / 2;
   }
   return total;
 }

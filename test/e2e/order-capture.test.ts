@@ -1,16 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncLocalMappings } from '#local/onboarding.ts';
 import { erpTotalMinor, OrderPipeline, SHOP } from '#test/support/order-pipeline.ts';
 
 /**
  * Order capture through the local cloud against the sandboxes, under faults: a burst of online and POS
  * orders with edits and cancellations, webhooks delivered with 5 % duplicates and reordering, the ERP
- * at concurrency 15 answering 10 % of calls with 5xx and down for 30 seconds in the middle. The ERP
- * must end with exactly one document per source order, with its total and status.
+ * at concurrency 15 answering 10 % of calls with 5xx and down for 30 seconds in the middle, and some
+ * SKUs not yet mapped (a permanent error). Orders with an unmapped SKU are parked with their reason,
+ * never retried into the DLQ; once the mappings are fixed, replaying the parked events posts them. The
+ * ERP must end with exactly one document per source order, with its total and status.
  */
 
 interface ShopifyOrder {
   id: string;
   name: string;
+  updatedAt: string;
+  lines: { sku: string | null; quantity: number }[];
   cancelledAt: string | null;
   totalPrice: string;
   currentTotalPrice: string;
@@ -29,6 +34,10 @@ let drainMs = 0;
 let shopifyOrders: ShopifyOrder[] = [];
 let squareOrders: SquareOrder[] = [];
 let merchantId = '';
+let unmapped = new Set<string>();
+let parkedBeforeReplay: Awaited<ReturnType<OrderPipeline['exceptions']>> = [];
+let deadLettersBeforeReplay: unknown[] = [];
+let replayed = 0;
 let netsuiteCounters: { byStatus: Record<string, number>; http429: number; throttled: number };
 
 beforeAll(async () => {
@@ -47,6 +56,14 @@ beforeAll(async () => {
     outage: { durationMs: 30_000, delayMs: 3_000 },
     seed: 13,
   });
+  // Every 40th SKU is not mapped yet: the orders that sell one must park, not fail into the DLQ.
+  const skus = await pipeline.all<{ sku: string }>(
+    'square',
+    'view=catalog',
+    (state) => state.records as { total: number; hasMore: boolean; items: { sku: string }[] },
+  );
+  unmapped = new Set(skus.filter((_, index) => index % 40 === 0).map((item) => item.sku));
+  await pipeline.deleteItemMappings([...unmapped]);
   const started = Date.now();
   await pipeline.control('square', '/_control/scenario', { seed: 4, sales: 250 });
   await pipeline.control('shopify', '/_control/scenario', {
@@ -59,6 +76,13 @@ beforeAll(async () => {
   });
   await pipeline.drained(240_000, ['shopify', 'square']);
   drainMs = Date.now() - started;
+  parkedBeforeReplay = (await pipeline.exceptions()).filter((e) => e.kind === 'erp-order');
+  deadLettersBeforeReplay = await pipeline.deadLetters();
+  // The fix: the SKUs are onboarded; the consumer's cache forgets a miss within 10 s. Then the replay.
+  await syncLocalMappings(pipeline.url);
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
+  replayed = (await pipeline.replayParkedOrders()).replayed.length;
+  await pipeline.drained(120_000, ['shopify', 'square']);
   shopifyOrders = await pipeline.all<ShopifyOrder>(
     'shopify',
     'records=orders',
@@ -88,7 +112,7 @@ afterAll(async () => {
 describe('order capture under faults (e2e)', () => {
   it('went through the faults it was meant to (5xx, outage, duplicates)', async () => {
     console.info(
-      `order capture: ${shopifyOrders.length} orders in ${(drainMs / 1000).toFixed(1)} s; ERP answers ${JSON.stringify(netsuiteCounters.byStatus)}`,
+      `order capture: ${shopifyOrders.length} online + ${squareOrders.length} POS orders in ${(drainMs / 1000).toFixed(1)} s (${parkedBeforeReplay.length} parked as unmapped, ${replayed} replayed after the fix); ERP answers ${JSON.stringify(netsuiteCounters.byStatus)}`,
     );
     expect(shopifyOrders.length).toBeGreaterThanOrEqual(800);
     expect(squareOrders.length).toBeGreaterThanOrEqual(250);
@@ -137,6 +161,25 @@ describe('order capture under faults (e2e)', () => {
     expect(documents).toHaveLength(shopifyOrders.length);
   });
 
+  it('has the latest version of every order in the sync ledger; older events were ignored, not written', async () => {
+    const ledger = await pipeline.ledger();
+    const problems: string[] = [];
+    for (const order of shopifyOrders) {
+      const entry = ledger.get(`ORDER#shopify#${SHOP}#${order.id}`);
+      const status = order.cancelledAt !== null ? 'cancelled' : 'open';
+      if (!entry) problems.push(`${order.name}: not in the ledger`);
+      else if (entry.version !== Date.parse(order.updatedAt) || entry.status !== status) {
+        problems.push(
+          `${order.name}: ledger ${entry.status}@${entry.version}, source ${status}@${order.updatedAt}`,
+        );
+      }
+    }
+    expect(problems).toEqual([]);
+    const stale = [...ledger.values()].reduce((total, entry) => total + entry.staleIgnored, 0);
+    console.info(`order capture: ${stale} stale (reordered) events ignored`);
+    expect(stale).toBeGreaterThan(0);
+  });
+
   it('has exactly one ERP cash sale per completed POS sale, with its total', async () => {
     const documents = await pipeline.erpDocuments('cashSale');
     const counts = new Map<string, number>();
@@ -162,9 +205,28 @@ describe('order capture under faults (e2e)', () => {
     expect(documents).toHaveLength(completed.length);
   });
 
-  it('left nothing in the DLQ and parked nothing (no permanent errors in this burst)', async () => {
+  it('parked exactly the orders with an unmapped SKU, each with its reason, and left the DLQ empty', () => {
+    expect(deadLettersBeforeReplay).toEqual([]);
+    expect(parkedBeforeReplay.length).toBeGreaterThan(0);
+    const withUnmapped = new Set(
+      shopifyOrders
+        .filter((order) => order.lines.some((line) => line.sku !== null && unmapped.has(line.sku)))
+        .map((order) => `ORDER#shopify#${SHOP}#${order.id}`),
+    );
+    for (const exception of parkedBeforeReplay) {
+      expect(exception.code).toBe('UNKNOWN_MAPPING');
+      expect([...unmapped].some((sku) => exception.reason.includes(sku))).toBe(true);
+      if (exception.attributes.orderKey?.startsWith('ORDER#shopify#')) {
+        expect(withUnmapped.has(exception.attributes.orderKey)).toBe(true);
+      }
+    }
+    expect(replayed).toBe(parkedBeforeReplay.length);
+  });
+
+  it('left nothing parked or dead after the replay', async () => {
     expect(await pipeline.deadLetters()).toEqual([]);
-    expect((await pipeline.exceptions()).filter((e) => e.kind === 'erp-order')).toEqual([]);
+    const open = (await pipeline.exceptions()).filter((e) => e.kind === 'erp-order' && e.status === 'PARKED');
+    expect(open).toEqual([]);
   });
 
   it('stayed under the ERP concurrency limit: no 429 answers', () => {

@@ -153,17 +153,17 @@ describe('HubStack', () => {
           Variables: Match.objectLike({
             ERP_MAX_CONCURRENCY: '3',
             RETRY_BASE_SECONDS: '5',
-            RETRY_CAP_SECONDS: '60',
+            RETRY_CAP_SECONDS: '120',
             NETSUITE_BASE_URL: 'https://tstdrv1234567.suitetalk.api.netsuite.com',
           }),
         },
       });
     });
 
-    it('redrives to a DLQ after 34 receives (~30 min of backoff) and alarms on the first parked message', () => {
-      expect(retryHorizonSeconds(ERP_RETRY.maxReceiveCount, ERP_RETRY)).toBeGreaterThanOrEqual(30 * 60);
+    it('redrives to a DLQ only after 2 hours of retries and alarms on the first parked message', () => {
+      expect(retryHorizonSeconds(ERP_RETRY.maxReceiveCount, ERP_RETRY)).toBeGreaterThanOrEqual(2 * 3600);
       template.hasResourceProperties('AWS::SQS::Queue', {
-        RedrivePolicy: Match.objectLike({ maxReceiveCount: 34 }),
+        RedrivePolicy: Match.objectLike({ maxReceiveCount: 125 }),
         VisibilityTimeout: 120,
         SqsManagedSseEnabled: true,
       });

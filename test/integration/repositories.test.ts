@@ -41,6 +41,22 @@ describe('LedgerRepository (DynamoDB Local)', () => {
     expect((await ledger.get(key))?.version).toBe(300);
   });
 
+  it('orders changes of the same second by status, then takes other content but refuses the same', async () => {
+    const ledger = new LedgerRepository(document, ledgerTable);
+    const key = orderKey('shopify', 'acme.myshopify.com', 'same-second');
+    const at = (status: 'open' | 'cancelled', contentDigest: string) => ({
+      ...entry(key, 200),
+      status,
+      contentDigest,
+    });
+    expect(await ledger.recordSync(at('open', 'a'))).toBe(true);
+    expect(await ledger.recordSync(at('cancelled', 'b'))).toBe(true);
+    expect(await ledger.recordSync(at('open', 'c'))).toBe(false);
+    expect(await ledger.recordSync(at('cancelled', 'b'))).toBe(false);
+    expect(await ledger.recordSync(at('cancelled', 'd'))).toBe(true);
+    expect(await ledger.get(key)).toMatchObject({ version: 200, status: 'cancelled', contentDigest: 'd' });
+  });
+
   it('lets exactly one of concurrent writers of the same version win', async () => {
     const ledger = new LedgerRepository(document, ledgerTable);
     const key = orderKey('shopify', 'acme.myshopify.com', '2002');

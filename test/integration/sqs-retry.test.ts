@@ -19,8 +19,8 @@ describe('retryDelaySeconds', () => {
     expect(highest(1_000)).toBe(300);
   });
 
-  it('sums to the retry horizon before redrive', () => {
-    expect(retryHorizonSeconds(12, policy)).toBe(5 + 10 + 20 + 40 + 80 + 160 + 5 * 300);
+  it('sums the delays at the jitter lower bound: the least time before redrive', () => {
+    expect(retryHorizonSeconds(12, policy)).toBe((5 + 10 + 20 + 40 + 80 + 160 + 5 * 300) / 2);
     expect(retryHorizonSeconds(1, policy)).toBe(0);
   });
 });

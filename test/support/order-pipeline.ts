@@ -2,13 +2,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '#infra/app.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
 import { freePort } from '#local/services/ports.ts';
+import { type ReplayResult, replayParkedOrders } from '#shared/ops/replay-orders.ts';
+import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 
 /**
  * The dev stack as deployed, running in the local cloud against the sandbox Shopify, POS and ERP —
@@ -210,18 +218,92 @@ export class OrderPipeline {
     return (out.Messages ?? []).map((message) => JSON.parse(message.Body ?? 'null'));
   }
 
-  /** Parked exceptions: code and reason of each. */
-  async exceptions(): Promise<{ code: string; reason: string; kind: string }[]> {
+  private table(prefix: string): string {
     const table = this.cloud.template
       .ofType('AWS::DynamoDB::Table')
-      .find((t) => t.logicalId.startsWith('ExceptionsTable'))?.name;
-    const items: { code: string; reason: string; kind: string }[] = [];
+      .find((t) => t.logicalId.startsWith(prefix))?.name;
+    if (!table) throw new Error(`no ${prefix} table`);
+    return table;
+  }
+
+  /** Removes SKU mappings (as if never onboarded): orders with these SKUs park as unmapped. */
+  async deleteItemMappings(skus: readonly string[]): Promise<void> {
+    const document = DynamoDBDocumentClient.from(this.dynamodb);
+    for (let start = 0; start < skus.length; start += 25) {
+      await document.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [this.table('MappingsTable')]: skus.slice(start, start + 25).map((sku) => ({
+              DeleteRequest: { Key: { pk: 'MAP#item', sk: `sku#${sku}` } },
+            })),
+          },
+        }),
+      );
+    }
+  }
+
+  /** `npm run ops -- replay-orders`: parked order events back onto the ERP order queue. */
+  async replayParkedOrders(): Promise<ReplayResult> {
+    const { main } = await this.erpQueues();
+    const { QueueUrl } = await this.sqs.send(new GetQueueUrlCommand({ QueueName: main.name }));
+    return replayParkedOrders({
+      exceptions: new DynamoExceptionStore(
+        DynamoDBDocumentClient.from(this.dynamodb),
+        this.table('ExceptionsTable'),
+      ),
+      send: async (body) => {
+        await this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+      },
+    });
+  }
+
+  /** The sync ledger's entries (`sk = ERP`) by order key. */
+  async ledger(): Promise<Map<string, { version: number; status: string; staleIgnored: number }>> {
+    const out = new Map<string, { version: number; status: string; staleIgnored: number }>();
+    let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const page = await this.dynamodb.send(
+        new ScanCommand({ TableName: this.table('LedgerTable'), ExclusiveStartKey: start }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.sk?.S !== 'ERP' || !item.pk?.S) continue;
+        out.set(item.pk.S, {
+          version: Number(item.version?.N ?? 0),
+          status: item.status?.S ?? '',
+          staleIgnored: Number(item.staleIgnored?.N ?? 0),
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Parked exceptions: kind, code, reason, status and attributes of each. */
+  async exceptions(): Promise<
+    { code: string; reason: string; kind: string; status: string; attributes: Record<string, string> }[]
+  > {
+    const table = this.table('ExceptionsTable');
+    const items: {
+      code: string;
+      reason: string;
+      kind: string;
+      status: string;
+      attributes: Record<string, string>;
+    }[] = [];
     let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
     do {
       const out = await this.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
       for (const item of out.Items ?? []) {
         if (item.code?.S)
-          items.push({ code: item.code.S, reason: item.reason?.S ?? '', kind: item.kind?.S ?? '' });
+          items.push({
+            code: item.code.S,
+            reason: item.reason?.S ?? '',
+            kind: item.kind?.S ?? '',
+            status: item.status?.S ?? '',
+            attributes: Object.fromEntries(
+              Object.entries(item.attributes?.M ?? {}).map(([key, value]) => [key, value.S ?? '']),
+            ),
+          });
       }
       start = out.LastEvaluatedKey;
     } while (start);

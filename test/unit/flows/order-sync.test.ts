@@ -16,7 +16,7 @@ import {
   syncOrder,
 } from '#shared/flows/order-sync.ts';
 import { type ErpPort, type ErpRecordRef, orderExternalId } from '#shared/ports/erp.ts';
-import type { LedgerEntry } from '#shared/repositories/ledger.ts';
+import { compareToSynced, type LedgerEntry } from '#shared/repositories/ledger.ts';
 import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 import { RecordingExceptions } from '#test/support/ingress-fakes.ts';
 
@@ -92,7 +92,7 @@ class MemoryLedger {
   }
   async recordSync(entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'>) {
     const current = this.entries.get(entry.orderKey);
-    if (current && current.version >= entry.version) return false;
+    if (current && compareToSynced(entry, current) !== 'newer') return false;
     this.entries.set(entry.orderKey, { ...entry, syncedAt: 'now', staleIgnored: current?.staleIgnored ?? 0 });
     return true;
   }
@@ -187,9 +187,49 @@ describe('syncOrder', () => {
       busEvent({ ...pos, updatedAt: '2026-11-27T10:30:00.000Z', status: 'cancelled' }, 'OrderCancelled'),
       deps,
     );
-    expect(cancelled).toMatchObject({ status: 'parked', code: 'MAPPING_FAILED' });
+    expect(cancelled).toMatchObject({ status: 'parked', code: 'POS_SALE_REVERSAL' });
     expect(erp.calls).toHaveLength(1);
-    expect(exceptions.parked[0]).toMatchObject({ kind: 'erp-order', code: 'MAPPING_FAILED' });
+    expect(exceptions.parked[0]).toMatchObject({ kind: 'erp-order', code: 'POS_SALE_REVERSAL' });
+  });
+
+  it('skips a POS sale voided before it completed: nothing in the ERP, nothing parked', async () => {
+    const { erp, exceptions, counts, deps } = setup();
+    const voided = orderAt('2026-11-27T10:00:00.000Z', {
+      channel: 'pos',
+      storeLocationId: '655441491',
+      fulfilmentMethod: 'carry_out',
+      status: 'cancelled',
+    });
+    expect(await syncOrder(busEvent(voided, 'OrderCancelled'), deps)).toMatchObject({ status: 'skipped' });
+    expect(erp.calls).toEqual([]);
+    expect(exceptions.parked).toEqual([]);
+    expect(counts.get('PosSaleVoidIgnored')).toBe(1);
+  });
+
+  it('keeps a same-second cancellation when the update of that second arrives after it', async () => {
+    const { erp, ledger, deps } = setup();
+    const second = '2026-11-27T10:00:00.000Z';
+    await syncOrder(
+      busEvent(orderAt(second, { status: 'cancelled', cancelledAt: second }), 'OrderCancelled'),
+      deps,
+    );
+    const late = await syncOrder(busEvent(orderAt(second), 'OrderUpdated'), deps);
+    expect(late).toMatchObject({ status: 'stale' });
+    expect(erp.calls).toHaveLength(1);
+    expect([...erp.documents.values()][0]?.order.status).toBe('cancelled');
+    expect([...ledger.entries.values()][0]?.status).toBe('cancelled');
+  });
+
+  it('writes a same-second change with other content, and skips the very same change sent twice', async () => {
+    const { erp, counts, deps } = setup();
+    const second = '2026-11-27T10:00:00.000Z';
+    await syncOrder(busEvent(orderAt(second), 'OrderCreated'), deps);
+    const edited = orderAt(second, { paymentGateways: ['manual'] });
+    expect(await syncOrder(busEvent(edited), deps)).toMatchObject({ status: 'synced' });
+    expect(await syncOrder(busEvent(edited), deps)).toMatchObject({ status: 'duplicate' });
+    expect(erp.calls).toHaveLength(2);
+    expect([...erp.documents.values()][0]?.order.paymentGateways).toEqual(['manual']);
+    expect(counts.get('OrderSyncDuplicate')).toBe(1);
   });
 
   it.each([
