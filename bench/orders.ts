@@ -36,9 +36,10 @@ import { mappingLookupFrom } from '#shared/ports/erp.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
 import { OrderPipeline } from '#test/support/order-pipeline.ts';
 
-const ORDERS = Number(process.env.BENCH_ORDERS ?? 600);
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 1500);
 const LIMITS = (process.env.BENCH_LIMITS ?? '5,15,20').split(',').map(Number);
-const LATENCY = { min: 400, max: 600 };
+const [latencyMin, latencyMax] = (process.env.BENCH_ERP_LATENCY_MS ?? '400-600').split('-').map(Number);
+const LATENCY = { min: latencyMin ?? 400, max: latencyMax ?? 600 };
 const NAIVE_CONCURRENCY = 32;
 
 interface Counters {

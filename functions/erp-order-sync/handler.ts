@@ -147,8 +147,19 @@ const syncOnce = makeIdempotent(
   },
 );
 
+/** Each record is parsed once per invocation (the mapping prefetch reads the same events). */
+const parsedRecords = new WeakMap<SQSRecord, ReturnType<typeof OrderBusEventSchema.safeParse>>();
+function parse(sqsRecord: SQSRecord) {
+  let parsed = parsedRecords.get(sqsRecord);
+  if (!parsed) {
+    parsed = OrderBusEventSchema.safeParse(JSON.parse(sqsRecord.body));
+    parsedRecords.set(sqsRecord, parsed);
+  }
+  return parsed;
+}
+
 async function record(sqsRecord: SQSRecord) {
-  const parsed = OrderBusEventSchema.safeParse(JSON.parse(sqsRecord.body));
+  const parsed = parse(sqsRecord);
   if (!parsed.success) {
     // Not an order event this consumer can read: never retried forever, kept for a fix and a replay.
     await exceptions.park({
@@ -198,7 +209,7 @@ const processor = new BatchProcessor(EventType.SQS);
 async function prefetchMappings(event: SQSEvent): Promise<void> {
   try {
     const keys = event.Records.flatMap((sqsRecord) => {
-      const parsed = OrderBusEventSchema.safeParse(JSON.parse(sqsRecord.body));
+      const parsed = parse(sqsRecord);
       return parsed.success ? mappingKeysOf(parsed.data.detail.data) : [];
     });
     await mappings.prefetch(keys);

@@ -189,15 +189,9 @@ export class HubStack extends Stack {
         NETSUITE_MAPPING_CONFIG: JSON.stringify(config.erp.mapping),
       },
     });
-    // Single-item access only: the ledger reads, conditionally writes and leases one order at a time;
+    // Single-item access only: the ledger reads and conditionally updates (leases, syncs) one order at a time;
     // mappings are read by key (a batch's keys at once).
-    ledgerTable.grant(
-      erpOrderSync,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
+    ledgerTable.grant(erpOrderSync, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     mappingsTable.grant(erpOrderSync, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
     exceptionsTable.grantWriteData(erpOrderSync);
     idempotencyTable.grant(

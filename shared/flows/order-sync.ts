@@ -29,9 +29,15 @@ export interface OrderSyncDeps {
   readonly erp: ErpPort;
   readonly ledger: {
     get(key: string): Promise<LedgerEntry | undefined>;
-    recordSync(entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'>): Promise<boolean>;
+    /** Records a sync; with `leaseOwner`, releases that owner's lease in the same write. */
+    recordSync(entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'>, leaseOwner?: string): Promise<boolean>;
     recordStale(key: string, version: number): Promise<void>;
-    acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
+    /** Takes the order's lease and answers what was synced; false while another owner holds it. */
+    acquire(
+      key: string,
+      owner: string,
+      ttlMs: number,
+    ): Promise<{ readonly entry: LedgerEntry | undefined } | false>;
     release(key: string, owner: string): Promise<void>;
   };
   /** How long one order's lease lasts (longer than an ERP call with its retries). @default 60 s */
@@ -86,22 +92,30 @@ export async function syncOrder(event: OrderBusEvent, deps: OrderSyncDeps): Prom
   const order: Order = event.detail.data;
   const key = orderKey(order.source.system, order.source.account, order.source.orderId);
   const owner = event.detail.metadata.eventId;
+  let synced: LedgerEntry | undefined;
   for (let attempt = 1; ; attempt += 1) {
-    if (await deps.ledger.acquire(key, owner, deps.leaseMs ?? 60_000)) break;
+    const lease = await deps.ledger.acquire(key, owner, deps.leaseMs ?? 60_000);
+    if (lease) {
+      synced = lease.entry;
+      break;
+    }
     if (attempt >= (deps.leaseAttempts ?? 5))
       throw new OrderBusyError(`order ${key} is being synced by another consumer`);
     await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt * Math.random()));
   }
+  const lease = { owner, released: false };
   try {
-    return await syncLeasedOrder(event, key, deps);
+    return await syncLeasedOrder(event, key, synced, lease, deps);
   } finally {
-    await deps.ledger.release(key, owner);
+    if (!lease.released) await deps.ledger.release(key, owner);
   }
 }
 
 async function syncLeasedOrder(
   event: OrderBusEvent,
   key: string,
+  synced: LedgerEntry | undefined,
+  lease: { readonly owner: string; released: boolean },
   deps: OrderSyncDeps,
 ): Promise<OrderSyncOutcome> {
   const order: Order = event.detail.data;
@@ -115,7 +129,6 @@ async function syncLeasedOrder(
   };
 
   const contentDigest = orderDigest(order);
-  const synced = await deps.ledger.get(key);
   const verdict = synced
     ? compareToSynced({ version, status: order.status, contentDigest }, synced)
     : 'newer';
@@ -181,16 +194,20 @@ async function syncLeasedOrder(
     return { status: 'parked', code: error.code, exceptionId };
   }
 
-  const recorded = await deps.ledger.recordSync({
-    orderKey: key,
-    erpInternalId: erp.internalId,
-    externalId: erp.externalId,
-    recordType: erp.recordType,
-    version,
-    status: order.status,
-    contentDigest,
-    transactionId: metadata.transactionId,
-  });
+  const recorded = await deps.ledger.recordSync(
+    {
+      orderKey: key,
+      erpInternalId: erp.internalId,
+      externalId: erp.externalId,
+      recordType: erp.recordType,
+      version,
+      status: order.status,
+      contentDigest,
+      transactionId: metadata.transactionId,
+    },
+    lease.owner,
+  );
+  lease.released = recorded;
   if (!recorded) {
     // Under the order's lease this means the lease expired mid-sync and another consumer synced a newer
     // or the same change meanwhile; the ledger keeps the newest.

@@ -1,11 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 /** What the hub last wrote to the ERP for one source order. */
 export interface LedgerEntry {
@@ -48,6 +42,23 @@ export function orderKey(system: string, account: string, orderId: string): stri
   return `ORDER#${system}#${account}#${orderId}`;
 }
 
+/** The ledger entry an item holds; undefined for no item, or one that holds only a lease. */
+function entryOf(key: string, item: Record<string, unknown> | undefined): LedgerEntry | undefined {
+  if (!item || item.version === undefined) return undefined;
+  return {
+    orderKey: key,
+    erpInternalId: String(item.erpInternalId),
+    externalId: String(item.externalId),
+    recordType: String(item.recordType),
+    version: Number(item.version),
+    status: item.status as LedgerEntry['status'],
+    syncedAt: String(item.syncedAt),
+    transactionId: String(item.transactionId),
+    staleIgnored: Number(item.staleIgnored ?? 0),
+    ...(typeof item.contentDigest === 'string' ? { contentDigest: item.contentDigest } : {}),
+  };
+}
+
 /**
  * The sync ledger (`pk = ORDER#…`, `sk = ERP`): per order, what was synced to the ERP, with the source
  * version, so that reconciliation and tracing can find it from either side, and so that an update
@@ -64,20 +75,7 @@ export class LedgerRepository {
     const result = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: key, sk: 'ERP' }, ConsistentRead: true }),
     );
-    if (!result.Item) return undefined;
-    const item = result.Item;
-    return {
-      orderKey: key,
-      erpInternalId: String(item.erpInternalId),
-      externalId: String(item.externalId),
-      recordType: String(item.recordType),
-      version: Number(item.version),
-      status: item.status as LedgerEntry['status'],
-      syncedAt: String(item.syncedAt),
-      transactionId: String(item.transactionId),
-      staleIgnored: Number(item.staleIgnored ?? 0),
-      ...(typeof item.contentDigest === 'string' ? { contentDigest: item.contentDigest } : {}),
-    };
+    return entryOf(key, result.Item);
   }
 
   /**
@@ -86,16 +84,16 @@ export class LedgerRepository {
    */
   async recordSync(
     entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'> & { readonly syncedAt?: string },
+    /** The lease holder: the same write releases its lease (and happens only while it holds it). */
+    leaseOwner?: string,
   ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: entry.orderKey, sk: 'ERP' },
-          UpdateExpression:
-            'SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, statusRank = :rank, contentDigest = :digest, syncedAt = :at, transactionId = :tx',
-          ConditionExpression:
-            'attribute_not_exists(version) OR version < :version OR (version = :version AND (attribute_not_exists(statusRank) OR statusRank < :rank OR (statusRank = :rank AND (attribute_not_exists(contentDigest) OR contentDigest <> :digest))))',
+          UpdateExpression: `SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, statusRank = :rank, contentDigest = :digest, syncedAt = :at, transactionId = :tx${leaseOwner === undefined ? '' : ' REMOVE leaseOwner, leaseUntil'}`,
+          ConditionExpression: `(attribute_not_exists(version) OR version < :version OR (version = :version AND (attribute_not_exists(statusRank) OR statusRank < :rank OR (statusRank = :rank AND (attribute_not_exists(contentDigest) OR contentDigest <> :digest)))))${leaseOwner === undefined ? '' : ' AND leaseOwner = :owner'}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':internal': entry.erpInternalId,
@@ -107,6 +105,7 @@ export class LedgerRepository {
             ':digest': entry.contentDigest ?? '',
             ':at': entry.syncedAt ?? new Date().toISOString(),
             ':tx': entry.transactionId,
+            ...(leaseOwner === undefined ? {} : { ':owner': leaseOwner }),
           },
         }),
       );
@@ -131,43 +130,46 @@ export class LedgerRepository {
   }
 
   /**
-   * Takes the order's lease (`sk = LOCK`) so that only one consumer at a time moves this order through
-   * ledger check → ERP write → ledger write; otherwise an older version's ERP write could land after
-   * a newer one. The lease expires by itself after `ttlMs`, so a crashed holder never blocks the order.
+   * Takes the order's lease — attributes on the order's ledger item — so that only one consumer at a
+   * time moves this order through ledger check → ERP write → ledger write; otherwise an older version's
+   * ERP write could land after a newer one. The lease expires by itself after `ttlMs`, so a crashed
+   * holder never blocks the order. One round trip: the answer carries what was synced (the entry), and
+   * {@link recordSync} with the owner releases it in the same write as the sync.
+   * Returns false when another owner holds the lease.
    */
-  async acquire(key: string, owner: string, ttlMs: number): Promise<boolean> {
+  async acquire(
+    key: string,
+    owner: string,
+    ttlMs: number,
+  ): Promise<{ readonly entry: LedgerEntry | undefined } | false> {
     const now = Date.now();
     try {
-      await this.client.send(
-        new PutCommand({
+      const result = await this.client.send(
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            pk: key,
-            sk: 'LOCK',
-            owner,
-            lockedUntil: now + ttlMs,
-            expiresAt: Math.ceil((now + ttlMs) / 1000) + 3600,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR lockedUntil < :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+          Key: { pk: key, sk: 'ERP' },
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      return { entry: entryOf(key, result.Attributes) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
 
+  /** Gives the lease up (when the sync did not, e.g. after parking); a no-op unless `owner` holds it. */
   async release(key: string, owner: string): Promise<void> {
     try {
       await this.client.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: key, sk: 'LOCK' },
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
+          Key: { pk: key, sk: 'ERP' },
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeValues: { ':owner': owner },
         }),
       );

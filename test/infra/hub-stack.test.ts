@@ -237,12 +237,7 @@ describe('HubStack', () => {
               .flatMap((statement) => [statement.Action].flat()),
           ),
         ].sort();
-      expect(actionsOn('LedgerTable')).toEqual([
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-      ]);
+      expect(actionsOn('LedgerTable')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
       expect(actionsOn('MappingsTable')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
     });
 

@@ -67,15 +67,30 @@ describe('LedgerRepository (DynamoDB Local)', () => {
   it('grants an order lease to one owner at a time, to the same owner again, and to others once expired or released', async () => {
     const ledger = new LedgerRepository(document, ledgerTable);
     const key = orderKey('shopify', 'acme.myshopify.com', '3003');
-    expect(await ledger.acquire(key, 'a', 60_000)).toBe(true);
+    expect(await ledger.acquire(key, 'a', 60_000)).toEqual({ entry: undefined });
     expect(await ledger.acquire(key, 'b', 60_000)).toBe(false);
-    expect(await ledger.acquire(key, 'a', 60_000)).toBe(true);
+    expect(await ledger.acquire(key, 'a', 60_000)).toBeTruthy();
     await ledger.release(key, 'b');
     expect(await ledger.acquire(key, 'b', 60_000)).toBe(false);
     await ledger.release(key, 'a');
-    expect(await ledger.acquire(key, 'b', 1)).toBe(true);
+    expect(await ledger.acquire(key, 'b', 1)).toBeTruthy();
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await ledger.acquire(key, 'c', 60_000)).toBe(true);
+    expect(await ledger.acquire(key, 'c', 60_000)).toBeTruthy();
+    // A lease alone is no ledger entry.
+    expect(await ledger.get(key)).toBeUndefined();
+  });
+
+  it('answers what was synced with the lease, and releases the lease with the sync of its holder only', async () => {
+    const ledger = new LedgerRepository(document, ledgerTable);
+    const key = orderKey('shopify', 'acme.myshopify.com', '3004');
+    expect(await ledger.acquire(key, 'a', 60_000)).toBeTruthy();
+    expect(await ledger.recordSync(entry(key, 100), 'b')).toBe(false);
+    expect(await ledger.recordSync(entry(key, 100), 'a')).toBe(true);
+    // Released by the sync: another owner gets it at once, with the entry.
+    expect(await ledger.acquire(key, 'b', 60_000)).toMatchObject({
+      entry: { version: 100, erpInternalId: 'so-100' },
+    });
+    expect(await ledger.acquire(key, 'a', 60_000)).toBe(false);
   });
 
   it('lets exactly one of concurrent lease requests win', async () => {

@@ -1,5 +1,10 @@
 import type { Server } from 'node:http';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +100,17 @@ describe('VisibilityBackoff on the SQS emulator', () => {
     expect(first?.body).toBe('order-1');
     const backoff = new VisibilityBackoff(sqs, policy, { warn: (...args) => warnings.push(args) });
 
+    // As in SQS: a received message is in flight, not available (the emulator is patched for this).
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(attributes.Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '1',
+    });
     expect(await backoff.delay(first as SQSRecord, 1)).toBe(1);
     const again = await receiveWithin(3_000);
     expect(again?.body).toBe('order-1');

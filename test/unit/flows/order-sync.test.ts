@@ -90,10 +90,12 @@ class MemoryLedger {
   async get(key: string) {
     return this.entries.get(key);
   }
-  async recordSync(entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'>) {
+  async recordSync(entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'>, leaseOwner?: string) {
     const current = this.entries.get(entry.orderKey);
     if (current && compareToSynced(entry, current) !== 'newer') return false;
+    if (leaseOwner !== undefined && this.leases.get(entry.orderKey)?.owner !== leaseOwner) return false;
     this.entries.set(entry.orderKey, { ...entry, syncedAt: 'now', staleIgnored: current?.staleIgnored ?? 0 });
+    if (leaseOwner !== undefined) this.leases.delete(entry.orderKey);
     return true;
   }
   async recordStale(key: string) {
@@ -102,9 +104,9 @@ class MemoryLedger {
   }
   async acquire(key: string, owner: string, ttlMs: number) {
     const lease = this.leases.get(key);
-    if (lease && lease.until > Date.now() && lease.owner !== owner) return false;
+    if (lease && lease.until > Date.now() && lease.owner !== owner) return false as const;
     this.leases.set(key, { owner, until: Date.now() + ttlMs });
-    return true;
+    return { entry: this.entries.get(key) };
   }
   async release(key: string, owner: string) {
     if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
