@@ -110,11 +110,17 @@ export class OrderPipeline {
       new DynamoDBClient({ endpoint: cloud.endpoints.dynamodb, region: 'us-east-1', credentials }),
       new SQSClient({ endpoint: cloud.endpoints.sqs, region: 'us-east-1', credentials }),
     );
-    await pipeline.control('netsuite', '/_control/plan', {
-      concurrencyLimit: options.erpConcurrencyLimit,
-      latencyMs: options.erpLatencyMs ?? { min: 0, max: 0 },
-    });
-    await syncLocalMappings(cloud.url);
+    try {
+      await pipeline.control('netsuite', '/_control/plan', {
+        concurrencyLimit: options.erpConcurrencyLimit,
+        latencyMs: options.erpLatencyMs ?? { min: 0, max: 0 },
+      });
+      await syncLocalMappings(cloud.url);
+    } catch (error) {
+      // Nothing may outlive a failed start (DynamoDB Local included).
+      await pipeline.stop();
+      throw error;
+    }
     return pipeline;
   }
 
