@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { EventPublisher } from '../bus/publisher.ts';
 import { SQUARE_API_VERSION } from '../connectors/square/api-version.ts';
 import type { VariationInfo } from '../connectors/square/client.ts';
@@ -12,7 +11,7 @@ import {
   SquareWebhookEnvelopeSchema,
 } from '../connectors/square/payloads.ts';
 import { SQUARE_SIGNATURE_HEADER, verifySquareSignature } from '../connectors/square/webhook-signature.ts';
-import { HubError, MappingError, PublishError } from '../errors.ts';
+import { HubError, MappingError } from '../errors.ts';
 import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
 import { toUtc } from '../events/common.ts';
 import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
@@ -21,9 +20,9 @@ import type { ExceptionStore } from '../repositories/exceptions.ts';
 import type { PosOrderRegistry } from '../repositories/pos-orders.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 import {
+  answerDelivery,
   DeliveryConflictError,
   type DeliveryDeduplicator,
-  DeliveryInProgressError,
   type DeliveryOutcome,
   jsonResponse as json,
   type WebhookRequest,
@@ -295,42 +294,16 @@ export async function handlePosWebhook(
     return { status: 'published', eventIds: [event.detail.metadata.eventId] };
   };
 
-  const bodyHash = createHash('sha256').update(raw).digest('base64');
-  try {
-    const outcome = await deps.deduplicate({ key: `${merchantId}#${eventId}`, bodyHash }, process);
-    if (outcome.duplicate) {
-      deps.telemetry.count('WebhookDuplicate');
-      deps.log.info('duplicate POS webhook delivery: nothing published', context);
-    }
-    return json(200, outcome);
-  } catch (error) {
-    if (error instanceof DeliveryInProgressError) {
-      return json(409, { message: 'this delivery is being processed; retry later' });
-    }
-    if (error instanceof DeliveryConflictError) {
-      // Never answer in a way that makes Square give up on a body we have not kept: park it.
-      deps.telemetry.count('WebhookConflict');
-      try {
-        const inputId = `${eventId}#${bodyHash.slice(0, 16).replace(/[+/]/g, '_')}`;
-        const outcome = await park(error, context.transactionId, {}, inputId);
-        return json(200, outcome);
-      } catch (parkError) {
-        deps.log.error('conflicting POS webhook could not be parked', {
-          ...context,
-          error: parkError as Error,
-        });
-        return json(500, { message: 'internal error', transactionId: context.transactionId });
-      }
-    }
-    if (error instanceof PublishError) {
-      deps.telemetry.count('WebhookPublishFailed');
-      deps.log.error('events not accepted by the bus; Square will retry', {
-        ...context,
-        failures: error.failures,
-      });
-      return json(503, { message: 'temporarily unavailable', transactionId: context.transactionId });
-    }
-    if (error instanceof PosUnavailableError || error instanceof PosAuthError) {
+  return answerDelivery({
+    deps,
+    key: `${merchantId}#${eventId}`,
+    deliveryId: eventId,
+    raw,
+    context,
+    process,
+    parkConflict: (error, inputId) => park(error, context.transactionId, {}, inputId),
+    onError: (error) => {
+      if (!(error instanceof PosUnavailableError || error instanceof PosAuthError)) return undefined;
       deps.telemetry.count(error instanceof PosAuthError ? 'PosApiAuthFailed' : 'PosApiUnavailable');
       const log = error instanceof PosAuthError ? deps.log.error : deps.log.warn;
       log.call(deps.log, 'Square API call failed; Square will redeliver the webhook', {
@@ -339,9 +312,6 @@ export async function handlePosWebhook(
         reason: error.message,
       });
       return json(503, { message: 'temporarily unavailable', transactionId: context.transactionId });
-    }
-    deps.telemetry.count('WebhookFailed');
-    deps.log.error('POS webhook processing failed', { ...context, error: error as Error });
-    return json(500, { message: 'internal error', transactionId: context.transactionId });
-  }
+    },
+  });
 }

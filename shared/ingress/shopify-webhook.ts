@@ -1,18 +1,16 @@
-import { createHash } from 'node:crypto';
 import type { EventPublisher } from '../bus/publisher.ts';
 import { parseShopifyJson } from '../connectors/shopify/json.ts';
 import { type ShopContext, shopifyTopicMapper } from '../connectors/shopify/mappers.ts';
 import { verifyShopifyHmac } from '../connectors/shopify/webhook-signature.ts';
-import { MappingError, PublishError } from '../errors.ts';
+import { MappingError } from '../errors.ts';
 import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
 import { toUtc } from '../events/common.ts';
 import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 import {
-  DeliveryConflictError,
+  answerDelivery,
   type DeliveryDeduplicator,
-  DeliveryInProgressError,
   type DeliveryOutcome,
   jsonResponse as json,
   type WebhookRequest,
@@ -191,45 +189,21 @@ export async function handleShopifyWebhook(
     return { status: 'published', eventIds: events.map((event) => event.detail.metadata.eventId) };
   };
 
-  const bodyHash = createHash('sha256').update(raw).digest('base64');
-  try {
-    const outcome = await deps.deduplicate({ key: `${shopDomain}#${webhookId}`, bodyHash }, process);
-    if (outcome.duplicate) {
-      deps.telemetry.count('WebhookDuplicate');
-      deps.log.info('duplicate webhook delivery: nothing published', context);
-    }
-    return json(200, outcome);
-  } catch (error) {
-    if (error instanceof DeliveryInProgressError) {
-      return json(409, { message: 'this delivery is being processed; retry later' });
-    }
-    if (error instanceof DeliveryConflictError) {
-      // Never answer in a way that makes Shopify give up on a body we have not kept: park it.
-      deps.telemetry.count('WebhookConflict');
-      try {
-        const inputId = `${webhookId}#${bodyHash.slice(0, 16).replace(/[+/]/g, '_')}`;
-        const exceptionId = await park(
-          'DELIVERY_CONFLICT',
-          'webhook id already processed with a different body',
-          [],
-          inputId,
-        );
-        return json(200, { status: 'parked', exceptionId });
-      } catch (parkError) {
-        deps.log.error('conflicting webhook could not be parked', { ...context, error: parkError as Error });
-        return json(500, { message: 'internal error', transactionId });
-      }
-    }
-    if (error instanceof PublishError) {
-      deps.telemetry.count('WebhookPublishFailed');
-      deps.log.error('events not accepted by the bus; the sender will retry', {
-        ...context,
-        failures: error.failures,
-      });
-      return json(503, { message: 'temporarily unavailable', transactionId });
-    }
-    deps.telemetry.count('WebhookFailed');
-    deps.log.error('webhook processing failed', { ...context, error: error as Error });
-    return json(500, { message: 'internal error', transactionId });
-  }
+  return answerDelivery({
+    deps,
+    key: `${shopDomain}#${webhookId}`,
+    deliveryId: webhookId,
+    raw,
+    context,
+    process,
+    parkConflict: async (_error, inputId) => ({
+      status: 'parked',
+      exceptionId: await park(
+        'DELIVERY_CONFLICT',
+        'webhook id already processed with a different body',
+        [],
+        inputId,
+      ),
+    }),
+  });
 }
