@@ -19,10 +19,14 @@ const StoredSecretSchema = z.union([
 const CACHE_SECONDS = 300;
 const MIN_REFRESH_INTERVAL_MS = 30_000;
 
-/** Reads one secret with Powertools parameters (cached 5 minutes; re-read on demand at most every 30 s). */
-export function secretsManagerWebhookSecrets(secretId: string): WebhookSecrets {
+/**
+ * One secret read with Powertools parameters (cached 5 minutes), a JSON object or a plain string,
+ * parsed with `schema`; `refresh` re-reads it on demand (after a failed signature check or a 401) at
+ * most every 30 s, so a rotation needs no redeploy and a wrong value does not hammer Secrets Manager.
+ */
+function cachedSecret<T>(secretId: string, schema: z.ZodType<T>, shape: string) {
   let lastRefresh = 0;
-  const load = async (forceFetch: boolean) => {
+  const load = async (forceFetch: boolean): Promise<T> => {
     const raw = await getSecret(secretId, { maxAge: CACHE_SECONDS, forceFetch });
     if (typeof raw !== 'string') throw new Error(`secret ${secretId} has no string value`);
     let value: unknown = raw;
@@ -31,16 +35,32 @@ export function secretsManagerWebhookSecrets(secretId: string): WebhookSecrets {
     } catch {
       // a plain string secret
     }
-    const parsed = StoredSecretSchema.safeParse(value);
-    if (!parsed.success) throw new Error(`secret ${secretId} is not {"current","previous"} or a string`);
-    return [parsed.data.current, ...(parsed.data.previous ? [parsed.data.previous] : [])];
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new Error(`secret ${secretId} is not ${shape} or a string`);
+    return parsed.data;
   };
   return {
-    candidates: () => load(false),
-    refresh: async () => {
+    read: () => load(false),
+    refresh: async (): Promise<T | undefined> => {
       if (Date.now() - lastRefresh < MIN_REFRESH_INTERVAL_MS) return undefined;
       lastRefresh = Date.now();
       return load(true);
+    },
+  };
+}
+
+/** The webhook signing secrets: current, then previous during a rotation. */
+export function secretsManagerWebhookSecrets(secretId: string): WebhookSecrets {
+  const secret = cachedSecret(secretId, StoredSecretSchema, '{"current","previous"}');
+  const candidates = (value: z.output<typeof StoredSecretSchema>) => [
+    value.current,
+    ...(value.previous ? [value.previous] : []),
+  ];
+  return {
+    candidates: async () => candidates(await secret.read()),
+    refresh: async () => {
+      const value = await secret.refresh();
+      return value === undefined ? undefined : candidates(value);
     },
   };
 }
@@ -51,32 +71,8 @@ const StoredTokenSchema = z.union([
   z.string().min(1),
 ]);
 
-/**
- * Reads an API access token with Powertools parameters (cached 5 minutes). After a 401 the caller asks
- * for a fresh read, at most every 30 s, so a rotated token is picked up without a redeploy and a wrong
- * one does not hammer Secrets Manager.
- */
+/** Reads an API access token (cached 5 minutes; re-read after a 401 at most every 30 s). */
 export function secretsManagerAccessToken(secretId: string): AccessTokenSource {
-  let lastRefresh = 0;
-  const load = async (forceFetch: boolean) => {
-    const raw = await getSecret(secretId, { maxAge: CACHE_SECONDS, forceFetch });
-    if (typeof raw !== 'string') throw new Error(`secret ${secretId} has no string value`);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // a plain token
-    }
-    const parsed = StoredTokenSchema.safeParse(value);
-    if (!parsed.success) throw new Error(`secret ${secretId} is not {"accessToken"} or a string`);
-    return parsed.data;
-  };
-  return {
-    token: () => load(false),
-    refresh: async () => {
-      if (Date.now() - lastRefresh < MIN_REFRESH_INTERVAL_MS) return undefined;
-      lastRefresh = Date.now();
-      return load(true);
-    },
-  };
+  const secret = cachedSecret(secretId, StoredTokenSchema, '{"accessToken"}');
+  return { token: secret.read, refresh: secret.refresh };
 }
