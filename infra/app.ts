@@ -6,21 +6,23 @@ import { withPosOverrides } from './config/pos.ts';
 import { HubStack } from './stacks/hub-stack.ts';
 
 /**
- * `cdk synth|deploy -c env=<dev|staging|prod>`: one stack per environment, checked by cdk-nag's
- * AWS Solutions rules on every synth.
+ * `cdk synth|deploy -c env=<dev|staging|prod> [-c config=<operator config file>]`: one stack per
+ * environment, checked by cdk-nag's AWS Solutions rules on every synth. Settings come from the
+ * environment's defaults, then the operator's file, then single `-c` overrides.
  */
 export function buildApp(app: App = new App()): { app: App; stack: HubStack; config: EnvironmentConfig } {
+  const context = (key: string): unknown => app.node.tryGetContext(key);
   const config = withPosOverrides(
     withErpConcurrencyLimit(
-      resolveEnvironment(
-        app.node.tryGetContext('env'),
-        app.node.tryGetContext('shops'),
-        app.node.tryGetContext('netsuiteBaseUrl'),
-      ),
-      app.node.tryGetContext('erpConcurrencyLimit'),
+      resolveEnvironment(context('env'), {
+        config: context('config'),
+        shops: context('shops'),
+        netsuiteBaseUrl: context('netsuiteBaseUrl'),
+      }),
+      context('erpConcurrencyLimit'),
     ),
-    app.node.tryGetContext('squareBaseUrl'),
-    app.node.tryGetContext('squareNotificationUrl'),
+    context('squareBaseUrl'),
+    context('squareNotificationUrl'),
   );
   const stack = new HubStack(app, `Omnihub-${config.name}`, {
     config,
@@ -33,5 +35,11 @@ export function buildApp(app: App = new App()): { app: App; stack: HubStack; con
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  buildApp().app.synth();
+  try {
+    buildApp().app.synth();
+  } catch (error) {
+    // A configuration error is the operator's to fix: say what, without a stack trace.
+    console.error(`omnihub: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_ROLE_METADATA_KEY } from '#infra/config/local-roles.ts';
 import { LocalHttpApi } from './apigw/http-api.ts';
 import { AwsJsonRouter } from './aws/json-protocol.ts';
 import { createTables } from './dynamodb/tables.ts';
@@ -291,6 +292,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             functions: [...lambdaRuntime.functions.keys()],
             queues: template.ofType('AWS::SQS::Queue').map((queue) => queue.name),
             tables: template.ofType('AWS::DynamoDB::Table').map((table) => table.name),
+            // Resources by their role in the hub (template metadata), for tools that need one of them.
+            roles: Object.fromEntries(
+              [...template.resources.values()].flatMap((resource) => {
+                const role = resource.metadata[LOCAL_ROLE_METADATA_KEY];
+                return typeof role === 'string' ? [[role, resource.name]] : [];
+              }),
+            ),
             rules: template.ofType('AWS::Events::Rule').map((rule) => rule.name),
             stateMachines: template.ofType('AWS::StepFunctions::StateMachine').map((machine) => machine.name),
             routes: api.routes.map((route) => route.routeKey),

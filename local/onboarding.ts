@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import type { LocalRole } from '#infra/config/local-roles.ts';
 import {
   NETSUITE_TOKEN_PATH,
   NetSuiteAuth,
@@ -21,7 +22,7 @@ import { MappingRepository } from '#shared/repositories/mappings.ts';
 
 const HealthSchema = z.object({
   endpoints: z.object({ dynamodb: z.string() }),
-  tables: z.array(z.string()),
+  roles: z.record(z.string(), z.string()),
 });
 const NetSuiteStateSchema = z.object({ credentials: z.unknown() });
 const AccessTokenStateSchema = z.object({ credentials: z.object({ accessToken: z.string().min(1) }) });
@@ -55,9 +56,10 @@ export async function syncLocalMappings(
   const started = Date.now();
   const health = await getJson(`${url}/_local/health`);
   if (health.status !== 200) throw new Error(`the local cloud at ${url} is not up (health ${health.status})`);
-  const { endpoints, tables } = HealthSchema.parse(health.body);
-  const table = options.table ?? tables.find((name) => /-MappingsTable/.test(name));
-  if (!table) throw new Error('the local stack has no mappings table');
+  const { endpoints, roles } = HealthSchema.parse(health.body);
+  const table = options.table ?? roles['mappings-table' satisfies LocalRole];
+  if (!table)
+    throw new Error('the local stack has no mappings table (no resource with the role mappings-table)');
 
   const netsuiteUrl = `${url}/_sandbox/netsuite`;
   const nsState = await getJson(`${netsuiteUrl}/_control/state?limit=1`);

@@ -1,12 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSandboxRouter, type SandboxApp, type SandboxFactory } from '#sandbox/core/http.ts';
 import { SQUARE_ORDER_EVENT_TYPES } from '#shared/ingress/pos-webhook.ts';
-import { KNOWN_SECRETS } from './secrets.ts';
+import { localSecretDefault } from './secrets.ts';
 
-const localDefault = (prefix: string) =>
-  KNOWN_SECRETS.find((secret) => secret.logicalIdPrefix === prefix)?.defaultValue ?? '';
-const LOCAL_SQUARE_SIGNATURE_KEY = localDefault('SquareSignatureKey');
-const LOCAL_SQUARE_ACCESS_TOKEN = localDefault('SquareAccessToken');
+const LOCAL_SQUARE_SIGNATURE_KEY = localSecretDefault('square-signature-key');
+const LOCAL_SQUARE_ACCESS_TOKEN = localSecretDefault('square-access-token');
 
 /** The sandbox systems `npm start` mounts under `/_sandbox/<name>`. */
 export const SANDBOX_SYSTEMS = ['shopify', 'square', 'netsuite'] as const;

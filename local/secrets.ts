@@ -1,41 +1,52 @@
 import { createHash } from 'node:crypto';
+import { LOCAL_ROLE_METADATA_KEY, type LocalRole } from '#infra/config/local-roles.ts';
 import { AwsServiceError } from './aws/json-protocol.ts';
 import type { LocalTemplate } from './template.ts';
 
 /**
- * Local values for the template's secrets. A known secret takes its value from an environment
- * variable or a documented default (printed in README); any other gets a value derived from its
- * logical id, shaped like its GenerateSecretString.
+ * Local values for the template's secrets, recognised by the role their construct marked them with
+ * (`omnihub:role` metadata). A known secret takes its value from an environment variable or a
+ * documented default (printed in README); any other gets a value derived from its logical id, shaped
+ * like its GenerateSecretString.
  */
-export const KNOWN_SECRETS = [
+export const KNOWN_SECRETS: readonly {
+  readonly role: LocalRole;
+  readonly env: string;
+  readonly defaultValue: string;
+  readonly render: (value: string) => string;
+}[] = [
   {
-    logicalIdPrefix: 'ShopifyWebhookSecret',
+    role: 'shopify-webhook-secret',
     env: 'OMNIHUB_SHOPIFY_SECRET',
     defaultValue: 'omnihub-local-shopify-secret',
     render: (value: string) => JSON.stringify({ current: value }),
   },
   {
-    logicalIdPrefix: 'SquareSignatureKey',
+    role: 'square-signature-key',
     env: 'OMNIHUB_SQUARE_SIGNATURE_KEY',
     defaultValue: 'omnihub-local-square-signature-key',
     render: (value: string) => JSON.stringify({ current: value }),
   },
   {
     // The Square sandbox accepts this bearer token by default (sandbox/square: `accessToken`).
-    logicalIdPrefix: 'SquareAccessToken',
+    role: 'square-access-token',
     env: 'OMNIHUB_SQUARE_ACCESS_TOKEN',
     defaultValue: 'EAAAEOmnihubSandboxAccessToken',
     render: (value: string) => JSON.stringify({ accessToken: value }),
   },
   {
     // `npm start` fills it with the NetSuite sandbox's M2M credentials (a published test key pair).
-    logicalIdPrefix: 'NetSuiteCredentials',
+    role: 'netsuite-credentials',
     env: 'OMNIHUB_NETSUITE_CREDENTIALS',
     defaultValue:
       '{"accountId":"TSTDRV1234567","clientId":"unset","certificateId":"unset","privateKeyPem":"unset"}',
     render: (value: string) => value,
   },
-] as const;
+];
+
+/** The local default of a known secret (the sandboxes accept it). */
+export const localSecretDefault = (role: LocalRole): string =>
+  KNOWN_SECRETS.find((secret) => secret.role === role)?.defaultValue ?? '';
 
 interface StoredSecret {
   readonly arn: string;
@@ -50,7 +61,9 @@ export class LocalSecrets {
 
   constructor(template: LocalTemplate, env: NodeJS.ProcessEnv = process.env) {
     for (const secret of template.ofType('AWS::SecretsManager::Secret')) {
-      const known = KNOWN_SECRETS.find((candidate) => secret.logicalId.startsWith(candidate.logicalIdPrefix));
+      const known = KNOWN_SECRETS.find(
+        (candidate) => secret.metadata[LOCAL_ROLE_METADATA_KEY] === candidate.role,
+      );
       let value: string;
       if (known) {
         value = known.render(env[known.env] ?? known.defaultValue);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOCAL_ROLE_METADATA_KEY, type LocalRole } from '#infra/config/local-roles.ts';
 
 /**
  * A synthesized CloudFormation template with every intrinsic resolved to its local value, so the
@@ -31,6 +32,8 @@ export interface LocalTemplate {
   resolve(value: unknown): unknown;
   byArn(arn: string): LocalResource | undefined;
   byPhysicalId(id: string): LocalResource | undefined;
+  /** The resources the constructs marked with `role` (template `Metadata`, see infra/config/local-roles.ts). */
+  withRole(role: LocalRole): LocalResource[];
 }
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -270,5 +273,6 @@ export function loadTemplate(
     resolve,
     byArn: (arn) => all.find((resource) => resource.arn === arn),
     byPhysicalId: (id) => all.find((resource) => resource.physicalId === id),
+    withRole: (role) => all.filter((resource) => resource.metadata[LOCAL_ROLE_METADATA_KEY] === role),
   };
 }

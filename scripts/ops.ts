@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import type { LocalRole } from '#infra/config/local-roles.ts';
 import { compilePattern } from '#local/eventbridge/pattern.ts';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
@@ -171,11 +172,10 @@ async function replayOrders(): Promise<number> {
   const url = process.env.OMNIHUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
   const health = (await (await fetch(`${url}/_local/health`)).json()) as {
     endpoints: { sqs: string; dynamodb: string };
-    queues: string[];
-    tables: string[];
+    roles: Partial<Record<LocalRole, string>>;
   };
-  const queue = health.queues.find((name) => /ErpOrdersQueue/.test(name));
-  const table = health.tables.find((name) => /ExceptionsTable/.test(name));
+  const queue = health.roles['erp-order-queue'];
+  const table = health.roles['exceptions-table'];
   if (!queue || !table) throw new Error('the local stack has no ERP order queue or exceptions table');
   const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const { SQSClient, GetQueueUrlCommand, SendMessageCommand } = await import('@aws-sdk/client-sqs');

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import type { ShopConfig } from '#shared/runtime/shops.ts';
+import { loadOperatorConfig, REQUIRED_OPERATOR_SETTINGS } from './operator.ts';
 import type { PosConfig } from './pos.ts';
 
 /** The ERP account and how the hub paces itself against its governance. */
@@ -17,10 +18,13 @@ export interface ErpConfig {
   readonly mapping: NetSuiteMappingConfig;
 }
 
+/** Powertools log level of every function in an environment. */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
 /** Everything that differs between environments, typed, in one place. */
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
-  /** Shops whose webhooks are accepted (override with `-c shops=a.myshopify.com:USD,b.myshopify.com:EUR`). */
+  /** Shops whose webhooks are accepted (operator config `shops`, or `-c shops=a.myshopify.com:USD,…`). */
   readonly shops: readonly ShopConfig[];
   readonly logRetention: RetentionDays;
   /** Stateful resources (tables, archive, secrets): RETAIN in production, DESTROY elsewhere. */
@@ -32,7 +36,7 @@ export interface EnvironmentConfig {
   readonly maxWebhookBodyBytes: number;
   /** How long the bus archive keeps events for replay (0 = forever). */
   readonly archiveRetentionDays: number;
-  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly logLevel: LogLevel;
   readonly erp: ErpConfig;
   /** The POS account (Square); absent = production Square, notification URL taken from the request. */
   readonly pos?: PosConfig;
@@ -41,38 +45,45 @@ export interface EnvironmentConfig {
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
+/** What the repository knows of an environment; the operator's config supplies the rest. */
+type EnvironmentDefaults = Omit<EnvironmentConfig, 'shops' | 'erp'> &
+  Partial<Pick<EnvironmentConfig, 'shops' | 'erp'>>;
+
 /**
- * NetSuite internal ids orders are booked with — per-account onboarding values: every NetSuite account
- * numbers its records itself, so a real account's administrator reads these ids from the account (the
- * items' and locations' internal ids) and sets them here. These are the NetSuite sandbox's
+ * NetSuite internal ids orders are booked with in **dev**: the NetSuite sandbox's
  * (`sandbox/netsuite/store.ts`, documented in sandbox/README.md): booking items OH-DISCOUNT = 1,
- * OH-SHIPPING = 2, OH-TAX = 3, OH-GIFTCARD = 4, location WH-01 = 1, currency USD = 1. The sandbox does
- * not check customers or currencies. `npm run ops -- sync-mappings` reports any id here that the ERP
- * does not have.
+ * OH-SHIPPING = 2, OH-TAX = 3, OH-GIFTCARD = 4, location WH-01 = 1, currency USD = 1. Every NetSuite
+ * account numbers its records itself, so staging and prod take theirs from the operator's config
+ * (`-c config=<file>`), never from here. `npm run ops -- sync-mappings` reports any id that the ERP does
+ * not have.
  */
-const SANDBOX_ERP_MAPPING: NetSuiteMappingConfig = {
-  customers: { online: '1', pos: '2' },
-  items: { discount: '1', shipping: '2', tax: '3', giftCard: '4' },
-  currencies: { USD: '1' },
-  onlineLocationId: '1',
-  timeZone: 'UTC',
+const SANDBOX_ERP: ErpConfig = {
+  accountId: 'TSTDRV1234567',
+  concurrencyLimit: 15,
+  mapping: {
+    customers: { online: '1', pos: '2' },
+    items: { discount: '1', shipping: '2', tax: '3', giftCard: '4' },
+    currencies: { USD: '1' },
+    onlineLocationId: '1',
+    timeZone: 'UTC',
+  },
 };
 
 const base = {
   maxWebhookBodyBytes: 1024 * 1024,
   webhookThrottle: { rateLimit: 200, burstLimit: 400 },
-  erp: {
-    accountId: 'TSTDRV1234567',
-    concurrencyLimit: 15,
-    mapping: SANDBOX_ERP_MAPPING,
-  },
 };
 
-export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
+export const ENVIRONMENTS: {
+  readonly dev: EnvironmentConfig;
+  readonly staging: EnvironmentDefaults;
+  readonly prod: EnvironmentDefaults;
+} = {
   dev: {
     ...base,
     name: 'dev',
     shops: [{ domain: 'omnihub-dev.myshopify.com', currency: 'USD' }],
+    erp: SANDBOX_ERP,
     logRetention: RetentionDays.ONE_WEEK,
     removalPolicy: RemovalPolicy.DESTROY,
     pointInTimeRecovery: false,
@@ -82,7 +93,6 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
   staging: {
     ...base,
     name: 'staging',
-    shops: [{ domain: 'omnihub-staging.myshopify.com', currency: 'USD' }],
     logRetention: RetentionDays.ONE_MONTH,
     removalPolicy: RemovalPolicy.DESTROY,
     pointInTimeRecovery: false,
@@ -92,7 +102,6 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
   prod: {
     ...base,
     name: 'prod',
-    shops: [{ domain: 'omnihub.myshopify.com', currency: 'USD' }],
     logRetention: RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.RETAIN,
     pointInTimeRecovery: true,
@@ -102,31 +111,58 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> 
   },
 };
 
+/** Context values (`-c key=value`) that shape an environment. */
+export interface EnvironmentContext {
+  /** `-c config=<file>`: the operator's config (required for staging and prod). */
+  readonly config?: unknown;
+  /** `-c shops=domain:CUR,…`: overrides the shops (local runs, quick tests). */
+  readonly shops?: unknown;
+  /** `-c netsuiteBaseUrl=`: the local cloud points the ERP at its sandbox. */
+  readonly netsuiteBaseUrl?: unknown;
+}
+
 /**
- * Resolves `-c env=<name>` (and optional `-c shops=domain:CUR,…`). An unknown or missing environment
- * fails fast with the list of known ones, before anything is synthesized.
+ * Resolves `-c env=<name>` with the operator's config file and the `-c` overrides, in that order. An
+ * unknown or missing environment fails fast with the list of known ones; a deployed environment without
+ * the operator's settings fails naming what is missing — sandbox ids never reach staging or prod.
  */
-export function resolveEnvironment(
-  name: unknown,
-  shopsOverride?: unknown,
-  netsuiteBaseUrl?: unknown,
-): EnvironmentConfig {
+export function resolveEnvironment(name: unknown, context: EnvironmentContext = {}): EnvironmentConfig {
   if (typeof name !== 'string' || !ENVIRONMENT_NAMES.includes(name as EnvironmentName)) {
     throw new Error(
       `unknown environment ${JSON.stringify(name)}: pass -c env=<${ENVIRONMENT_NAMES.join('|')}>`,
     );
   }
-  const named = ENVIRONMENTS[name as EnvironmentName];
-  if (
-    netsuiteBaseUrl !== undefined &&
-    (typeof netsuiteBaseUrl !== 'string' || !/^https?:\/\/\S+$/.test(netsuiteBaseUrl))
-  ) {
-    throw new Error('-c netsuiteBaseUrl must be an http(s) URL');
+  let defaults: EnvironmentDefaults = ENVIRONMENTS[name as EnvironmentName];
+  if (context.config !== undefined && context.config !== '') {
+    if (typeof context.config !== 'string') throw new Error('-c config must be a file path');
+    const operator = loadOperatorConfig(context.config, name);
+    defaults = {
+      ...defaults,
+      shops: operator.shops,
+      erp: operator.erp,
+      ...(operator.pos ? { pos: { ...defaults.pos, ...operator.pos } } : {}),
+    };
   }
-  const config =
-    typeof netsuiteBaseUrl === 'string'
-      ? { ...named, erp: { ...named.erp, baseUrl: netsuiteBaseUrl } }
-      : named;
+  const { shops, erp } = defaults;
+  if (!shops || !erp) {
+    throw new Error(
+      `${name} needs the operator's settings, which have no defaults: ${REQUIRED_OPERATOR_SETTINGS.join(', ')}. ` +
+        'Pass -c config=<file> (example with fake values: docs/examples/operator-config.prod.json; see README, "Deploy").',
+    );
+  }
+  let config: EnvironmentConfig = { ...defaults, shops, erp };
+  const { netsuiteBaseUrl } = context;
+  if (netsuiteBaseUrl !== undefined) {
+    if (typeof netsuiteBaseUrl !== 'string' || !/^https?:\/\/\S+$/.test(netsuiteBaseUrl)) {
+      throw new Error('-c netsuiteBaseUrl must be an http(s) URL');
+    }
+    config = { ...config, erp: { ...config.erp, baseUrl: netsuiteBaseUrl } };
+  }
+  return withShopsOverride(config, context.shops);
+}
+
+/** `-c shops=domain:CUR,domain:CUR`, validated. */
+function withShopsOverride(config: EnvironmentConfig, shopsOverride: unknown): EnvironmentConfig {
   if (shopsOverride === undefined || shopsOverride === '') return config;
   if (typeof shopsOverride !== 'string') throw new Error('-c shops must be "domain:CUR,domain:CUR"');
   const shops = shopsOverride.split(',').map((entry) => {

@@ -1,18 +1,29 @@
+import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { LogLevel } from '../config/environments.ts';
 
-export interface HubFunctionProps {
-  /** Path of the handler module (functions/<name>/handler.ts). */
+/** The handler module of `functions/<name>/`. */
+export const functionEntry = (name: string): string =>
+  fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
+
+/** What every function of one environment shares: bound once by the stack, spread into each function. */
+export interface HubFunctionDefaults {
+  readonly logRetention: RetentionDays;
+  /** Of the function's log group. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly logLevel: LogLevel;
+}
+
+export interface HubFunctionProps extends HubFunctionDefaults {
+  /** Path of the handler module: `functionEntry('<name>')` for `functions/<name>/handler.ts`. */
   readonly entry: string;
   readonly description: string;
   /** Powertools service name; also the log and metric dimension. */
   readonly serviceName: string;
-  readonly logRetention: RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly logLevel: string;
   readonly environment?: Readonly<Record<string, string>>;
   /** @default 10 seconds */
   readonly timeout?: Duration;

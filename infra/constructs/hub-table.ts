@@ -1,6 +1,9 @@
 import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import type { LocalRole } from '../config/local-roles.ts';
+import { markLocalRole } from './local-role.ts';
 
 export interface HubTableProps {
   readonly partitionKey: string;
@@ -9,6 +12,8 @@ export interface HubTableProps {
   readonly timeToLiveAttribute?: string;
   readonly pointInTimeRecovery: boolean;
   readonly removalPolicy: RemovalPolicy;
+  /** What the table is for, so the local cloud can find it (see `markLocalRole`). @default unmarked */
+  readonly localRole?: LocalRole;
 }
 
 /**
@@ -26,6 +31,7 @@ export class HubTable extends Table {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery },
       removalPolicy: props.removalPolicy,
     });
+    if (props.localRole) markLocalRole(this, props.localRole);
     if (!props.pointInTimeRecovery) {
       Validations.of(this).acknowledge({
         id: 'AwsSolutions-DDB3',
@@ -34,4 +40,18 @@ export class HubTable extends Table {
       });
     }
   }
+}
+
+/**
+ * Powertools idempotency reads, writes, updates and deletes single records of its table; nothing else
+ * (no scans, queries or batches).
+ */
+export function grantIdempotency(table: ITable, grantee: IGrantable): Grant {
+  return table.grant(
+    grantee,
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  );
 }

@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
 import { resolveEnvironment } from '#infra/config/environments.ts';
-import { ERP_RETRY } from '#infra/stacks/hub-stack.ts';
+import { ERP_RETRY } from '#infra/flows/order-capture.ts';
 import { retryHorizonSeconds } from '#shared/runtime/sqs-retry.ts';
 
 interface ValidationReport {
@@ -38,8 +38,12 @@ function synthWithNag(app: App): { violations: string[]; error?: unknown } {
   return { violations, error };
 }
 
+/** An app for `env`; staging and prod get the example operator config that CI deploys with. */
 const newApp = (env: string) =>
-  new App({ outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-')), context: { env } });
+  new App({
+    outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-')),
+    context: { env, ...(env === 'dev' ? {} : { config: `docs/examples/operator-config.${env}.json` }) },
+  });
 
 describe('HubStack', () => {
   let template: Template;
@@ -69,7 +73,10 @@ describe('HubStack', () => {
             IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
             EXCEPTIONS_TABLE_NAME: Match.anyValue(),
             SHOPIFY_WEBHOOK_SECRET_ID: Match.anyValue(),
-            SHOPIFY_SHOPS: JSON.stringify([{ domain: 'omnihub.myshopify.com', currency: 'USD' }]),
+            SHOPIFY_SHOPS: JSON.stringify([
+              { domain: 'example-retailer-prod.myshopify.com', currency: 'USD' },
+              { domain: 'example-retailer-prod-eu.myshopify.com', currency: 'EUR' },
+            ]),
             SHOPIFY_API_VERSION: '2026-10',
             MAX_BODY_BYTES: '1048576',
             POWERTOOLS_SERVICE_NAME: 'shopify-webhook',
@@ -154,7 +161,7 @@ describe('HubStack', () => {
             ERP_MAX_CONCURRENCY: '3',
             RETRY_BASE_SECONDS: '5',
             RETRY_CAP_SECONDS: '120',
-            NETSUITE_BASE_URL: 'https://tstdrv1234567.suitetalk.api.netsuite.com',
+            NETSUITE_BASE_URL: 'https://0000000-example.suitetalk.api.netsuite.com',
           }),
         },
       });
@@ -302,11 +309,11 @@ describe('environments', () => {
   });
 
   it('accepts a shops override and rejects a malformed one', () => {
-    expect(resolveEnvironment('dev', 'a.myshopify.com:EUR,b.myshopify.com:GBP').shops).toEqual([
+    expect(resolveEnvironment('dev', { shops: 'a.myshopify.com:EUR,b.myshopify.com:GBP' }).shops).toEqual([
       { domain: 'a.myshopify.com', currency: 'EUR' },
       { domain: 'b.myshopify.com', currency: 'GBP' },
     ]);
-    expect(() => resolveEnvironment('dev', 'example.com:USD')).toThrow(/myshopify/);
+    expect(() => resolveEnvironment('dev', { shops: 'example.com:USD' })).toThrow(/myshopify/);
   });
 });
 

@@ -52,7 +52,9 @@ describe('POS ingress (HubStack)', () => {
   let template: Template;
 
   beforeAll(() => {
-    template = Template.fromStack(buildApp(newApp({ env: 'prod' })).stack);
+    template = Template.fromStack(
+      buildApp(newApp({ env: 'prod', config: 'docs/examples/operator-config.prod.json' })).stack,
+    );
   }, 120_000);
 
   it('routes POST /webhooks/pos to the pos-webhook function (payload 2.0)', () => {
@@ -98,7 +100,8 @@ describe('POS ingress (HubStack)', () => {
       },
     });
     const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(variables.SQUARE_NOTIFICATION_URL).toBeUndefined();
+    // The signed URL comes from the operator's config, not from the request's headers.
+    expect(variables.SQUARE_NOTIFICATION_URL).toBe('https://hooks.example.com/omnihub-prod/webhooks/pos');
   });
 
   it('keeps the Square secrets out of the template, generated placeholders in the documented shape', () => {

@@ -1,4 +1,5 @@
-import { toDecimalString, toMinorUnits } from '../../events/money.ts';
+import * as z from 'zod';
+import { CurrencyCodeSchema, toDecimalString, toMinorUnits } from '../../events/money.ts';
 import type { Order, TaxLine } from '../../events/order.ts';
 import type { MappingLookup } from '../../ports/erp.ts';
 import { type MissingMapping, TotalsMismatchError, UnknownMappingError } from './errors.ts';
@@ -53,24 +54,30 @@ export interface NsSaleBody {
 
 export type NsSaleRecordType = 'salesOrder' | 'cashSale';
 
-/** Account-level settings of the NetSuite mapping (typed per environment, not per order). */
-export interface NetSuiteMappingConfig {
+const NetSuiteIdSchema = z.string().regex(/^\d+$/, 'a NetSuite internal id (digits)');
+
+/**
+ * Account-level settings of the NetSuite mapping (typed per environment, not per order): one schema
+ * for the CDK config, the operator's config file and the function's `NETSUITE_MAPPING_CONFIG`.
+ */
+export const NetSuiteMappingConfigSchema = z.object({
   /** Customers orders are booked to until a customer sync exists (e.g. "Web Customer", "Walk-in"). */
-  readonly customers: { readonly online: string; readonly pos: string };
+  customers: z.object({ online: NetSuiteIdSchema, pos: NetSuiteIdSchema }),
   /** Non-inventory / other-charge items for lines that are not products. */
-  readonly items: {
-    readonly discount: string;
-    readonly shipping: string;
-    readonly tax: string;
-    readonly giftCard: string;
-  };
+  items: z.object({
+    discount: NetSuiteIdSchema,
+    shipping: NetSuiteIdSchema,
+    tax: NetSuiteIdSchema,
+    giftCard: NetSuiteIdSchema,
+  }),
   /** ISO 4217 code → NetSuite currency internal id (currency references take an id, not a code). */
-  readonly currencies: Readonly<Record<string, string>>;
+  currencies: z.record(CurrencyCodeSchema, NetSuiteIdSchema),
   /** Location of online orders (the fulfilment warehouse); POS sales use their store's mapped location. */
-  readonly onlineLocationId?: string;
+  onlineLocationId: NetSuiteIdSchema.optional(),
   /** Time zone of the NetSuite account: `tranDate` is the order's date there. @default 'UTC' */
-  readonly timeZone?: string;
-}
+  timeZone: z.string().min(1).optional(),
+});
+export type NetSuiteMappingConfig = Readonly<z.infer<typeof NetSuiteMappingConfigSchema>>;
 
 interface DraftLine {
   readonly item: string;

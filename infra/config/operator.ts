@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as z from 'zod';
+import { NetSuiteMappingConfigSchema } from '#shared/connectors/netsuite/mapper.ts';
+import { ShopConfigSchema } from '#shared/runtime/shops.ts';
+
+const HttpsUrlSchema = z.url({ protocol: /^https$/ });
+
+/**
+ * What an operator owns for one deployed environment and the repository cannot know: the shops, the
+ * ERP account and the internal ids orders are booked with, the POS account's notification URL. Kept in
+ * a JSON file outside (or beside) the repository and passed with `-c config=<file>`; an example with
+ * obviously fake values is `docs/examples/operator-config.prod.json`.
+ */
+export const OperatorConfigSchema = z.strictObject({
+  /** Optional editor hint; ignored. */
+  $schema: z.string().optional(),
+  /** The environment this file is for: a staging file cannot deploy prod by mistake. */
+  environment: z.enum(['dev', 'staging', 'prod']),
+  shops: z.array(ShopConfigSchema).min(1),
+  erp: z.strictObject({
+    /** The NetSuite account id (e.g. `1234567` or `1234567_SB1` for a sandbox account). */
+    accountId: z.string().regex(/^[A-Za-z0-9_]+$/, 'a NetSuite account id'),
+    /** REST base URL when not `https://<account>.suitetalk.api.netsuite.com`. */
+    baseUrl: HttpsUrlSchema.optional(),
+    /** The account's concurrency limit (Standard 5, Premium 15, Enterprise 20, +10 per SuiteCloud Plus). */
+    concurrencyLimit: z.number().int().min(2).max(1000),
+    mapping: NetSuiteMappingConfigSchema,
+  }),
+  pos: z
+    .strictObject({
+      squareBaseUrl: HttpsUrlSchema.optional(),
+      /** The URL registered with Square, which Square signs. */
+      notificationUrl: HttpsUrlSchema.optional(),
+    })
+    .optional(),
+});
+export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
+
+/** The settings a deployed environment cannot run without, named in the error when they are missing. */
+export const REQUIRED_OPERATOR_SETTINGS = [
+  'shops (domain and currency of each Shopify store)',
+  'erp.accountId',
+  'erp.concurrencyLimit',
+  'erp.mapping (customers, booking items, currencies, online location)',
+] as const;
+
+/**
+ * Reads and validates the operator's config file for `environment`. Every problem is reported at once,
+ * by path, so a deploy fails before anything is synthesized.
+ */
+export function loadOperatorConfig(path: string, environment: string): OperatorConfig {
+  let text: string;
+  try {
+    text = readFileSync(resolve(path), 'utf8');
+  } catch (error) {
+    throw new Error(`-c config=${path}: cannot read it (${(error as NodeJS.ErrnoException).code})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`-c config=${path}: not JSON (${(error as Error).message})`);
+  }
+  const parsed = OperatorConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new Error(`-c config=${path} is not a valid operator config:\n${issues.join('\n')}`);
+  }
+  if (parsed.data.environment !== environment) {
+    throw new Error(
+      `-c config=${path} is for environment "${parsed.data.environment}", not "${environment}"`,
+    );
+  }
+  return parsed.data;
+}

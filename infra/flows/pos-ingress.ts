@@ -1,0 +1,83 @@
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { SQUARE_API_VERSION, SQUARE_PRODUCTION_BASE_URL } from '#shared/connectors/square/api-version.ts';
+import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
+import { grantIdempotency } from '../constructs/hub-table.ts';
+import { VendorSecret } from '../constructs/vendor-secret.ts';
+import { HubFlow, type HubResources } from './hub-flow.ts';
+
+/**
+ * POS ingress: Square webhooks → pos-webhook → OrderCreated/Updated/Cancelled (source omnihub.pos).
+ * Square's order events carry no lines, so the function reads each order (and the SKUs of its
+ * variations) from the Square API with an access token kept in Secrets Manager, and marks the first
+ * completed version of each order in the ledger (single-item updates only).
+ */
+export class PosIngress extends HubFlow {
+  readonly webhookFunction: HubFunction;
+
+  constructor(scope: Construct, id: string, hub: HubResources) {
+    super(scope, id);
+    const { config, tables } = hub;
+    const signatureKey = new VendorSecret(this, 'SquareSignatureKey', {
+      description: 'Square webhook subscription signature key: {"current": "...", "previous": "..."}',
+      placeholderKey: 'current',
+      placeholderLength: 64,
+      rotatedBy:
+        'Issued by Square per webhook subscription: rotated in the Developer Console, then stored here as "current" with the old one as "previous".',
+      localRole: 'square-signature-key',
+      removalPolicy: config.removalPolicy,
+    });
+    const accessToken = new VendorSecret(this, 'SquareAccessToken', {
+      description: 'Square access token the hub reads orders and the catalog with: {"accessToken": "..."}',
+      placeholderKey: 'accessToken',
+      placeholderLength: 64,
+      rotatedBy:
+        'Issued by Square (access token of the seller account): replaced in the Developer Console or by its OAuth flow, then stored here.',
+      localRole: 'square-access-token',
+      removalPolicy: config.removalPolicy,
+    });
+
+    this.webhookFunction = new HubFunction(this, 'PosWebhookFunction', {
+      ...hub.functionDefaults,
+      entry: functionEntry('pos-webhook'),
+      description: 'Verifies Square webhooks, reads the order and publishes canonical order events',
+      serviceName: 'pos-webhook',
+      // Square waits 10 s for an answer; a slower delivery is retried by Square anyway.
+      timeout: Duration.seconds(10),
+      environment: {
+        EVENT_BUS_NAME: hub.bus.eventBusName,
+        IDEMPOTENCY_TABLE_NAME: tables.idempotency.tableName,
+        EXCEPTIONS_TABLE_NAME: tables.exceptions.tableName,
+        LEDGER_TABLE_NAME: tables.ledger.tableName,
+        SQUARE_SIGNATURE_KEY_SECRET_ID: signatureKey.secretArn,
+        SQUARE_ACCESS_TOKEN_SECRET_ID: accessToken.secretArn,
+        SQUARE_BASE_URL: config.pos?.squareBaseUrl ?? SQUARE_PRODUCTION_BASE_URL,
+        SQUARE_API_VERSION,
+        ...(config.pos?.notificationUrl ? { SQUARE_NOTIFICATION_URL: config.pos.notificationUrl } : {}),
+        MAX_BODY_BYTES: String(config.maxWebhookBodyBytes),
+      },
+    });
+    hub.bus.grantPutEventsTo(this.webhookFunction);
+    grantIdempotency(tables.idempotency, this.webhookFunction);
+    tables.exceptions.grantWriteData(this.webhookFunction);
+    // The first-completion marker is one UpdateItem per order; nothing else of the ledger is touched.
+    tables.ledger.grant(this.webhookFunction, 'dynamodb:UpdateItem');
+    signatureKey.grantRead(this.webhookFunction);
+    accessToken.grantRead(this.webhookFunction);
+    hub.webhookApi.addWebhookRoute('/webhooks/pos', this.webhookFunction);
+
+    new CfnOutput(this, 'PosWebhookUrl', {
+      value: hub.webhookApi.url('/webhooks/pos'),
+      description:
+        'Register this URL for the Square webhook subscription (order.created, order.updated, order.fulfillment.updated)',
+    });
+    new CfnOutput(this, 'SquareSignatureKeySecretArn', {
+      value: signatureKey.secretArn,
+      description: 'Store the signature key of the Square subscription here: {"current":"..."}',
+    });
+    new CfnOutput(this, 'SquareAccessTokenSecretArn', {
+      value: accessToken.secretArn,
+      description: 'Store the Square access token here: {"accessToken":"..."}',
+    });
+  }
+}
