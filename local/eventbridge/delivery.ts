@@ -20,7 +20,7 @@ import {
   type DeliveryFailure,
   lambdaPayload,
   retryDelayMs,
-  type TargetKind,
+  type TargetDeliverySettings,
 } from './targets.ts';
 
 /** Where a delivery came from: a rule (DLQ attributes RULE_ARN…) or a schedule (SCHEDULE_ARN…). */
@@ -35,13 +35,9 @@ export type DeliveryOrigin =
 
 /** One event on its way to one target, with the retry budget and the dead-letter queue of that target. */
 export interface Delivery {
-  readonly targetArn: string;
-  readonly kind: TargetKind;
+  /** The rule's or the schedule's target. */
+  readonly target: TargetDeliverySettings;
   readonly body: string;
-  readonly messageGroupId?: string | undefined;
-  readonly maximumRetryAttempts: number;
-  readonly maximumEventAgeSeconds: number;
-  readonly deadLetterArn?: string | undefined;
   /** The original event: forwarded as is to a bus target, and the DLQ message body for rule deliveries. */
   readonly event: EventBridgeEvent;
   /** Scheduler bus targets put a new event with these. */
@@ -49,33 +45,6 @@ export interface Delivery {
   readonly ingestedAt: number;
   readonly origin: DeliveryOrigin;
   readonly hop: number;
-}
-
-/** What a delivery takes from its target, the same for rule and schedule targets. */
-export function targetDelivery(target: {
-  readonly arn: string;
-  readonly kind: Delivery['kind'];
-  readonly messageGroupId?: Delivery['messageGroupId'];
-  readonly maximumRetryAttempts: Delivery['maximumRetryAttempts'];
-  readonly maximumEventAgeSeconds: Delivery['maximumEventAgeSeconds'];
-  readonly deadLetterArn?: Delivery['deadLetterArn'];
-}): Pick<
-  Delivery,
-  | 'targetArn'
-  | 'kind'
-  | 'messageGroupId'
-  | 'maximumRetryAttempts'
-  | 'maximumEventAgeSeconds'
-  | 'deadLetterArn'
-> {
-  return {
-    targetArn: target.arn,
-    kind: target.kind,
-    messageGroupId: target.messageGroupId,
-    maximumRetryAttempts: target.maximumRetryAttempts,
-    maximumEventAgeSeconds: target.maximumEventAgeSeconds,
-    deadLetterArn: target.deadLetterArn,
-  };
 }
 
 /** What the engine is built from; the counters are shared with the rest of the bus. */
@@ -158,7 +127,7 @@ export class DeliveryEngine {
       return;
     }
     this.spawn({
-      ...targetDelivery(target),
+      target,
       body,
       event,
       ingestedAt,
@@ -172,7 +141,10 @@ export class DeliveryEngine {
     this.counts.deliveries += 1;
     const promise: Promise<void> = this.deliver(delivery)
       .catch((error: unknown) => {
-        this.log.error('EventBridge: delivery crashed', { target: delivery.targetArn, error: String(error) });
+        this.log.error('EventBridge: delivery crashed', {
+          target: delivery.target.arn,
+          error: String(error),
+        });
       })
       .finally(() => {
         this.pending.delete(promise);
@@ -210,14 +182,17 @@ export class DeliveryEngine {
         failure = classifyDeliveryError(error);
       }
       if (!failure.retryable) return this.deadLetter(delivery, failure, retries, undefined);
-      if (retries >= delivery.maximumRetryAttempts)
+      if (retries >= delivery.target.maximumRetryAttempts)
         return this.deadLetter(delivery, failure, retries, 'MaximumRetryAttempts');
       const delay = retryDelayMs(retries, this.retryBaseDelayMs);
-      if (this.now().getTime() + delay - delivery.ingestedAt > delivery.maximumEventAgeSeconds * 1000) {
+      if (
+        this.now().getTime() + delay - delivery.ingestedAt >
+        delivery.target.maximumEventAgeSeconds * 1000
+      ) {
         return this.deadLetter(delivery, failure, retries, 'MaximumEventAgeInSeconds');
       }
       if (!(await sleep(delay, signal))) {
-        this.log.warn('EventBridge: delivery abandoned on stop()', { target: delivery.targetArn, retries });
+        this.log.warn('EventBridge: delivery abandoned on stop()', { target: delivery.target.arn, retries });
         return;
       }
       retries += 1;
@@ -227,20 +202,21 @@ export class DeliveryEngine {
 
   /** One attempt. Throws what the local service threw; resolves once the target accepted the event. */
   private async invokeTarget(delivery: Delivery): Promise<void> {
+    const { target } = delivery;
     if (
-      delivery.kind !== 'events' &&
-      delivery.kind !== 'unsupported' &&
-      !this.registry.targetExists(delivery.kind, delivery.targetArn)
+      target.kind !== 'events' &&
+      target.kind !== 'unsupported' &&
+      !this.registry.targetExists(target.kind, target.arn)
     ) {
       // Only the template's resources exist locally. "For errors that result from … a target resource that no
       // longer exists, … EventBridge sends these events directly to the DLQ": NO_RESOURCE, not retried.
-      throw notFound(`${delivery.targetArn} does not exist in the local cloud`);
+      throw notFound(`${target.arn} does not exist in the local cloud`);
     }
-    switch (delivery.kind) {
+    switch (target.kind) {
       case 'sqs': {
-        const fifo = delivery.targetArn.endsWith('.fifo');
-        await this.runtime.sendMessage(delivery.targetArn, delivery.body, {
-          ...(delivery.messageGroupId === undefined ? {} : { messageGroupId: delivery.messageGroupId }),
+        const fifo = target.arn.endsWith('.fifo');
+        await this.runtime.sendMessage(target.arn, delivery.body, {
+          ...(target.messageGroupId === undefined ? {} : { messageGroupId: target.messageGroupId }),
           ...(fifo ? { messageDeduplicationId: delivery.event.id } : {}),
         });
         return;
@@ -249,12 +225,12 @@ export class DeliveryEngine {
         // EventBridge invokes Lambda asynchronously: the delivery succeeds once Lambda accepts the event.
         // A function error is Lambda's to retry (its async retry settings, its own DLQ or destination), not
         // EventBridge's; only a failed Invoke call (no such function, throttled) counts as a failed delivery.
-        const result = await this.runtime.invokeFunction(delivery.targetArn, lambdaPayload(delivery.body));
+        const result = await this.runtime.invokeFunction(target.arn, lambdaPayload(delivery.body));
         if (!result.ok) {
           this.log.warn(
             'EventBridge: Lambda target returned a function error (asynchronous invocation: not retried by EventBridge)',
             {
-              target: delivery.targetArn,
+              target: target.arn,
               errorType: result.errorType,
               errorMessage: result.errorMessage,
             },
@@ -263,10 +239,10 @@ export class DeliveryEngine {
         return;
       }
       case 'states':
-        await this.runtime.startExecution(delivery.targetArn, delivery.body);
+        await this.runtime.startExecution(target.arn, delivery.body);
         return;
       case 'events': {
-        const busName = busNameOf(delivery.targetArn);
+        const busName = busNameOf(target.arn);
         if (!this.registry.hasBus(busName)) {
           throw Object.assign(new Error(`Event bus ${busName} does not exist.`), {
             name: 'ResourceNotFoundException',
@@ -290,7 +266,7 @@ export class DeliveryEngine {
         return;
       }
       case 'unsupported':
-        throw new Error(`unsupported target ${delivery.targetArn}`);
+        throw new Error(`unsupported target ${target.arn}`);
     }
   }
 
@@ -306,14 +282,15 @@ export class DeliveryEngine {
     retries: number,
     exhausted: 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined,
   ): Promise<void> {
+    const { target } = delivery;
     const details = {
-      target: delivery.targetArn,
+      target: target.arn,
       code: failure.code,
       message: failure.message,
       retries,
       exhausted,
     };
-    if (!delivery.deadLetterArn) {
+    if (!target.deadLetterArn) {
       this.counts.dropped += 1;
       this.log.warn('EventBridge: delivery failed; no dead-letter queue, event dropped', details);
       return;
@@ -322,7 +299,7 @@ export class DeliveryEngine {
       ERROR_CODE: failure.code,
       ERROR_MESSAGE: failure.message,
       RETRY_ATTEMPTS: String(retries),
-      TARGET_ARN: delivery.targetArn,
+      TARGET_ARN: target.arn,
       ...(exhausted === undefined ? {} : { EXHAUSTED_RETRY_CONDITION: exhausted }),
     };
     let body: string;
@@ -337,7 +314,7 @@ export class DeliveryEngine {
       body = delivery.body;
     }
     try {
-      await this.runtime.sendMessage(delivery.deadLetterArn, body, {
+      await this.runtime.sendMessage(target.deadLetterArn, body, {
         messageAttributes: Object.fromEntries(
           Object.entries(attributes).map(([name, value]) => [
             name,
@@ -348,13 +325,13 @@ export class DeliveryEngine {
       this.counts.deadLettered += 1;
       this.log.warn('EventBridge: delivery failed; event sent to the dead-letter queue', {
         ...details,
-        dlq: delivery.deadLetterArn,
+        dlq: target.deadLetterArn,
       });
     } catch (error) {
       this.counts.deadLetterFailed += 1;
       this.log.error('EventBridge: sending to the dead-letter queue failed; event lost', {
         ...details,
-        dlq: delivery.deadLetterArn,
+        dlq: target.deadLetterArn,
         error: String(error),
       });
     }

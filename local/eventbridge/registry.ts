@@ -20,7 +20,7 @@ import {
   DeadLetterConfigSchema,
   MAX_TARGETS_PER_RULE,
   RetryPolicySchema,
-  type TargetKind,
+  type TargetDeliverySettings,
   targetKindOf,
   validateDeadLetterArn,
 } from './targets.ts';
@@ -59,15 +59,9 @@ export interface SchedulerSchedule {
   readonly expression: ScheduleExpression;
   readonly startDate?: Date | undefined;
   readonly endDate?: Date | undefined;
-  readonly target: {
-    readonly arn: string;
-    readonly kind: TargetKind;
+  readonly target: TargetDeliverySettings & {
     readonly input?: string | undefined;
-    readonly messageGroupId?: string | undefined;
     readonly eventBridge?: { readonly detailType: string; readonly source: string } | undefined;
-    readonly maximumRetryAttempts: number;
-    readonly maximumEventAgeSeconds: number;
-    readonly deadLetterArn?: string | undefined;
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { LocalTemplate } from '../template.ts';
 import type { MutableCounters } from './counters.ts';
-import { type DeliveryEngine, targetDelivery } from './delivery.ts';
+import type { DeliveryEngine } from './delivery.ts';
 import { type EventBridgeEvent, eventTime } from './event.ts';
 import type { InputContext } from './input-transformer.ts';
 import { DEFAULT_BUS, type Rule, type RuleRegistry, type SchedulerSchedule } from './registry.ts';
@@ -172,7 +172,7 @@ export class ScheduleTimers {
       detail: {},
     };
     this.delivery.spawn({
-      ...targetDelivery(target),
+      target,
       body,
       event,
       eventBridge:
