@@ -243,7 +243,8 @@ function parseInput<T extends z.ZodType>(schema: T, input: Record<string, unknow
 const PutEventsInput = z
   .object({ Entries: z.array(z.record(z.string(), z.unknown())), EndpointId: z.string().optional() })
   .loose();
-const TestEventPatternInput = z.object({ EventPattern: z.string(), Event: z.string() });
+/** "EventPattern … Length Constraints: Maximum length of 4096." (API Reference, TestEventPattern) */
+const TestEventPatternInput = z.object({ EventPattern: z.string().max(4096), Event: z.string() });
 const ListRulesInput = z.object({
   NamePrefix: z.string().optional(),
   EventBusName: z.string().optional(),
