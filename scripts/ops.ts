@@ -2,8 +2,9 @@
  * `npm run -s ops -- <command>`: operator tools for the local cloud.
  *
  *   test-pattern                      reads JSON lines {"pattern": …, "event": …} on stdin and prints
- *                                     true or false per line — the local `aws events test-event-pattern`,
- *                                     with the same matcher as the local bus
+ *                                     true or false per line, as the running local cloud's EventBridge
+ *                                     `TestEventPattern` answers (`aws events test-event-pattern` against
+ *                                     its endpoint; --endpoint-url <url>, default http://127.0.0.1:PORT+1)
  *   send-shopify <topic> <file.json>  signs the payload with the local Shopify secret and posts it to the
  *                                     local webhook route; prints the status and the response
  *                                     (--webhook-id <id> to repeat a delivery, --secret <s> to sign otherwise)
@@ -25,7 +26,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { LocalRole } from '#infra/config/local-roles.ts';
-import { compilePattern } from '#local/eventbridge/pattern.ts';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
@@ -37,20 +37,56 @@ function option(name: string): string | undefined {
   return index >= 0 ? args[index + 1] : undefined;
 }
 
+/**
+ * Asks the local cloud's EventBridge, over its AWS JSON API, whether each event matches its pattern — the
+ * same `TestEventPattern` an operator would call with `aws events test-event-pattern --endpoint-url`, so the
+ * answer is the local bus's, including its `InvalidEventPatternException` for a pattern EventBridge refuses.
+ * An event must carry the fields TestEventPattern requires (id, account, source, time, region, resources,
+ * detail-type). Exits 1 when a line failed, and at once when no local cloud answers.
+ */
 async function testPattern(): Promise<number> {
+  const endpoint = option('endpoint-url') ?? `http://127.0.0.1:${Number(process.env.PORT ?? 3000) + 1}`;
+  const { EventBridgeClient, TestEventPatternCommand } = await import('@aws-sdk/client-eventbridge');
+  const client = new EventBridgeClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const asText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
   let failures = 0;
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (!line.trim()) continue;
-    try {
-      const { pattern, event } = JSON.parse(line) as { pattern: unknown; event: unknown };
-      const compiled = compilePattern(
-        typeof pattern === 'string' ? pattern : (pattern as Record<string, unknown>),
-      );
-      console.log(String(compiled(event)));
-    } catch (error) {
-      failures += 1;
-      console.log(`error: ${(error as Error).message}`);
+  try {
+    for await (const line of createInterface({ input: process.stdin })) {
+      if (!line.trim()) continue;
+      let request: { EventPattern: string; Event: string };
+      try {
+        const { pattern, event } = JSON.parse(line) as { pattern: unknown; event: unknown };
+        request = { EventPattern: asText(pattern), Event: asText(event) };
+      } catch (error) {
+        failures += 1;
+        console.log(`error: ${(error as Error).message}`);
+        continue;
+      }
+      try {
+        const { Result } = await client.send(new TestEventPatternCommand(request));
+        console.log(String(Result));
+      } catch (error) {
+        const { name, message, code, $metadata } = error as Error & {
+          code?: string;
+          $metadata?: { httpStatusCode?: number };
+        };
+        if ($metadata?.httpStatusCode === undefined) {
+          console.error(
+            `test-pattern: no local cloud answered at ${endpoint} (${code ?? message}); start it with \`npm start\``,
+          );
+          return 1;
+        }
+        failures += 1;
+        console.log(`error: ${name}: ${message}`);
+      }
     }
+  } finally {
+    client.destroy();
   }
   return failures === 0 ? 0 : 1;
 }

@@ -49,16 +49,20 @@ export const RuleTargetSchema = z
 
 export type RuleTargetDefinition = z.infer<typeof RuleTargetSchema>;
 
-/** A target compiled once when its rule loads: the renderer, the retry budget and where failures go. */
-export interface CompiledTarget {
-  readonly id: string;
+/** What every target, a rule's or a schedule's, says about delivering to it: where, the retry budget, the DLQ. */
+export interface TargetDeliverySettings {
   readonly arn: string;
   readonly kind: TargetKind;
-  readonly render: InputRenderer;
   readonly messageGroupId?: string | undefined;
   readonly maximumRetryAttempts: number;
   readonly maximumEventAgeSeconds: number;
   readonly deadLetterArn?: string | undefined;
+}
+
+/** A target compiled once when its rule loads: the renderer, the retry budget and where failures go. */
+export interface CompiledTarget extends TargetDeliverySettings {
+  readonly id: string;
+  readonly render: InputRenderer;
   /** The definition as given, for `ListTargetsByRule`. */
   readonly definition: Readonly<Record<string, unknown>>;
 }

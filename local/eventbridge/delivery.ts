@@ -1,0 +1,372 @@
+/**
+ * The delivery engine of the local EventBridge: an event that reaches a bus is archived, matched against the
+ * bus's rules, and delivered in the background to every target of every enabled rule it matches — with the
+ * target's input settings, retry policy (retries with back-off until MaximumRetryAttempts or
+ * MaximumEventAgeInSeconds) and dead-letter queue. Scheduler schedules hand their deliveries to the same
+ * engine.
+ *
+ * Reference: Amazon EventBridge User Guide, "Event retry policy and using dead-letter queues" (see
+ * `targets.ts` for the policy's defaults and error classes).
+ */
+import type { LocalLogger, LocalRuntime } from '../types.ts';
+import type { EventArchive } from './archive.ts';
+import type { MutableCounters } from './counters.ts';
+import { busNameOf, type EventBridgeEvent } from './event.ts';
+import type { InputContext } from './input-transformer.ts';
+import type { Rule, RuleRegistry } from './registry.ts';
+import {
+  type CompiledTarget,
+  classifyDeliveryError,
+  type DeliveryFailure,
+  lambdaPayload,
+  retryDelayMs,
+  type TargetDeliverySettings,
+} from './targets.ts';
+
+/** Where a delivery came from: a rule (DLQ attributes RULE_ARN…) or a schedule (SCHEDULE_ARN…). */
+export type DeliveryOrigin =
+  | { readonly kind: 'rule'; readonly ruleArn: string }
+  | {
+      readonly kind: 'schedule';
+      readonly scheduleArn: string;
+      readonly scheduledTime: string;
+      readonly executionId: string;
+    };
+
+/** One event on its way to one target, with the retry budget and the dead-letter queue of that target. */
+export interface Delivery {
+  /** The rule's or the schedule's target. */
+  readonly target: TargetDeliverySettings;
+  readonly body: string;
+  /** The original event: forwarded as is to a bus target, and the DLQ message body for rule deliveries. */
+  readonly event: EventBridgeEvent;
+  /** Scheduler bus targets put a new event with these. */
+  readonly eventBridge?: { readonly detailType: string; readonly source: string } | undefined;
+  readonly ingestedAt: number;
+  readonly origin: DeliveryOrigin;
+  readonly hop: number;
+}
+
+/** What the engine is built from; the counters are shared with the rest of the bus. */
+export interface DeliveryEngineOptions {
+  readonly runtime: LocalRuntime;
+  readonly registry: RuleRegistry;
+  readonly archive: EventArchive;
+  readonly counts: MutableCounters;
+  readonly now: () => Date;
+  /** Scale of the retry back-off: the first retry waits about this long, doubling up to 64×. */
+  readonly retryBaseDelayMs: number;
+}
+
+/** A bus forwarding to a bus forwarding to …: cut a local loop instead of spinning forever. */
+const MAX_BUS_HOPS = 5;
+
+/** Matches events to rule targets and delivers them, retrying and dead-lettering as EventBridge does. */
+export class DeliveryEngine {
+  private readonly runtime: LocalRuntime;
+  private readonly log: LocalLogger;
+  private readonly registry: RuleRegistry;
+  private readonly archive: EventArchive;
+  private readonly counts: MutableCounters;
+  private readonly now: () => Date;
+  private readonly retryBaseDelayMs: number;
+  private readonly pending = new Set<Promise<void>>();
+  private retryAbort = new AbortController();
+
+  constructor(options: DeliveryEngineOptions) {
+    this.runtime = options.runtime;
+    this.log = options.runtime.log;
+    this.registry = options.registry;
+    this.archive = options.archive;
+    this.counts = options.counts;
+    this.now = options.now;
+    this.retryBaseDelayMs = options.retryBaseDelayMs;
+  }
+
+  /** Archives an event on a bus and starts a delivery per target of every enabled rule it matches. */
+  ingest(busName: string, event: EventBridgeEvent, hop: number): void {
+    const ingestedAt = this.now();
+    const ingestionTime = ingestedAt.toISOString();
+    this.archive.add({ eventBusName: busName, ingestionTime, event });
+    this.counts.eventsPut += 1;
+    for (const rule of this.registry.rulesOn(busName)) {
+      if (rule.state === 'DISABLED' || !rule.matcher || !rule.matcher(event)) continue;
+      this.counts.matchedRules += 1;
+      const context: InputContext = { event, ruleArn: rule.arn, ruleName: rule.name, ingestionTime };
+      for (const target of rule.targets)
+        this.startRuleDelivery(rule, target, event, context, ingestedAt.getTime(), hop);
+    }
+  }
+
+  /**
+   * Renders the target's input for the event and starts its delivery; an unsupported target is skipped and
+   * an input that cannot be rendered drops the delivery (both counted).
+   */
+  startRuleDelivery(
+    rule: Rule,
+    target: CompiledTarget,
+    event: EventBridgeEvent,
+    context: InputContext,
+    ingestedAt: number,
+    hop: number,
+  ): void {
+    if (target.kind === 'unsupported') {
+      this.counts.unsupportedTargets += 1;
+      return;
+    }
+    let body: string;
+    try {
+      body = target.kind === 'events' ? JSON.stringify(event) : target.render(context);
+    } catch (error) {
+      this.log.error('EventBridge: rendering a target input failed', {
+        rule: rule.name,
+        targetId: target.id,
+        error: String(error),
+      });
+      this.counts.dropped += 1;
+      return;
+    }
+    this.spawn({
+      target,
+      body,
+      event,
+      ingestedAt,
+      origin: { kind: 'rule', ruleArn: rule.arn },
+      hop,
+    });
+  }
+
+  /** Starts a delivery in the background; `idle()` waits for it. */
+  spawn(delivery: Delivery): void {
+    this.counts.deliveries += 1;
+    const promise: Promise<void> = this.deliver(delivery)
+      .catch((error: unknown) => {
+        this.log.error('EventBridge: delivery crashed', {
+          target: delivery.target.arn,
+          error: String(error),
+        });
+      })
+      .finally(() => {
+        this.pending.delete(promise);
+      });
+    this.pending.add(promise);
+  }
+
+  /** Resolves once no delivery is pending or waiting to retry (deliveries started meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Abandons deliveries waiting for a retry (logged); deliveries already calling a target finish. */
+  abandonRetries(): void {
+    this.retryAbort.abort();
+    this.retryAbort = new AbortController();
+  }
+
+  /**
+   * Delivers with the target's retry policy: a retryable failure is retried with back-off until
+   * MaximumRetryAttempts retries were made or the next attempt would come after MaximumEventAgeInSeconds;
+   * a non-retryable one (the resource does not exist, no permission) goes straight to the end. Then the event
+   * goes to the dead-letter queue, or is dropped and counted.
+   */
+  private async deliver(delivery: Delivery): Promise<void> {
+    const signal = this.retryAbort.signal;
+    let retries = 0;
+    for (;;) {
+      let failure: DeliveryFailure;
+      try {
+        await this.invokeTarget(delivery);
+        this.counts.delivered += 1;
+        return;
+      } catch (error) {
+        failure = classifyDeliveryError(error);
+      }
+      if (!failure.retryable) return this.deadLetter(delivery, failure, retries, undefined);
+      if (retries >= delivery.target.maximumRetryAttempts)
+        return this.deadLetter(delivery, failure, retries, 'MaximumRetryAttempts');
+      const delay = retryDelayMs(retries, this.retryBaseDelayMs);
+      if (
+        this.now().getTime() + delay - delivery.ingestedAt >
+        delivery.target.maximumEventAgeSeconds * 1000
+      ) {
+        return this.deadLetter(delivery, failure, retries, 'MaximumEventAgeInSeconds');
+      }
+      if (!(await sleep(delay, signal))) {
+        this.log.warn('EventBridge: delivery abandoned on stop()', { target: delivery.target.arn, retries });
+        return;
+      }
+      retries += 1;
+      this.counts.retries += 1;
+    }
+  }
+
+  /** One attempt. Throws what the local service threw; resolves once the target accepted the event. */
+  private async invokeTarget(delivery: Delivery): Promise<void> {
+    const { target } = delivery;
+    if (
+      target.kind !== 'events' &&
+      target.kind !== 'unsupported' &&
+      !this.registry.targetExists(target.kind, target.arn)
+    ) {
+      // Only the template's resources exist locally. "For errors that result from … a target resource that no
+      // longer exists, … EventBridge sends these events directly to the DLQ": NO_RESOURCE, not retried.
+      throw notFound(`${target.arn} does not exist in the local cloud`);
+    }
+    switch (target.kind) {
+      case 'sqs': {
+        const fifo = target.arn.endsWith('.fifo');
+        await this.runtime.sendMessage(target.arn, delivery.body, {
+          ...(target.messageGroupId === undefined ? {} : { messageGroupId: target.messageGroupId }),
+          ...(fifo ? { messageDeduplicationId: delivery.event.id } : {}),
+        });
+        return;
+      }
+      case 'lambda': {
+        // EventBridge invokes Lambda asynchronously: the delivery succeeds once Lambda accepts the event.
+        // A function error is Lambda's to retry (its async retry settings, its own DLQ or destination), not
+        // EventBridge's; only a failed Invoke call (no such function, throttled) counts as a failed delivery.
+        const result = await this.runtime.invokeFunction(target.arn, lambdaPayload(delivery.body));
+        if (!result.ok) {
+          this.log.warn(
+            'EventBridge: Lambda target returned a function error (asynchronous invocation: not retried by EventBridge)',
+            {
+              target: target.arn,
+              errorType: result.errorType,
+              errorMessage: result.errorMessage,
+            },
+          );
+        }
+        return;
+      }
+      case 'states':
+        await this.runtime.startExecution(target.arn, delivery.body);
+        return;
+      case 'events': {
+        const busName = busNameOf(target.arn);
+        if (!this.registry.hasBus(busName)) {
+          throw Object.assign(new Error(`Event bus ${busName} does not exist.`), {
+            name: 'ResourceNotFoundException',
+          });
+        }
+        if (delivery.hop + 1 >= MAX_BUS_HOPS) {
+          throw Object.assign(new Error(`event forwarded across ${MAX_BUS_HOPS} buses; loop cut`), {
+            name: 'InvalidParameter',
+          });
+        }
+        const event: EventBridgeEvent = delivery.eventBridge
+          ? {
+              ...delivery.event,
+              id: crypto.randomUUID(),
+              source: delivery.eventBridge.source,
+              'detail-type': delivery.eventBridge.detailType,
+              detail: parseDetail(delivery.body),
+            }
+          : delivery.event;
+        this.ingest(busName, event, delivery.hop + 1);
+        return;
+      }
+      case 'unsupported':
+        throw new Error(`unsupported target ${target.arn}`);
+    }
+  }
+
+  /**
+   * Ends a failed delivery: to the target's DLQ with the message attributes EventBridge documents (rules:
+   * RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, RETRY_ATTEMPTS, and EXHAUSTED_RETRY_CONDITION when a
+   * retry limit ended it; Scheduler adds SCHEDULE_ARN, SCHEDULED_TIME, EXECUTION_ID, IS_PAYLOAD_TRUNCATED),
+   * or dropped when there is none.
+   */
+  private async deadLetter(
+    delivery: Delivery,
+    failure: DeliveryFailure,
+    retries: number,
+    exhausted: 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined,
+  ): Promise<void> {
+    const { target } = delivery;
+    const details = {
+      target: target.arn,
+      code: failure.code,
+      message: failure.message,
+      retries,
+      exhausted,
+    };
+    if (!target.deadLetterArn) {
+      this.counts.dropped += 1;
+      this.log.warn('EventBridge: delivery failed; no dead-letter queue, event dropped', details);
+      return;
+    }
+    const attributes: Record<string, string> = {
+      ERROR_CODE: failure.code,
+      ERROR_MESSAGE: failure.message,
+      RETRY_ATTEMPTS: String(retries),
+      TARGET_ARN: target.arn,
+      ...(exhausted === undefined ? {} : { EXHAUSTED_RETRY_CONDITION: exhausted }),
+    };
+    let body: string;
+    if (delivery.origin.kind === 'rule') {
+      attributes.RULE_ARN = delivery.origin.ruleArn;
+      body = JSON.stringify(delivery.event);
+    } else {
+      attributes.SCHEDULE_ARN = delivery.origin.scheduleArn;
+      attributes.SCHEDULED_TIME = delivery.origin.scheduledTime;
+      attributes.EXECUTION_ID = delivery.origin.executionId;
+      attributes.IS_PAYLOAD_TRUNCATED = 'false';
+      body = delivery.body;
+    }
+    try {
+      await this.runtime.sendMessage(target.deadLetterArn, body, {
+        messageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
+        ),
+      });
+      this.counts.deadLettered += 1;
+      this.log.warn('EventBridge: delivery failed; event sent to the dead-letter queue', {
+        ...details,
+        dlq: target.deadLetterArn,
+      });
+    } catch (error) {
+      this.counts.deadLetterFailed += 1;
+      this.log.error('EventBridge: sending to the dead-letter queue failed; event lost', {
+        ...details,
+        dlq: target.deadLetterArn,
+        error: String(error),
+      });
+    }
+  }
+}
+
+/** An error classified as NO_RESOURCE (not retried). */
+function notFound(message: string): Error {
+  return Object.assign(new Error(message), { name: 'ResourceNotFoundException' });
+}
+
+function parseDetail(body: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  return {};
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. The timer does not hold the process open. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    timer.unref();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
