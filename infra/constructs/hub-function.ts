@@ -24,6 +24,7 @@ export interface HubFunctionProps extends HubFunctionDefaults {
   readonly description: string;
   /** Powertools service name; also the log and metric dimension. */
   readonly serviceName: string;
+  /** The function's own variables, added to Powertools' and `NODE_OPTIONS`. @default none */
   readonly environment?: Readonly<Record<string, string>>;
   /** @default 10 seconds */
   readonly timeout?: Duration;

@@ -7,8 +7,9 @@ import { markLocalRole } from './local-role.ts';
 
 export interface HubTableProps {
   readonly partitionKey: string;
+  /** @default no sort key */
   readonly sortKey?: string;
-  /** TTL attribute (epoch seconds) for records that expire. */
+  /** TTL attribute (epoch seconds) for records that expire. @default no TTL */
   readonly timeToLiveAttribute?: string;
   readonly pointInTimeRecovery: boolean;
   readonly removalPolicy: RemovalPolicy;
