@@ -4,12 +4,9 @@ import { type ControlPlane, handleControl, paginate } from '../core/control.ts';
 import { FaultInjector } from '../core/faults.ts';
 import {
   applyFault,
-  type FaultRenderer,
-  HttpError,
   headerOf,
   queryOf,
   Router,
-  readJson,
   type SandboxApp,
   type SandboxOptions,
   sendJson,
@@ -31,8 +28,24 @@ import type {
 } from './model.ts';
 import { SQUARE_SIGNATURE_HEADER, squareSignature } from './signature.ts';
 import { type InventoryChangeRecord, SquareStore, squareId } from './store.ts';
+import {
+  type AdjustmentSchema,
+  BatchChangeSchema,
+  BatchRetrieveCountsSchema,
+  BatchRetrieveOrdersSchema,
+  CreateSubscriptionSchema,
+  invalidRequest,
+  notFound,
+  type PhysicalCountSchema,
+  parseSquareBody,
+  readSquareJson,
+  SearchOrdersSchema,
+  sqError,
+  squareFaultRenderer,
+} from './validation.ts';
 
 export { isValidSquareSignature, SQUARE_SIGNATURE_HEADER, squareSignature } from './signature.ts';
+export { sqError } from './validation.ts';
 
 /** The Square API version whose shapes the sandbox follows (the fixtures' spec version). */
 export const SQUARE_VERSION = '2025-08-20';
@@ -115,52 +128,6 @@ export const SquareScenarioSchema = z.object({
   /** Square does not publish order.created for orders made in the POS app; set true to emit it anyway. */
   orderCreatedForPos: z.boolean().default(false),
 });
-
-const Quantity = z.string().regex(/^-?\d+(\.\d+)?$/, 'quantity must be a decimal string');
-const PhysicalCount = z.looseObject({
-  reference_id: z.string().optional(),
-  catalog_object_id: z.string().min(1),
-  catalog_object_type: z.string().optional(),
-  state: z.string().min(1),
-  location_id: z.string().min(1),
-  quantity: Quantity,
-  occurred_at: z.iso.datetime({ offset: true }),
-});
-const Adjustment = z.looseObject({
-  reference_id: z.string().optional(),
-  from_state: z.string().min(1),
-  to_state: z.string().min(1),
-  location_id: z.string().min(1),
-  catalog_object_id: z.string().min(1),
-  catalog_object_type: z.string().optional(),
-  quantity: Quantity,
-  occurred_at: z.iso.datetime({ offset: true }),
-});
-const BatchChangeSchema = z.object({
-  idempotency_key: z.string().min(1).max(128),
-  changes: z
-    .array(
-      z.looseObject({
-        type: z.enum(['PHYSICAL_COUNT', 'ADJUSTMENT']),
-        physical_count: PhysicalCount.optional(),
-        adjustment: Adjustment.optional(),
-      }),
-    )
-    .max(100)
-    .optional(),
-  ignore_unchanged_counts: z.boolean().optional(),
-});
-
-/** A Square error answer: `{errors: [{category, code, detail, field?}]}`. */
-export function sqError(
-  status: number,
-  category: string,
-  code: string,
-  detail: string,
-  field?: string,
-): HttpError {
-  return new HttpError(status, { errors: [{ category, code, detail, ...(field ? { field } : {}) }] });
-}
 
 const money = (amount: number, currency: string): Money => ({ amount, currency });
 const TAX_RATE = 0.08;
@@ -252,10 +219,10 @@ export class SquareSandbox implements SandboxApp {
       this.counters.unauthorized++;
       throw sqError(401, 'AUTHENTICATION_ERROR', 'UNAUTHORIZED', 'This request could not be authorized.');
     }
-    await applyFault(this.faults.decide(path), res, this.renderer);
+    await applyFault(this.faults.decide(path), res, squareFaultRenderer);
     const method = (req.method ?? 'GET').toUpperCase();
     const m = this.router.match(method, path);
-    if (!m) throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Resource not found: ${path}`);
+    if (!m) throw notFound(`Resource not found: ${path}`);
     if ('methodNotAllowed' in m)
       throw sqError(
         405,
@@ -317,26 +284,6 @@ export class SquareSandbox implements SandboxApp {
     };
   }
 
-  private readonly renderer: FaultRenderer = {
-    error: (status) =>
-      status === 503
-        ? sqError(503, 'API_ERROR', 'SERVICE_UNAVAILABLE', 'Service Unavailable - a general error occurred.')
-        : status === 502
-          ? sqError(502, 'API_ERROR', 'BAD_GATEWAY', 'Bad Gateway - a general error occurred.')
-          : sqError(
-              status,
-              'API_ERROR',
-              'INTERNAL_SERVER_ERROR',
-              'Internal Server Error - a general server error occurred.',
-            ),
-    throttle: (retryAfter) => {
-      const e = sqError(429, 'RATE_LIMIT_ERROR', 'RATE_LIMITED', 'Rate Limited - a general error occurred.');
-      return new HttpError(429, e.body, { 'retry-after': String(retryAfter) });
-    },
-    outage: () =>
-      sqError(503, 'API_ERROR', 'SERVICE_UNAVAILABLE', 'Service Unavailable - a general error occurred.'),
-  };
-
   // ---------------------------------------------------------------- webhooks
 
   /** Records an event and queues one signed delivery per matching subscription. */
@@ -396,16 +343,14 @@ export class SquareSandbox implements SandboxApp {
     r.on('GET', '/v2/catalog/object/:id', ({ res, params }) => {
       const id = params.id ?? '';
       const obj = this.store.variations.get(id) ?? this.store.items.find((i) => i.id === id);
-      if (!obj)
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Object with ID \`${id}\` not found.`);
+      if (!obj) throw notFound(`Object with ID \`${id}\` not found.`);
       sendJson(res, 200, { object: obj });
     });
     r.on('POST', '/v2/inventory/changes/batch-create', ({ req, res }) => this.batchChange(req, res));
     r.on('POST', '/v2/inventory/counts/batch-retrieve', ({ req, res }) => this.batchRetrieveCounts(req, res));
     r.on('GET', '/v2/inventory/:id', ({ req, res, params }) => {
       const id = params.id ?? '';
-      if (!this.store.variations.has(id))
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Object with ID \`${id}\` not found.`);
+      if (!this.store.variations.has(id)) throw notFound(`Object with ID \`${id}\` not found.`);
       const only = queryOf(req).get('location_ids')?.split(',');
       const now = new Date(this.clock()).toISOString();
       const counts = this.store.locations
@@ -415,48 +360,26 @@ export class SquareSandbox implements SandboxApp {
     });
     r.on('GET', '/v2/orders/:id', ({ res, params }) => {
       const order = this.store.orders.get(params.id ?? '');
-      if (!order)
-        throw sqError(
-          404,
-          'INVALID_REQUEST_ERROR',
-          'NOT_FOUND',
-          `Order \`${params.id}\` not found.`,
-          'order_id',
-        );
+      if (!order) throw notFound(`Order \`${params.id}\` not found.`, 'order_id');
       sendJson(res, 200, { order });
     });
     r.on('POST', '/v2/orders/batch-retrieve', ({ req, res }) => this.batchRetrieveOrders(req, res));
     r.on('POST', '/v2/orders/search', ({ req, res }) => this.searchOrders(req, res));
     r.on('GET', '/v2/payments/:id', ({ res, params }) => {
       const payment = this.store.payments.get(params.id ?? '');
-      if (!payment)
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Payment \`${params.id}\` not found.`);
+      if (!payment) throw notFound(`Payment \`${params.id}\` not found.`);
       sendJson(res, 200, { payment });
     });
     r.on('GET', '/v2/refunds/:id', ({ res, params }) => {
       const refund = this.store.refunds.get(params.id ?? '');
-      if (!refund)
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Refund \`${params.id}\` not found.`);
+      if (!refund) throw notFound(`Refund \`${params.id}\` not found.`);
       sendJson(res, 200, { refund });
     });
     r.on('GET', '/v2/webhooks/subscriptions', ({ res }) =>
       sendJson(res, 200, { subscriptions: this.subscriptions.map(({ signature_key: _k, ...s }) => s) }),
     );
     r.on('POST', '/v2/webhooks/subscriptions', async ({ req, res }) => {
-      const body = z
-        .object({
-          idempotency_key: z.string().optional(),
-          subscription: z.object({
-            name: z.string().optional(),
-            enabled: z.boolean().optional(),
-            event_types: z.array(z.string()).min(1),
-            notification_url: z.url(),
-            api_version: z.string().optional(),
-          }),
-        })
-        .safeParse((await this.json(req)) ?? {});
-      if (!body.success) throw this.invalid(body.error);
-      const s = body.data.subscription;
+      const { subscription: s } = await parseSquareBody(CreateSubscriptionSchema, req);
       const sub = this.subscription(
         s.name ?? 'subscription',
         s.notification_url,
@@ -470,8 +393,7 @@ export class SquareSandbox implements SandboxApp {
     r.on('DELETE', '/v2/webhooks/subscriptions/:id', ({ res, params }) => {
       const before = this.subscriptions.length;
       this.subscriptions = this.subscriptions.filter((s) => s.id !== params.id);
-      if (this.subscriptions.length === before)
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', 'Subscription not found.');
+      if (this.subscriptions.length === before) throw notFound('Subscription not found.');
       sendJson(res, 200, {});
     });
 
@@ -487,53 +409,6 @@ export class SquareSandbox implements SandboxApp {
         ),
       );
     });
-  }
-
-  private async json(req: IncomingMessage): Promise<unknown> {
-    const { json } = await readJson(req, (m) =>
-      sqError(400, 'INVALID_REQUEST_ERROR', 'BAD_REQUEST', `Invalid JSON: ${m}`),
-    );
-    return json;
-  }
-
-  private invalid(err: z.ZodError): HttpError {
-    const issue = err.issues[0];
-    const field =
-      issue?.path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-        .join('')
-        .replace(/^\./, '') ?? '';
-    if (issue?.code === 'invalid_type' && issue.input === undefined) {
-      return sqError(400, 'INVALID_REQUEST_ERROR', 'MISSING_REQUIRED_PARAMETER', `Field must be set`, field);
-    }
-    if (issue?.code === 'too_big' && issue.origin === 'array') {
-      return sqError(
-        400,
-        'INVALID_REQUEST_ERROR',
-        'ARRAY_LENGTH_TOO_LONG',
-        `Array \`${field}\` has too many elements (max ${issue.maximum}).`,
-        field,
-      );
-    }
-    if (issue?.code === 'too_big' && issue.origin === 'string') {
-      return sqError(
-        400,
-        'INVALID_REQUEST_ERROR',
-        'VALUE_TOO_LONG',
-        `Field \`${field}\` is too long.`,
-        field,
-      );
-    }
-    if (issue?.code === 'too_small' && issue.origin === 'string') {
-      return sqError(
-        400,
-        'INVALID_REQUEST_ERROR',
-        'VALUE_EMPTY',
-        `Field \`${field}\` must not be empty.`,
-        field,
-      );
-    }
-    return sqError(400, 'INVALID_REQUEST_ERROR', 'INVALID_VALUE', issue?.message ?? 'Invalid value', field);
   }
 
   private catalogList(req: IncomingMessage, res: ServerResponse): void {
@@ -552,7 +427,7 @@ export class SquareSandbox implements SandboxApp {
 
   /** `POST /v2/inventory/changes/batch-create` with Square's idempotency semantics. */
   private async batchChange(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = (await this.json(req)) ?? {};
+    const raw = (await readSquareJson(req)) ?? {};
     const key = (raw as { idempotency_key?: unknown }).idempotency_key;
     if (typeof key !== 'string' || key === '') {
       throw sqError(
@@ -581,7 +456,7 @@ export class SquareSandbox implements SandboxApp {
       return;
     }
     const parsed = BatchChangeSchema.safeParse(raw);
-    if (!parsed.success) throw this.invalid(parsed.error);
+    if (!parsed.success) throw invalidRequest(parsed.error);
     const { changes = [], ignore_unchanged_counts: ignoreUnchanged = true } = parsed.data;
     const now = new Date(this.clock()).toISOString();
     // Validate everything first: the batch applies atomically.
@@ -621,8 +496,8 @@ export class SquareSandbox implements SandboxApp {
     const created: InventoryChangeRecord[] = [];
     const touched = new Map<string, { v: string; l: string; before: number }>();
     for (const c of changes) {
-      const b = (c.physical_count ?? c.adjustment) as z.infer<typeof PhysicalCount> &
-        Partial<z.infer<typeof Adjustment>>;
+      const b = (c.physical_count ?? c.adjustment) as z.infer<typeof PhysicalCountSchema> &
+        Partial<z.infer<typeof AdjustmentSchema>>;
       const k = `${b.catalog_object_id}|${b.location_id}`;
       if (!touched.has(k))
         touched.set(k, {
@@ -662,16 +537,8 @@ export class SquareSandbox implements SandboxApp {
   }
 
   private async batchRetrieveCounts(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const parsed = z
-      .object({
-        catalog_object_ids: z.array(z.string()).max(1000).optional(),
-        location_ids: z.array(z.string()).max(1000).optional(),
-        cursor: z.string().optional(),
-        limit: z.number().int().min(1).max(1000).default(100),
-      })
-      .safeParse((await this.json(req)) ?? {});
-    if (!parsed.success) throw this.invalid(parsed.error);
-    const { catalog_object_ids: ids, location_ids: locs, cursor, limit } = parsed.data;
+    const body = await parseSquareBody(BatchRetrieveCountsSchema, req);
+    const { catalog_object_ids: ids, location_ids: locs, cursor, limit } = body;
     const variations = ids ?? [...this.store.variations.keys()];
     const locations = locs ?? this.store.locations.map((l) => l.id);
     const total = variations.length * locations.length;
@@ -690,55 +557,16 @@ export class SquareSandbox implements SandboxApp {
   }
 
   private async batchRetrieveOrders(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const parsed = z
-      .object({ location_id: z.string().optional(), order_ids: z.array(z.string()).min(1).max(100) })
-      .safeParse((await this.json(req)) ?? {});
-    if (!parsed.success) throw this.invalid(parsed.error);
-    const orders = parsed.data.order_ids
+    const { order_ids: ids, location_id: location } = await parseSquareBody(BatchRetrieveOrdersSchema, req);
+    const orders = ids
       .map((id) => this.store.orders.get(id))
-      .filter(
-        (o): o is Order =>
-          o !== undefined && (!parsed.data.location_id || o.location_id === parsed.data.location_id),
-      );
+      .filter((o): o is Order => o !== undefined && (!location || o.location_id === location));
     sendJson(res, 200, { orders });
   }
 
   /** `POST /v2/orders/search` subset: location_ids, state_filter, date_time_filter, sort, limit, cursor. */
   private async searchOrders(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const Range = z.object({ start_at: z.string().optional(), end_at: z.string().optional() });
-    const parsed = z
-      .object({
-        location_ids: z.array(z.string()).min(1).max(10),
-        cursor: z.string().optional(),
-        limit: z.number().int().min(1).max(1000).default(500),
-        query: z
-          .object({
-            filter: z
-              .object({
-                state_filter: z
-                  .object({ states: z.array(z.enum(['OPEN', 'COMPLETED', 'CANCELED', 'DRAFT'])) })
-                  .optional(),
-                date_time_filter: z
-                  .object({
-                    created_at: Range.optional(),
-                    updated_at: Range.optional(),
-                    closed_at: Range.optional(),
-                  })
-                  .optional(),
-              })
-              .optional(),
-            sort: z
-              .object({
-                sort_field: z.enum(['CREATED_AT', 'UPDATED_AT', 'CLOSED_AT']),
-                sort_order: z.enum(['ASC', 'DESC']).default('ASC'),
-              })
-              .optional(),
-          })
-          .optional(),
-      })
-      .safeParse((await this.json(req)) ?? {});
-    if (!parsed.success) throw this.invalid(parsed.error);
-    const { location_ids, cursor, limit, query } = parsed.data;
+    const { location_ids, cursor, limit, query } = await parseSquareBody(SearchOrdersSchema, req);
     const f = query?.filter;
     const inRange = (v: string | undefined, r: { start_at?: string; end_at?: string } | undefined): boolean =>
       !r || (v !== undefined && (!r.start_at || v >= r.start_at) && (!r.end_at || v < r.end_at));
