@@ -26,7 +26,7 @@ import type {
   PaymentRefund,
   SquareEvent,
 } from './model.ts';
-import { SQUARE_SIGNATURE_HEADER, squareSignature } from './signature.ts';
+import { SQUARE_VERSION } from './model.ts';
 import { type InventoryChangeRecord, SquareStore, squareId } from './store.ts';
 import {
   type AdjustmentSchema,
@@ -43,33 +43,12 @@ import {
   sqError,
   squareFaultRenderer,
 } from './validation.ts';
+import { type InitialSubscription, type SquareSubscription, SquareWebhookEmitter } from './webhooks.ts';
 
+export { SQUARE_VERSION } from './model.ts';
 export { isValidSquareSignature, SQUARE_SIGNATURE_HEADER, squareSignature } from './signature.ts';
 export { sqError } from './validation.ts';
-
-/** The Square API version whose shapes the sandbox follows (the fixtures' spec version). */
-export const SQUARE_VERSION = '2025-08-20';
-/** Event types the sandbox emits. */
-export const SQUARE_EVENT_TYPES = [
-  'order.created',
-  'order.updated',
-  'refund.created',
-  'refund.updated',
-  'inventory.count.updated',
-] as const;
-
-/** A webhook subscription (Square Webhook Subscriptions API shape). */
-export interface SquareSubscription {
-  id: string;
-  name: string;
-  enabled: boolean;
-  event_types: string[];
-  notification_url: string;
-  api_version: string;
-  signature_key: string;
-  created_at: string;
-  updated_at: string;
-}
+export { SQUARE_EVENT_TYPES, type SquareSubscription } from './webhooks.ts';
 
 /** Construction options of the Square sandbox. */
 export interface SquareSandboxOptions extends SandboxOptions {
@@ -80,7 +59,7 @@ export interface SquareSandboxOptions extends SandboxOptions {
   /** Bearer token the API accepts. @default 'EAAAEOmnihubSandboxAccessToken' */
   accessToken?: string;
   /** Subscriptions present at start (the local cloud points one at the hub). */
-  webhooks?: Array<{ url: string; signatureKey?: string; eventTypes?: string[] }>;
+  webhooks?: InitialSubscription[];
   /** Injectable fetch for webhook deliveries. */
   fetch?: typeof fetch;
   /** Webhook retry schedule (compressed from Square's 72 h). */
@@ -164,8 +143,8 @@ export class SquareSandbox implements SandboxApp {
   readonly retailer: Retailer;
   readonly accessToken: string;
   store: SquareStore;
-  subscriptions: SquareSubscription[] = [];
   private idRng: Rng;
+  private emitter: SquareWebhookEmitter;
   private counters = zeroCounters();
   private idempotency = new Map<string, { canonical: string; body: unknown }>();
   private returned = new Map<string, number>();
@@ -194,7 +173,7 @@ export class SquareSandbox implements SandboxApp {
     });
     this.store = new SquareStore(this.retailer, createRng(this.seed));
     this.idRng = createRng(this.seed).fork();
-    this.initialSubscriptions();
+    this.emitter = this.newEmitter();
     this.routes();
     this.plane = {
       faults: this.faults,
@@ -242,96 +221,30 @@ export class SquareSandbox implements SandboxApp {
     this.idempotency.clear();
     this.returned.clear();
     this.scenarioRuns = 0;
-    this.initialSubscriptions();
+    this.emitter = this.newEmitter();
   }
 
   async close(): Promise<void> {
     this.webhooks.close();
   }
 
-  private initialSubscriptions(): void {
-    this.subscriptions = (this.options.webhooks ?? []).map((w, i) =>
-      this.subscription(
-        `omnihub-${i + 1}`,
-        w.url,
-        w.eventTypes ?? [...SQUARE_EVENT_TYPES],
-        w.signatureKey ?? this.signatureKeyFor(i + 1),
-      ),
-    );
+  /** Webhook subscriptions, signature keys included. */
+  get subscriptions(): SquareSubscription[] {
+    return this.emitter.subscriptions;
   }
 
-  private signatureKeyFor(n: number): string {
-    return Buffer.from(`omnihub-square-sandbox-${this.seed}-${n}`).toString('base64url').slice(0, 22);
+  /** Records an event and queues one signed delivery per matching subscription (see {@link SquareWebhookEmitter.emit}). */
+  emit(...event: Parameters<SquareWebhookEmitter['emit']>): SquareEvent {
+    return this.emitter.emit(...event);
   }
 
-  private subscription(
-    name: string,
-    url: string,
-    eventTypes: string[],
-    signatureKey: string,
-  ): SquareSubscription {
-    const now = new Date(this.clock()).toISOString();
-    return {
-      id: `wbhk_${squareId(this.idRng, 32, 'b62').toLowerCase()}`,
-      name,
-      enabled: true,
-      event_types: eventTypes,
-      notification_url: url,
-      api_version: SQUARE_VERSION,
-      signature_key: signatureKey,
-      created_at: now,
-      updated_at: now,
-    };
-  }
-
-  // ---------------------------------------------------------------- webhooks
-
-  /** Records an event and queues one signed delivery per matching subscription. */
-  emit(
-    type: string,
-    dataType: string,
-    dataId: string,
-    object: Record<string, unknown>,
-    createdAt: string,
-    rng: Rng = this.idRng,
-  ): SquareEvent {
-    const event: SquareEvent = {
-      merchant_id: this.store.merchantId,
-      type,
-      event_id: rng.uuid(),
-      created_at: createdAt,
-      data: { type: dataType, id: dataId, object },
-    };
-    this.store.events.push(event);
-    const body = JSON.stringify(event);
-    for (const sub of this.subscriptions) {
-      if (!sub.enabled || !sub.event_types.includes(type)) continue;
-      this.webhooks.enqueue({
-        eventId: event.event_id,
-        topic: type,
-        url: sub.notification_url,
-        body,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Square Connect v2',
-          'square-version': SQUARE_VERSION,
-          [SQUARE_SIGNATURE_HEADER]: squareSignature(sub.signature_key, sub.notification_url, body),
-        },
-      });
-    }
-    return event;
-  }
-
-  private emitCounts(counts: InventoryCount[], createdAt: string, rng: Rng): void {
-    if (counts.length === 0) return;
-    this.emit(
-      'inventory.count.updated',
-      'inventory_counts',
-      rng.uuid(),
-      { inventory_counts: counts },
-      createdAt,
-      rng,
-    );
+  /** Subscriptions at start draw their ids from the fresh id stream, so they come out the same after a reset. */
+  private newEmitter(): SquareWebhookEmitter {
+    return new SquareWebhookEmitter(this.store, this.webhooks, this.idRng, {
+      seed: this.seed,
+      clock: this.clock,
+      initial: this.options.webhooks ?? [],
+    });
   }
 
   // ---------------------------------------------------------------- routes
@@ -380,20 +293,16 @@ export class SquareSandbox implements SandboxApp {
     );
     r.on('POST', '/v2/webhooks/subscriptions', async ({ req, res }) => {
       const { subscription: s } = await parseSquareBody(CreateSubscriptionSchema, req);
-      const sub = this.subscription(
-        s.name ?? 'subscription',
-        s.notification_url,
-        s.event_types,
-        squareId(this.idRng, 22, 'b62'),
-      );
-      sub.enabled = s.enabled ?? true;
-      this.subscriptions.push(sub);
+      const sub = this.emitter.subscribe({
+        name: s.name,
+        url: s.notification_url,
+        eventTypes: s.event_types,
+        enabled: s.enabled,
+      });
       sendJson(res, 200, { subscription: sub });
     });
     r.on('DELETE', '/v2/webhooks/subscriptions/:id', ({ res, params }) => {
-      const before = this.subscriptions.length;
-      this.subscriptions = this.subscriptions.filter((s) => s.id !== params.id);
-      if (this.subscriptions.length === before) throw notFound('Subscription not found.');
+      if (!this.emitter.unsubscribe(params.id)) throw notFound('Subscription not found.');
       sendJson(res, 200, {});
     });
 
@@ -532,7 +441,7 @@ export class SquareSandbox implements SandboxApp {
     const changed = [...touched.values()]
       .filter((t) => this.store.quantity(t.v, t.l) !== t.before)
       .map((t) => this.store.count(t.v, t.l, now));
-    this.emitCounts(changed, now, this.idRng);
+    this.emitter.emitCounts(changed, now, this.idRng);
     sendJson(res, 200, response);
   }
 
@@ -737,7 +646,7 @@ export class SquareSandbox implements SandboxApp {
           },
     );
     if (v && this.store.quantity(variationId, locationId) !== before)
-      this.emitCounts([this.store.count(variationId, locationId, at)], at, rng);
+      this.emitter.emitCounts([this.store.count(variationId, locationId, at)], at, rng);
   }
 
   private lineMoney(price: number, qty: number, currency: string) {
@@ -832,7 +741,7 @@ export class SquareSandbox implements SandboxApp {
     };
     this.store.payments.set(paymentId, payment);
     if (orderCreated) {
-      this.emit(
+      this.emitter.emit(
         'order.created',
         'order_created',
         orderId,
@@ -849,7 +758,7 @@ export class SquareSandbox implements SandboxApp {
         rng,
       );
     }
-    this.emit(
+    this.emitter.emit(
       'order.updated',
       'order_updated',
       orderId,
@@ -871,7 +780,7 @@ export class SquareSandbox implements SandboxApp {
       this.store.record(l.catalog_object_id, locationId, 'adjust', -Number(l.quantity), Date.parse(at), at);
       counts.push(this.store.count(l.catalog_object_id, locationId, at));
     }
-    this.emitCounts(dedupeCounts(counts), at, rng);
+    this.emitter.emitCounts(dedupeCounts(counts), at, rng);
     return orderId;
   }
 
@@ -960,7 +869,7 @@ export class SquareSandbox implements SandboxApp {
       this.store.record(l.catalog_object_id, locationId, 'adjust', Number(l.quantity), Date.parse(at), at);
       counts.push(this.store.count(l.catalog_object_id, locationId, at));
     }
-    this.emitCounts(dedupeCounts(counts), at, rng);
+    this.emitter.emitCounts(dedupeCounts(counts), at, rng);
   }
 
   private linkedReturn(rng: Rng, at: string): { orderId: string; refundId: string } | undefined {
@@ -1014,7 +923,7 @@ export class SquareSandbox implements SandboxApp {
       payment.refund_ids = [...(payment.refund_ids ?? []), refundId];
       payment.refunded_money = money((payment.refunded_money?.amount ?? 0) + amount, this.retailer.currency);
     }
-    this.emit(
+    this.emitter.emit(
       'order.updated',
       'order_updated',
       order.id,
@@ -1031,12 +940,12 @@ export class SquareSandbox implements SandboxApp {
       at,
       rng,
     );
-    this.emit('refund.created', 'refund', refundId, { refund: refundObject(refund) }, at, rng);
+    this.emitter.emit('refund.created', 'refund', refundId, { refund: refundObject(refund) }, at, rng);
     const doneAt = new Date(Date.parse(at) + 2000).toISOString();
     refund.status = 'COMPLETED';
     refund.updated_at = doneAt;
     refund.version = 2;
-    this.emit('refund.updated', 'refund', refundId, { refund: refundObject(refund) }, doneAt, rng);
+    this.emitter.emit('refund.updated', 'refund', refundId, { refund: refundObject(refund) }, doneAt, rng);
     this.restock(rng, src.location_id, rl, at);
     return { orderId: order.id, refundId };
   }
@@ -1070,7 +979,7 @@ export class SquareSandbox implements SandboxApp {
         metadata: { online_order_reference: reference, return_channel: 'in_store' },
       },
     );
-    this.emit(
+    this.emitter.emit(
       'order.updated',
       'order_updated',
       order.id,
