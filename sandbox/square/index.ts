@@ -1,62 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as z from 'zod';
-import { type ControlPlane, handleControl, paginate } from '../core/control.ts';
+import { type ControlPlane, handleControl } from '../core/control.ts';
 import { FaultInjector } from '../core/faults.ts';
-import {
-  applyFault,
-  type FaultRenderer,
-  HttpError,
-  headerOf,
-  queryOf,
-  Router,
-  readJson,
-  type SandboxApp,
-  type SandboxOptions,
-  sendJson,
-} from '../core/http.ts';
-import { canonicalJson } from '../core/json.ts';
+import { applyFault, headerOf, Router, type SandboxApp, type SandboxOptions } from '../core/http.ts';
 import { createRetailer, type Retailer } from '../core/retailer.ts';
-import { createRng, type Rng } from '../core/rng.ts';
 import { type RetryPolicy, WebhookDispatcher } from '../core/webhooks.ts';
-import type {
-  CatalogVariation,
-  InventoryCount,
-  Money,
-  Order,
-  OrderLineItem,
-  OrderReturnLineItem,
-  Payment,
-  PaymentRefund,
-  SquareEvent,
-} from './model.ts';
-import { SQUARE_SIGNATURE_HEADER, squareSignature } from './signature.ts';
-import { type InventoryChangeRecord, SquareStore, squareId } from './store.ts';
+import { installControlRoutes, squareState } from './control.ts';
+import type { SquareEvent } from './model.ts';
+import { installApiRoutes } from './routes.ts';
+import { runScenario } from './scenario.ts';
+import { openSession, type SquareSession } from './session.ts';
+import type { SquareStore } from './store.ts';
+import { notFound, sqError, squareFaultRenderer } from './validation.ts';
+import type { InitialSubscription, SquareSubscription, SquareWebhookEmitter } from './webhooks.ts';
 
+export { SQUARE_VERSION } from './model.ts';
+export { SquareScenarioSchema } from './scenario.ts';
 export { isValidSquareSignature, SQUARE_SIGNATURE_HEADER, squareSignature } from './signature.ts';
-
-/** The Square API version whose shapes the sandbox follows (the fixtures' spec version). */
-export const SQUARE_VERSION = '2025-08-20';
-/** Event types the sandbox emits. */
-export const SQUARE_EVENT_TYPES = [
-  'order.created',
-  'order.updated',
-  'refund.created',
-  'refund.updated',
-  'inventory.count.updated',
-] as const;
-
-/** A webhook subscription (Square Webhook Subscriptions API shape). */
-export interface SquareSubscription {
-  id: string;
-  name: string;
-  enabled: boolean;
-  event_types: string[];
-  notification_url: string;
-  api_version: string;
-  signature_key: string;
-  created_at: string;
-  updated_at: string;
-}
+export { sqError } from './validation.ts';
+export { SQUARE_EVENT_TYPES, type SquareSubscription } from './webhooks.ts';
 
 /** Construction options of the Square sandbox. */
 export interface SquareSandboxOptions extends SandboxOptions {
@@ -67,7 +28,7 @@ export interface SquareSandboxOptions extends SandboxOptions {
   /** Bearer token the API accepts. @default 'EAAAEOmnihubSandboxAccessToken' */
   accessToken?: string;
   /** Subscriptions present at start (the local cloud points one at the hub). */
-  webhooks?: Array<{ url: string; signatureKey?: string; eventTypes?: string[] }>;
+  webhooks?: InitialSubscription[];
   /** Injectable fetch for webhook deliveries. */
   fetch?: typeof fetch;
   /** Webhook retry schedule (compressed from Square's 72 h). */
@@ -76,119 +37,15 @@ export interface SquareSandboxOptions extends SandboxOptions {
   webhookConcurrency?: number;
 }
 
-/** `POST _control/scenario`: store activity under a seed. */
-export const SquareScenarioSchema = z.object({
-  seed: z.number().int().optional(),
-  /** Time of the first activity; later ones follow at seeded intervals. @default now */
-  at: z.iso.datetime().optional(),
-  sales: z.number().int().min(0).max(100_000).default(0),
-  /** Returns of earlier in-store sales (linked returns with a refund on the original payment). */
-  returns: z.number().int().min(0).max(100_000).default(0),
-  /** Returns of online orders at a store (unlinked returns carrying the online order reference). */
-  onlineReturns: z
-    .union([
-      z.number().int().min(0).max(10_000),
-      z.array(
-        z.object({
-          reference: z.string().min(1),
-          location: z.string().optional(),
-          lines: z
-            .array(
-              z.object({
-                sku: z.string(),
-                quantity: z.number().int().min(1),
-                priceMinor: z.number().int().min(0).optional(),
-              }),
-            )
-            .min(1),
-        }),
-      ),
-    ])
-    .default(0),
-  /** Physical counts (cycle counts) at stores. */
-  counts: z.number().int().min(0).max(100_000).default(0),
-  /** Shrink adjustments (IN_STOCK → WASTE). */
-  adjustments: z.number().int().min(0).max(100_000).default(0),
-  /** Restrict activity to these stores (location ids or codes such as `ST-001`). */
-  locations: z.array(z.string()).optional(),
-  maxLinesPerSale: z.number().int().min(1).max(20).default(3),
-  /** Square does not publish order.created for orders made in the POS app; set true to emit it anyway. */
-  orderCreatedForPos: z.boolean().default(false),
-});
-
-const Quantity = z.string().regex(/^-?\d+(\.\d+)?$/, 'quantity must be a decimal string');
-const PhysicalCount = z.looseObject({
-  reference_id: z.string().optional(),
-  catalog_object_id: z.string().min(1),
-  catalog_object_type: z.string().optional(),
-  state: z.string().min(1),
-  location_id: z.string().min(1),
-  quantity: Quantity,
-  occurred_at: z.iso.datetime({ offset: true }),
-});
-const Adjustment = z.looseObject({
-  reference_id: z.string().optional(),
-  from_state: z.string().min(1),
-  to_state: z.string().min(1),
-  location_id: z.string().min(1),
-  catalog_object_id: z.string().min(1),
-  catalog_object_type: z.string().optional(),
-  quantity: Quantity,
-  occurred_at: z.iso.datetime({ offset: true }),
-});
-const BatchChangeSchema = z.object({
-  idempotency_key: z.string().min(1).max(128),
-  changes: z
-    .array(
-      z.looseObject({
-        type: z.enum(['PHYSICAL_COUNT', 'ADJUSTMENT']),
-        physical_count: PhysicalCount.optional(),
-        adjustment: Adjustment.optional(),
-      }),
-    )
-    .max(100)
-    .optional(),
-  ignore_unchanged_counts: z.boolean().optional(),
-});
-
-/** A Square error answer: `{errors: [{category, code, detail, field?}]}`. */
-export function sqError(
-  status: number,
-  category: string,
-  code: string,
-  detail: string,
-  field?: string,
-): HttpError {
-  return new HttpError(status, { errors: [{ category, code, detail, ...(field ? { field } : {}) }] });
-}
-
-const money = (amount: number, currency: string): Money => ({ amount, currency });
-const TAX_RATE = 0.08;
-
-interface SqCounters {
-  calls: number;
-  unauthorized: number;
-  http429: number;
-  idempotentReplays: number;
-  idempotencyConflicts: number;
-  inventoryChanges: number;
-  byStatus: Record<string, number>;
-}
-const zeroCounters = (): SqCounters => ({
-  calls: 0,
-  unauthorized: 0,
-  http429: 0,
-  idempotentReplays: 0,
-  idempotencyConflicts: 0,
-  inventoryChanges: 0,
-  byStatus: {},
-});
-
 /**
  * A Square-style POS: stores and registers, catalogue, inventory with
  * `BatchChangeInventory` (≤ 100 changes, idempotency keys honoured), orders
  * and refunds, and signed webhooks (`x-square-hmacsha256-signature`)
  * delivered at least once. Mount at `/_sandbox/square`.
+ *
+ * This class is the HTTP entry (control plane, bearer auth, injected faults,
+ * dispatch); the API is `routes.ts`, the store activity `scenario.ts` and
+ * `activity.ts`, webhooks `webhooks.ts`, the state dump `control.ts`.
  */
 export class SquareSandbox implements SandboxApp {
   readonly name = 'square';
@@ -196,13 +53,7 @@ export class SquareSandbox implements SandboxApp {
   readonly webhooks: WebhookDispatcher;
   readonly retailer: Retailer;
   readonly accessToken: string;
-  store: SquareStore;
-  subscriptions: SquareSubscription[] = [];
-  private idRng: Rng;
-  private counters = zeroCounters();
-  private idempotency = new Map<string, { canonical: string; body: unknown }>();
-  private returned = new Map<string, number>();
-  private scenarioRuns = 0;
+  private session: SquareSession;
   private readonly clock: () => number;
   private readonly seed: number;
   private readonly router = new Router();
@@ -225,10 +76,9 @@ export class SquareSandbox implements SandboxApp {
       retry: { timeoutMs: 10_000, ...options.retry },
       concurrency: options.webhookConcurrency ?? 1,
     });
-    this.store = new SquareStore(this.retailer, createRng(this.seed));
-    this.idRng = createRng(this.seed).fork();
-    this.initialSubscriptions();
-    this.routes();
+    this.session = this.openSession();
+    installApiRoutes(this.router, { session: () => this.session, clock: this.clock });
+    installControlRoutes(this.controlRoutes, () => this.session);
     this.plane = {
       faults: this.faults,
       webhooks: this.webhooks,
@@ -239,23 +89,34 @@ export class SquareSandbox implements SandboxApp {
     };
   }
 
+  /** The merchant's data (a new one after each reset). */
+  get store(): SquareStore {
+    return this.session.store;
+  }
+
+  /** Webhook subscriptions, signature keys included. */
+  get subscriptions(): SquareSubscription[] {
+    return this.session.emitter.subscriptions;
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (await handleControl(req, res, path, this.plane)) return;
-    this.counters.calls++;
+    this.session.counters.calls++;
     res.once('finish', () => {
+      const counters = this.session.counters;
       const k = String(res.statusCode);
-      this.counters.byStatus[k] = (this.counters.byStatus[k] ?? 0) + 1;
-      if (res.statusCode === 429) this.counters.http429++;
+      counters.byStatus[k] = (counters.byStatus[k] ?? 0) + 1;
+      if (res.statusCode === 429) counters.http429++;
     });
     const auth = headerOf(req, 'authorization') ?? '';
     if (auth !== `Bearer ${this.accessToken}`) {
-      this.counters.unauthorized++;
+      this.session.counters.unauthorized++;
       throw sqError(401, 'AUTHENTICATION_ERROR', 'UNAUTHORIZED', 'This request could not be authorized.');
     }
-    await applyFault(this.faults.decide(path), res, this.renderer);
+    await applyFault(this.faults.decide(path), res, squareFaultRenderer);
     const method = (req.method ?? 'GET').toUpperCase();
     const m = this.router.match(method, path);
-    if (!m) throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Resource not found: ${path}`);
+    if (!m) throw notFound(`Resource not found: ${path}`);
     if ('methodNotAllowed' in m)
       throw sqError(
         405,
@@ -269,1114 +130,42 @@ export class SquareSandbox implements SandboxApp {
   async reset(): Promise<void> {
     this.webhooks.reset();
     this.faults.reset();
-    this.store = new SquareStore(this.retailer, createRng(this.seed));
-    this.idRng = createRng(this.seed).fork();
-    this.counters = zeroCounters();
-    this.idempotency.clear();
-    this.returned.clear();
-    this.scenarioRuns = 0;
-    this.initialSubscriptions();
+    this.session = this.openSession();
   }
 
   async close(): Promise<void> {
     this.webhooks.close();
   }
 
-  private initialSubscriptions(): void {
-    this.subscriptions = (this.options.webhooks ?? []).map((w, i) =>
-      this.subscription(
-        `omnihub-${i + 1}`,
-        w.url,
-        w.eventTypes ?? [...SQUARE_EVENT_TYPES],
-        w.signatureKey ?? this.signatureKeyFor(i + 1),
-      ),
-    );
+  /** Records an event and queues one signed delivery per matching subscription (see {@link SquareWebhookEmitter.emit}). */
+  emit(...event: Parameters<SquareWebhookEmitter['emit']>): SquareEvent {
+    return this.session.emitter.emit(...event);
   }
-
-  private signatureKeyFor(n: number): string {
-    return Buffer.from(`omnihub-square-sandbox-${this.seed}-${n}`).toString('base64url').slice(0, 22);
-  }
-
-  private subscription(
-    name: string,
-    url: string,
-    eventTypes: string[],
-    signatureKey: string,
-  ): SquareSubscription {
-    const now = new Date(this.clock()).toISOString();
-    return {
-      id: `wbhk_${squareId(this.idRng, 32, 'b62').toLowerCase()}`,
-      name,
-      enabled: true,
-      event_types: eventTypes,
-      notification_url: url,
-      api_version: SQUARE_VERSION,
-      signature_key: signatureKey,
-      created_at: now,
-      updated_at: now,
-    };
-  }
-
-  private readonly renderer: FaultRenderer = {
-    error: (status) =>
-      status === 503
-        ? sqError(503, 'API_ERROR', 'SERVICE_UNAVAILABLE', 'Service Unavailable - a general error occurred.')
-        : status === 502
-          ? sqError(502, 'API_ERROR', 'BAD_GATEWAY', 'Bad Gateway - a general error occurred.')
-          : sqError(
-              status,
-              'API_ERROR',
-              'INTERNAL_SERVER_ERROR',
-              'Internal Server Error - a general server error occurred.',
-            ),
-    throttle: (retryAfter) => {
-      const e = sqError(429, 'RATE_LIMIT_ERROR', 'RATE_LIMITED', 'Rate Limited - a general error occurred.');
-      return new HttpError(429, e.body, { 'retry-after': String(retryAfter) });
-    },
-    outage: () =>
-      sqError(503, 'API_ERROR', 'SERVICE_UNAVAILABLE', 'Service Unavailable - a general error occurred.'),
-  };
-
-  // ---------------------------------------------------------------- webhooks
-
-  /** Records an event and queues one signed delivery per matching subscription. */
-  emit(
-    type: string,
-    dataType: string,
-    dataId: string,
-    object: Record<string, unknown>,
-    createdAt: string,
-    rng: Rng = this.idRng,
-  ): SquareEvent {
-    const event: SquareEvent = {
-      merchant_id: this.store.merchantId,
-      type,
-      event_id: rng.uuid(),
-      created_at: createdAt,
-      data: { type: dataType, id: dataId, object },
-    };
-    this.store.events.push(event);
-    const body = JSON.stringify(event);
-    for (const sub of this.subscriptions) {
-      if (!sub.enabled || !sub.event_types.includes(type)) continue;
-      this.webhooks.enqueue({
-        eventId: event.event_id,
-        topic: type,
-        url: sub.notification_url,
-        body,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Square Connect v2',
-          'square-version': SQUARE_VERSION,
-          [SQUARE_SIGNATURE_HEADER]: squareSignature(sub.signature_key, sub.notification_url, body),
-        },
-      });
-    }
-    return event;
-  }
-
-  private emitCounts(counts: InventoryCount[], createdAt: string, rng: Rng): void {
-    if (counts.length === 0) return;
-    this.emit(
-      'inventory.count.updated',
-      'inventory_counts',
-      rng.uuid(),
-      { inventory_counts: counts },
-      createdAt,
-      rng,
-    );
-  }
-
-  // ---------------------------------------------------------------- routes
-
-  private routes(): void {
-    const r = this.router;
-    r.on('GET', '/v2/locations', ({ res }) => sendJson(res, 200, { locations: this.store.locations }));
-    r.on('GET', '/v2/catalog/list', ({ req, res }) => this.catalogList(req, res));
-    r.on('GET', '/v2/catalog/object/:id', ({ res, params }) => {
-      const id = params.id ?? '';
-      const obj = this.store.variations.get(id) ?? this.store.items.find((i) => i.id === id);
-      if (!obj)
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Object with ID \`${id}\` not found.`);
-      sendJson(res, 200, { object: obj });
-    });
-    r.on('POST', '/v2/inventory/changes/batch-create', ({ req, res }) => this.batchChange(req, res));
-    r.on('POST', '/v2/inventory/counts/batch-retrieve', ({ req, res }) => this.batchRetrieveCounts(req, res));
-    r.on('GET', '/v2/inventory/:id', ({ req, res, params }) => {
-      const id = params.id ?? '';
-      if (!this.store.variations.has(id))
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Object with ID \`${id}\` not found.`);
-      const only = queryOf(req).get('location_ids')?.split(',');
-      const now = new Date(this.clock()).toISOString();
-      const counts = this.store.locations
-        .filter((l) => !only || only.includes(l.id))
-        .map((l) => this.store.count(id, l.id, now));
-      sendJson(res, 200, { counts });
-    });
-    r.on('GET', '/v2/orders/:id', ({ res, params }) => {
-      const order = this.store.orders.get(params.id ?? '');
-      if (!order)
-        throw sqError(
-          404,
-          'INVALID_REQUEST_ERROR',
-          'NOT_FOUND',
-          `Order \`${params.id}\` not found.`,
-          'order_id',
-        );
-      sendJson(res, 200, { order });
-    });
-    r.on('POST', '/v2/orders/batch-retrieve', ({ req, res }) => this.batchRetrieveOrders(req, res));
-    r.on('POST', '/v2/orders/search', ({ req, res }) => this.searchOrders(req, res));
-    r.on('GET', '/v2/payments/:id', ({ res, params }) => {
-      const payment = this.store.payments.get(params.id ?? '');
-      if (!payment)
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Payment \`${params.id}\` not found.`);
-      sendJson(res, 200, { payment });
-    });
-    r.on('GET', '/v2/refunds/:id', ({ res, params }) => {
-      const refund = this.store.refunds.get(params.id ?? '');
-      if (!refund)
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', `Refund \`${params.id}\` not found.`);
-      sendJson(res, 200, { refund });
-    });
-    r.on('GET', '/v2/webhooks/subscriptions', ({ res }) =>
-      sendJson(res, 200, { subscriptions: this.subscriptions.map(({ signature_key: _k, ...s }) => s) }),
-    );
-    r.on('POST', '/v2/webhooks/subscriptions', async ({ req, res }) => {
-      const body = z
-        .object({
-          idempotency_key: z.string().optional(),
-          subscription: z.object({
-            name: z.string().optional(),
-            enabled: z.boolean().optional(),
-            event_types: z.array(z.string()).min(1),
-            notification_url: z.url(),
-            api_version: z.string().optional(),
-          }),
-        })
-        .safeParse((await this.json(req)) ?? {});
-      if (!body.success) throw this.invalid(body.error);
-      const s = body.data.subscription;
-      const sub = this.subscription(
-        s.name ?? 'subscription',
-        s.notification_url,
-        s.event_types,
-        squareId(this.idRng, 22, 'b62'),
-      );
-      sub.enabled = s.enabled ?? true;
-      this.subscriptions.push(sub);
-      sendJson(res, 200, { subscription: sub });
-    });
-    r.on('DELETE', '/v2/webhooks/subscriptions/:id', ({ res, params }) => {
-      const before = this.subscriptions.length;
-      this.subscriptions = this.subscriptions.filter((s) => s.id !== params.id);
-      if (this.subscriptions.length === before)
-        throw sqError(404, 'INVALID_REQUEST_ERROR', 'NOT_FOUND', 'Subscription not found.');
-      sendJson(res, 200, {});
-    });
-
-    this.controlRoutes.on('GET', '/_control/events', ({ req, res }) => {
-      const q = queryOf(req);
-      const type = q.get('type');
-      sendJson(
-        res,
-        200,
-        paginate(
-          this.store.events.filter((e) => !type || e.type === type),
-          q,
-        ),
-      );
-    });
-  }
-
-  private async json(req: IncomingMessage): Promise<unknown> {
-    const { json } = await readJson(req, (m) =>
-      sqError(400, 'INVALID_REQUEST_ERROR', 'BAD_REQUEST', `Invalid JSON: ${m}`),
-    );
-    return json;
-  }
-
-  private invalid(err: z.ZodError): HttpError {
-    const issue = err.issues[0];
-    const field =
-      issue?.path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-        .join('')
-        .replace(/^\./, '') ?? '';
-    if (issue?.code === 'invalid_type' && issue.input === undefined) {
-      return sqError(400, 'INVALID_REQUEST_ERROR', 'MISSING_REQUIRED_PARAMETER', `Field must be set`, field);
-    }
-    if (issue?.code === 'too_big' && issue.origin === 'array') {
-      return sqError(
-        400,
-        'INVALID_REQUEST_ERROR',
-        'ARRAY_LENGTH_TOO_LONG',
-        `Array \`${field}\` has too many elements (max ${issue.maximum}).`,
-        field,
-      );
-    }
-    if (issue?.code === 'too_big' && issue.origin === 'string') {
-      return sqError(
-        400,
-        'INVALID_REQUEST_ERROR',
-        'VALUE_TOO_LONG',
-        `Field \`${field}\` is too long.`,
-        field,
-      );
-    }
-    if (issue?.code === 'too_small' && issue.origin === 'string') {
-      return sqError(
-        400,
-        'INVALID_REQUEST_ERROR',
-        'VALUE_EMPTY',
-        `Field \`${field}\` must not be empty.`,
-        field,
-      );
-    }
-    return sqError(400, 'INVALID_REQUEST_ERROR', 'INVALID_VALUE', issue?.message ?? 'Invalid value', field);
-  }
-
-  private catalogList(req: IncomingMessage, res: ServerResponse): void {
-    const q = queryOf(req);
-    const types = (q.get('types') ?? 'ITEM').split(',').map((t) => t.trim().toUpperCase());
-    const all = [
-      ...(types.includes('ITEM') ? this.store.items : []),
-      ...(types.includes('ITEM_VARIATION') ? [...this.store.variations.values()] : []),
-    ];
-    const offset = Number(Buffer.from(q.get('cursor') ?? '', 'base64url').toString() || 0);
-    const page = all.slice(offset, offset + 100);
-    const next =
-      offset + 100 < all.length ? Buffer.from(String(offset + 100)).toString('base64url') : undefined;
-    sendJson(res, 200, { objects: page, ...(next ? { cursor: next } : {}) });
-  }
-
-  /** `POST /v2/inventory/changes/batch-create` with Square's idempotency semantics. */
-  private async batchChange(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = (await this.json(req)) ?? {};
-    const key = (raw as { idempotency_key?: unknown }).idempotency_key;
-    if (typeof key !== 'string' || key === '') {
-      throw sqError(
-        400,
-        'INVALID_REQUEST_ERROR',
-        'MISSING_REQUIRED_PARAMETER',
-        'Field must be set',
-        'idempotency_key',
-      );
-    }
-    const canonical = canonicalJson(raw);
-    const seen = this.idempotency.get(key);
-    if (seen) {
-      if (seen.canonical !== canonical) {
-        this.counters.idempotencyConflicts++;
-        throw sqError(
-          400,
-          'INVALID_REQUEST_ERROR',
-          'IDEMPOTENCY_KEY_REUSED',
-          'The provided idempotency key has already been used.',
-          'idempotency_key',
-        );
-      }
-      this.counters.idempotentReplays++;
-      sendJson(res, 200, seen.body);
-      return;
-    }
-    const parsed = BatchChangeSchema.safeParse(raw);
-    if (!parsed.success) throw this.invalid(parsed.error);
-    const { changes = [], ignore_unchanged_counts: ignoreUnchanged = true } = parsed.data;
-    const now = new Date(this.clock()).toISOString();
-    // Validate everything first: the batch applies atomically.
-    changes.forEach((c, i) => {
-      const body = c.type === 'PHYSICAL_COUNT' ? c.physical_count : c.adjustment;
-      const field = `changes[${i}].${c.type === 'PHYSICAL_COUNT' ? 'physical_count' : 'adjustment'}`;
-      if (!body)
-        throw sqError(400, 'INVALID_REQUEST_ERROR', 'MISSING_REQUIRED_PARAMETER', 'Field must be set', field);
-      if (!this.store.variations.has(body.catalog_object_id)) {
-        throw sqError(
-          400,
-          'INVALID_REQUEST_ERROR',
-          'INVALID_VALUE',
-          `Object with ID \`${body.catalog_object_id}\` not found.`,
-          `${field}.catalog_object_id`,
-        );
-      }
-      if (!this.store.codeByLocationId.has(body.location_id)) {
-        throw sqError(
-          400,
-          'INVALID_REQUEST_ERROR',
-          'INVALID_VALUE',
-          `Location \`${body.location_id}\` not found.`,
-          `${field}.location_id`,
-        );
-      }
-      if (c.physical_count && c.physical_count.state !== 'IN_STOCK') {
-        throw sqError(
-          400,
-          'INVALID_REQUEST_ERROR',
-          'INVALID_ENUM_VALUE',
-          'The sandbox tracks physical counts in state IN_STOCK only.',
-          `${field}.state`,
-        );
-      }
-    });
-    const created: InventoryChangeRecord[] = [];
-    const touched = new Map<string, { v: string; l: string; before: number }>();
-    for (const c of changes) {
-      const b = (c.physical_count ?? c.adjustment) as z.infer<typeof PhysicalCount> &
-        Partial<z.infer<typeof Adjustment>>;
-      const k = `${b.catalog_object_id}|${b.location_id}`;
-      if (!touched.has(k))
-        touched.set(k, {
-          v: b.catalog_object_id,
-          l: b.location_id,
-          before: this.store.quantity(b.catalog_object_id, b.location_id),
-        });
-      const qty = Number(b.quantity);
-      const at = Date.parse(b.occurred_at);
-      const id = squareId(this.idRng, 24);
-      if (c.type === 'PHYSICAL_COUNT') {
-        if (ignoreUnchanged && qty === this.store.quantity(b.catalog_object_id, b.location_id)) continue;
-        this.store.record(b.catalog_object_id, b.location_id, 'count', qty, at, now);
-        created.push({
-          type: 'PHYSICAL_COUNT',
-          physical_count: { id, ...b, catalog_object_type: 'ITEM_VARIATION', created_at: now },
-        });
-      } else {
-        const delta = (b.to_state === 'IN_STOCK' ? qty : 0) - (b.from_state === 'IN_STOCK' ? qty : 0);
-        if (delta !== 0) this.store.record(b.catalog_object_id, b.location_id, 'adjust', delta, at, now);
-        created.push({
-          type: 'ADJUSTMENT',
-          adjustment: { id, ...b, catalog_object_type: 'ITEM_VARIATION', created_at: now },
-        });
-      }
-    }
-    this.store.changes.push(...created);
-    this.counters.inventoryChanges += created.length;
-    const counts = [...touched.values()].map((t) => this.store.count(t.v, t.l, now));
-    const response = { counts, changes: created };
-    this.idempotency.set(key, { canonical, body: response });
-    const changed = [...touched.values()]
-      .filter((t) => this.store.quantity(t.v, t.l) !== t.before)
-      .map((t) => this.store.count(t.v, t.l, now));
-    this.emitCounts(changed, now, this.idRng);
-    sendJson(res, 200, response);
-  }
-
-  private async batchRetrieveCounts(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const parsed = z
-      .object({
-        catalog_object_ids: z.array(z.string()).max(1000).optional(),
-        location_ids: z.array(z.string()).max(1000).optional(),
-        cursor: z.string().optional(),
-        limit: z.number().int().min(1).max(1000).default(100),
-      })
-      .safeParse((await this.json(req)) ?? {});
-    if (!parsed.success) throw this.invalid(parsed.error);
-    const { catalog_object_ids: ids, location_ids: locs, cursor, limit } = parsed.data;
-    const variations = ids ?? [...this.store.variations.keys()];
-    const locations = locs ?? this.store.locations.map((l) => l.id);
-    const total = variations.length * locations.length;
-    const offset = Number(Buffer.from(cursor ?? '', 'base64url').toString() || 0);
-    const now = new Date(this.clock()).toISOString();
-    const counts: InventoryCount[] = [];
-    for (let i = offset; i < Math.min(total, offset + limit); i++) {
-      const v = variations[Math.floor(i / locations.length)] ?? '';
-      const l = locations[i % locations.length] ?? '';
-      if (this.store.variations.has(v) && this.store.codeByLocationId.has(l))
-        counts.push(this.store.count(v, l, now));
-    }
-    const next =
-      offset + limit < total ? Buffer.from(String(offset + limit)).toString('base64url') : undefined;
-    sendJson(res, 200, { counts, ...(next ? { cursor: next } : {}) });
-  }
-
-  private async batchRetrieveOrders(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const parsed = z
-      .object({ location_id: z.string().optional(), order_ids: z.array(z.string()).min(1).max(100) })
-      .safeParse((await this.json(req)) ?? {});
-    if (!parsed.success) throw this.invalid(parsed.error);
-    const orders = parsed.data.order_ids
-      .map((id) => this.store.orders.get(id))
-      .filter(
-        (o): o is Order =>
-          o !== undefined && (!parsed.data.location_id || o.location_id === parsed.data.location_id),
-      );
-    sendJson(res, 200, { orders });
-  }
-
-  /** `POST /v2/orders/search` subset: location_ids, state_filter, date_time_filter, sort, limit, cursor. */
-  private async searchOrders(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const Range = z.object({ start_at: z.string().optional(), end_at: z.string().optional() });
-    const parsed = z
-      .object({
-        location_ids: z.array(z.string()).min(1).max(10),
-        cursor: z.string().optional(),
-        limit: z.number().int().min(1).max(1000).default(500),
-        query: z
-          .object({
-            filter: z
-              .object({
-                state_filter: z
-                  .object({ states: z.array(z.enum(['OPEN', 'COMPLETED', 'CANCELED', 'DRAFT'])) })
-                  .optional(),
-                date_time_filter: z
-                  .object({
-                    created_at: Range.optional(),
-                    updated_at: Range.optional(),
-                    closed_at: Range.optional(),
-                  })
-                  .optional(),
-              })
-              .optional(),
-            sort: z
-              .object({
-                sort_field: z.enum(['CREATED_AT', 'UPDATED_AT', 'CLOSED_AT']),
-                sort_order: z.enum(['ASC', 'DESC']).default('ASC'),
-              })
-              .optional(),
-          })
-          .optional(),
-      })
-      .safeParse((await this.json(req)) ?? {});
-    if (!parsed.success) throw this.invalid(parsed.error);
-    const { location_ids, cursor, limit, query } = parsed.data;
-    const f = query?.filter;
-    const inRange = (v: string | undefined, r: { start_at?: string; end_at?: string } | undefined): boolean =>
-      !r || (v !== undefined && (!r.start_at || v >= r.start_at) && (!r.end_at || v < r.end_at));
-    const field = (query?.sort?.sort_field ?? 'CREATED_AT').toLowerCase() as
-      | 'created_at'
-      | 'updated_at'
-      | 'closed_at';
-    const orders = [...this.store.orders.values()]
-      .filter((o) => location_ids.includes(o.location_id))
-      .filter((o) => !f?.state_filter || f.state_filter.states.includes(o.state))
-      .filter((o) => inRange(o.created_at, f?.date_time_filter?.created_at))
-      .filter((o) => inRange(o.updated_at, f?.date_time_filter?.updated_at))
-      .filter((o) => inRange(o.closed_at, f?.date_time_filter?.closed_at))
-      .sort(
-        (a, b) => String(a[field] ?? '').localeCompare(String(b[field] ?? '')) || a.id.localeCompare(b.id),
-      );
-    if (query?.sort?.sort_order === 'DESC') orders.reverse();
-    const offset = Number(Buffer.from(cursor ?? '', 'base64url').toString() || 0);
-    const page = orders.slice(offset, offset + limit);
-    const next =
-      offset + limit < orders.length ? Buffer.from(String(offset + limit)).toString('base64url') : undefined;
-    sendJson(res, 200, { orders: page, ...(next ? { cursor: next } : {}) });
-  }
-
-  // ---------------------------------------------------------------- scenario
 
   /** Runs POS activity (sales, returns, online returns, counts, shrink) under a seed; returns a summary. */
   async scenario(input: unknown): Promise<unknown> {
-    const sc = SquareScenarioSchema.parse(input ?? {});
-    this.scenarioRuns++;
-    const rng = createRng(sc.seed ?? this.seed * 1000 + this.scenarioRuns);
-    const locations = sc.locations
-      ? this.store.locations.filter(
-          (l) => sc.locations?.includes(l.id) || sc.locations?.includes(l.description),
-        )
-      : this.store.locations;
-    if (locations.length === 0)
-      throw sqError(400, 'INVALID_REQUEST_ERROR', 'INVALID_VALUE', 'No matching locations', 'locations');
-    const variations = [...this.store.variations.values()];
-    const online = Array.isArray(sc.onlineReturns) ? sc.onlineReturns : [];
-    const kinds = rng.shuffle([
-      ...Array<string>(sc.sales).fill('sale'),
-      ...Array<string>(sc.returns).fill('return'),
-      ...Array<string>(Array.isArray(sc.onlineReturns) ? sc.onlineReturns.length : sc.onlineReturns).fill(
-        'online',
-      ),
-      ...Array<string>(sc.counts).fill('count'),
-      ...Array<string>(sc.adjustments).fill('adjust'),
-    ]);
-    let t = sc.at ? Date.parse(sc.at) : this.clock();
-    const firstEvent = this.store.events.length;
-    const summary = {
-      sales: [] as string[],
-      returns: [] as string[],
-      onlineReturns: [] as string[],
-      refunds: [] as string[],
-      counts: 0,
-      adjustments: 0,
-      skipped: 0,
-    };
-    let onlineIdx = 0;
-    for (const kind of kinds) {
-      t += rng.int(1, 90) * 1000;
-      const at = new Date(t).toISOString();
-      const loc = rng.pick(locations);
-      if (kind === 'sale') {
-        const lines = Array.from({ length: rng.int(1, sc.maxLinesPerSale) }, () => ({
-          v: rng.pick(variations),
-          q: rng.int(1, 2),
-        }));
-        summary.sales.push(this.sale(rng, loc.id, lines, at, sc.orderCreatedForPos));
-      } else if (kind === 'return') {
-        const r = this.linkedReturn(rng, at);
-        if (r) {
-          summary.returns.push(r.orderId);
-          summary.refunds.push(r.refundId);
-        } else summary.skipped++;
-      } else if (kind === 'online') {
-        const spec = online[onlineIdx++];
-        const store = spec?.location
-          ? (this.store.locationByCode.get(spec.location) ??
-            this.store.locations.find((l) => l.id === spec.location))
-          : loc;
-        const lines = spec
-          ? spec.lines.map((l) => {
-              const v = this.store.variationBySku.get(l.sku);
-              if (!v)
-                throw sqError(
-                  400,
-                  'INVALID_REQUEST_ERROR',
-                  'INVALID_VALUE',
-                  `Unknown SKU ${l.sku}`,
-                  'onlineReturns',
-                );
-              return { v, q: l.quantity, price: l.priceMinor };
-            })
-          : Array.from({ length: rng.int(1, 2) }, () => ({
-              v: rng.pick(variations),
-              q: 1,
-              price: undefined,
-            }));
-        summary.onlineReturns.push(
-          this.onlineReturn(rng, (store ?? loc).id, spec?.reference ?? `#${rng.int(1001, 99999)}`, lines, at),
-        );
-      } else if (kind === 'count') {
-        const v = rng.pick(variations);
-        const cur = this.store.quantity(v.id, loc.id);
-        const counted = Math.max(0, cur + rng.int(-2, 2));
-        this.inventoryChange(rng, v.id, loc.id, 'count', counted, at, 'PHYSICAL_COUNT');
-        summary.counts++;
-      } else {
-        const v = rng.pick(variations);
-        this.inventoryChange(rng, v.id, loc.id, 'adjust', -rng.int(1, 2), at, 'WASTE');
-        summary.adjustments++;
-      }
-    }
-    const events = this.store.events.slice(firstEvent);
-    return {
-      ...summary,
-      events: events.length,
-      eventIds: events.map((e) => e.event_id),
-      webhooks: this.webhooks.counters,
-    };
+    return runScenario(this.session, input, { seed: this.seed, clock: this.clock, webhooks: this.webhooks });
   }
 
-  private inventoryChange(
-    rng: Rng,
-    variationId: string,
-    locationId: string,
-    kind: 'count' | 'adjust',
-    value: number,
-    at: string,
-    reason: string,
-  ): void {
-    const before = this.store.quantity(variationId, locationId);
-    this.store.record(variationId, locationId, kind, value, Date.parse(at), at);
-    const id = squareId(rng, 24);
-    const v = this.store.variations.get(variationId);
-    this.store.changes.push(
-      kind === 'count'
-        ? {
-            type: 'PHYSICAL_COUNT',
-            physical_count: {
-              id,
-              catalog_object_id: variationId,
-              catalog_object_type: 'ITEM_VARIATION',
-              state: 'IN_STOCK',
-              location_id: locationId,
-              quantity: String(value),
-              source: { product: 'SQUARE_POS' },
-              occurred_at: at,
-              created_at: at,
-            },
-          }
-        : {
-            type: 'ADJUSTMENT',
-            adjustment: {
-              id,
-              from_state: value < 0 ? 'IN_STOCK' : reason,
-              to_state: value < 0 ? reason : 'IN_STOCK',
-              catalog_object_id: variationId,
-              catalog_object_type: 'ITEM_VARIATION',
-              location_id: locationId,
-              quantity: String(Math.abs(value)),
-              occurred_at: at,
-              created_at: at,
-            },
-          },
-    );
-    if (v && this.store.quantity(variationId, locationId) !== before)
-      this.emitCounts([this.store.count(variationId, locationId, at)], at, rng);
-  }
-
-  private lineMoney(price: number, qty: number, currency: string) {
-    const gross = price * qty;
-    const tax = Math.round(gross * TAX_RATE);
-    return {
-      base: money(price, currency),
-      gross: money(gross, currency),
-      tax: money(tax, currency),
-      total: money(gross + tax, currency),
-      zero: money(0, currency),
-    };
-  }
-
-  private sale(
-    rng: Rng,
-    locationId: string,
-    lines: Array<{ v: CatalogVariation; q: number }>,
-    at: string,
-    orderCreated: boolean,
-  ): string {
-    const currency = this.retailer.currency;
-    const orderId = squareId(rng, 29, 'b62');
-    const paymentId = squareId(rng, 29, 'b62');
-    const items: OrderLineItem[] = lines.map(({ v, q }) => {
-      const m = this.lineMoney(v.item_variation_data.price_money.amount, q, currency);
-      const item = this.store.items.find((i) => i.id === v.item_variation_data.item_id);
-      return {
-        uid: squareId(rng, 22, 'b62'),
-        catalog_object_id: v.id,
-        catalog_version: v.version,
-        quantity: String(q),
-        name: item?.item_data.name ?? v.item_variation_data.name,
-        variation_name: v.item_variation_data.name,
-        item_type: 'ITEM',
-        base_price_money: m.base,
-        gross_sales_money: m.gross,
-        total_tax_money: m.tax,
-        total_discount_money: m.zero,
-        total_money: m.total,
-      };
-    });
-    const total = items.reduce((s, l) => s + l.total_money.amount, 0);
-    const tax = items.reduce((s, l) => s + l.total_tax_money.amount, 0);
-    const zero = money(0, currency);
-    const tenderType = rng.chance(0.8) ? 'CARD' : 'CASH';
-    const order: Order = {
-      id: orderId,
-      location_id: locationId,
-      source: { name: 'Square Point of Sale' },
-      line_items: items,
-      net_amounts: {
-        total_money: money(total, currency),
-        tax_money: money(tax, currency),
-        discount_money: zero,
-        tip_money: zero,
-        service_charge_money: zero,
-      },
-      tenders: [
-        {
-          id: paymentId,
-          location_id: locationId,
-          transaction_id: orderId,
-          created_at: at,
-          amount_money: money(total, currency),
-          type: tenderType,
-          payment_id: paymentId,
-        },
-      ],
-      created_at: at,
-      updated_at: at,
-      closed_at: at,
-      state: 'COMPLETED',
-      version: 2,
-      total_money: money(total, currency),
-      total_tax_money: money(tax, currency),
-      total_discount_money: zero,
-      total_tip_money: zero,
-      total_service_charge_money: zero,
-    };
-    this.store.orders.set(orderId, order);
-    const payment: Payment = {
-      id: paymentId,
-      created_at: at,
-      updated_at: at,
-      amount_money: money(total, currency),
-      total_money: money(total, currency),
-      status: 'COMPLETED',
-      source_type: tenderType,
-      location_id: locationId,
-      order_id: orderId,
-    };
-    this.store.payments.set(paymentId, payment);
-    if (orderCreated) {
-      this.emit(
-        'order.created',
-        'order_created',
-        orderId,
-        {
-          order_created: {
-            created_at: at,
-            location_id: locationId,
-            order_id: orderId,
-            state: 'OPEN',
-            version: 1,
-          },
-        },
-        at,
-        rng,
-      );
-    }
-    this.emit(
-      'order.updated',
-      'order_updated',
-      orderId,
-      {
-        order_updated: {
-          created_at: at,
-          location_id: locationId,
-          order_id: orderId,
-          state: 'COMPLETED',
-          updated_at: at,
-          version: 2,
-        },
-      },
-      at,
-      rng,
-    );
-    const counts: InventoryCount[] = [];
-    for (const l of items) {
-      this.store.record(l.catalog_object_id, locationId, 'adjust', -Number(l.quantity), Date.parse(at), at);
-      counts.push(this.store.count(l.catalog_object_id, locationId, at));
-    }
-    this.emitCounts(dedupeCounts(counts), at, rng);
-    return orderId;
-  }
-
-  private returnLines(
-    rng: Rng,
-    lines: Array<{
-      v: { id: string; version: number; item_variation_data: { name: string; item_id: string } };
-      q: number;
-      price: number;
-      sourceUid?: string;
-    }>,
-  ): OrderReturnLineItem[] {
-    const currency = this.retailer.currency;
-    return lines.map(({ v, q, price, sourceUid }) => {
-      const m = this.lineMoney(price, q, currency);
-      const item = this.store.items.find((i) => i.id === v.item_variation_data.item_id);
-      return {
-        uid: squareId(rng, 22, 'b62'),
-        ...(sourceUid ? { source_line_item_uid: sourceUid } : {}),
-        catalog_object_id: v.id,
-        catalog_version: v.version,
-        quantity: String(q),
-        name: item?.item_data.name ?? v.item_variation_data.name,
-        variation_name: v.item_variation_data.name,
-        item_type: 'ITEM',
-        base_price_money: m.base,
-        gross_return_money: m.gross,
-        total_tax_money: m.tax,
-        total_discount_money: m.zero,
-        total_money: m.total,
-      };
-    });
-  }
-
-  private returnOrder(
-    rng: Rng,
-    locationId: string,
-    ret: NonNullable<Order['returns']>[number],
-    at: string,
-    extra: Partial<Order>,
-  ): Order {
-    const currency = this.retailer.currency;
-    const total = ret.return_line_items.reduce((s, l) => s + l.total_money.amount, 0);
-    const tax = ret.return_line_items.reduce((s, l) => s + l.total_tax_money.amount, 0);
-    const zero = money(0, currency);
-    const order: Order = {
-      id: squareId(rng, 29, 'b62'),
-      location_id: locationId,
-      source: { name: 'Square Point of Sale' },
-      returns: [ret],
-      return_amounts: {
-        total_money: money(total, currency),
-        tax_money: money(tax, currency),
-        discount_money: zero,
-        tip_money: zero,
-        service_charge_money: zero,
-      },
-      net_amounts: {
-        total_money: money(-total, currency),
-        tax_money: money(-tax, currency),
-        discount_money: zero,
-        tip_money: zero,
-        service_charge_money: zero,
-      },
-      created_at: at,
-      updated_at: at,
-      closed_at: at,
-      state: 'COMPLETED',
-      version: 1,
-      total_money: zero,
-      total_tax_money: zero,
-      total_discount_money: zero,
-      total_tip_money: zero,
-      total_service_charge_money: zero,
-      ...extra,
-    };
-    this.store.orders.set(order.id, order);
-    return order;
-  }
-
-  /** Restocks returned lines (10 % go to WASTE as damaged) and emits the count changes. */
-  private restock(rng: Rng, locationId: string, lines: OrderReturnLineItem[], at: string): void {
-    const counts: InventoryCount[] = [];
-    for (const l of lines) {
-      if (rng.chance(0.1)) continue;
-      this.store.record(l.catalog_object_id, locationId, 'adjust', Number(l.quantity), Date.parse(at), at);
-      counts.push(this.store.count(l.catalog_object_id, locationId, at));
-    }
-    this.emitCounts(dedupeCounts(counts), at, rng);
-  }
-
-  private linkedReturn(rng: Rng, at: string): { orderId: string; refundId: string } | undefined {
-    const candidates = [...this.store.orders.values()].filter(
-      (o) =>
-        o.line_items?.some((l) => Number(l.quantity) > (this.returned.get(l.uid) ?? 0)) && o.tenders?.[0],
-    );
-    if (candidates.length === 0) return undefined;
-    const src = rng.pick(candidates);
-    const open = (src.line_items ?? []).filter((l) => Number(l.quantity) > (this.returned.get(l.uid) ?? 0));
-    const line = rng.pick(open);
-    const q = rng.int(1, Number(line.quantity) - (this.returned.get(line.uid) ?? 0));
-    this.returned.set(line.uid, (this.returned.get(line.uid) ?? 0) + q);
-    const v = this.store.variations.get(line.catalog_object_id);
-    if (!v) return undefined;
-    const rl = this.returnLines(rng, [{ v, q, price: line.base_price_money.amount, sourceUid: line.uid }]);
-    const tender = src.tenders?.[0];
-    if (!tender) return undefined;
-    const ret = { uid: squareId(rng, 22, 'b62'), source_order_id: src.id, return_line_items: rl };
-    const amount = rl.reduce((s, l) => s + l.total_money.amount, 0);
-    const refundId = `${tender.payment_id}_${squareId(rng, 40, 'b62')}`;
-    const order = this.returnOrder(rng, src.location_id, ret, at, {
-      refunds: [
-        {
-          id: refundId,
-          location_id: src.location_id,
-          transaction_id: src.id,
-          tender_id: tender.id,
-          created_at: at,
-          reason: 'Returned Goods',
-          amount_money: money(amount, this.retailer.currency),
-          status: 'APPROVED',
-        },
-      ],
-    });
-    const refund: PaymentRefund = {
-      id: refundId,
-      status: 'PENDING',
-      amount_money: money(amount, this.retailer.currency),
-      payment_id: tender.payment_id,
-      order_id: order.id,
-      location_id: src.location_id,
-      reason: 'Returned Goods',
-      created_at: at,
-      updated_at: at,
-      version: 1,
-    };
-    this.store.refunds.set(refundId, refund);
-    const payment = this.store.payments.get(tender.payment_id);
-    if (payment) {
-      payment.refund_ids = [...(payment.refund_ids ?? []), refundId];
-      payment.refunded_money = money((payment.refunded_money?.amount ?? 0) + amount, this.retailer.currency);
-    }
-    this.emit(
-      'order.updated',
-      'order_updated',
-      order.id,
-      {
-        order_updated: {
-          created_at: at,
-          location_id: order.location_id,
-          order_id: order.id,
-          state: 'COMPLETED',
-          updated_at: at,
-          version: 1,
-        },
-      },
-      at,
-      rng,
-    );
-    this.emit('refund.created', 'refund', refundId, { refund: refundObject(refund) }, at, rng);
-    const doneAt = new Date(Date.parse(at) + 2000).toISOString();
-    refund.status = 'COMPLETED';
-    refund.updated_at = doneAt;
-    refund.version = 2;
-    this.emit('refund.updated', 'refund', refundId, { refund: refundObject(refund) }, doneAt, rng);
-    this.restock(rng, src.location_id, rl, at);
-    return { orderId: order.id, refundId };
-  }
-
-  private onlineReturn(
-    rng: Rng,
-    locationId: string,
-    reference: string,
-    lines: Array<{
-      v: {
-        id: string;
-        version: number;
-        item_variation_data: { name: string; item_id: string; price_money: Money };
-      };
-      q: number;
-      price: number | undefined;
-    }>,
-    at: string,
-  ): string {
-    const rl = this.returnLines(
-      rng,
-      lines.map((l) => ({ v: l.v, q: l.q, price: l.price ?? l.v.item_variation_data.price_money.amount })),
-    );
-    const order = this.returnOrder(
-      rng,
-      locationId,
-      { uid: squareId(rng, 22, 'b62'), return_line_items: rl },
-      at,
-      {
-        reference_id: reference,
-        metadata: { online_order_reference: reference, return_channel: 'in_store' },
-      },
-    );
-    this.emit(
-      'order.updated',
-      'order_updated',
-      order.id,
-      {
-        order_updated: {
-          created_at: at,
-          location_id: locationId,
-          order_id: order.id,
-          state: 'COMPLETED',
-          updated_at: at,
-          version: 1,
-        },
-      },
-      at,
-      rng,
-    );
-    this.restock(rng, locationId, rl, at);
-    return order.id;
-  }
-
-  // ---------------------------------------------------------------- state
-
-  /**
-   * `GET _control/state`. `view` = orders (default) | payments | refunds |
-   * inventory | catalog | locations | registers | events | changes; filters
-   * `location_id`, `sku`, `type`; paging `offset`/`limit`.
-   */
+  /** `GET _control/state` (views and filters: see {@link squareState}). */
   state(q: URLSearchParams): unknown {
-    const view = q.get('view') ?? 'orders';
-    const loc = q.get('location_id');
-    const sku = q.get('sku');
-    const now = new Date(this.clock()).toISOString();
-    let list: unknown[];
-    switch (view) {
-      case 'payments':
-        list = [...this.store.payments.values()].filter((p) => !loc || p.location_id === loc);
-        break;
-      case 'refunds':
-        list = [...this.store.refunds.values()].filter((p) => !loc || p.location_id === loc);
-        break;
-      case 'inventory': {
-        const v = sku ? this.store.variationBySku.get(sku) : undefined;
-        const keys = v ? this.store.locations.map((l) => `${v.id}|${l.id}`) : this.store.touchedKeys();
-        list = keys
-          .map((k) => k.split('|') as [string, string])
-          .filter(([, l]) => !loc || l === loc)
-          .map(([vid, l]) => ({
-            sku: this.store.variations.get(vid)?.item_variation_data.sku,
-            location_code: this.store.codeByLocationId.get(l),
-            ...this.store.count(vid, l, now),
-          }));
-        break;
-      }
-      case 'catalog':
-        list = [...this.store.variations.values()]
-          .filter((v) => !sku || v.item_variation_data.sku === sku)
-          .map((v) => ({
-            id: v.id,
-            item_id: v.item_variation_data.item_id,
-            sku: v.item_variation_data.sku,
-            name: v.item_variation_data.name,
-            price_money: v.item_variation_data.price_money,
-          }));
-        break;
-      case 'locations':
-        list = this.store.locations.map((l) => ({
-          id: l.id,
-          code: l.description,
-          name: l.name,
-          timezone: l.timezone,
-        }));
-        break;
-      case 'registers':
-        list = this.store.registers.filter((r) => !loc || r.location_id === loc);
-        break;
-      case 'events':
-        list = this.store.events.filter((e) => !q.get('type') || e.type === q.get('type'));
-        break;
-      case 'changes':
-        list = this.store.changes;
-        break;
-      default:
-        list = [...this.store.orders.values()].filter((o) => !loc || o.location_id === loc);
-    }
-    return {
-      system: 'square',
-      merchantId: this.store.merchantId,
-      squareVersion: SQUARE_VERSION,
-      credentials: { accessToken: this.accessToken, authorization: `Bearer ${this.accessToken}` },
-      limits: {
-        batchChangeInventoryMaxChanges: 100,
-        batchRetrieveOrdersMaxIds: 100,
-        idempotencyKeyMaxLength: 128,
-      },
-      subscriptions: this.subscriptions,
-      counters: { ...this.counters, byStatus: { ...this.counters.byStatus } },
-      webhooks: this.webhooks.counters,
-      faults: this.faults.snapshot(),
-      summary: {
-        locations: this.store.locations.length,
-        registers: this.store.registers.length,
-        items: this.store.items.length,
-        variations: this.store.variations.size,
-        orders: this.store.orders.size,
-        payments: this.store.payments.size,
-        refunds: this.store.refunds.size,
-        inventoryChanges: this.store.changes.length,
-        events: this.store.events.length,
-      },
-      view,
-      records: paginate(list, q),
-    };
+    return squareState(this.session, q, {
+      accessToken: this.accessToken,
+      clock: this.clock,
+      webhooks: this.webhooks,
+      faults: this.faults,
+    });
   }
-}
 
-function refundObject(r: PaymentRefund): Record<string, unknown> {
-  return {
-    amount_money: r.amount_money,
-    created_at: r.created_at,
-    id: r.id,
-    location_id: r.location_id,
-    order_id: r.order_id,
-    payment_id: r.payment_id,
-    status: r.status,
-    updated_at: r.updated_at,
-    version: r.version,
-  };
-}
-
-/** Keeps the last count per item and location (a sale with two lines of one item reports it once). */
-function dedupeCounts(counts: InventoryCount[]): InventoryCount[] {
-  const m = new Map<string, InventoryCount>();
-  for (const c of counts) m.set(`${c.catalog_object_id}|${c.location_id}`, c);
-  return [...m.values()];
+  private openSession(): SquareSession {
+    return openSession({
+      seed: this.seed,
+      clock: this.clock,
+      retailer: this.retailer,
+      dispatcher: this.webhooks,
+      subscriptions: this.options.webhooks ?? [],
+    });
+  }
 }
 
 /** Factory used by `sandbox/serve.ts` and the local cloud. */

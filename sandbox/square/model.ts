@@ -1,3 +1,6 @@
+/** The Square API version whose shapes the sandbox follows (the fixtures' spec version). */
+export const SQUARE_VERSION = '2025-08-20';
+
 /** Square Money: integer amount in the smallest denomination + ISO 4217 currency. */
 export interface Money {
   amount: number;

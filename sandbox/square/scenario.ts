@@ -1,0 +1,161 @@
+import * as z from 'zod';
+import { createRng } from '../core/rng.ts';
+import type { WebhookDispatcher } from '../core/webhooks.ts';
+import type { SquareSession } from './session.ts';
+import { sqError } from './validation.ts';
+
+/** `POST _control/scenario`: store activity under a seed. */
+export const SquareScenarioSchema = z.object({
+  seed: z.number().int().optional(),
+  /** Time of the first activity; later ones follow at seeded intervals. @default now */
+  at: z.iso.datetime().optional(),
+  sales: z.number().int().min(0).max(100_000).default(0),
+  /** Returns of earlier in-store sales (linked returns with a refund on the original payment). */
+  returns: z.number().int().min(0).max(100_000).default(0),
+  /** Returns of online orders at a store (unlinked returns carrying the online order reference). */
+  onlineReturns: z
+    .union([
+      z.number().int().min(0).max(10_000),
+      z.array(
+        z.object({
+          reference: z.string().min(1),
+          location: z.string().optional(),
+          lines: z
+            .array(
+              z.object({
+                sku: z.string(),
+                quantity: z.number().int().min(1),
+                priceMinor: z.number().int().min(0).optional(),
+              }),
+            )
+            .min(1),
+        }),
+      ),
+    ])
+    .default(0),
+  /** Physical counts (cycle counts) at stores. */
+  counts: z.number().int().min(0).max(100_000).default(0),
+  /** Shrink adjustments (IN_STOCK → WASTE). */
+  adjustments: z.number().int().min(0).max(100_000).default(0),
+  /** Restrict activity to these stores (location ids or codes such as `ST-001`). */
+  locations: z.array(z.string()).optional(),
+  maxLinesPerSale: z.number().int().min(1).max(20).default(3),
+  /** Square does not publish order.created for orders made in the POS app; set true to emit it anyway. */
+  orderCreatedForPos: z.boolean().default(false),
+});
+
+/** Settings of a scenario run that belong to the sandbox, not to the request. */
+export interface ScenarioOptions {
+  /** Sandbox seed: a scenario without its own seed draws `seed × 1000 + run number`. */
+  seed: number;
+  clock: () => number;
+  /** Its counters close the summary (what the run queued, what is delivered so far). */
+  webhooks: WebhookDispatcher;
+}
+
+/**
+ * Runs POS activity (sales, returns, online returns, counts, shrink) in a seeded random order at
+ * seeded intervals from `at`; returns a summary. The same body on the same seeded session produces
+ * the same ids, records and webhook bodies.
+ */
+export function runScenario(session: SquareSession, input: unknown, options: ScenarioOptions) {
+  const { store, activity } = session;
+  const sc = SquareScenarioSchema.parse(input ?? {});
+  session.scenarioRuns++;
+  const rng = createRng(sc.seed ?? options.seed * 1000 + session.scenarioRuns);
+  const locations = sc.locations
+    ? store.locations.filter((l) => sc.locations?.includes(l.id) || sc.locations?.includes(l.description))
+    : store.locations;
+  if (locations.length === 0)
+    throw sqError(400, 'INVALID_REQUEST_ERROR', 'INVALID_VALUE', 'No matching locations', 'locations');
+  const variations = [...store.variations.values()];
+  const online = Array.isArray(sc.onlineReturns) ? sc.onlineReturns : [];
+  const kinds = rng.shuffle([
+    ...Array<string>(sc.sales).fill('sale'),
+    ...Array<string>(sc.returns).fill('return'),
+    ...Array<string>(Array.isArray(sc.onlineReturns) ? sc.onlineReturns.length : sc.onlineReturns).fill(
+      'online',
+    ),
+    ...Array<string>(sc.counts).fill('count'),
+    ...Array<string>(sc.adjustments).fill('adjust'),
+  ]);
+  let t = sc.at ? Date.parse(sc.at) : options.clock();
+  const firstEvent = store.events.length;
+  const summary = {
+    sales: [] as string[],
+    returns: [] as string[],
+    onlineReturns: [] as string[],
+    refunds: [] as string[],
+    counts: 0,
+    adjustments: 0,
+    skipped: 0,
+  };
+  let onlineIdx = 0;
+  for (const kind of kinds) {
+    t += rng.int(1, 90) * 1000;
+    const at = new Date(t).toISOString();
+    const loc = rng.pick(locations);
+    if (kind === 'sale') {
+      const lines = Array.from({ length: rng.int(1, sc.maxLinesPerSale) }, () => ({
+        v: rng.pick(variations),
+        q: rng.int(1, 2),
+      }));
+      summary.sales.push(activity.sale(rng, loc.id, lines, at, sc.orderCreatedForPos));
+    } else if (kind === 'return') {
+      const r = activity.linkedReturn(rng, at);
+      if (r) {
+        summary.returns.push(r.orderId);
+        summary.refunds.push(r.refundId);
+      } else summary.skipped++;
+    } else if (kind === 'online') {
+      const spec = online[onlineIdx++];
+      const returnedAt = spec?.location
+        ? (store.locationByCode.get(spec.location) ?? store.locations.find((l) => l.id === spec.location))
+        : loc;
+      const lines = spec
+        ? spec.lines.map((l) => {
+            const v = store.variationBySku.get(l.sku);
+            if (!v)
+              throw sqError(
+                400,
+                'INVALID_REQUEST_ERROR',
+                'INVALID_VALUE',
+                `Unknown SKU ${l.sku}`,
+                'onlineReturns',
+              );
+            return { v, q: l.quantity, price: l.priceMinor };
+          })
+        : Array.from({ length: rng.int(1, 2) }, () => ({
+            v: rng.pick(variations),
+            q: 1,
+            price: undefined,
+          }));
+      summary.onlineReturns.push(
+        activity.onlineReturn(
+          rng,
+          (returnedAt ?? loc).id,
+          spec?.reference ?? `#${rng.int(1001, 99999)}`,
+          lines,
+          at,
+        ),
+      );
+    } else if (kind === 'count') {
+      const v = rng.pick(variations);
+      const cur = store.quantity(v.id, loc.id);
+      const counted = Math.max(0, cur + rng.int(-2, 2));
+      activity.inventoryChange(rng, v.id, loc.id, 'count', counted, at, 'PHYSICAL_COUNT');
+      summary.counts++;
+    } else {
+      const v = rng.pick(variations);
+      activity.inventoryChange(rng, v.id, loc.id, 'adjust', -rng.int(1, 2), at, 'WASTE');
+      summary.adjustments++;
+    }
+  }
+  const events = store.events.slice(firstEvent);
+  return {
+    ...summary,
+    events: events.length,
+    eventIds: events.map((e) => e.event_id),
+    webhooks: options.webhooks.counters,
+  };
+}
