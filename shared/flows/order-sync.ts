@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { ErpAuthError } from '../connectors/netsuite/errors.ts';
 import { HubError, MappingError } from '../errors.ts';
 import { EventMetadataSchema } from '../events/envelope.ts';
 import { type Order, OrderSchema } from '../events/order.ts';
 import { type ErpPort, type ErpRecordRef, erpRecordTypeFor, orderExternalId } from '../ports/erp.ts';
+import { ErpAuthError } from '../ports/erp-errors.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import { compareToSynced, type LedgerEntry, orderKey } from '../repositories/ledger.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';

@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import * as zod from 'zod';
 
 /**
  * Reads and validates a function's environment at cold start: a missing or malformed variable fails
@@ -14,3 +15,21 @@ export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
   }
   return parsed.data;
 }
+
+/** A variable holding JSON that must match `schema` (e.g. a config object set by the stack). */
+export const jsonVariable = <S extends z.ZodType>(schema: S) =>
+  zod.string().transform((text, ctx): z.infer<S> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
+      return zod.NEVER;
+    }
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data as z.infer<S>;
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+    }
+    return zod.NEVER;
+  });

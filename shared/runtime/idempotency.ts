@@ -69,3 +69,40 @@ export function powertoolsDeduplicator(options: {
     },
   };
 }
+
+export interface BusinessKeyIdempotency<T, R> {
+  /** `work`, run at most once per business key while the record lives; a failure leaves no record. */
+  readonly run: (event: T) => Promise<R>;
+  registerLambdaContext(context: Context): void;
+  /** True when another invocation holds the same key right now (retry soon). */
+  isInProgress(error: unknown): boolean;
+}
+
+/**
+ * Consumer idempotency on a business key read from the event (`eventKeyJmesPath`), on Powertools'
+ * DynamoDB layout: a producer sending the same change twice is harmless, whatever the message id.
+ */
+export function powertoolsBusinessKeyIdempotency<T, R>(
+  work: (event: T) => Promise<R>,
+  options: {
+    readonly tableName: string;
+    readonly client: DynamoDBClient;
+    readonly keyPrefix: string;
+    readonly eventKeyJmesPath: string;
+    readonly expiresAfterSeconds: number;
+  },
+): BusinessKeyIdempotency<T, R> {
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: options.eventKeyJmesPath,
+    expiresAfterSeconds: options.expiresAfterSeconds,
+  });
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: options.tableName,
+    awsSdkV3Client: options.client,
+  });
+  return {
+    run: makeIdempotent(work, { persistenceStore, config, keyPrefix: options.keyPrefix }),
+    registerLambdaContext: (context) => config.registerLambdaContext(context),
+    isInProgress: (error) => error instanceof IdempotencyAlreadyInProgressError,
+  };
+}

@@ -76,3 +76,15 @@ export function secretsManagerAccessToken(secretId: string): AccessTokenSource {
   const secret = cachedSecret(secretId, StoredTokenSchema, '{"accessToken"}');
   return { token: secret.read, refresh: secret.refresh };
 }
+
+/**
+ * A JSON secret read when first needed (cached 5 minutes) and checked against `schema`. A malformed
+ * value fails with the secret's id and the expected shape, never with its content.
+ */
+export function secretsManagerJson<T>(
+  secretId: string,
+  schema: z.ZodType<T>,
+  shape: string,
+): () => Promise<T> {
+  return cachedSecret(secretId, schema, shape).read;
+}

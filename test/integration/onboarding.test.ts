@@ -11,7 +11,7 @@ import {
   NetSuiteCredentialsSchema,
 } from '#shared/connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '#shared/connectors/netsuite/client.ts';
-import { UnknownMappingError } from '#shared/connectors/netsuite/errors.ts';
+import { UnknownMappingError } from '#shared/ports/erp-errors.ts';
 import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
 import { shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
 import type { Order } from '#shared/events/order.ts';

@@ -8,8 +8,9 @@ import {
   type MappingLookup,
   orderExternalId,
 } from '../../ports/erp.ts';
-import type { NetSuiteClient, NetSuiteResponse } from './client.ts';
-import { ErpUnavailableError, ErpValidationError } from './errors.ts';
+import { ErpUnavailableError, ErpValidationError } from '../../ports/erp-errors.ts';
+import { type CredentialsSource, NETSUITE_TOKEN_PATH, NetSuiteAuth } from './auth.ts';
+import { NetSuiteClient, type NetSuiteResponse } from './client.ts';
 import { mapOrderToNetSuite, type NetSuiteMappingConfig } from './mapper.ts';
 
 const RECORD_PATH = '/services/rest/record/v1';
@@ -160,4 +161,30 @@ export class NetSuiteErpAdapter implements ErpPort {
       undefined,
     );
   }
+}
+
+/** How one NetSuite account is reached: what a function reads from its environment. */
+export interface NetSuiteAccountOptions {
+  readonly baseUrl: string;
+  readonly accountId: string;
+  readonly credentials: CredentialsSource;
+  /** ERP calls this instance keeps in flight (its share of the account's concurrency limit). */
+  readonly maxConcurrency: number;
+  readonly mappings: MappingLookup;
+  readonly config: NetSuiteMappingConfig;
+}
+
+/** The ERP port on one NetSuite account: M2M auth, the paced REST client and the order mapping. */
+export function netSuiteErp(options: NetSuiteAccountOptions): NetSuiteErpAdapter {
+  const auth = new NetSuiteAuth({
+    tokenUrl: `${options.baseUrl}${NETSUITE_TOKEN_PATH}`,
+    credentials: options.credentials,
+  });
+  const client = new NetSuiteClient({
+    baseUrl: options.baseUrl,
+    accountId: options.accountId,
+    auth,
+    maxConcurrency: options.maxConcurrency,
+  });
+  return new NetSuiteErpAdapter({ client, mappings: options.mappings, config: options.config });
 }

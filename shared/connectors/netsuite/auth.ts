@@ -1,6 +1,6 @@
 import { constants, createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import * as z from 'zod';
-import { ErpAuthError, ErpThrottledError, ErpUnavailableError } from './errors.ts';
+import { ErpAuthError, ErpThrottledError, ErpUnavailableError } from '../../ports/erp-errors.ts';
 
 /** Path of NetSuite's OAuth 2.0 token endpoint (client credentials flow). */
 export const NETSUITE_TOKEN_PATH = '/services/rest/auth/oauth2/v1/token';

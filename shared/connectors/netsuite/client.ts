@@ -14,14 +14,14 @@ import {
   TaskCancelledError,
 } from 'cockatiel';
 import type { ErpCallContext } from '../../ports/erp.ts';
-import { type NetSuiteAuth, netSuiteBaseUrl } from './auth.ts';
 import {
   ErpAuthError,
   type ErpErrorDetail,
   ErpThrottledError,
   ErpUnavailableError,
   ErpValidationError,
-} from './errors.ts';
+} from '../../ports/erp-errors.ts';
+import { type NetSuiteAuth, netSuiteBaseUrl } from './auth.ts';
 import { parseNetSuiteJson, toNetSuiteJson } from './json.ts';
 
 /**

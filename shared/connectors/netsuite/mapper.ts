@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { CurrencyCodeSchema, toDecimalString, toMinorUnits } from '../../events/money.ts';
 import type { Order, TaxLine } from '../../events/order.ts';
 import type { MappingLookup } from '../../ports/erp.ts';
-import { type MissingMapping, TotalsMismatchError, UnknownMappingError } from './errors.ts';
+import { type MissingMapping, TotalsMismatchError, UnknownMappingError } from '../../ports/erp-errors.ts';
 
 /**
  * Canonical order → NetSuite `salesOrder` / `cashSale` request body.

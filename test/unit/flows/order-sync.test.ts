@@ -5,7 +5,7 @@ import {
   ErpValidationError,
   TotalsMismatchError,
   UnknownMappingError,
-} from '#shared/connectors/netsuite/errors.ts';
+} from '#shared/ports/erp-errors.ts';
 import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
 import { shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
 import type { Order } from '#shared/events/order.ts';

@@ -17,7 +17,7 @@ import {
   ErpThrottledError,
   ErpUnavailableError,
   ErpValidationError,
-} from '#shared/connectors/netsuite/errors.ts';
+} from '#shared/ports/erp-errors.ts';
 
 const BASE = 'https://tstdrv1234567.suitetalk.api.netsuite.com';
 const TOKEN_URL = `${BASE}${NETSUITE_TOKEN_PATH}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TotalsMismatchError, UnknownMappingError } from '#shared/connectors/netsuite/errors.ts';
+import { TotalsMismatchError, UnknownMappingError } from '#shared/ports/erp-errors.ts';
 import { toNetSuiteJson } from '#shared/connectors/netsuite/json.ts';
 import {
   mapOrderToNetSuite,

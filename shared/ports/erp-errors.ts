@@ -1,4 +1,4 @@
-import { HubError } from '../../errors.ts';
+import { HubError } from '../errors.ts';
 
 /**
  * ERP error taxonomy. Retryable vs permanent is decided here, once per class: the client retries
