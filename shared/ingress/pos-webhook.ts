@@ -24,7 +24,12 @@ import {
   DeliveryConflictError,
   type DeliveryDeduplicator,
   type DeliveryOutcome,
+  decodeWebhookBody,
   jsonResponse as json,
+  parkDelivery,
+  parseWebhookJson,
+  triggeredAtOf,
+  verifyWithRotation,
   type WebhookRequest,
   type WebhookResponse,
   type WebhookSecrets,
@@ -127,34 +132,24 @@ export async function handlePosWebhook(
   deps: PosWebhookDeps,
 ): Promise<WebhookResponse> {
   const receivedAt = (deps.now?.() ?? new Date()).toISOString();
-  const raw = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
-  if (raw.length > deps.maxBodyBytes) {
-    deps.telemetry.count('WebhookRejectedTooLarge');
-    return json(413, { message: `body exceeds ${deps.maxBodyBytes} bytes` });
-  }
+  const decoded = decodeWebhookBody(request, deps);
+  if ('response' in decoded) return decoded.response;
+  const raw = decoded.value;
 
   const signature = request.headers[SQUARE_SIGNATURE_HEADER];
   const { notificationUrl } = request;
-  let matched = verifySquareSignature(raw, notificationUrl, signature, await deps.signatureKeys.candidates());
-  if (matched < 0 && signature) {
-    // The key may have been rotated since it was cached: re-read it once before refusing.
-    const fresh = await deps.signatureKeys.refresh();
-    if (fresh) matched = verifySquareSignature(raw, notificationUrl, signature, fresh);
-  }
-  if (matched < 0) {
-    deps.telemetry.count('WebhookRejectedSignature');
-    deps.log.warn('POS webhook signature did not verify', { notificationUrl, signed: Boolean(signature) });
-    return json(401, { message: 'unauthorized' });
-  }
-  if (matched > 0) deps.telemetry.count('WebhookSignedWithPreviousSecret');
+  const refused = await verifyWithRotation(
+    deps.signatureKeys,
+    Boolean(signature),
+    (candidates) => verifySquareSignature(raw, notificationUrl, signature, candidates),
+    deps,
+    { notificationUrl, signed: Boolean(signature) },
+  );
+  if (refused) return refused;
 
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    deps.telemetry.count('WebhookRejectedMalformed');
-    return json(400, { message: 'body is not valid JSON' });
-  }
+  const parsed = parseWebhookJson(raw, deps);
+  if ('response' in parsed) return parsed.response;
+  const body = parsed.value;
   const parsedEnvelope = SquareWebhookEnvelopeSchema.safeParse(body);
   if (!parsedEnvelope.success) {
     deps.telemetry.count('WebhookRejectedMalformed');
@@ -171,41 +166,35 @@ export async function handlePosWebhook(
     return json(200, { status: 'ignored', type });
   }
 
-  const triggeredAt =
-    envelope.created_at && !Number.isNaN(Date.parse(envelope.created_at))
-      ? toUtc(envelope.created_at)
-      : undefined;
+  const triggeredAt = triggeredAtOf(envelope.created_at);
   const context = { merchantId, type, eventId, transactionId: deterministicUuid('pos', merchantId, eventId) };
 
-  const park = async (
+  const park = (
     error: unknown,
     transactionId: string,
     extra: Readonly<Record<string, string>> = {},
     inputId = eventId,
-  ): Promise<DeliveryOutcome> => {
-    const { code, reason, issues } = parkReason(error);
-    const { exceptionId } = await deps.exceptions.park({
-      kind: 'pos-webhook',
-      inputId,
-      at: triggeredAt ?? receivedAt,
-      code,
-      reason,
-      issues,
-      transactionId,
-      attributes: {
-        type,
-        merchantId,
-        eventId,
-        notificationUrl,
-        ...(triggeredAt ? { triggeredAt } : {}),
-        ...extra,
+  ): Promise<DeliveryOutcome> =>
+    parkDelivery(
+      deps,
+      {
+        kind: 'pos-webhook',
+        inputId,
+        at: triggeredAt ?? receivedAt,
+        ...parkReason(error),
+        transactionId,
+        attributes: {
+          type,
+          merchantId,
+          eventId,
+          notificationUrl,
+          ...(triggeredAt ? { triggeredAt } : {}),
+          ...extra,
+        },
+        payload: raw,
       },
-      payload: raw,
-    });
-    deps.telemetry.count('WebhookParked');
-    deps.log.warn('POS webhook parked', { ...context, ...extra, exceptionId, code, reason });
-    return { status: 'parked', exceptionId };
-  };
+      { ...context, ...extra },
+    );
 
   /** Reads the order (and its variations) from Square; permanent failures park, others propagate. */
   const fetchOrder = async (notification: SquareOrderNotification): Promise<SquareOrder> => {

@@ -4,7 +4,6 @@ import { type ShopContext, shopifyTopicMapper } from '../connectors/shopify/mapp
 import { verifyShopifyHmac } from '../connectors/shopify/webhook-signature.ts';
 import { MappingError } from '../errors.ts';
 import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
-import { toUtc } from '../events/common.ts';
 import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
@@ -12,18 +11,12 @@ import {
   answerDelivery,
   type DeliveryDeduplicator,
   type DeliveryOutcome,
+  decodeWebhookBody,
   jsonResponse as json,
-  type WebhookRequest,
-  type WebhookResponse,
-  type WebhookSecrets,
-} from './webhook.ts';
-
-// The shared webhook types moved to ./webhook.ts; re-exported for existing imports.
-export {
-  DeliveryConflictError,
-  type DeliveryDeduplicator,
-  DeliveryInProgressError,
-  type DeliveryOutcome,
+  parkDelivery,
+  parseWebhookJson,
+  triggeredAtOf,
+  verifyWithRotation,
   type WebhookRequest,
   type WebhookResponse,
   type WebhookSecrets,
@@ -56,11 +49,9 @@ export async function handleShopifyWebhook(
   deps: ShopifyWebhookDeps,
 ): Promise<WebhookResponse> {
   const receivedAt = (deps.now?.() ?? new Date()).toISOString();
-  const raw = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
-  if (raw.length > deps.maxBodyBytes) {
-    deps.telemetry.count('WebhookRejectedTooLarge');
-    return json(413, { message: `body exceeds ${deps.maxBodyBytes} bytes` });
-  }
+  const decoded = decodeWebhookBody(request, deps);
+  if ('response' in decoded) return decoded.response;
+  const raw = decoded.value;
 
   const shopDomain = header(request.headers, 'shop-domain')?.trim().toLowerCase();
   const shop = shopDomain ? deps.shops.get(shopDomain) : undefined;
@@ -71,18 +62,14 @@ export async function handleShopifyWebhook(
   }
 
   const signature = header(request.headers, 'hmac-sha256');
-  let matched = verifyShopifyHmac(raw, signature, await deps.secrets.candidates());
-  if (matched < 0 && signature) {
-    // The secret may have been rotated since it was cached: re-read it once before refusing.
-    const fresh = await deps.secrets.refresh();
-    if (fresh) matched = verifyShopifyHmac(raw, signature, fresh);
-  }
-  if (matched < 0) {
-    deps.telemetry.count('WebhookRejectedSignature');
-    deps.log.warn('webhook signature did not verify', { shopDomain });
-    return json(401, { message: 'unauthorized' });
-  }
-  if (matched > 0) deps.telemetry.count('WebhookSignedWithPreviousSecret');
+  const refused = await verifyWithRotation(
+    deps.secrets,
+    Boolean(signature),
+    (candidates) => verifyShopifyHmac(raw, signature, candidates),
+    deps,
+    { shopDomain },
+  );
+  if (refused) return refused;
 
   const topic = header(request.headers, 'topic');
   const webhookId = header(request.headers, 'webhook-id');
@@ -90,13 +77,9 @@ export async function handleShopifyWebhook(
     return json(400, { message: 'X-Shopify-Topic and X-Shopify-Webhook-Id are required' });
   }
 
-  let payload: unknown;
-  try {
-    payload = parseShopifyJson(raw.toString('utf8'));
-  } catch {
-    deps.telemetry.count('WebhookRejectedMalformed');
-    return json(400, { message: 'body is not valid JSON' });
-  }
+  const parsed = parseWebhookJson(raw, deps, parseShopifyJson);
+  if ('response' in parsed) return parsed.response;
+  const payload = parsed.value;
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     deps.telemetry.count('WebhookRejectedMalformed');
     return json(400, { message: 'body must be a JSON object' });
@@ -110,36 +93,34 @@ export async function handleShopifyWebhook(
   }
 
   const sourceEventId = header(request.headers, 'event-id');
-  const triggeredAtHeader = header(request.headers, 'triggered-at');
-  const triggeredAt =
-    triggeredAtHeader && !Number.isNaN(Date.parse(triggeredAtHeader)) ? toUtc(triggeredAtHeader) : undefined;
+  const triggeredAt = triggeredAtOf(header(request.headers, 'triggered-at'));
   const apiVersion = header(request.headers, 'api-version');
   const transactionId = deterministicUuid('shopify', shopDomain, sourceEventId ?? webhookId);
   const context = { shopDomain, topic, webhookId, transactionId };
 
-  const park = async (code: string, reason: string, issues: readonly string[], inputId: string) => {
-    const { exceptionId } = await deps.exceptions.park({
-      kind: 'shopify-webhook',
-      inputId,
-      at: triggeredAt ?? receivedAt,
-      code,
-      reason,
-      issues,
-      transactionId,
-      attributes: {
-        topic,
-        shopDomain,
-        webhookId,
-        ...(apiVersion ? { apiVersion } : {}),
-        ...(sourceEventId ? { eventId: sourceEventId } : {}),
-        ...(triggeredAt ? { triggeredAt } : {}),
+  const park = (code: string, reason: string, issues: readonly string[], inputId: string) =>
+    parkDelivery(
+      deps,
+      {
+        kind: 'shopify-webhook',
+        inputId,
+        at: triggeredAt ?? receivedAt,
+        code,
+        reason,
+        issues,
+        transactionId,
+        attributes: {
+          topic,
+          shopDomain,
+          webhookId,
+          ...(apiVersion ? { apiVersion } : {}),
+          ...(sourceEventId ? { eventId: sourceEventId } : {}),
+          ...(triggeredAt ? { triggeredAt } : {}),
+        },
+        payload: raw,
       },
-      payload: raw,
-    });
-    deps.telemetry.count('WebhookParked');
-    deps.log.warn('webhook parked', { ...context, exceptionId, code, reason });
-    return exceptionId;
-  };
+      context,
+    );
 
   const process = async (): Promise<DeliveryOutcome> => {
     let events: CanonicalEvent[];
@@ -181,8 +162,7 @@ export async function handleShopifyWebhook(
           : new MappingError(`canonical event failed validation: ${(error as Error).message}`, [], {
               cause: error,
             });
-      const exceptionId = await park(mappingError.code, mappingError.message, mappingError.issues, webhookId);
-      return { status: 'parked', exceptionId };
+      return park(mappingError.code, mappingError.message, mappingError.issues, webhookId);
     }
     await deps.publisher.publish(events);
     deps.telemetry.count('EventsPublished', events.length);
@@ -196,14 +176,7 @@ export async function handleShopifyWebhook(
     raw,
     context,
     process,
-    parkConflict: async (_error, inputId) => ({
-      status: 'parked',
-      exceptionId: await park(
-        'DELIVERY_CONFLICT',
-        'webhook id already processed with a different body',
-        [],
-        inputId,
-      ),
-    }),
+    parkConflict: (_error, inputId) =>
+      park('DELIVERY_CONFLICT', 'webhook id already processed with a different body', [], inputId),
   });
 }

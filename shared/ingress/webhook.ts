@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PublishError } from '../errors.ts';
+import type { ExceptionStore, ParkedInput } from '../repositories/exceptions.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 
 /**
@@ -139,4 +140,84 @@ export async function answerDelivery(options: {
     deps.log.error('webhook processing failed', { ...context, error: error as Error });
     return jsonResponse(500, { message: 'internal error', transactionId });
   }
+}
+
+/** What the steps before a vendor's own need: its secrets, metrics, logs and the size limit. */
+export interface WebhookEdgeDeps {
+  readonly telemetry: Telemetry;
+  readonly log: LogSink;
+  readonly maxBodyBytes: number;
+}
+
+/** A step's answer: go on with `value`, or stop with `response`. */
+export type EdgeStep<T> = { readonly value: T } | { readonly response: WebhookResponse };
+
+/** The raw body as the sender signed it (API Gateway base64-encodes binary bodies); 413 above the limit. */
+export function decodeWebhookBody(request: WebhookRequest, deps: WebhookEdgeDeps): EdgeStep<Buffer> {
+  const raw = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  if (raw.length > deps.maxBodyBytes) {
+    deps.telemetry.count('WebhookRejectedTooLarge');
+    return { response: jsonResponse(413, { message: `body exceeds ${deps.maxBodyBytes} bytes` }) };
+  }
+  return { value: raw };
+}
+
+/**
+ * Checks a signature against the current and previous secrets; when none verifies, re-reads the secret
+ * once (it may have been rotated since it was cached) before refusing with 401. `verify` answers the
+ * index of the secret that verified, or -1. Counts a delivery signed with the previous secret.
+ */
+export async function verifyWithRotation(
+  secrets: WebhookSecrets,
+  signed: boolean,
+  verify: (candidates: readonly string[]) => number,
+  deps: WebhookEdgeDeps,
+  logContext: Readonly<Record<string, unknown>>,
+): Promise<WebhookResponse | undefined> {
+  let matched = verify(await secrets.candidates());
+  if (matched < 0 && signed) {
+    const fresh = await secrets.refresh();
+    if (fresh) matched = verify(fresh);
+  }
+  if (matched < 0) {
+    deps.telemetry.count('WebhookRejectedSignature');
+    deps.log.warn('webhook signature did not verify', logContext);
+    return jsonResponse(401, { message: 'unauthorized' });
+  }
+  if (matched > 0) deps.telemetry.count('WebhookSignedWithPreviousSecret');
+  return undefined;
+}
+
+/** The body parsed as JSON (with the vendor's parser, e.g. one that keeps large ids exact); 400 if it is not. */
+export function parseWebhookJson(
+  raw: Buffer,
+  deps: WebhookEdgeDeps,
+  parse: (text: string) => unknown = JSON.parse,
+): EdgeStep<unknown> {
+  try {
+    return { value: parse(raw.toString('utf8')) };
+  } catch {
+    deps.telemetry.count('WebhookRejectedMalformed');
+    return { response: jsonResponse(400, { message: 'body is not valid JSON' }) };
+  }
+}
+
+/** A sender's trigger time as UTC ISO-8601, or undefined when absent or unreadable. */
+export function triggeredAtOf(value: string | undefined): string | undefined {
+  return value && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : undefined;
+}
+
+/**
+ * Parks a verified delivery that cannot become an event (unmappable, conflicting id, permanent vendor
+ * error) in the exceptions table with its body and reason, for a fix and a replay; counts and logs it.
+ */
+export async function parkDelivery(
+  deps: { readonly exceptions: ExceptionStore; readonly telemetry: Telemetry; readonly log: LogSink },
+  input: ParkedInput,
+  logContext: Readonly<Record<string, unknown>>,
+): Promise<DeliveryOutcome> {
+  const { exceptionId } = await deps.exceptions.park(input);
+  deps.telemetry.count('WebhookParked');
+  deps.log.warn('webhook parked', { ...logContext, exceptionId, code: input.code, reason: input.reason });
+  return { status: 'parked', exceptionId };
 }

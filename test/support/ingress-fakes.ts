@@ -2,13 +2,13 @@ import type { EventPublisher } from '#shared/bus/publisher.ts';
 import { PublishError } from '#shared/errors.ts';
 import type { CanonicalEvent } from '#shared/events/catalog.ts';
 import type { PosWebhookDeps } from '#shared/ingress/pos-webhook.ts';
+import type { ShopifyWebhookDeps } from '#shared/ingress/shopify-webhook.ts';
 import {
   DeliveryConflictError,
   type DeliveryDeduplicator,
   type DeliveryOutcome,
-  type ShopifyWebhookDeps,
   type WebhookSecrets,
-} from '#shared/ingress/shopify-webhook.ts';
+} from '#shared/ingress/webhook.ts';
 import type { ExceptionStore, ParkedInput } from '#shared/repositories/exceptions.ts';
 import { FakeSquare, MemoryPosOrderRegistry } from './square.ts';
 

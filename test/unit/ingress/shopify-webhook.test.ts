@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
 import { detailSchema } from '#shared/events/catalog.ts';
-import {
-  DeliveryInProgressError,
-  handleShopifyWebhook,
-  type WebhookRequest,
-} from '#shared/ingress/shopify-webhook.ts';
+import { handleShopifyWebhook } from '#shared/ingress/shopify-webhook.ts';
+import { DeliveryInProgressError, type WebhookRequest } from '#shared/ingress/webhook.ts';
 import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 import { ingressDeps, staticSecrets } from '#test/support/ingress-fakes.ts';
 
