@@ -13,6 +13,7 @@ import { writeAssembly } from '#test/support/local-template.ts';
 
 const template = writeAssembly({
   ShopifyWebhookSecret9817FB19: {
+    Metadata: { 'omnihub:role': 'shopify-webhook-secret' },
     Type: 'AWS::SecretsManager::Secret',
     Properties: { GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'current' } },
   },
@@ -60,10 +61,12 @@ describe('local Secrets Manager', () => {
   it('serves the Square signature key and access token in the shapes the POS ingress reads', async () => {
     const square = writeAssembly({
       SquareSignatureKeyA1B2C3D4: {
+        Metadata: { 'omnihub:role': 'square-signature-key' },
         Type: 'AWS::SecretsManager::Secret',
         Properties: { GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'current' } },
       },
       SquareAccessTokenE5F6A7B8: {
+        Metadata: { 'omnihub:role': 'square-access-token' },
         Type: 'AWS::SecretsManager::Secret',
         Properties: {
           GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'accessToken' },
