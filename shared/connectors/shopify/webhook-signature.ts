@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmacSha256FromBase64 } from '../hmac.ts';
 
 /**
  * Verifies `X-Shopify-Hmac-Sha256`: base64 HMAC-SHA256 of the raw body keyed with the app's client
@@ -14,8 +15,8 @@ export function verifyShopifyHmac(
   secrets: readonly string[],
 ): number {
   if (!header) return -1;
-  const received = Buffer.from(header.trim(), 'base64');
-  if (received.length !== 32) return -1;
+  const received = hmacSha256FromBase64(header);
+  if (!received) return -1;
   for (const [index, secret] of secrets.entries()) {
     if (!secret) continue;
     const expected = createHmac('sha256', secret).update(rawBody).digest();

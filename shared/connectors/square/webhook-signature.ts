@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmacSha256FromBase64 } from '../hmac.ts';
 
 /** Header carrying Square's webhook signature. */
 export const SQUARE_SIGNATURE_HEADER = 'x-square-hmacsha256-signature';
@@ -22,8 +23,8 @@ export function verifySquareSignature(
   signatureKeys: readonly string[],
 ): number {
   if (!header || !notificationUrl) return -1;
-  const received = Buffer.from(header.trim(), 'base64');
-  if (received.length !== 32) return -1;
+  const received = hmacSha256FromBase64(header);
+  if (!received) return -1;
   for (const [index, key] of signatureKeys.entries()) {
     if (!key) continue;
     if (timingSafeEqual(digest(key, notificationUrl, rawBody), received)) return index;
