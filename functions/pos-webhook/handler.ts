@@ -13,7 +13,7 @@ import { handlePosWebhook, POS_DELIVERY_RECORD_TTL_SECONDS } from '#shared/ingre
 import { requestUrl } from '#shared/ingress/webhook.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import { DynamoPosOrderRegistry } from '#shared/repositories/pos-orders.ts';
-import { readEnv } from '#shared/runtime/env.ts';
+import { jsonVariable, readEnv } from '#shared/runtime/env.ts';
 import { powertoolsDeduplicator } from '#shared/runtime/idempotency.ts';
 import { logger, metrics, powertoolsTelemetry, tracer } from '#shared/runtime/observability.ts';
 import { secretsManagerAccessToken, secretsManagerWebhookSecrets } from '#shared/runtime/secrets.ts';
@@ -31,6 +31,8 @@ const env = readEnv(
     /** The URL registered with Square, when API Gateway sees another (custom domain with an API mapping). */
     SQUARE_NOTIFICATION_URL: z.url().optional(),
     MAX_BODY_BYTES: z.coerce.number().int().positive(),
+    /** The merchants this environment serves (a JSON array); unset = any (dev only). */
+    SQUARE_MERCHANT_IDS: jsonVariable(z.array(z.string().min(1)).min(1)).optional(),
   }),
 );
 
@@ -64,6 +66,7 @@ const deps = {
   telemetry: powertoolsTelemetry,
   log: logger,
   maxBodyBytes: env.MAX_BODY_BYTES,
+  ...(env.SQUARE_MERCHANT_IDS ? { merchants: new Set(env.SQUARE_MERCHANT_IDS) } : {}),
 };
 
 /** POST /webhooks/pos — thin glue: the work is in shared/ingress/pos-webhook.ts. */

@@ -140,7 +140,7 @@ export function resolveEnvironment(name: unknown, context: EnvironmentContext = 
       ...defaults,
       shops: operator.shops,
       erp: operator.erp,
-      ...(operator.pos ? { pos: { ...defaults.pos, ...operator.pos } } : {}),
+      pos: { ...defaults.pos, ...operator.pos },
     };
   }
   const { shops, erp } = defaults;
@@ -153,13 +153,20 @@ export function resolveEnvironment(name: unknown, context: EnvironmentContext = 
   let config: EnvironmentConfig = { ...defaults, shops, erp };
   const { netsuiteBaseUrl } = context;
   if (netsuiteBaseUrl !== undefined) {
-    if (typeof netsuiteBaseUrl !== 'string' || !/^https?:\/\/\S+$/.test(netsuiteBaseUrl)) {
-      throw new Error('-c netsuiteBaseUrl must be an http(s) URL');
+    if (typeof netsuiteBaseUrl !== 'string' || !vendorUrlPattern(name).test(netsuiteBaseUrl)) {
+      throw new Error(`-c netsuiteBaseUrl must be an ${name === 'dev' ? 'http(s)' : 'https'} URL`);
     }
     config = { ...config, erp: { ...config.erp, baseUrl: netsuiteBaseUrl } };
   }
   return withShopsOverride(config, context.shops);
 }
+
+/**
+ * Vendor URLs an environment may call: plain http only in dev (the local cloud's sandboxes on
+ * loopback); credentials and customer data travel to staging and prod vendors over TLS only.
+ */
+export const vendorUrlPattern = (environment: string): RegExp =>
+  environment === 'dev' ? /^https?:\/\/\S+$/ : /^https:\/\/\S+$/;
 
 /** `-c shops=domain:CUR,domain:CUR`, validated. */
 function withShopsOverride(config: EnvironmentConfig, shopsOverride: unknown): EnvironmentConfig {

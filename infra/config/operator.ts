@@ -27,13 +27,16 @@ export const OperatorConfigSchema = z.strictObject({
     concurrencyLimit: z.number().int().min(2).max(1000),
     mapping: NetSuiteMappingConfigSchema,
   }),
-  pos: z
-    .strictObject({
-      squareBaseUrl: HttpsUrlSchema.optional(),
-      /** The URL registered with Square, which Square signs. */
-      notificationUrl: HttpsUrlSchema.optional(),
-    })
-    .optional(),
+  pos: z.strictObject({
+    squareBaseUrl: HttpsUrlSchema.optional(),
+    /**
+     * The URL registered with Square, which Square signs. Required: rebuilding it from the request's
+     * forwarded headers would let a proxy's view decide what is verified.
+     */
+    notificationUrl: HttpsUrlSchema,
+    /** The Square merchants this environment serves; notifications for any other are parked. */
+    merchantIds: z.array(z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'a Square merchant id')).min(1),
+  }),
 });
 export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
 
@@ -43,6 +46,8 @@ export const REQUIRED_OPERATOR_SETTINGS = [
   'erp.accountId',
   'erp.concurrencyLimit',
   'erp.mapping (customers, booking items, currencies, online location)',
+  'pos.notificationUrl',
+  'pos.merchantIds',
 ] as const;
 
 /**

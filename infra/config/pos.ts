@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from './environments.ts';
+import { type EnvironmentConfig, vendorUrlPattern } from './environments.ts';
 
 /** The POS (Square) account the hub reads orders from. */
 export interface PosConfig {
@@ -14,14 +14,18 @@ export interface PosConfig {
    * @default the URL of the request, as API Gateway saw it
    */
   readonly notificationUrl?: string;
+  /**
+   * The Square merchants (seller accounts) this environment serves: a signed notification for any other
+   * is parked, never published. Required by the operator config of deployed environments.
+   * @default any merchant (dev)
+   */
+  readonly merchantIds?: readonly string[];
 }
 
-const HTTP_URL = /^https?:\/\/\S+$/;
-
-function urlOption(name: string, value: unknown): string | undefined {
+function urlOption(environment: string, name: string, value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !HTTP_URL.test(value))
-    throw new Error(`-c ${name} must be an http(s) URL`);
+  if (typeof value !== 'string' || !vendorUrlPattern(environment).test(value))
+    throw new Error(`-c ${name} must be an ${environment === 'dev' ? 'http(s)' : 'https'} URL`);
   return value;
 }
 
@@ -31,8 +35,8 @@ export function withPosOverrides(
   squareBaseUrl: unknown,
   notificationUrl: unknown,
 ): EnvironmentConfig {
-  const baseUrl = urlOption('squareBaseUrl', squareBaseUrl);
-  const notification = urlOption('squareNotificationUrl', notificationUrl);
+  const baseUrl = urlOption(config.name, 'squareBaseUrl', squareBaseUrl);
+  const notification = urlOption(config.name, 'squareNotificationUrl', notificationUrl);
   if (baseUrl === undefined && notification === undefined) return config;
   return {
     ...config,

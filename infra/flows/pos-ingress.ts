@@ -54,6 +54,7 @@ export class PosIngress extends HubFlow {
         SQUARE_BASE_URL: config.pos?.squareBaseUrl ?? SQUARE_PRODUCTION_BASE_URL,
         SQUARE_API_VERSION,
         ...(config.pos?.notificationUrl ? { SQUARE_NOTIFICATION_URL: config.pos.notificationUrl } : {}),
+        ...(config.pos?.merchantIds ? { SQUARE_MERCHANT_IDS: JSON.stringify(config.pos.merchantIds) } : {}),
         MAX_BODY_BYTES: String(config.maxWebhookBodyBytes),
       },
     });

@@ -25,9 +25,11 @@ import {
   type DeliveryDeduplicator,
   type DeliveryOutcome,
   decodeWebhookBody,
+  freshnessOf,
   jsonResponse as json,
   parkDelivery,
   parseWebhookJson,
+  requireJsonContentType,
   triggeredAtOf,
   verifyWithRotation,
   type WebhookRequest,
@@ -37,6 +39,12 @@ import {
 
 /** Square retries a failed delivery for up to 72 hours: remember deliveries a day longer than that. */
 export const POS_DELIVERY_RECORD_TTL_SECONDS = 4 * 24 * 3600;
+
+/**
+ * Square retries for up to 72 hours (developer.squareup.com, "Webhooks: retries"): a notification whose
+ * signed `created_at` is older is a replay, not a retry; clocks may disagree by a few minutes.
+ */
+export const POS_DELIVERY_WINDOW = { maxAgeSeconds: 72 * 3600, maxSkewSeconds: 300 } as const;
 
 /** The Square events that announce an order change (none carries the lines: the order is fetched). */
 export const SQUARE_ORDER_EVENT_TYPES: readonly string[] = [
@@ -70,6 +78,12 @@ export interface PosWebhookDeps {
   readonly telemetry: Telemetry;
   readonly log: LogSink;
   readonly maxBodyBytes: number;
+  /**
+   * The Square merchants this environment serves: a signed notification for any other is parked
+   * (`MERCHANT_NOT_SERVED`), never published. Undefined = every merchant (dev and tests only; deployed
+   * environments must configure it).
+   */
+  readonly merchants?: ReadonlySet<string>;
   readonly now?: () => Date;
 }
 
@@ -78,7 +92,9 @@ type OrderDetailType = 'OrderCreated' | 'OrderUpdated' | 'OrderCancelled';
 /** The order a notification is about: `data.object.<data.type>` (e.g. `order_updated`). */
 function orderNotification(envelope: SquareWebhookEnvelope): SquareOrderNotification {
   const object = envelope.data?.object ?? {};
-  const named = envelope.data?.type ? object[envelope.data.type] : undefined;
+  // An own property only: a `data.type` such as `constructor` must not reach Object.prototype.
+  const named =
+    envelope.data?.type && Object.hasOwn(object, envelope.data.type) ? object[envelope.data.type] : undefined;
   const candidate =
     named ??
     Object.values(object).find(
@@ -94,6 +110,15 @@ function orderNotification(envelope: SquareWebhookEnvelope): SquareOrderNotifica
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   throw new MappingError(`${envelope.type} does not name an order: ${issues.join('; ')}`, issues);
+}
+
+/**
+ * A correctly signed notification for a merchant this environment does not serve (a multi-seller app,
+ * or a configuration gap): parked, so nothing is lost if the allow-list was incomplete.
+ */
+export class MerchantNotServedError extends HubError {
+  readonly code = 'MERCHANT_NOT_SERVED';
+  readonly retryable = false;
 }
 
 /** A failure that a redelivery cannot fix: park it (POS authentication excepted: see PosAuthError). */
@@ -131,7 +156,8 @@ export async function handlePosWebhook(
   request: PosWebhookRequest,
   deps: PosWebhookDeps,
 ): Promise<WebhookResponse> {
-  const receivedAt = (deps.now?.() ?? new Date()).toISOString();
+  const now = deps.now?.() ?? new Date();
+  const receivedAt = now.toISOString();
   const decoded = decodeWebhookBody(request, deps);
   if ('response' in decoded) return decoded.response;
   const raw = decoded.value;
@@ -146,6 +172,8 @@ export async function handlePosWebhook(
     { notificationUrl, signed: Boolean(signature) },
   );
   if (refused) return refused;
+  const notJson = requireJsonContentType(request, deps);
+  if (notJson) return notJson;
 
   const parsed = parseWebhookJson(raw, deps);
   if ('response' in parsed) return parsed.response;
@@ -167,6 +195,19 @@ export async function handlePosWebhook(
   }
 
   const triggeredAt = triggeredAtOf(envelope.created_at);
+  // A replay of a captured notification (its signed created_at is past Square's retry horizon) or one
+  // from the future: 200, so Square does not retry it, counted and logged.
+  const freshness = freshnessOf(triggeredAt, now, POS_DELIVERY_WINDOW);
+  if (freshness === 'stale' || freshness === 'future') {
+    deps.telemetry.count('WebhookRejectedStale');
+    deps.log.warn('POS notification outside the delivery window: not processed', {
+      merchantId,
+      type,
+      eventId,
+      triggeredAt,
+    });
+    return json(200, { status: 'ignored', reason: `notification created at ${triggeredAt} is ${freshness}` });
+  }
   const context = { merchantId, type, eventId, transactionId: deterministicUuid('pos', merchantId, eventId) };
 
   const park = (
@@ -208,6 +249,12 @@ export async function handlePosWebhook(
   };
 
   const process = async (): Promise<DeliveryOutcome> => {
+    if (deps.merchants && !deps.merchants.has(merchantId)) {
+      return park(
+        new MerchantNotServedError(`merchant ${merchantId} is not served by this environment`),
+        context.transactionId,
+      );
+    }
     let order: SquareOrder;
     let notification: SquareOrderNotification | undefined;
     try {

@@ -1,6 +1,7 @@
 import type { EventPublisher } from '../bus/publisher.ts';
 import { parseShopifyJson } from '../connectors/shopify/json.ts';
 import { type ShopContext, shopifyTopicMapper } from '../connectors/shopify/mappers.ts';
+import { topicMismatch } from '../connectors/shopify/topic-rules.ts';
 import { verifyShopifyHmac } from '../connectors/shopify/webhook-signature.ts';
 import { MappingError } from '../errors.ts';
 import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
@@ -9,12 +10,16 @@ import type { ExceptionStore } from '../repositories/exceptions.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 import {
   answerDelivery,
+  DELIVERY_RECORD_TTL_SECONDS,
   type DeliveryDeduplicator,
   type DeliveryOutcome,
   decodeWebhookBody,
+  forLog,
+  freshnessOf,
   jsonResponse as json,
   parkDelivery,
   parseWebhookJson,
+  requireJsonContentType,
   triggeredAtOf,
   verifyWithRotation,
   type WebhookRequest,
@@ -34,6 +39,17 @@ export interface ShopifyWebhookDeps {
   readonly now?: () => Date;
 }
 
+/** Shopify's webhook and event ids are UUIDs; a bound keeps hostile ids out of keys and logs. */
+const DELIVERY_ID = /^[A-Za-z0-9-]{1,64}$/;
+const TOPIC = /^[a-z_]{1,40}\/[a-z_]{1,40}$/;
+
+/**
+ * How old a delivery may be: Shopify retries for about 4 hours and delivers late by up to a day; the
+ * de-duplication record lasts {@link DELIVERY_RECORD_TTL_SECONDS}, so anything older could not be
+ * recognised as a replay. Clocks may disagree by a few minutes.
+ */
+export const DELIVERY_WINDOW = { maxAgeSeconds: DELIVERY_RECORD_TTL_SECONDS, maxSkewSeconds: 300 } as const;
+
 /** Shopify sends `X-Shopify-*`; newer deliveries may also use the unprefixed `Shopify-*` names. */
 const header = (headers: WebhookRequest['headers'], name: string): string | undefined =>
   headers[`x-shopify-${name}`] ?? headers[`shopify-${name}`];
@@ -48,7 +64,8 @@ export async function handleShopifyWebhook(
   request: WebhookRequest,
   deps: ShopifyWebhookDeps,
 ): Promise<WebhookResponse> {
-  const receivedAt = (deps.now?.() ?? new Date()).toISOString();
+  const now = deps.now?.() ?? new Date();
+  const receivedAt = now.toISOString();
   const decoded = decodeWebhookBody(request, deps);
   if ('response' in decoded) return decoded.response;
   const raw = decoded.value;
@@ -57,7 +74,7 @@ export async function handleShopifyWebhook(
   const shop = shopDomain ? deps.shops.get(shopDomain) : undefined;
   if (!shopDomain || !shop) {
     deps.telemetry.count('WebhookRejectedUnknownShop');
-    deps.log.warn('webhook from an unconfigured shop', { shopDomain });
+    deps.log.warn('webhook from an unconfigured shop', { shopDomain: forLog(shopDomain) });
     return json(401, { message: 'unauthorized' });
   }
 
@@ -70,12 +87,37 @@ export async function handleShopifyWebhook(
     { shopDomain },
   );
   if (refused) return refused;
+  const notJson = requireJsonContentType(request, deps);
+  if (notJson) return notJson;
 
   const topic = header(request.headers, 'topic');
   const webhookId = header(request.headers, 'webhook-id');
-  if (!topic || !webhookId) {
-    return json(400, { message: 'X-Shopify-Topic and X-Shopify-Webhook-Id are required' });
+  const sourceEventId = header(request.headers, 'event-id');
+  if (!topic || !TOPIC.test(topic) || !webhookId || !DELIVERY_ID.test(webhookId)) {
+    deps.telemetry.count('WebhookRejectedMalformed');
+    return json(400, { message: 'X-Shopify-Topic and X-Shopify-Webhook-Id are required and well-formed' });
   }
+  if (sourceEventId !== undefined && !DELIVERY_ID.test(sourceEventId)) {
+    deps.telemetry.count('WebhookRejectedMalformed');
+    return json(400, { message: 'X-Shopify-Event-Id is malformed' });
+  }
+
+  // A replay of a captured delivery: older than the de-duplication window (it would no longer be
+  // recognised) or from the future. 200, so Shopify never retries it; a forged fresh header is stopped
+  // by the body-based rules (event ids and business keys come from the body), not by this check.
+  const triggeredAt = triggeredAtOf(header(request.headers, 'triggered-at'));
+  const freshness = freshnessOf(triggeredAt, now, DELIVERY_WINDOW);
+  if (freshness === 'stale' || freshness === 'future') {
+    deps.telemetry.count('WebhookRejectedStale');
+    deps.log.warn('webhook outside the delivery window: not processed', {
+      shopDomain,
+      topic,
+      webhookId,
+      triggeredAt,
+    });
+    return json(200, { status: 'ignored', reason: `delivery triggered at ${triggeredAt} is ${freshness}` });
+  }
+  if (freshness === 'unknown') deps.telemetry.count('WebhookWithoutTriggeredAt');
 
   const parsed = parseWebhookJson(raw, deps, parseShopifyJson);
   if ('response' in parsed) return parsed.response;
@@ -92,8 +134,6 @@ export async function handleShopifyWebhook(
     return json(200, { status: 'ignored', topic });
   }
 
-  const sourceEventId = header(request.headers, 'event-id');
-  const triggeredAt = triggeredAtOf(header(request.headers, 'triggered-at'));
   const apiVersion = header(request.headers, 'api-version');
   const transactionId = deterministicUuid('shopify', shopDomain, sourceEventId ?? webhookId);
   const context = { shopDomain, topic, webhookId, transactionId };
@@ -123,6 +163,8 @@ export async function handleShopifyWebhook(
     );
 
   const process = async (): Promise<DeliveryOutcome> => {
+    const mismatch = topicMismatch(topic, payload as Record<string, unknown>, shopDomain);
+    if (mismatch) return park(mismatch.code, mismatch.reason, [], webhookId);
     let events: CanonicalEvent[];
     try {
       events = mapper(payload, { shopDomain, ...shop }).map((mapped) =>
@@ -130,13 +172,8 @@ export async function handleShopifyWebhook(
           mapped.detailType,
           EVENT_SOURCES.shopify,
           {
-            eventId: deterministicUuid(
-              'shopify',
-              shopDomain,
-              webhookId,
-              mapped.detailType,
-              mapped.idempotencyKey,
-            ),
+            // From the signed body alone: the same change re-sent under other headers is the same event.
+            eventId: deterministicUuid('shopify', shopDomain, mapped.detailType, mapped.idempotencyKey),
             transactionId,
             idempotencyKey: mapped.idempotencyKey,
             occurredAt: mapped.occurredAt ?? triggeredAt ?? receivedAt,
@@ -171,12 +208,14 @@ export async function handleShopifyWebhook(
 
   return answerDelivery({
     deps,
-    key: `${shopDomain}#${webhookId}`,
+    // One merchant action has one event id across deliveries and retries (per topic): a delivery
+    // re-sent under a fresh webhook id is still a duplicate.
+    key: `${shopDomain}#${topic}#${sourceEventId ?? webhookId}`,
     deliveryId: webhookId,
     raw,
     context,
     process,
     parkConflict: (_error, inputId) =>
-      park('DELIVERY_CONFLICT', 'webhook id already processed with a different body', [], inputId),
+      park('DELIVERY_CONFLICT', 'event already processed with a different body', [], inputId),
   });
 }

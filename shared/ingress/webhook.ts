@@ -9,6 +9,13 @@ import type { LogSink, Telemetry } from '../runtime/observability.ts';
  * secrets port. Vendor specifics stay in each ingress module.
  */
 
+/**
+ * Shopify retries a failed delivery 8 times over about 4 hours; keep delivery records for two days so
+ * that a late retry, or a redelivery an operator triggers the next day, is still recognised. Square
+ * retries for up to 72 hours: its ingress passes a longer TTL.
+ */
+export const DELIVERY_RECORD_TTL_SECONDS = 2 * 24 * 3600;
+
 /** An HTTP request as API Gateway (HTTP API, payload 2.0) hands it over: headers lower-cased. */
 export interface WebhookRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
@@ -188,18 +195,87 @@ export async function verifyWithRotation(
   return undefined;
 }
 
-/** The body parsed as JSON (with the vendor's parser, e.g. one that keeps large ids exact); 400 if it is not. */
+/**
+ * Nesting deeper than any vendor payload (Shopify's and Square's stay under 10 levels): refused before
+ * parsing, so a hostile body cannot make mapping, validation or logging recurse without bound.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest `[`/`{` nesting of a JSON text (strings skipped), stopping once past `limit`. */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length && deepest <= limit; index += 1) {
+    const char = text.charCodeAt(index);
+    if (inString) {
+      if (char === 0x5c)
+        index += 1; // backslash: skip the escaped character
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) inString = true;
+    else if (char === 0x5b || char === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (char === 0x5d || char === 0x7d) depth -= 1;
+  }
+  return deepest;
+}
+
+/**
+ * The body parsed as JSON (with the vendor's parser, e.g. one that keeps large ids exact); 400 for a
+ * byte-order mark (RFC 8259 §8.1: senders must not add one; Shopify and Square do not), nesting
+ * deeper than {@link MAX_JSON_DEPTH}, or anything that is not JSON.
+ */
 export function parseWebhookJson(
   raw: Buffer,
   deps: WebhookEdgeDeps,
   parse: (text: string) => unknown = JSON.parse,
 ): EdgeStep<unknown> {
-  try {
-    return { value: parse(raw.toString('utf8')) };
-  } catch {
+  const refuse = (message: string): EdgeStep<unknown> => {
     deps.telemetry.count('WebhookRejectedMalformed');
-    return { response: jsonResponse(400, { message: 'body is not valid JSON' }) };
+    return { response: jsonResponse(400, { message }) };
+  };
+  if (raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf)
+    return refuse('body starts with a byte-order mark');
+  const text = raw.toString('utf8');
+  if (jsonDepth(text) > MAX_JSON_DEPTH) return refuse(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  try {
+    return { value: parse(text) };
+  } catch {
+    return refuse('body is not valid JSON');
   }
+}
+
+/** Webhooks are JSON: anything else is refused with 415 before the body is read as JSON. */
+export function requireJsonContentType(
+  request: WebhookRequest,
+  deps: WebhookEdgeDeps,
+): WebhookResponse | undefined {
+  const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (contentType === 'application/json') return undefined;
+  deps.telemetry.count('WebhookRejectedContentType');
+  return jsonResponse(415, { message: 'content-type must be application/json' });
+}
+
+/** An attacker-supplied value as it may appear in a log line: bounded, never the whole of it. */
+export const forLog = (value: string | undefined, max = 128): string | undefined =>
+  value === undefined || value.length <= max ? value : `${value.slice(0, max)}…(${value.length} chars)`;
+
+/** Whether a delivery's signed or claimed trigger time is within what a sender's retries explain. */
+export type Freshness = 'fresh' | 'stale' | 'future' | 'unknown';
+
+/**
+ * A delivery older than `maxAgeSeconds` (the de-duplication window: past it a replay would no longer
+ * be recognised) is stale; one from further in the future than the clock skew allows is refused too.
+ */
+export function freshnessOf(
+  triggeredAt: string | undefined,
+  now: Date,
+  window: { readonly maxAgeSeconds: number; readonly maxSkewSeconds: number },
+): Freshness {
+  if (!triggeredAt) return 'unknown';
+  const ageMs = now.getTime() - Date.parse(triggeredAt);
+  if (ageMs > window.maxAgeSeconds * 1000) return 'stale';
+  if (-ageMs > window.maxSkewSeconds * 1000) return 'future';
+  return 'fresh';
 }
 
 /** A sender's trigger time as UTC ISO-8601, or undefined when absent or unreadable. */

@@ -8,18 +8,14 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import {
+  DELIVERY_RECORD_TTL_SECONDS,
   DeliveryConflictError,
   type DeliveryDeduplicator,
   DeliveryInProgressError,
   type DeliveryOutcome,
 } from '../ingress/webhook.ts';
 
-/**
- * Shopify retries a failed delivery 8 times over about 4 hours; keep delivery records for two days so
- * that a late retry, or a redelivery an operator triggers the next day, is still recognised. Square
- * retries for up to 72 hours: its ingress passes a longer TTL.
- */
-export const DELIVERY_RECORD_TTL_SECONDS = 2 * 24 * 3600;
+export { DELIVERY_RECORD_TTL_SECONDS };
 
 export interface PowertoolsDeduplicator {
   readonly deduplicate: DeliveryDeduplicator;

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS, resolveEnvironment } from '#infra/config/environments.ts';
+import { withPosOverrides } from '#infra/config/pos.ts';
 
 const example = (env: string) => `docs/examples/operator-config.${env}.json`;
 
@@ -79,5 +80,32 @@ describe('per-environment config', () => {
       /cannot read it/,
     );
     expect(() => resolveEnvironment('prod', { config: configFile('{ not json') })).toThrow(/not JSON/);
+  });
+});
+
+describe('vendor URLs outside dev', () => {
+  it('must be https in staging and prod, may be http (the local sandboxes) in dev', () => {
+    const prod = { config: example('prod') };
+    expect(() => resolveEnvironment('prod', { ...prod, netsuiteBaseUrl: 'http://erp.example.com' })).toThrow(
+      /https URL/,
+    );
+    expect(
+      resolveEnvironment('prod', { ...prod, netsuiteBaseUrl: 'https://erp.example.com' }).erp.baseUrl,
+    ).toBe('https://erp.example.com');
+    expect(() =>
+      withPosOverrides(resolveEnvironment('prod', prod), 'http://pos.example.com', undefined),
+    ).toThrow(/-c squareBaseUrl must be an https URL/);
+    expect(resolveEnvironment('dev', { netsuiteBaseUrl: 'http://127.0.0.1:3000/x' }).erp.baseUrl).toBe(
+      'http://127.0.0.1:3000/x',
+    );
+  });
+
+  it('a deployed environment names its Square merchants and the URL Square signs', () => {
+    const path = configFile({
+      environment: 'prod',
+      shops: [{ domain: 'shop.myshopify.com', currency: 'USD' }],
+      erp: JSON.parse(readFileSync(example('prod'), 'utf8')).erp,
+    });
+    expect(() => resolveEnvironment('prod', { config: path })).toThrow(/pos/);
   });
 });

@@ -10,10 +10,10 @@ import {
   NetSuiteCredentialsSchema,
 } from '#shared/connectors/netsuite/auth.ts';
 import { NetSuiteClient, type NetSuiteClientOptions } from '#shared/connectors/netsuite/client.ts';
-import { ErpValidationError } from '#shared/ports/erp-errors.ts';
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import type { Order } from '#shared/events/order.ts';
 import { type ErpRecordRef, type MappingLookup, orderExternalId } from '#shared/ports/erp.ts';
+import { ErpValidationError } from '#shared/ports/erp-errors.ts';
 import { json, type Page, postJson, start } from '#test/sandbox/helpers.ts';
 import { canonicalOrder } from '#test/support/orders.ts';
 

@@ -11,13 +11,13 @@ import {
   NetSuiteCredentialsSchema,
 } from '#shared/connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '#shared/connectors/netsuite/client.ts';
-import { UnknownMappingError } from '#shared/ports/erp-errors.ts';
 import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
 import { shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
 import type { Order } from '#shared/events/order.ts';
 import type { OnboardingSources } from '#shared/onboarding/sources.ts';
 import { syncMappings } from '#shared/onboarding/sync.ts';
 import { mappingLookupFrom, orderExternalId } from '#shared/ports/erp.ts';
+import { UnknownMappingError } from '#shared/ports/erp-errors.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
 import { json, type Page } from '#test/sandbox/helpers.ts';
 import { startReceiver } from '#test/sandbox/shopify-helpers.ts';

@@ -199,7 +199,12 @@ describe('pos-webhook handler (DynamoDB Local, Square sandbox)', () => {
     const { orderId } = await sale(2);
     const first = orderWebhookBody(
       { id: orderId },
-      { merchantId: sandbox.store.merchantId, eventId: `${orderId}-v2`, version: 2 },
+      {
+        createdAt: new Date().toISOString(),
+        merchantId: sandbox.store.merchantId,
+        eventId: `${orderId}-v2`,
+        version: 2,
+      },
     );
     const order = sandbox.store.orders.get(orderId);
     if (!order) throw new Error('sale missing');
@@ -210,7 +215,12 @@ describe('pos-webhook handler (DynamoDB Local, Square sandbox)', () => {
     order.updated_at = new Date(Date.parse(order.updated_at) + 60_000).toISOString();
     const second = orderWebhookBody(
       { id: orderId },
-      { merchantId: sandbox.store.merchantId, eventId: `${orderId}-v3`, version: 3 },
+      {
+        createdAt: new Date().toISOString(),
+        merchantId: sandbox.store.merchantId,
+        eventId: `${orderId}-v3`,
+        version: 3,
+      },
     );
     expect(status(await handler(request(second), context()))).toBe(200);
 
@@ -248,7 +258,11 @@ describe('pos-webhook handler (DynamoDB Local, Square sandbox)', () => {
   it('parks a notification for an order Square does not have, once, with its body', async () => {
     const body = orderWebhookBody(
       { id: 'NOSUCHORDER000000000000000000' },
-      { merchantId: sandbox.store.merchantId, eventId: 'evt-missing-order' },
+      {
+        createdAt: new Date().toISOString(),
+        merchantId: sandbox.store.merchantId,
+        eventId: 'evt-missing-order',
+      },
     );
     const first = await handler(request(body), context());
     const retry = await handler(request(body), context());

@@ -89,7 +89,15 @@ export const SALE_VARIATIONS: ReadonlyMap<string, VariationInfo> = new Map([
 /** A Square order webhook body (compact JSON, as Square sends it) announcing `order`. */
 export function orderWebhookBody(
   order: { id: string; location_id?: string; state?: string; version?: number },
-  options: { type?: string; eventId?: string; merchantId?: string; version?: number; state?: string } = {},
+  options: {
+    type?: string;
+    eventId?: string;
+    merchantId?: string;
+    version?: number;
+    state?: string;
+    /** The signed notification time (older than 72 h before the receiver's clock is a replay). */
+    createdAt?: string;
+  } = {},
 ): string {
   const type = options.type ?? 'order.updated';
   const dataType = type.replace('order.', 'order_').replaceAll('.', '_');
@@ -97,7 +105,7 @@ export function orderWebhookBody(
     merchant_id: options.merchantId ?? 'MERCHANT00001',
     type,
     event_id: options.eventId ?? '6b7f4a3e-0d2e-4c55-9a3b-0c8c2a9d1e01',
-    created_at: '2026-11-27T10:15:01.123456789Z',
+    created_at: options.createdAt ?? '2026-11-27T10:15:01.123456789Z',
     data: {
       type: dataType,
       id: order.id,

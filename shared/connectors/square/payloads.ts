@@ -18,10 +18,13 @@ const Text = z
   .transform((value) => value ?? null);
 
 /** `{merchant_id, type, event_id, created_at, data:{type, id, object}}` — every Square event. */
+/** Square ids and event types are short; a bound keeps hostile values out of keys and logs. */
+const SquareTokenSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'a Square id (at most 64 characters)');
+
 export const SquareWebhookEnvelopeSchema = z.object({
-  merchant_id: z.string().min(1),
-  type: z.string().min(1),
-  event_id: z.string().min(1),
+  merchant_id: SquareTokenSchema,
+  type: SquareTokenSchema,
+  event_id: SquareTokenSchema,
   created_at: z.string().optional(),
   data: z
     .object({

@@ -1,11 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ErpAuthError,
-  ErpThrottledError,
-  ErpValidationError,
-  TotalsMismatchError,
-  UnknownMappingError,
-} from '#shared/ports/erp-errors.ts';
 import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
 import { shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
 import type { Order } from '#shared/events/order.ts';
@@ -16,6 +9,13 @@ import {
   syncOrder,
 } from '#shared/flows/order-sync.ts';
 import { type ErpPort, type ErpRecordRef, orderExternalId } from '#shared/ports/erp.ts';
+import {
+  ErpAuthError,
+  ErpThrottledError,
+  ErpValidationError,
+  TotalsMismatchError,
+  UnknownMappingError,
+} from '#shared/ports/erp-errors.ts';
 import { compareToSynced, type LedgerEntry } from '#shared/repositories/ledger.ts';
 import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 import { RecordingExceptions } from '#test/support/ingress-fakes.ts';

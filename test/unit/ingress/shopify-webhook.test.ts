@@ -105,7 +105,8 @@ describe('Shopify webhook ingress', () => {
       ['shop/redact', 'ShopRedactionRequested'],
     ])('publishes %s as %s', async (topic, detailType) => {
       const { deps, publisher } = ingressDeps();
-      const response = await handleShopifyWebhook(delivery(topic, shopifyWebhookBody(topic)), deps);
+      const body = shopifyWebhookBody(topic).replaceAll('{shop}.myshopify.com', 'acme.myshopify.com');
+      const response = await handleShopifyWebhook(delivery(topic, body), deps);
       expect(response.statusCode).toBe(200);
       expect(publisher.published.map((event) => event.detailType)).toEqual([detailType]);
     });
@@ -216,7 +217,7 @@ describe('Shopify webhook ingress', () => {
 
     it('parks an unmappable payload with its reason and answers 200, so Shopify does not retry forever', async () => {
       const { deps, publisher, exceptions } = ingressDeps();
-      const body = JSON.stringify({ id: 1, currency: 'USD' });
+      const body = JSON.stringify({ id: 1, currency: 'USD', line_items: [{ id: 2 }] });
       const response = await handleShopifyWebhook(delivery('orders/create', body), deps);
 
       expect(response.statusCode).toBe(200);
@@ -258,15 +259,29 @@ describe('Shopify webhook ingress', () => {
       expect(counts.get('WebhookDuplicate')).toBe(1);
     });
 
-    it('publishes a new delivery (new webhook id) of the same order again, with the same business key', async () => {
+    it('treats a delivery re-sent under a fresh webhook id as the duplicate it is (same event id)', async () => {
       const { deps, publisher } = ingressDeps();
       const body = shopifyWebhookBody('orders/updated');
       await handleShopifyWebhook(delivery('orders/updated', body, { webhookId: 'a' }), deps);
-      await handleShopifyWebhook(delivery('orders/updated', body, { webhookId: 'b' }), deps);
-      expect(publisher.published).toHaveLength(2);
+      const again = await handleShopifyWebhook(delivery('orders/updated', body, { webhookId: 'b' }), deps);
+      expect(parse(again.body)).toMatchObject({ duplicate: true });
+      expect(publisher.published).toHaveLength(1);
+    });
+
+    it('publishes the same event (same event id, same business key) when every header is forged fresh', async () => {
+      const { deps, publisher } = ingressDeps();
+      const body = shopifyWebhookBody('orders/updated');
+      await handleShopifyWebhook(delivery('orders/updated', body, { webhookId: 'a' }), deps);
+      await handleShopifyWebhook(
+        delivery('orders/updated', body, {
+          webhookId: 'b',
+          headers: { 'x-shopify-event-id': '11111111-2222-4333-8444-555555555555' },
+        }),
+        deps,
+      );
       const [first, second] = publisher.published;
-      expect(first?.detail.metadata.idempotencyKey).toBe(second?.detail.metadata.idempotencyKey);
-      expect(first?.detail.metadata.eventId).not.toBe(second?.detail.metadata.eventId);
+      expect(second?.detail.metadata.eventId).toBe(first?.detail.metadata.eventId);
+      expect(second?.detail.metadata.idempotencyKey).toBe(first?.detail.metadata.idempotencyKey);
     });
 
     it('parks (never drops) a body that reuses a processed webhook id, and publishes nothing', async () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { TotalsMismatchError, UnknownMappingError } from '#shared/ports/erp-errors.ts';
 import { toNetSuiteJson } from '#shared/connectors/netsuite/json.ts';
 import {
   mapOrderToNetSuite,
@@ -21,6 +20,7 @@ import {
   orderExternalId,
   parseOrderExternalId,
 } from '#shared/ports/erp.ts';
+import { TotalsMismatchError, UnknownMappingError } from '#shared/ports/erp-errors.ts';
 import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 import { canonicalOrder } from '#test/support/orders.ts';
 
