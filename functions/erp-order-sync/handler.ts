@@ -19,6 +19,7 @@ import { LedgerRepository } from '#shared/repositories/ledger.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
 import { jsonVariable, readEnv } from '#shared/runtime/env.ts';
 import { powertoolsBusinessKeyIdempotency } from '#shared/runtime/idempotency.ts';
+import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { logger, metrics, powertoolsTelemetry, tracer } from '#shared/runtime/observability.ts';
 import { secretsManagerJson } from '#shared/runtime/secrets.ts';
 import { VisibilityBackoff } from '#shared/runtime/sqs-retry.ts';
@@ -66,7 +67,7 @@ const idempotency = powertoolsBusinessKeyIdempotency(
   {
     tableName: env.IDEMPOTENCY_TABLE_NAME,
     client: dynamo,
-    keyPrefix: 'erp-order-sync',
+    keyPrefix: IDEMPOTENCY_KEY_PREFIXES.erpOrderSync,
     eventKeyJmesPath: 'detail.metadata.idempotencyKey',
     expiresAfterSeconds: 7 * 24 * 3600,
   },

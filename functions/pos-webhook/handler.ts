@@ -15,6 +15,7 @@ import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import { DynamoPosOrderRegistry } from '#shared/repositories/pos-orders.ts';
 import { jsonVariable, readEnv } from '#shared/runtime/env.ts';
 import { powertoolsDeduplicator } from '#shared/runtime/idempotency.ts';
+import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { logger, metrics, powertoolsTelemetry, tracer } from '#shared/runtime/observability.ts';
 import { secretsManagerAccessToken, secretsManagerWebhookSecrets } from '#shared/runtime/secrets.ts';
 
@@ -41,7 +42,7 @@ const documents = DynamoDBDocumentClient.from(dynamo);
 const dedup = powertoolsDeduplicator({
   tableName: env.IDEMPOTENCY_TABLE_NAME,
   client: dynamo,
-  keyPrefix: 'pos-webhook',
+  keyPrefix: IDEMPOTENCY_KEY_PREFIXES.posWebhook,
   expiresAfterSeconds: POS_DELIVERY_RECORD_TTL_SECONDS,
 });
 const square = new SquareClient({

@@ -12,6 +12,7 @@ import { handleShopifyWebhook } from '#shared/ingress/shopify-webhook.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import { readEnv } from '#shared/runtime/env.ts';
 import { powertoolsDeduplicator } from '#shared/runtime/idempotency.ts';
+import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { logger, metrics, powertoolsTelemetry, tracer } from '#shared/runtime/observability.ts';
 import { secretsManagerWebhookSecrets } from '#shared/runtime/secrets.ts';
 import { ShopsSchema } from '#shared/runtime/shops.ts';
@@ -31,7 +32,7 @@ const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const dedup = powertoolsDeduplicator({
   tableName: env.IDEMPOTENCY_TABLE_NAME,
   client: dynamo,
-  keyPrefix: 'shopify-webhook',
+  keyPrefix: IDEMPOTENCY_KEY_PREFIXES.shopifyWebhook,
 });
 const deps = {
   shops: env.SHOPIFY_SHOPS,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -55,7 +56,8 @@ export class HubFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
-      tracing: Tracing.ACTIVE,
+      // Active tracing is set below with its own policy, not through `tracing` (which would add the
+      // X-Ray wildcard to the default policy, where it would hide any later wildcard grant).
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       ...(props.reservedConcurrentExecutions === undefined
@@ -84,15 +86,29 @@ export class HubFunction extends NodejsFunction {
     });
     this.logGroupResource = logGroup;
 
+    const cfnFunction = this.node.defaultChild as CfnFunction;
+    cfnFunction.tracingConfig = { mode: Tracing.ACTIVE };
+    const tracingPolicy = new Policy(this, 'XRayTracing', {
+      statements: [
+        new PolicyStatement({
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    this.role?.attachInlinePolicy(tracingPolicy);
+    // Traces from the first invocation on: the function waits for its tracing permission.
+    cfnFunction.node.addDependency(tracingPolicy);
+    Validations.of(tracingPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions (Service Authorization Reference: AWS X-Ray); this policy holds nothing else.',
+    });
+
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
         'The AWS managed basic execution role only allows writing to CloudWatch Logs; the log group is explicit.',
-    });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (added by active tracing).',
     });
   }
 }

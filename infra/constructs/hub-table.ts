@@ -1,6 +1,6 @@
 import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { LocalRole } from '../config/local-roles.ts';
 import { markLocalRole } from './local-role.ts';
@@ -44,12 +44,34 @@ export class HubTable extends Table {
 }
 
 /**
- * Powertools idempotency reads, writes, updates and deletes single records of its table; nothing else
- * (no scans, queries or batches).
+ * Single-item `actions` on the partitions whose key starts with one of `prefixes` (IAM
+ * `dynamodb:LeadingKeys`): a table several functions share, each confined to its own records.
  */
-export function grantIdempotency(table: ITable, grantee: IGrantable): Grant {
-  return table.grant(
+export function grantPartitions(
+  table: ITable,
+  grantee: IGrantable,
+  prefixes: readonly string[],
+  ...actions: string[]
+): Grant {
+  return Grant.addToPrincipal({
     grantee,
+    actions,
+    resourceArns: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((prefix) => `${prefix}*`) },
+    },
+  });
+}
+
+/**
+ * Powertools idempotency reads, writes, updates and deletes single records of its table — nothing
+ * else (no scans, queries or batches) — and only its own (`<keyPrefix>#…`).
+ */
+export function grantIdempotency(table: ITable, grantee: IGrantable, keyPrefix: string): Grant {
+  return grantPartitions(
+    table,
+    grantee,
+    [`${keyPrefix}#`],
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',

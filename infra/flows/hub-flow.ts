@@ -1,5 +1,7 @@
 import type { EventBus } from 'aws-cdk-lib/aws-events';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { EventSource } from '#shared/events/envelope.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import type { HubFunctionDefaults } from '../constructs/hub-function.ts';
 import type { HubTable } from '../constructs/hub-table.ts';
@@ -21,6 +23,8 @@ export interface SharedTables {
 export interface HubResources {
   readonly config: EnvironmentConfig;
   readonly bus: EventBus;
+  /** The only way to publish: `grantee` may put events of `source` and no other (see `HubBus`). */
+  readonly grantPublish: (grantee: { readonly role?: IRole }, source: EventSource) => void;
   readonly webhookApi: WebhookApi;
   readonly tables: SharedTables;
   /** Log retention, removal policy and log level of this environment, bound once for every function. */

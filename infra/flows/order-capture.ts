@@ -2,10 +2,12 @@ import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
+import { ORDER_KEY_PREFIX } from '#shared/repositories/ledger.ts';
+import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { erpPacing } from '../config/erp-pacing.ts';
 import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
-import { grantIdempotency } from '../constructs/hub-table.ts';
+import { grantIdempotency, grantPartitions } from '../constructs/hub-table.ts';
 import { markLocalRole } from '../constructs/local-role.ts';
 import { VendorSecret } from '../constructs/vendor-secret.ts';
 import { HubFlow, type HubResources } from './hub-flow.ts';
@@ -64,10 +66,17 @@ export class OrderCapture extends HubFlow {
     });
     // Single-item access only: the ledger reads and conditionally updates (leases, syncs) one order at a time;
     // mappings are read by key (a batch's keys at once).
-    tables.ledger.grant(this.syncFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    grantPartitions(
+      tables.ledger,
+      this.syncFunction,
+      [ORDER_KEY_PREFIX],
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    );
     tables.mappings.grant(this.syncFunction, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
-    tables.exceptions.grantWriteData(this.syncFunction);
-    grantIdempotency(tables.idempotency, this.syncFunction);
+    // Parking is one PutItem per item (a large payload in parts); nothing is read back.
+    tables.exceptions.grant(this.syncFunction, 'dynamodb:PutItem');
+    grantIdempotency(tables.idempotency, this.syncFunction, IDEMPOTENCY_KEY_PREFIXES.erpOrderSync);
     credentials.grantRead(this.syncFunction);
 
     this.queue = new BufferedConsumer(this, 'ErpOrders', {

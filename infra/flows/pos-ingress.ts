@@ -1,8 +1,11 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { SQUARE_API_VERSION, SQUARE_PRODUCTION_BASE_URL } from '#shared/connectors/square/api-version.ts';
+import { EVENT_SOURCES } from '#shared/events/envelope.ts';
+import { POS_MARKER_PREFIX } from '#shared/repositories/pos-orders.ts';
+import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
-import { grantIdempotency } from '../constructs/hub-table.ts';
+import { grantIdempotency, grantPartitions } from '../constructs/hub-table.ts';
 import { VendorSecret } from '../constructs/vendor-secret.ts';
 import { HubFlow, type HubResources } from './hub-flow.ts';
 
@@ -58,11 +61,12 @@ export class PosIngress extends HubFlow {
         MAX_BODY_BYTES: String(config.maxWebhookBodyBytes),
       },
     });
-    hub.bus.grantPutEventsTo(this.webhookFunction);
-    grantIdempotency(tables.idempotency, this.webhookFunction);
-    tables.exceptions.grantWriteData(this.webhookFunction);
-    // The first-completion marker is one UpdateItem per order; nothing else of the ledger is touched.
-    tables.ledger.grant(this.webhookFunction, 'dynamodb:UpdateItem');
+    hub.grantPublish(this.webhookFunction, EVENT_SOURCES.pos);
+    grantIdempotency(tables.idempotency, this.webhookFunction, IDEMPOTENCY_KEY_PREFIXES.posWebhook);
+    // Parking is one PutItem per item (a large payload in parts); nothing is read back.
+    tables.exceptions.grant(this.webhookFunction, 'dynamodb:PutItem');
+    // The first-completion marker is one UpdateItem per order, in its own partitions: never an ERP lease.
+    grantPartitions(tables.ledger, this.webhookFunction, [POS_MARKER_PREFIX], 'dynamodb:UpdateItem');
     signatureKey.grantRead(this.webhookFunction);
     accessToken.grantRead(this.webhookFunction);
     hub.webhookApi.addWebhookRoute('/webhooks/pos', this.webhookFunction);

@@ -1,6 +1,8 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
+import { EVENT_SOURCES } from '#shared/events/envelope.ts';
+import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantIdempotency } from '../constructs/hub-table.ts';
 import { VendorSecret } from '../constructs/vendor-secret.ts';
@@ -44,9 +46,10 @@ export class ShopifyIngress extends HubFlow {
         MAX_BODY_BYTES: String(config.maxWebhookBodyBytes),
       },
     });
-    hub.bus.grantPutEventsTo(this.webhookFunction);
-    grantIdempotency(tables.idempotency, this.webhookFunction);
-    tables.exceptions.grantWriteData(this.webhookFunction);
+    hub.grantPublish(this.webhookFunction, EVENT_SOURCES.shopify);
+    grantIdempotency(tables.idempotency, this.webhookFunction, IDEMPOTENCY_KEY_PREFIXES.shopifyWebhook);
+    // Parking is one PutItem per item (a large payload in parts); nothing is read back.
+    tables.exceptions.grant(this.webhookFunction, 'dynamodb:PutItem');
     this.webhookSecret.grantRead(this.webhookFunction);
     hub.webhookApi.addWebhookRoute('/webhooks/shopify', this.webhookFunction);
 

@@ -1,8 +1,9 @@
 import { type CfnElement, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import type { LocalRole } from '../config/local-roles.ts';
+import { HubBus } from '../constructs/hub-bus.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
@@ -28,13 +29,12 @@ export class HubStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
-    const bus = new EventBus(this, 'Bus', { eventBusName: `omnihub-${config.name}` });
-    bus.archive('Archive', {
+    const publishing = new HubBus(this, 'Publishing', {
+      busName: `omnihub-${config.name}`,
       archiveName: `omnihub-${config.name}-all`,
-      description: 'Every event on the bus, for replay',
-      eventPattern: { account: [this.account] },
-      retention: Duration.days(config.archiveRetentionDays),
+      archiveRetention: Duration.days(config.archiveRetentionDays),
     });
+    const { bus } = publishing;
     const table = (
       tableId: string,
       role: LocalRole,
@@ -58,6 +58,7 @@ export class HubStack extends Stack {
     this.hub = {
       config,
       bus,
+      grantPublish: (grantee, source) => publishing.grantPublish(grantee, source),
       webhookApi: this.webhookApi,
       tables: {
         idempotency: table('IdempotencyTable', 'idempotency-table', {

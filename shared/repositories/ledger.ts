@@ -37,9 +37,12 @@ export function compareToSynced(incoming: SyncVersion, synced: SyncVersion): 'ne
     : 'newer';
 }
 
+/** The partition key prefix of the ERP sync state: order sync may write these partitions and no other. */
+export const ORDER_KEY_PREFIX = 'ORDER#';
+
 /** `ORDER#<system>#<account>#<orderId>`: one ledger partition per source order. */
 export function orderKey(system: string, account: string, orderId: string): string {
-  return `ORDER#${system}#${account}#${orderId}`;
+  return `${ORDER_KEY_PREFIX}${system}#${account}#${orderId}`;
 }
 
 /** The ledger entry an item holds; undefined for no item, or one that holds only a lease. */

@@ -1,5 +1,4 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { orderKey } from './ledger.ts';
 
 /**
  * Which version of a POS order the hub first saw completed: that version is published as
@@ -11,10 +10,14 @@ export interface PosOrderRegistry {
   isFirstCompletion(merchantId: string, orderId: string, version: number): Promise<boolean>;
 }
 
+/** The partition key prefix of the POS markers: the POS ingress may write these partitions and no other. */
+export const POS_MARKER_PREFIX = 'POSORDER#';
+
 /**
- * The marker lives in the ledger table beside the ERP sync state of the same order
- * (`pk = ORDER#pos#<merchant>#<order>`, `sk = POS`). One conditional-free UpdateItem
- * (`if_not_exists`) decides atomically, whichever of two concurrent deliveries comes first.
+ * The marker lives in the ledger table in its own partition (`pk = POSORDER#<merchant>#<order>`,
+ * `sk = FIRST_COMPLETION`), apart from the ERP sync state (`ORDER#…`), so that IAM's
+ * `dynamodb:LeadingKeys` can keep the POS ingress away from ERP leases. One conditional-free
+ * UpdateItem (`if_not_exists`) decides atomically, whichever of two concurrent deliveries comes first.
  */
 export class DynamoPosOrderRegistry implements PosOrderRegistry {
   constructor(
@@ -27,7 +30,7 @@ export class DynamoPosOrderRegistry implements PosOrderRegistry {
     const result = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: orderKey('pos', merchantId, orderId), sk: 'POS' },
+        Key: { pk: `${POS_MARKER_PREFIX}${merchantId}#${orderId}`, sk: 'FIRST_COMPLETION' },
         UpdateExpression:
           'SET firstCompletedVersion = if_not_exists(firstCompletedVersion, :version), firstCompletedAt = if_not_exists(firstCompletedAt, :at)',
         ExpressionAttributeValues: { ':version': version, ':at': this.now().toISOString() },

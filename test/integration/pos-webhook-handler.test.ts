@@ -188,7 +188,7 @@ describe('pos-webhook handler (DynamoDB Local, Square sandbox)', () => {
     const marker = await dynamodb.send(
       new GetItemCommand({
         TableName: ledgerTable,
-        Key: { pk: { S: `ORDER#pos#${sandbox.store.merchantId}#${orderId}` }, sk: { S: 'POS' } },
+        Key: { pk: { S: `POSORDER#${sandbox.store.merchantId}#${orderId}` }, sk: { S: 'FIRST_COMPLETION' } },
         ConsistentRead: true,
       }),
     );

@@ -1,0 +1,64 @@
+import { type Duration, Lazy } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { EventSource } from '#shared/events/envelope.ts';
+
+export interface HubBusProps {
+  readonly busName: string;
+  readonly archiveName: string;
+  /** @default 0 (forever) */
+  readonly archiveRetention: Duration;
+}
+
+/**
+ * The hub's event bus and its archive, with publishing confined to the hub's own publishers: within an
+ * account an identity policy's Allow is enough to `PutEvents` on any bus, so the bus policy denies
+ * every principal that is not a registered publisher, and each publisher may put events of its own
+ * `source` only (`events:source`). Consumers trust `omnihub.*` sources because only these roles can
+ * put them. Every flow that publishes registers its function here ({@link grantPublish}).
+ */
+export class HubBus extends Construct {
+  readonly bus: EventBus;
+  private readonly publisherRoles: IRole[] = [];
+
+  constructor(scope: Construct, id: string, props: HubBusProps) {
+    super(scope, id);
+    // Created in the stack's scope under the ids the bus was first deployed with.
+    this.bus = new EventBus(scope, 'Bus', { eventBusName: props.busName });
+    this.bus.archive('Archive', {
+      archiveName: props.archiveName,
+      description: 'Every event on the bus, for replay',
+      eventPattern: { account: [this.bus.env.account] },
+      retention: props.archiveRetention,
+    });
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyHubPublishers',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          ArnNotEquals: {
+            'aws:PrincipalArn': Lazy.list({ produce: () => this.publisherRoles.map((role) => role.roleArn) }),
+          },
+        },
+      }),
+    );
+  }
+
+  /** Lets `grantee` put events of `source` (and no other) on the bus. */
+  grantPublish(grantee: { readonly role?: IRole }, source: EventSource): void {
+    const role = grantee.role;
+    if (!role) throw new Error('a bus publisher needs a role');
+    this.publisherRoles.push(role);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': source } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,148 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '#infra/app.ts';
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Principal?: unknown;
+}
+
+/**
+ * Actions AWS documents as supporting no resource-level permissions, the only ones a policy may grant
+ * on `*` (Service Authorization Reference, "Resource types" column empty for each):
+ */
+const WILDCARD_ONLY_ACTIONS: Readonly<Record<string, string>> = {
+  // AWS X-Ray: PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets.
+  'xray:PutTraceSegments': 'X-Ray',
+  'xray:PutTelemetryRecords': 'X-Ray',
+  'xray:GetSamplingRules': 'X-Ray',
+  'xray:GetSamplingTargets': 'X-Ray',
+  // CloudWatch Logs vended log delivery, used by Step Functions' and Lambda's log delivery
+  // ("Logging using CloudWatch Logs", Step Functions Developer Guide: IAM policies for CloudWatch Logs).
+  'logs:CreateLogDelivery': 'log delivery',
+  'logs:GetLogDelivery': 'log delivery',
+  'logs:UpdateLogDelivery': 'log delivery',
+  'logs:DeleteLogDelivery': 'log delivery',
+  'logs:ListLogDeliveries': 'log delivery',
+  'logs:PutResourcePolicy': 'log delivery',
+  'logs:DescribeResourcePolicies': 'log delivery',
+  'logs:DescribeLogGroups': 'log delivery',
+};
+
+const newApp = () =>
+  new App({
+    outdir: mkdtempSync(join(tmpdir(), 'omnihub-iam-')),
+    context: { env: 'prod', config: 'docs/examples/operator-config.prod.json' },
+  });
+
+describe('least privilege (prod template)', () => {
+  let template: Template;
+  let statementsByRole: Map<string, Statement[]>;
+
+  beforeAll(() => {
+    template = Template.fromStack(buildApp(newApp()).stack);
+    statementsByRole = new Map();
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const role of policy.Properties.Roles as { Ref: string }[]) {
+        const list = statementsByRole.get(role.Ref) ?? [];
+        list.push(...(policy.Properties.PolicyDocument.Statement as Statement[]));
+        statementsByRole.set(role.Ref, list);
+      }
+    }
+  }, 120_000);
+
+  /** Every statement of the role of the function whose logical id starts with `prefix`. */
+  function statementsOf(prefix: string): Statement[] {
+    const [id, fn] =
+      Object.entries(template.findResources('AWS::Lambda::Function')).find(([logicalId]) =>
+        logicalId.startsWith(prefix),
+      ) ?? [];
+    expect(id, prefix).toBeDefined();
+    const role = (fn?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    return statementsByRole.get(role) ?? [];
+  }
+
+  it('grants no wildcard resource except for the actions AWS documents as needing one', () => {
+    const wildcards = [...statementsByRole.values()]
+      .flat()
+      .filter((statement) => JSON.stringify(statement.Resource).includes('*'));
+    const offending = wildcards
+      .flatMap((statement) => [statement.Action].flat())
+      .filter((action) => !Object.hasOwn(WILDCARD_ONLY_ACTIONS, action));
+    expect(offending).toEqual([]);
+  });
+
+  it('gives each function exactly the actions its code calls', () => {
+    const actionsOf = (prefix: string) =>
+      [...new Set(statementsOf(prefix).flatMap((statement) => [statement.Action].flat()))].sort();
+    // shopify-webhook: PutEvents; Powertools idempotency (Get/Put/Update/DeleteItem); park (PutItem);
+    // the webhook secret (GetSecretValue via Powertools parameters); X-Ray.
+    expect(actionsOf('ShopifyWebhookFunction')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // erp-order-sync adds the ledger and mappings reads and SQS ChangeMessageVisibility/GetQueueUrl
+    // (VisibilityBackoff) and the event source mapping's receive/delete.
+    expect(actionsOf('ErpOrderSyncFunction')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
+  it('confines each writer of a shared table to its own partitions', () => {
+    const leadingKeys = (prefix: string, table: string) =>
+      statementsOf(prefix)
+        .filter((statement) => JSON.stringify(statement.Resource).includes(table))
+        .map((statement) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']);
+    expect(leadingKeys('ShopifyWebhookFunction', 'IdempotencyTable')).toEqual([['shopify-webhook#*']]);
+    expect(leadingKeys('PosWebhookFunction', 'IdempotencyTable')).toEqual([['pos-webhook#*']]);
+    expect(leadingKeys('ErpOrderSyncFunction', 'IdempotencyTable')).toEqual([['erp-order-sync#*']]);
+    expect(leadingKeys('PosWebhookFunction', 'LedgerTable')).toEqual([['POSORDER#*']]);
+    expect(leadingKeys('ErpOrderSyncFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
+  });
+
+  it('lets each publisher put only its own source, and denies PutEvents to every other principal', () => {
+    const putEvents = (prefix: string) =>
+      statementsOf(prefix).filter((statement) => [statement.Action].flat().includes('events:PutEvents'));
+    expect(putEvents('ShopifyWebhookFunction').map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'events:source': 'omnihub.shopify' } },
+    ]);
+    expect(putEvents('PosWebhookFunction').map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'events:source': 'omnihub.pos' } },
+    ]);
+    expect(putEvents('ErpOrderSyncFunction')).toEqual([]);
+    const [busPolicy] = Object.values(template.findResources('AWS::Events::EventBusPolicy'));
+    const statement = busPolicy?.Properties.Statement as Statement;
+    expect(statement).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'events:PutEvents' });
+    const publishers = statement.Condition?.ArnNotEquals?.['aws:PrincipalArn'] as unknown[];
+    expect(JSON.stringify(publishers)).toContain('ShopifyWebhookFunctionServiceRole');
+    expect(JSON.stringify(publishers)).toContain('PosWebhookFunctionServiceRole');
+    expect(publishers).toHaveLength(2);
+  });
+});
