@@ -4,17 +4,36 @@ import type { AccessTokenSource } from '../connectors/square/client.ts';
 import type { WebhookSecrets } from '../ingress/webhook.ts';
 
 /**
- * The webhook signing secret as stored in Secrets Manager: `{"current": "...", "previous": "..."}`.
- * A plain string is accepted too and taken as the current secret, so an operator can paste Shopify's
- * client secret as it is.
+ * The webhook signing secret as stored in Secrets Manager:
+ * `{"current": "...", "previous": "...", "previousUntil": "<ISO time>"}`. The previous secret verifies
+ * only until `previousUntil` (Shopify signs with the old secret for up to an hour after a rotation), so
+ * a forgotten `previous` — or a leaked old secret — stops verifying by itself; without `previousUntil`
+ * it never verifies. A plain string is accepted too and taken as the current secret, so an operator
+ * can paste Shopify's client secret as it is.
  */
 const StoredSecretSchema = z.union([
-  z.object({ current: z.string().min(1), previous: z.string().min(1).optional() }),
+  z.object({
+    current: z.string().min(1),
+    previous: z.string().min(1).optional(),
+    previousUntil: z.iso.datetime({ offset: true }).optional(),
+  }),
   z
     .string()
     .min(1)
-    .transform((current) => ({ current, previous: undefined })),
+    .transform((current) => ({ current, previous: undefined, previousUntil: undefined })),
 ]);
+
+/** The secrets a signature may be checked against now: current, then previous while it is still valid. */
+export function signingCandidates(
+  value: z.output<typeof StoredSecretSchema>,
+  now: Date = new Date(),
+): readonly string[] {
+  const previousValid =
+    value.previous !== undefined &&
+    value.previousUntil !== undefined &&
+    Date.parse(value.previousUntil) > now.getTime();
+  return previousValid ? [value.current, value.previous as string] : [value.current];
+}
 
 const CACHE_SECONDS = 300;
 const MIN_REFRESH_INTERVAL_MS = 30_000;
@@ -52,10 +71,7 @@ function cachedSecret<T>(secretId: string, schema: z.ZodType<T>, shape: string) 
 /** The webhook signing secrets: current, then previous during a rotation. */
 export function secretsManagerWebhookSecrets(secretId: string): WebhookSecrets {
   const secret = cachedSecret(secretId, StoredSecretSchema, '{"current","previous"}');
-  const candidates = (value: z.output<typeof StoredSecretSchema>) => [
-    value.current,
-    ...(value.previous ? [value.previous] : []),
-  ];
+  const candidates = (value: z.output<typeof StoredSecretSchema>) => signingCandidates(value);
   return {
     candidates: async () => candidates(await secret.read()),
     refresh: async () => {

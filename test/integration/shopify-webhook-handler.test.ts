@@ -80,7 +80,14 @@ async function scan(table: string) {
 beforeAll(async () => {
   const endpoint = inject('dynamodbEndpoint');
   const stubUrl = await stub.start();
-  stub.secrets.set(SECRET_ID, JSON.stringify({ current: 'current-secret', previous: 'previous-secret' }));
+  stub.secrets.set(
+    SECRET_ID,
+    JSON.stringify({
+      current: 'current-secret',
+      previous: 'previous-secret',
+      previousUntil: new Date(Date.now() + 3600_000).toISOString(),
+    }),
+  );
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
