@@ -1,8 +1,20 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
-import { Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type CfnStage,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -35,6 +47,7 @@ export const HTTP_API_ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 export interface WebhookApiProps {
+  /** Steady-state and burst requests per second, for each route separately and for the stage. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -43,11 +56,24 @@ export interface WebhookApiProps {
 /**
  * The public HTTP API (payload format 2.0) that vendors post webhooks to. Requests are authenticated by
  * the vendor's signature inside the function, which is the only scheme Shopify and Square support.
- * Throttled per stage and access-logged as JSON.
+ * Each route has its own throttle (a flood on one vendor's route cannot get the other's deliveries
+ * throttled until the vendor drops the subscription), the stage is access-logged as JSON, and an
+ * alarm watches the share of 4xx answers (refused signatures, malformed bodies, throttling with 429).
+ *
+ * AWS WAF cannot be attached to an HTTP API (WAF protects REST APIs, CloudFront, ALB, AppSync, …);
+ * a WAF rate rule would need CloudFront in front of the API with a web ACL in us-east-1. The hub
+ * relies on per-route throttling and HMAC verification instead; see README, "Security".
  */
 export class WebhookApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
+  /** The share of 4xx answers over 5 minutes (with at least 50 requests) above 10 %. */
+  readonly clientErrorAlarm: Alarm;
+  /** CloudFormation's `RouteSettings` is a JSON map keyed by route key, written as CloudFormation names it. */
+  private readonly routeThrottles: Record<
+    string,
+    { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+  > = {};
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -69,7 +95,36 @@ export class WebhookApi extends Construct {
         format: HTTP_API_ACCESS_LOG_FORMAT,
       },
     });
+    (this.stage.node.defaultChild as CfnStage).routeSettings = Lazy.any({
+      produce: () => (Object.keys(this.routeThrottles).length > 0 ? this.routeThrottles : undefined),
+    });
+    this.throttle = props.throttle;
+
+    const dimensionsMap = { ApiId: this.api.apiId, Stage: '$default' };
+    const metric = (metricName: string) =>
+      new Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap,
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
+    this.clientErrorAlarm = new Alarm(this, 'ClientErrorAlarm', {
+      alarmDescription:
+        'More than 10 % of webhook requests answered 4xx (bad signatures, malformed bodies or throttling): a flood, a rotated secret not stored, or a vendor change',
+      metric: new MathExpression({
+        expression: 'IF(requests >= 50, 100 * errors / requests, 0)',
+        usingMetrics: { errors: metric('4xx'), requests: metric('Count') },
+        period: Duration.minutes(5),
+      }),
+      threshold: 10,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
+
+  private readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
 
   /** The full URL of a route on the default stage. */
   url(path: string): string {
@@ -78,6 +133,10 @@ export class WebhookApi extends Construct {
 
   /** Adds a POST route authenticated by the vendor's signature inside `handler`. */
   addWebhookRoute(path: string, handler: IFunction): void {
+    this.routeThrottles[`POST ${path}`] = {
+      ThrottlingRateLimit: this.throttle.rateLimit,
+      ThrottlingBurstLimit: this.throttle.burstLimit,
+    };
     const [route] = this.api.addRoutes({
       path,
       methods: [HttpMethod.POST],

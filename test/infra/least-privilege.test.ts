@@ -146,3 +146,21 @@ describe('least privilege (prod template)', () => {
     expect(publishers).toHaveLength(2);
   });
 });
+
+describe('webhook edge (prod template)', () => {
+  const template = () => Template.fromStack(buildApp(newApp()).stack);
+
+  it('throttles each webhook route on its own and alarms on the share of 4xx answers', () => {
+    const prod = template();
+    prod.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: {
+        'POST /webhooks/shopify': { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+        'POST /webhooks/pos': { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+      },
+    });
+    const alarms = Object.values(prod.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
+      JSON.stringify(alarm.Properties.Metrics ?? []).includes('"MetricName":"4xx"'),
+    );
+    expect(alarms).toHaveLength(1);
+  }, 120_000);
+});
