@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { erpTotalMinor, OrderPipeline } from '#local/harness/order-pipeline.ts';
+import { DEV_SHOP } from '#local/harness/shopify-webhooks.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
-import { erpTotalMinor, OrderPipeline, SHOP } from '#test/support/order-pipeline.ts';
 
 /**
  * Order capture through the local cloud against the sandboxes, under faults: a burst of online and POS
@@ -142,7 +143,7 @@ describe('order capture under faults (e2e)', () => {
     }
     const problems: string[] = [];
     for (const order of shopifyOrders) {
-      const found = byExternalId.get(`shopify-${SHOP}-${order.id}`) ?? [];
+      const found = byExternalId.get(`shopify-${DEV_SHOP}-${order.id}`) ?? [];
       if (found.length !== 1) {
         problems.push(`${order.name}: ${found.length} ERP orders`);
         continue;
@@ -165,7 +166,7 @@ describe('order capture under faults (e2e)', () => {
     const ledger = await pipeline.ledger();
     const problems: string[] = [];
     for (const order of shopifyOrders) {
-      const entry = ledger.get(`ORDER#shopify#${SHOP}#${order.id}`);
+      const entry = ledger.get(`ORDER#shopify#${DEV_SHOP}#${order.id}`);
       const status = order.cancelledAt !== null ? 'cancelled' : 'open';
       if (!entry) problems.push(`${order.name}: not in the ledger`);
       else if (entry.version !== Date.parse(order.updatedAt) || entry.status !== status) {
@@ -211,7 +212,7 @@ describe('order capture under faults (e2e)', () => {
     const withUnmapped = new Set(
       shopifyOrders
         .filter((order) => order.lines.some((line) => line.sku !== null && unmapped.has(line.sku)))
-        .map((order) => `ORDER#shopify#${SHOP}#${order.id}`),
+        .map((order) => `ORDER#shopify#${DEV_SHOP}#${order.id}`),
     );
     for (const exception of parkedBeforeReplay) {
       expect(exception.code).toBe('UNKNOWN_MAPPING');

@@ -36,7 +36,6 @@ export interface OrderPipelineOptions {
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const SHOPIFY_SECRET = 'pipeline-shopify-secret';
-export const SHOP = 'omnihub-dev.myshopify.com';
 
 interface Page<T> {
   readonly total: number;
