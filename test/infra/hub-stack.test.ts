@@ -41,12 +41,34 @@ function synthWithNag(app: App): { violations: string[]; error?: unknown } {
 const newApp = (env: string) =>
   new App({ outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-')), context: { env } });
 
+interface Synthesized {
+  readonly stack: Stack;
+  readonly assemblyDir: string;
+  readonly violations: string[];
+  readonly error?: unknown;
+}
+
+const synthesized = new Map<string, Synthesized>();
+
+/**
+ * The app of one environment, as `cdk synth -c env=<env>` builds it (bundles, cdk-nag), synthesized
+ * once for this file: the template, bundle and cdk-nag checks of an environment all read one synth.
+ */
+function synth(env: string): Synthesized {
+  let result = synthesized.get(env);
+  if (!result) {
+    const { app, stack } = buildApp(newApp(env));
+    result = { stack, assemblyDir: app.outdir, ...synthWithNag(app) };
+    synthesized.set(env, result);
+  }
+  return result;
+}
+
 describe('HubStack', () => {
   let template: Template;
 
   beforeAll(() => {
-    const { stack } = buildApp(newApp('prod'));
-    template = Template.fromStack(stack);
+    template = Template.fromStack(synth('prod').stack);
   }, 120_000);
 
   describe('functions', () => {
@@ -213,7 +235,7 @@ describe('HubStack', () => {
     });
 
     it('have no point-in-time recovery and are destroyed with a dev stack', () => {
-      const dev = Template.fromStack(buildApp(newApp('dev')).stack);
+      const dev = Template.fromStack(synth('dev').stack);
       dev.allResourcesProperties('AWS::DynamoDB::Table', {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
       });
@@ -276,9 +298,7 @@ describe('HubStack', () => {
 
 describe('Lambda bundles', () => {
   it('are self-contained ESM (AWS SDK included) and stay well under 1 MB', () => {
-    const app = newApp('prod');
-    const { stack } = buildApp(app);
-    const assembly = app.synth();
+    const { stack, assemblyDir } = synth('prod');
     const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) {
@@ -286,7 +306,7 @@ describe('Lambda bundles', () => {
         /\.zip$/,
         '',
       );
-      const bundle = join(assembly.directory, `asset.${key}`, 'index.mjs');
+      const bundle = join(assemblyDir, `asset.${key}`, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');
       expect(statSync(bundle).size).toBeLessThan(800 * 1024);
       // No bare import of the SDK left for the runtime to provide: the tested version is the shipped one.
@@ -314,8 +334,7 @@ describe('cdk-nag AwsSolutions', () => {
   it.each(['dev', 'staging', 'prod'])(
     'reports no unacknowledged finding for %s',
     (env) => {
-      const { app } = buildApp(newApp(env));
-      const { violations, error } = synthWithNag(app);
+      const { violations, error } = synth(env);
       expect(violations).toEqual([]);
       expect(error).toBeUndefined();
     },
