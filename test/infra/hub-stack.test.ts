@@ -10,6 +10,7 @@ import { buildApp } from '#infra/app.ts';
 import { resolveEnvironment } from '#infra/config/environments.ts';
 import { ERP_RETRY } from '#infra/stacks/hub-stack.ts';
 import { retryHorizonSeconds } from '#shared/runtime/sqs-retry.ts';
+import { templateApp } from '#test/support/cdk.ts';
 
 interface ValidationReport {
   pluginReports: {
@@ -38,12 +39,8 @@ function synthWithNag(app: App): { violations: string[]; error?: unknown } {
   return { violations, error };
 }
 
-const newApp = (env: string) =>
-  new App({ outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-')), context: { env } });
-
 interface Synthesized {
   readonly stack: Stack;
-  readonly assemblyDir: string;
   readonly violations: string[];
   readonly error?: unknown;
 }
@@ -51,14 +48,15 @@ interface Synthesized {
 const synthesized = new Map<string, Synthesized>();
 
 /**
- * The app of one environment, as `cdk synth -c env=<env>` builds it (bundles, cdk-nag), synthesized
- * once for this file: the template, bundle and cdk-nag checks of an environment all read one synth.
+ * The app of one environment, as `cdk synth -c env=<env>` builds it (cdk-nag on, Lambda code not
+ * bundled), synthesized once for this file: the template and cdk-nag checks of an environment read one
+ * synth.
  */
 function synth(env: string): Synthesized {
   let result = synthesized.get(env);
   if (!result) {
-    const { app, stack } = buildApp(newApp(env));
-    result = { stack, assemblyDir: app.outdir, ...synthWithNag(app) };
+    const { app, stack } = buildApp(templateApp({ env }));
+    result = { stack, ...synthWithNag(app) };
     synthesized.set(env, result);
   }
   return result;
@@ -197,8 +195,7 @@ describe('HubStack', () => {
     });
 
     it('takes the NetSuite base URL from -c netsuiteBaseUrl (the local cloud points it at the sandbox)', () => {
-      const app = newApp('dev');
-      app.node.setContext('netsuiteBaseUrl', 'http://127.0.0.1:3000/_sandbox/netsuite');
+      const app = templateApp({ env: 'dev', netsuiteBaseUrl: 'http://127.0.0.1:3000/_sandbox/netsuite' });
       Template.fromStack(buildApp(app).stack).hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({ NETSUITE_BASE_URL: 'http://127.0.0.1:3000/_sandbox/netsuite' }),
@@ -298,7 +295,9 @@ describe('HubStack', () => {
 
 describe('Lambda bundles', () => {
   it('are self-contained ESM (AWS SDK included) and stay well under 1 MB', () => {
-    const { stack, assemblyDir } = synth('prod');
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-')), context: { env: 'prod' } });
+    const { stack } = buildApp(app);
+    const assembly = app.synth();
     const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) {
@@ -306,7 +305,7 @@ describe('Lambda bundles', () => {
         /\.zip$/,
         '',
       );
-      const bundle = join(assemblyDir, `asset.${key}`, 'index.mjs');
+      const bundle = join(assembly.directory, `asset.${key}`, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');
       expect(statSync(bundle).size).toBeLessThan(800 * 1024);
       // No bare import of the SDK left for the runtime to provide: the tested version is the shipped one.
@@ -342,7 +341,7 @@ describe('cdk-nag AwsSolutions', () => {
   );
 
   it('does report findings on a non-compliant stack (the check can fail)', () => {
-    const app = newApp('dev');
+    const app = templateApp({ env: 'dev' });
     new Queue(new Stack(app, 'Bad'), 'Queue');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const { violations, error } = synthWithNag(app);
