@@ -7,10 +7,11 @@ import { waitFor } from '#local/services/ports.ts';
 /**
  * Order capture through the local cloud against the sandboxes, under faults: a burst of online and POS
  * orders with edits and cancellations, webhooks delivered with 5 % duplicates and reordering, the ERP
- * at concurrency 15 answering 10 % of calls with 5xx and down for 10 seconds in the middle of the
- * burst, and some SKUs not yet mapped (a permanent error). Orders with an unmapped SKU are parked with
- * their reason, never retried into the DLQ; once the mappings are fixed, replaying the parked events
- * posts them. The ERP must end with exactly one document per source order, with its total and status.
+ * at concurrency 15 answering 10 % of calls with 5xx and down for 10 seconds early in the burst (once
+ * it has taken its first calls), and some SKUs not yet mapped (a permanent error). Orders with an
+ * unmapped SKU are parked with their reason, never retried into the DLQ; once the mappings are fixed,
+ * replaying the parked events posts them. The ERP must end with exactly one document per source
+ * order, with its total and status.
  *
  * Sized to prove those properties, not to load the pipeline (that is `npm run bench -- orders`): each
  * fault fires many times over about two hundred orders, the edits and cancellations give the
@@ -24,7 +25,10 @@ const EDITS = 40;
 const CANCELLATIONS = 30;
 const POS_SALES = 40;
 const WEBHOOK_FAULTS = { duplicateRate: 0.05, reorderRate: 0.05 };
-const ERP_FAULTS = { errorRate: 0.1, outage: { durationMs: 10_000, delayMs: 2_000 } };
+const ERP_ERRORS = { errorRate: 0.1 };
+const ERP_OUTAGE = { durationMs: 10_000 };
+/** The outage starts once the ERP has taken this many calls: early in the burst on any machine speed. */
+const OUTAGE_AFTER_ERP_CALLS = 30;
 /** Every n-th catalog SKU is left unmapped. */
 const UNMAPPED_EVERY = 40;
 
@@ -58,7 +62,15 @@ let parkedBeforeReplay: PipelineException[] = [];
 let deadLettersBeforeReplay: unknown[] = [];
 const replayed = new Set<string>();
 let replayRounds = 0;
-let netsuiteCounters: { byStatus: Record<string, number>; http429: number; throttled: number };
+interface ErpCounters {
+  governedCalls: number;
+  byStatus: Record<string, number>;
+  http429: number;
+  throttled: number;
+}
+let netsuiteCounters: ErpCounters;
+const erpCounters = async () =>
+  (await pipeline.control<{ counters: ErpCounters }>('netsuite', '/_control/state?limit=1')).counters;
 
 beforeAll(async () => {
   pipeline = await OrderPipeline.start({
@@ -69,8 +81,8 @@ beforeAll(async () => {
   await pipeline.control('shopify', '/_control/faults', { webhooks: WEBHOOK_FAULTS, seed: 11 });
   // Faults on Square's webhook deliveries only; its API (the order fetch) stays healthy.
   await pipeline.control('square', '/_control/faults', { webhooks: WEBHOOK_FAULTS, seed: 12 });
-  // 10 % of ERP calls fail with 5xx throughout; the whole ERP is down for a while, early in the burst.
-  await pipeline.control('netsuite', '/_control/faults', { ...ERP_FAULTS, seed: 13 });
+  // 10 % of ERP calls fail with 5xx throughout.
+  await pipeline.control('netsuite', '/_control/faults', { ...ERP_ERRORS, seed: 13 });
   // Some SKUs are not mapped yet: the orders that sell one must park, not fail into the DLQ.
   const skus = await pipeline.all<{ sku: string }>(
     'square',
@@ -89,6 +101,12 @@ beforeAll(async () => {
     cancellations: CANCELLATIONS,
     spacingSeconds: { min: 1, max: 5 },
   });
+  // The whole ERP goes down once the burst is flowing into it (the seeded 5xx stream carries on).
+  await waitFor(async () => (await erpCounters()).governedCalls >= OUTAGE_AFTER_ERP_CALLS, {
+    timeoutMs: 120_000,
+    what: `${OUTAGE_AFTER_ERP_CALLS} ERP calls before the outage`,
+  });
+  await pipeline.control('netsuite', '/_control/faults', { ...ERP_ERRORS, outage: ERP_OUTAGE });
   await pipeline.drained(240_000, ['shopify', 'square']);
   drainMs = Date.now() - started;
   parkedBeforeReplay = await parkedOrders(pipeline);
@@ -122,9 +140,7 @@ beforeAll(async () => {
     'view=orders',
     (state) => state.records as { total: number; hasMore: boolean; items: SquareOrder[] },
   );
-  netsuiteCounters = (
-    await pipeline.control<{ counters: typeof netsuiteCounters }>('netsuite', '/_control/state?limit=1')
-  ).counters;
+  netsuiteCounters = await erpCounters();
 }, 400_000);
 
 afterAll(async () => {
