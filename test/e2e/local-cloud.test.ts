@@ -60,7 +60,8 @@ async function queues() {
 beforeAll(async () => {
   const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-'));
   const { stackName } = synthProbeStack(assemblyDir);
-  // Probe health while booting: every answer must come (503 until ready), never a hanging socket.
+  // Probe health while booting: every answer must come (503 until ready), never a hanging socket. A
+  // request held until the boot ends would wait it out; 15 s tells that from a busy machine's slow 503.
   let booted = false;
   let polling: Promise<void> = Promise.resolve();
   const booting = startLocalCloud({
@@ -71,7 +72,7 @@ beforeAll(async () => {
     onListening: (url) => {
       polling = (async () => {
         while (!booted) {
-          const status = await fetch(`${url}/_local/health`, { signal: AbortSignal.timeout(3000) }).then(
+          const status = await fetch(`${url}/_local/health`, { signal: AbortSignal.timeout(15_000) }).then(
             (response) => response.status,
             (error: Error) => (error.name === 'TimeoutError' ? -1 : 0),
           );
