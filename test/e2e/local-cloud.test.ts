@@ -100,7 +100,7 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-describe('local cloud (e2e)', () => {
+describe('local cloud (e2e): the synthesized template runs as AWS would, from a signed webhook to a consumer, with partial-batch retries, DLQ redrive and task-token callbacks', () => {
   it('answers 503 while booting and never leaves a request hanging', () => {
     expect(bootStatuses).not.toContain(-1);
     expect(bootStatuses).toContain(503);

@@ -126,7 +126,7 @@ afterAll(async () => {
   await new Promise((resolve) => sandboxServer?.close(resolve));
 });
 
-describe('POS ingress through the local cloud (e2e)', () => {
+describe('POS ingress through the local cloud (e2e): a signed Square sale becomes one OrderCreated per order version, to the cent; redeliveries and bad signatures publish nothing', () => {
   it('subscribes the Square sandbox to the hub route with the local signature key', async () => {
     const state = await square<{ subscriptions: { notification_url: string; signature_key: string }[] }>(
       '/_control/state?limit=1',
