@@ -11,10 +11,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCloud } from '#local/cloud.ts';
+import { synthProbeStack } from '#local/harness/probe-stack.ts';
+import { postShopifyWebhook, shopifyOrderBody } from '#local/harness/shopify-webhooks.ts';
 import { waitFor } from '#local/services/ports.ts';
-import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
-import { synthFixture } from '#test/e2e/fixture-app.ts';
-import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 
 const N = Number(process.env.BENCH_WEBHOOKS ?? 400);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -23,7 +22,7 @@ const SECRET = 'bench-secret';
 
 export async function run(): Promise<Record<string, unknown>> {
   const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-bench-'));
-  const { stackName } = synthFixture(assemblyDir);
+  const { stackName } = synthProbeStack(assemblyDir);
   const bootStarted = performance.now();
   const cloud = await startLocalCloud({
     assemblyDir,
@@ -32,31 +31,20 @@ export async function run(): Promise<Record<string, unknown>> {
     env: { OMNIHUB_SHOPIFY_SECRET: SECRET },
   });
   const bootMs = performance.now() - bootStarted;
-  const sample = JSON.parse(shopifyWebhookBody('orders/create')) as Record<string, unknown>;
   let sequence = 0;
   let redeliveries = 0;
 
   const send = async (round: string) => {
     sequence += 1;
-    const id = 5_000_000 + sequence;
-    const body = JSON.stringify({
-      ...sample,
-      id,
-      admin_graphql_api_id: `gid://shopify/Order/${id}`,
-      name: `#OK-${round}-${sequence}`,
-    });
+    const body = shopifyOrderBody(5_000_000 + sequence, `#OK-${round}-${sequence}`);
+    const webhookId = `${round}-${sequence}`;
     // Like Shopify: a non-2xx answer is a failed delivery, retried with the same webhook id.
     for (let attempt = 1; ; attempt += 1) {
-      const response = await fetch(`${cloud.url}/webhooks/shopify`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-shopify-topic': 'orders/create',
-          'x-shopify-hmac-sha256': signShopifyBody(body, SECRET),
-          'x-shopify-shop-domain': 'omnihub-dev.myshopify.com',
-          'x-shopify-webhook-id': `${round}-${sequence}`,
-        },
+      const response = await postShopifyWebhook(cloud.url, {
+        topic: 'orders/create',
         body,
+        webhookId,
+        secret: SECRET,
       });
       await response.arrayBuffer();
       if (response.status === 200) return;

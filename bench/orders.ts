@@ -24,6 +24,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENVIRONMENTS } from '#infra/config/environments.ts';
 import { erpPacing } from '#infra/config/erp-pacing.ts';
+import { OrderPipeline } from '#local/harness/order-pipeline.ts';
 import { NetSuiteErpAdapter } from '#shared/connectors/netsuite/adapter.ts';
 import {
   NETSUITE_TOKEN_PATH,
@@ -34,7 +35,6 @@ import { NetSuiteClient } from '#shared/connectors/netsuite/client.ts';
 import { OrderBusEventSchema } from '#shared/flows/order-sync.ts';
 import { mappingLookupFrom } from '#shared/ports/erp.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
-import { OrderPipeline } from '#test/support/order-pipeline.ts';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1500);
 const LIMITS = (process.env.BENCH_LIMITS ?? '5,15,20').split(',').map(Number);

@@ -11,10 +11,9 @@ import {
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
+import { synthProbeStack } from '#local/harness/probe-stack.ts';
+import { postShopifyWebhook, shopifyOrderBody } from '#local/harness/shopify-webhooks.ts';
 import { waitFor } from '#local/services/ports.ts';
-import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
-import { shopifyWebhookBody } from '#test/support/fixtures.ts';
-import { synthFixture } from './fixture-app.ts';
 
 /**
  * The whole path through the local cloud, on the synthesized template: API Gateway → webhook function
@@ -31,25 +30,8 @@ const bootStatuses: number[] = [];
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** The documented order sample with its own id and name, so each delivery is a different order. */
-function order(id: number, name: string): string {
-  const body = JSON.parse(shopifyWebhookBody('orders/create')) as Record<string, unknown>;
-  return JSON.stringify({ ...body, id, admin_graphql_api_id: `gid://shopify/Order/${id}`, name });
-}
-
 async function deliver(topic: string, body: string, webhookId: string, secret = SECRET) {
-  const response = await fetch(`${cloud.url}/webhooks/shopify`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': topic,
-      'x-shopify-hmac-sha256': signShopifyBody(body, secret),
-      'x-shopify-shop-domain': 'omnihub-dev.myshopify.com',
-      'x-shopify-api-version': '2026-10',
-      'x-shopify-webhook-id': webhookId,
-    },
-    body,
-  });
+  const response = await postShopifyWebhook(cloud.url, { topic, body, webhookId, secret });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -77,8 +59,9 @@ async function queues() {
 
 beforeAll(async () => {
   const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-'));
-  const { stackName } = synthFixture(assemblyDir);
-  // Probe health while booting: every answer must come (503 until ready), never a hanging socket.
+  const { stackName } = synthProbeStack(assemblyDir);
+  // Probe health while booting: every answer must come (503 until ready), never a hanging socket. A
+  // request held until the boot ends would wait it out; 15 s tells that from a busy machine's slow 503.
   let booted = false;
   let polling: Promise<void> = Promise.resolve();
   const booting = startLocalCloud({
@@ -89,7 +72,7 @@ beforeAll(async () => {
     onListening: (url) => {
       polling = (async () => {
         while (!booted) {
-          const status = await fetch(`${url}/_local/health`, { signal: AbortSignal.timeout(3000) }).then(
+          const status = await fetch(`${url}/_local/health`, { signal: AbortSignal.timeout(15_000) }).then(
             (response) => response.status,
             (error: Error) => (error.name === 'TimeoutError' ? -1 : 0),
           );
@@ -117,7 +100,7 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-describe('local cloud (e2e)', () => {
+describe('local cloud (e2e): the synthesized template runs as AWS would, from a signed webhook to a consumer, with partial-batch retries, DLQ redrive and task-token callbacks', () => {
   it('answers 503 while booting and never leaves a request hanging', () => {
     expect(bootStatuses).not.toContain(-1);
     expect(bootStatuses).toContain(503);
@@ -133,7 +116,7 @@ describe('local cloud (e2e)', () => {
   });
 
   it('carries a signed webhook to the bus, through the rule and the queue, to the consumer', async () => {
-    const response = await deliver('orders/create', order(1001, '#OK-1001'), 'e2e-1');
+    const response = await deliver('orders/create', shopifyOrderBody(1001, '#OK-1001'), 'e2e-1');
     expect(response.status).toBe(200);
     expect(response.body.status).toBe('published');
 
@@ -153,7 +136,12 @@ describe('local cloud (e2e)', () => {
 
   it('answers 401 to a badly signed webhook and puts nothing on the bus', async () => {
     const before = ((await (await fetch(`${cloud.url}/_local/events`)).json()) as unknown[]).length;
-    const response = await deliver('orders/create', order(1002, '#BAD-1002'), 'e2e-2', 'wrong-secret');
+    const response = await deliver(
+      'orders/create',
+      shopifyOrderBody(1002, '#BAD-1002'),
+      'e2e-2',
+      'wrong-secret',
+    );
     expect(response.status).toBe(401);
     const after = ((await (await fetch(`${cloud.url}/_local/events`)).json()) as unknown[]).length;
     expect(after).toBe(before);
@@ -165,8 +153,8 @@ describe('local cloud (e2e)', () => {
       cloud.template.ofType('AWS::Lambda::Function').find((fn) => fn.logicalId.startsWith('ProbeFunction'))
         ?.name ?? '';
     await cloud.setEventSourceMappingsEnabled(probe, false);
-    await deliver('orders/create', order(2001, '#OK-2001'), 'e2e-3');
-    await deliver('orders/create', order(2002, '#RETRY-2002'), 'e2e-4');
+    await deliver('orders/create', shopifyOrderBody(2001, '#OK-2001'), 'e2e-3');
+    await deliver('orders/create', shopifyOrderBody(2002, '#RETRY-2002'), 'e2e-4');
     await waitFor(
       async () =>
         (await queues()).some((queue) => queue.name.includes('Probe') && !queue.isDlq && queue.visible === 2),
@@ -192,7 +180,7 @@ describe('local cloud (e2e)', () => {
     const probeDlq = async () =>
       (await queues()).filter((queue) => queue.isDlq && queue.name.includes('Probe'));
     expect((await probeDlq()).map((queue) => queue.visible)).toEqual([0]);
-    await deliver('orders/create', order(3001, '#FAIL-3001'), 'e2e-5');
+    await deliver('orders/create', shopifyOrderBody(3001, '#FAIL-3001'), 'e2e-5');
     await waitFor(async () => (await probeDlq()).some((queue) => queue.visible === 1), {
       timeoutMs: 30_000,
       what: 'the poison record in the DLQ',

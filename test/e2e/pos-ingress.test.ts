@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
+import { synthProbeStack } from '#local/harness/probe-stack.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
 import { waitFor } from '#local/services/ports.ts';
 import { signSquareBody } from '#shared/connectors/square/webhook-signature.ts';
-import { synthFixture } from './fixture-app.ts';
 
 /**
  * A Square sale through the local cloud: the Square sandbox (subscribed by `local/sandboxes.ts`)
@@ -113,7 +113,7 @@ beforeAll(async () => {
   squareUrl = `${sandboxOrigin}/_sandbox/square`;
 
   const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-pos-'));
-  const { stackName } = synthFixture(assemblyDir, { squareBaseUrl: squareUrl });
+  const { stackName } = synthProbeStack(assemblyDir, { squareBaseUrl: squareUrl });
   cloud = await startLocalCloud({ assemblyDir, stackName, port: 0, env });
   sandboxes = await startSandboxes({ hubUrl: cloud.url, env, seed: 17 });
   route = sandboxes.handle;
@@ -126,7 +126,7 @@ afterAll(async () => {
   await new Promise((resolve) => sandboxServer?.close(resolve));
 });
 
-describe('POS ingress through the local cloud (e2e)', () => {
+describe('POS ingress through the local cloud (e2e): a signed Square sale becomes one OrderCreated per order version, to the cent; redeliveries and bad signatures publish nothing', () => {
   it('subscribes the Square sandbox to the hub route with the local signature key', async () => {
     const state = await square<{ subscriptions: { notification_url: string; signature_key: string }[] }>(
       '/_control/state?limit=1',

@@ -10,6 +10,7 @@ import { buildApp } from '#infra/app.ts';
 import { resolveEnvironment } from '#infra/config/environments.ts';
 import { ERP_RETRY } from '#infra/flows/order-capture.ts';
 import { retryHorizonSeconds } from '#shared/runtime/sqs-retry.ts';
+import { operatorConfigFor, templateApp } from '#test/support/cdk.ts';
 
 interface ValidationReport {
   pluginReports: {
@@ -38,19 +39,34 @@ function synthWithNag(app: App): { violations: string[]; error?: unknown } {
   return { violations, error };
 }
 
-/** An app for `env`; staging and prod get the example operator config that CI deploys with. */
-const newApp = (env: string) =>
-  new App({
-    outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-')),
-    context: { env, ...(env === 'dev' ? {} : { config: `docs/examples/operator-config.${env}.json` }) },
-  });
+interface Synthesized {
+  readonly stack: Stack;
+  readonly violations: string[];
+  readonly error?: unknown;
+}
+
+const synthesized = new Map<string, Synthesized>();
+
+/**
+ * The app of one environment, as `cdk synth -c env=<env>` builds it (cdk-nag on, Lambda code not
+ * bundled), synthesized once for this file: the template and cdk-nag checks of an environment read one
+ * synth.
+ */
+function synth(env: string): Synthesized {
+  let result = synthesized.get(env);
+  if (!result) {
+    const { app, stack } = buildApp(templateApp({ env }));
+    result = { stack, ...synthWithNag(app) };
+    synthesized.set(env, result);
+  }
+  return result;
+}
 
 describe('HubStack', () => {
   let template: Template;
 
   beforeAll(() => {
-    const { stack } = buildApp(newApp('prod'));
-    template = Template.fromStack(stack);
+    template = Template.fromStack(synth('prod').stack);
   }, 120_000);
 
   describe('functions', () => {
@@ -182,8 +198,7 @@ describe('HubStack', () => {
     });
 
     it('takes the NetSuite base URL from -c netsuiteBaseUrl (the local cloud points it at the sandbox)', () => {
-      const app = newApp('dev');
-      app.node.setContext('netsuiteBaseUrl', 'http://127.0.0.1:3000/_sandbox/netsuite');
+      const app = templateApp({ env: 'dev', netsuiteBaseUrl: 'http://127.0.0.1:3000/_sandbox/netsuite' });
       Template.fromStack(buildApp(app).stack).hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({ NETSUITE_BASE_URL: 'http://127.0.0.1:3000/_sandbox/netsuite' }),
@@ -220,7 +235,7 @@ describe('HubStack', () => {
     });
 
     it('have no point-in-time recovery and are destroyed with a dev stack', () => {
-      const dev = Template.fromStack(buildApp(newApp('dev')).stack);
+      const dev = Template.fromStack(synth('dev').stack);
       dev.allResourcesProperties('AWS::DynamoDB::Table', {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
       });
@@ -283,7 +298,10 @@ describe('HubStack', () => {
 
 describe('Lambda bundles', () => {
   it('are self-contained ESM (AWS SDK included) and stay well under 1 MB', () => {
-    const app = newApp('prod');
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-')),
+      context: { env: 'prod', ...operatorConfigFor('prod') },
+    });
     const { stack } = buildApp(app);
     const assembly = app.synth();
     const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
@@ -321,8 +339,7 @@ describe('cdk-nag AwsSolutions', () => {
   it.each(['dev', 'staging', 'prod'])(
     'reports no unacknowledged finding for %s',
     (env) => {
-      const { app } = buildApp(newApp(env));
-      const { violations, error } = synthWithNag(app);
+      const { violations, error } = synth(env);
       expect(violations).toEqual([]);
       expect(error).toBeUndefined();
     },
@@ -330,7 +347,7 @@ describe('cdk-nag AwsSolutions', () => {
   );
 
   it('does report findings on a non-compliant stack (the check can fail)', () => {
-    const app = newApp('dev');
+    const app = templateApp({ env: 'dev' });
     new Queue(new Stack(app, 'Bad'), 'Queue');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const { violations, error } = synthWithNag(app);

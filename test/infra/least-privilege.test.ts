@@ -1,10 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
+import { templateApp } from '#test/support/cdk.ts';
 
 interface Statement {
   Effect: string;
@@ -36,18 +33,12 @@ const WILDCARD_ONLY_ACTIONS: Readonly<Record<string, string>> = {
   'logs:DescribeLogGroups': 'log delivery',
 };
 
-const newApp = () =>
-  new App({
-    outdir: mkdtempSync(join(tmpdir(), 'omnihub-iam-')),
-    context: { env: 'prod', config: 'docs/examples/operator-config.prod.json' },
-  });
-
 describe('least privilege (prod template)', () => {
   let template: Template;
   let statementsByRole: Map<string, Statement[]>;
 
   beforeAll(() => {
-    template = Template.fromStack(buildApp(newApp()).stack);
+    template = Template.fromStack(buildApp(templateApp({ env: 'prod' })).stack);
     statementsByRole = new Map();
     for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
       for (const role of policy.Properties.Roles as { Ref: string }[]) {
@@ -148,7 +139,7 @@ describe('least privilege (prod template)', () => {
 });
 
 describe('webhook edge (prod template)', () => {
-  const template = () => Template.fromStack(buildApp(newApp()).stack);
+  const template = () => Template.fromStack(buildApp(templateApp({ env: 'prod' })).stack);
 
   it('throttles each webhook route on its own and alarms on the share of 4xx answers', () => {
     const prod = template();

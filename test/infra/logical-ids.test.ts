@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -9,12 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
 import { HubFlow } from '#infra/flows/hub-flow.ts';
 import { logicalIdOf } from '#infra/stacks/logical-ids.ts';
-
-const newApp = (env: string) =>
-  new App({
-    outdir: mkdtempSync(join(tmpdir(), 'omnihub-ids-')),
-    context: { env, ...(env === 'dev' ? {} : { config: `docs/examples/operator-config.${env}.json` }) },
-  });
+import { templateApp } from '#test/support/cdk.ts';
 
 /**
  * The logical ids the stateful resources were first deployed with (before flows were constructs).
@@ -67,7 +59,7 @@ describe('flows in the construct tree', () => {
   let ids: Record<string, string[]>;
 
   beforeAll(() => {
-    const template = Template.fromStack(buildApp(newApp('prod')).stack);
+    const template = Template.fromStack(buildApp(templateApp({ env: 'prod' })).stack);
     ids = Object.fromEntries(
       Object.keys(DEPLOYED_STATEFUL_IDS).map((type) => [
         type,

@@ -1,15 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
 import { resolveEnvironment } from '#infra/config/environments.ts';
 import { withPosOverrides } from '#infra/config/pos.ts';
-
-const newApp = (context: Record<string, string>) =>
-  new App({ outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-pos-')), context });
+import { templateApp } from '#test/support/cdk.ts';
 
 interface Statement {
   Action: string | string[];
@@ -52,9 +46,7 @@ describe('POS ingress (HubStack)', () => {
   let template: Template;
 
   beforeAll(() => {
-    template = Template.fromStack(
-      buildApp(newApp({ env: 'prod', config: 'docs/examples/operator-config.prod.json' })).stack,
-    );
+    template = Template.fromStack(buildApp(templateApp({ env: 'prod' })).stack);
   }, 120_000);
 
   it('routes POST /webhooks/pos to the pos-webhook function (payload 2.0)', () => {
@@ -146,7 +138,7 @@ describe('POS ingress (HubStack)', () => {
   it('takes the Square base URL and the notification URL from -c (the local cloud points at its sandbox)', () => {
     const local = Template.fromStack(
       buildApp(
-        newApp({
+        templateApp({
           env: 'dev',
           squareBaseUrl: 'http://127.0.0.1:3000/_sandbox/square',
           squareNotificationUrl: 'https://hooks.example.com/pos',

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type ShopifySandbox, signBody } from '#sandbox/shopify/index.ts';
+import { fixtureText } from '#test/support/fixtures.ts';
 import {
   field,
   gidOf,
@@ -18,9 +18,8 @@ import {
  * and the pick-up, refund, return and product flows through the Admin API.
  */
 
-const FIXTURES = '/work/shared/fixtures/shopify/webhooks';
 const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(`${FIXTURES}/${name}.json`, 'utf8')) as Record<string, unknown>;
+  JSON.parse(fixtureText(`shopify/webhooks/${name}.json`)) as Record<string, unknown>;
 
 /** Independent verification, as a receiver implements it: base64 HMAC-SHA256 of the raw bytes. */
 function verify(raw: Buffer, header: string | undefined, secret: string): boolean {
@@ -53,7 +52,7 @@ function capture(): { fetch: typeof fetch; calls: Captured[] } {
 
 describe('shopify sandbox: webhook signatures', () => {
   it('signs like Shopify: matches the published test vectors and an independent implementation', () => {
-    // Vectors from shared/fixtures/shopify/webhooks/SOURCES.md (Shopify's own libraries' tests).
+    // Vectors from test/fixtures/shopify/webhooks/SOURCES.md (Shopify's own libraries' tests).
     expect(signBody('{"foo": "bar"}', 'test_secret_key')).toBe(
       'B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=',
     );

@@ -31,8 +31,11 @@ let service: LocalStepFunctions;
 let client: SFNClient;
 let close: () => Promise<void>;
 
-/** Heartbeat 4 s and timeout 20 s, × timeoutScale 0.05: 200 ms and 1 s. */
-const TIMEOUT_SCALE = 0.05;
+/**
+ * Heartbeat 4 s and timeout 20 s, × timeoutScale 0.1: 400 ms and 2 s — wide enough that a test which
+ * answers a task in time does not race its heartbeat on a busy machine.
+ */
+const TIMEOUT_SCALE = 0.1;
 
 beforeAll(async () => {
   ({ template, cleanup } = synthesize('SfnCallbacks', (stack) => {
@@ -199,10 +202,10 @@ describe('LocalStepFunctions callbacks through @aws-sdk/client-sfn', () => {
     const executionArn = await start('Approval', { orderId: 'o-4' });
     const token = await tokenOf('request-approval', runtime.calls('request-approval').length);
 
-    // 6 heartbeats 60 ms apart: 360 ms in all, past the 200 ms heartbeat window, within the 1 s timeout.
+    // 6 heartbeats 100 ms apart: 600 ms in all, past the 400 ms heartbeat window, within the 2 s timeout.
     for (let beat = 0; beat < 6; beat++) {
       await client.send(new SendTaskHeartbeatCommand({ taskToken: token }));
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"late":true}' }));
     const done = await closed(executionArn);

@@ -1,10 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
 import { type LocalTemplate, loadTemplate } from '#local/template.ts';
+import { templateApp } from '#test/support/cdk.ts';
 import { writeAssembly } from '#test/support/local-template.ts';
 
 describe('loadTemplate', () => {
@@ -12,9 +9,9 @@ describe('loadTemplate', () => {
     let template: LocalTemplate;
 
     beforeAll(() => {
-      const outdir = mkdtempSync(join(tmpdir(), 'omnihub-dev-'));
-      buildApp(new App({ outdir, context: { env: 'dev' } })).app.synth();
-      template = loadTemplate(outdir, 'Omnihub-dev', {
+      const { app } = buildApp(templateApp({ env: 'dev' }));
+      app.synth();
+      template = loadTemplate(app.outdir, 'Omnihub-dev', {
         sqsEndpoint: 'http://127.0.0.1:9324',
         apiEndpoint: 'http://127.0.0.1:3000',
       });

@@ -3,7 +3,8 @@ import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
 import { mapOrder, shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
 import { OrderPayloadSchema } from '#shared/connectors/shopify/payloads.ts';
 import { MappingError } from '#shared/errors.ts';
-import { detailSchema, EVENT_CATALOG } from '#shared/events/catalog.ts';
+import { type DetailType, detailSchema, EVENT_CATALOG } from '#shared/events/catalog.ts';
+import { EventMetadataSchema } from '#shared/events/envelope.ts';
 import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 
 const shop = { shopDomain: 'acme.myshopify.com', currency: 'USD' };
@@ -14,18 +15,21 @@ const map = (topic: string, payload: unknown) => {
 };
 const fixture = (topic: string) => parseShopifyJson(shopifyWebhookBody(topic));
 
+/** Topics with a documented sample, and the event each maps to. */
+const MAPPED_TOPICS = [
+  ['orders/create', 'OrderCreated'],
+  ['orders/updated', 'OrderUpdated'],
+  ['orders/cancelled', 'OrderCancelled'],
+  ['refunds/create', 'RefundCreated'],
+  ['products/update', 'ProductChanged'],
+  ['customers/data_request', 'CustomerDataRequested'],
+  ['customers/redact', 'CustomerRedactionRequested'],
+  ['shop/redact', 'ShopRedactionRequested'],
+  ['inventory_levels/update', 'InventoryCounted'],
+] as const;
+
 describe('Shopify mappers', () => {
-  describe.each([
-    ['orders/create', 'OrderCreated'],
-    ['orders/updated', 'OrderUpdated'],
-    ['orders/cancelled', 'OrderCancelled'],
-    ['refunds/create', 'RefundCreated'],
-    ['products/update', 'ProductChanged'],
-    ['customers/data_request', 'CustomerDataRequested'],
-    ['customers/redact', 'CustomerRedactionRequested'],
-    ['shop/redact', 'ShopRedactionRequested'],
-    ['inventory_levels/update', 'InventoryCounted'],
-  ] as const)('%s (documented sample)', (topic, detailType) => {
+  describe.each(MAPPED_TOPICS)('%s (documented sample)', (topic, detailType) => {
     it(`maps to exactly one ${detailType} whose data satisfies the catalog schema`, () => {
       const events = map(topic, fixture(topic));
       expect(events).toHaveLength(1);
@@ -333,9 +337,29 @@ describe('Shopify mappers', () => {
     });
   });
 
-  it('every catalog entry has a detail schema', () => {
-    for (const detailType of Object.keys(EVENT_CATALOG) as (keyof typeof EVENT_CATALOG)[]) {
-      expect(detailSchema(detailType).shape.metadata).toBeDefined();
-    }
+  describe('detailSchema', () => {
+    const metadata = {
+      eventId: '3b241101-e2bb-4255-8caf-4136c566a962',
+      schemaVersion: '1.0',
+      transactionId: 'tx-1',
+      idempotencyKey: 'shopify:acme.myshopify.com:test',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      receivedAt: '2026-01-01T00:00:01.000Z',
+      origin: { system: 'shopify', account: 'acme.myshopify.com' },
+    };
+    const detailTypes = Object.keys(EVENT_CATALOG) as DetailType[];
+
+    it.each(detailTypes)('%s: checks the envelope metadata and its own catalog data schema', (detailType) => {
+      const schema = detailSchema(detailType);
+      expect(schema.shape.metadata).toBe(EventMetadataSchema);
+      expect(schema.shape.data).toBe(EVENT_CATALOG[detailType].data);
+      expect(schema.safeParse({ metadata, data: {} }).success).toBe(false);
+    });
+
+    it.each(MAPPED_TOPICS)('%s: the mapped sample passes the %s detail schema', (topic, detailType) => {
+      const [event] = map(topic, fixture(topic));
+      expect(detailSchema(detailType).safeParse({ metadata, data: event?.data }).success).toBe(true);
+      expect(detailSchema(detailType).safeParse({ data: event?.data }).success).toBe(false);
+    });
   });
 });

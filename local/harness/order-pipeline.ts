@@ -36,7 +36,6 @@ export interface OrderPipelineOptions {
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const SHOPIFY_SECRET = 'pipeline-shopify-secret';
-export const SHOP = 'omnihub-dev.myshopify.com';
 
 interface Page<T> {
   readonly total: number;
@@ -52,6 +51,17 @@ export interface ErpDocument {
     readonly item?: { readonly items: { amount: number | string; isClosed?: boolean }[] };
     readonly [key: string]: unknown;
   };
+}
+
+/** An item of the exceptions table, as the order-capture checks read it. */
+export interface PipelineException {
+  /** `<kind>/<sk>`, the id `replayParkedOrders` reports. */
+  readonly exceptionId: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly kind: string;
+  readonly status: string;
+  readonly attributes: Record<string, string>;
 }
 
 export class OrderPipeline {
@@ -284,24 +294,17 @@ export class OrderPipeline {
     return out;
   }
 
-  /** Parked exceptions: kind, code, reason, status and attributes of each. */
-  async exceptions(): Promise<
-    { code: string; reason: string; kind: string; status: string; attributes: Record<string, string> }[]
-  > {
+  /** Parked exceptions: id (as a replay names it), kind, code, reason, status and attributes of each. */
+  async exceptions(): Promise<PipelineException[]> {
     const table = this.table('ExceptionsTable');
-    const items: {
-      code: string;
-      reason: string;
-      kind: string;
-      status: string;
-      attributes: Record<string, string>;
-    }[] = [];
+    const items: PipelineException[] = [];
     let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
     do {
       const out = await this.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
       for (const item of out.Items ?? []) {
         if (item.code?.S)
           items.push({
+            exceptionId: `${item.kind?.S ?? ''}/${item.sk?.S ?? ''}`,
             code: item.code.S,
             reason: item.reason?.S ?? '',
             kind: item.kind?.S ?? '',

@@ -21,9 +21,10 @@ import { HubTable } from '#infra/constructs/hub-table.ts';
  * The dev stack exactly as `cdk deploy -c env=dev` builds it, plus a probe: OrderCreated →
  * rule → queue (maxReceiveCount 2, short visibility) → probe function, and a workflow that waits on a
  * task token. Synthesized into `outdir` like the real app (bundled assets, cdk-nag on); `context`
- * overrides the `-c` values (e.g. `squareBaseUrl` pointing at a sandbox).
+ * overrides the `-c` values (e.g. `squareBaseUrl` pointing at a sandbox). The local-cloud e2e test and
+ * `npm run bench -- local` run on it.
  */
-export function synthFixture(
+export function synthProbeStack(
   outdir: string,
   context: Readonly<Record<string, string>> = {},
 ): { stackName: string } {
@@ -45,7 +46,7 @@ export function synthFixture(
     removalPolicy: config.removalPolicy,
   });
   const probe = new HubFunction(stack, 'ProbeFunction', {
-    entry: fileURLToPath(new URL('./fixtures/probe/handler.ts', import.meta.url)),
+    entry: fileURLToPath(new URL('./probe/handler.ts', import.meta.url)),
     description: 'e2e probe consumer',
     serviceName: 'probe',
     logRetention: config.logRetention,
