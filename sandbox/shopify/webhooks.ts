@@ -102,6 +102,8 @@ export interface EmitterOptions {
   rng: () => Rng;
   /** Keep at most this many events in the log. @default 10000 */
   logLimit?: number;
+  /** The wall clock deliveries are sent by. @default Date.now */
+  wallClock?: () => number;
 }
 
 /** Builds, signs and queues webhook deliveries for the store's subscriptions. */
@@ -123,7 +125,12 @@ export class WebhookEmitter {
   emit(topic: Topic, body: Record<string, unknown>, triggeredAtMs: number, resourceId: string): EmittedEvent {
     const rng = this.options.rng();
     const eventId = rng.uuid();
-    const triggeredAt = new Date(triggeredAtMs).toISOString();
+    // A scenario compresses simulated time: its later actions carry times ahead of the wall clock.
+    // Shopify's X-Shopify-Triggered-At is when the action happened, never later than its delivery (the
+    // hub refuses deliveries from the future), so a simulated time ahead of now is sent as now.
+    const triggeredAt = new Date(
+      Math.min(triggeredAtMs, (this.options.wallClock ?? Date.now)()),
+    ).toISOString();
     const subs = this.subscriptions().filter((s) => s.topic === topicEnum(topic));
     const event: EmittedEvent = { eventId, topic, triggeredAt, resourceId, webhookIds: [], deliveries: [] };
     for (const sub of subs) {

@@ -105,7 +105,9 @@ export class SquareWebhookEmitter {
       merchant_id: this.store.merchantId,
       type,
       event_id: rng.uuid(),
-      created_at: createdAt,
+      // A scenario compresses simulated time; Square signs when the event was created, never later
+      // than its delivery (the hub refuses notifications from the future): a time ahead is sent as now.
+      created_at: new Date(Math.min(Date.parse(createdAt), this.options.clock())).toISOString(),
       data: { type: dataType, id: dataId, object },
     };
     this.store.events.push(event);
