@@ -5,9 +5,9 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query.ts';
 
 /** DynamoDB items are capped at 400 KB; a payload part stays well below with its attributes. */
 const PART_BYTES = 350 * 1024;
@@ -153,21 +153,15 @@ export class DynamoExceptionStore implements ExceptionStore {
   /** The exceptions of a kind still parked (not yet replayed), oldest first, with their payloads. */
   async listParked(kind: string): Promise<ParkedException[]> {
     const out: ParkedException[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: '#status = :parked',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pk': pkOf(kind), ':parked': 'PARKED' },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) out.push(await this.read(kind, item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: '#status = :parked',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': pkOf(kind), ':parked': 'PARKED' },
+    })) {
+      out.push(await this.read(kind, item));
+    }
     return out;
   }
 
@@ -183,27 +177,19 @@ export class DynamoExceptionStore implements ExceptionStore {
   ): Promise<ExceptionRef[]> {
     const wanted = match ? new Set(subjectTags(match)) : undefined;
     const out: ExceptionRef[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: EXCEPTION_SUBJECT_INDEX.indexName,
-          KeyConditionExpression: '#account = :account',
-          ExpressionAttributeNames: { '#account': EXCEPTION_SUBJECT_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':account': subjectAccount({ system, account }) },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const tags = Array.isArray(item.subjects) ? (item.subjects as string[]) : [];
-        if (wanted && !tags.some((tag) => wanted.has(tag))) continue;
-        const kind = String(item.pk).slice('EXC#'.length);
-        const sk = String(item.sk);
-        out.push({ kind, sk, exceptionId: exceptionId(kind, sk) });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: EXCEPTION_SUBJECT_INDEX.indexName,
+      KeyConditionExpression: '#account = :account',
+      ExpressionAttributeNames: { '#account': EXCEPTION_SUBJECT_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':account': subjectAccount({ system, account }) },
+    })) {
+      const tags = Array.isArray(item.subjects) ? (item.subjects as string[]) : [];
+      if (wanted && !tags.some((tag) => wanted.has(tag))) continue;
+      const kind = String(item.pk).slice('EXC#'.length);
+      const sk = String(item.sk);
+      out.push({ kind, sk, exceptionId: exceptionId(kind, sk) });
+    }
     return out;
   }
 

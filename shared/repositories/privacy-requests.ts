@@ -1,5 +1,6 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ComplianceDetailType } from '../events/compliance.ts';
+import { queryAll } from './query.ts';
 
 /** What the hub holds about a data subject in one parked input — where and which fields, never the values. */
 export interface HeldException {
@@ -57,23 +58,25 @@ export interface PrivacyRequestRun {
   };
 }
 
-/** A request's audit item as read back. */
-export interface PrivacyRequestRecord {
-  readonly detailType: ComplianceDetailType;
-  readonly eventId: string;
-  readonly requestedAt: string;
-  readonly receivedAt: string;
-  readonly subject: PrivacyRequestRun['subject'];
+/** A request's audit item as read back: the request, its runs, and the union of what they did. */
+export type PrivacyRequestRecord = Pick<
+  PrivacyRequestRun,
+  | 'detailType'
+  | 'eventId'
+  | 'requestedAt'
+  | 'receivedAt'
+  | 'subject'
+  | 'matched'
+  | 'redacted'
+  | 'removedFields'
+  | 'deleted'
+  | 'unreadable'
+  | 'held'
+> & {
   readonly firstProcessedAt: string;
   readonly lastProcessedAt: string;
   readonly runs: number;
-  readonly matched: readonly string[];
-  readonly redacted: readonly string[];
-  readonly removedFields: readonly string[];
-  readonly deleted: readonly string[];
-  readonly unreadable: readonly string[];
-  readonly held?: PrivacyRequestRun['held'];
-}
+};
 
 const SETS = ['matched', 'redacted', 'removedFields', 'deleted', 'unreadable'] as const;
 
@@ -124,38 +127,30 @@ export class PrivacyRequestStore {
   /** The requests recorded for an account, oldest first. */
   async list(system: PrivacyRequestRun['system'], account: string): Promise<PrivacyRequestRecord[]> {
     const out: PrivacyRequestRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `REQUEST#${system}#${account}` },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const set = (name: (typeof SETS)[number]) =>
-          item[name] instanceof Set ? [...(item[name] as Set<string>)].sort() : [];
-        out.push({
-          detailType: item.detailType as ComplianceDetailType,
-          eventId: String(item.eventId),
-          requestedAt: String(item.requestedAt),
-          receivedAt: String(item.receivedAt),
-          subject: item.subject as PrivacyRequestRun['subject'],
-          firstProcessedAt: String(item.firstProcessedAt),
-          lastProcessedAt: String(item.lastProcessedAt),
-          runs: Number(item.runs),
-          matched: set('matched'),
-          redacted: set('redacted'),
-          removedFields: set('removedFields'),
-          deleted: set('deleted'),
-          unreadable: set('unreadable'),
-          ...(item.held ? { held: item.held as PrivacyRequestRun['held'] } : {}),
-        });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `REQUEST#${system}#${account}` },
+    })) {
+      const set = (name: (typeof SETS)[number]) =>
+        item[name] instanceof Set ? [...(item[name] as Set<string>)].sort() : [];
+      out.push({
+        detailType: item.detailType as ComplianceDetailType,
+        eventId: String(item.eventId),
+        requestedAt: String(item.requestedAt),
+        receivedAt: String(item.receivedAt),
+        subject: item.subject as PrivacyRequestRun['subject'],
+        firstProcessedAt: String(item.firstProcessedAt),
+        lastProcessedAt: String(item.lastProcessedAt),
+        runs: Number(item.runs),
+        matched: set('matched'),
+        redacted: set('redacted'),
+        removedFields: set('removedFields'),
+        deleted: set('deleted'),
+        unreadable: set('unreadable'),
+        ...(item.held ? { held: item.held as PrivacyRequestRun['held'] } : {}),
+      });
+    }
     return out;
   }
 }

@@ -78,6 +78,13 @@ function parkedOrder(inputId: string, shop = SHOP, body = ORDER_BODY): ParkedInp
   };
 }
 
+/** A canonical order event parked by the ERP sync (what `replayParkedOrders` replays). */
+const parkedOrderEvent = (inputId: string): ParkedInput => ({
+  ...parkedOrder(inputId),
+  kind: 'erp-order',
+  payload: Buffer.from(JSON.stringify({ detail: { metadata: { idempotencyKey: `k-${inputId}` } } })),
+});
+
 const rawItem = async (kind: string, sk: string) =>
   (await document.send(new GetCommand({ TableName: exceptionsTable, Key: { pk: `EXC#${kind}`, sk } }))).Item;
 
@@ -188,11 +195,7 @@ describe('DynamoExceptionStore: expiry after resolution (DynamoDB Local)', () =>
   it('keeps a parked item without expiry; a replay sets one 30 days out; a reverted replay removes it', async () => {
     const exceptions = store();
     const at = new Date('2026-12-01T00:00:00.000Z');
-    const { exceptionId } = await exceptions.park({
-      ...parkedOrder('ttl-1'),
-      kind: 'erp-order',
-      payload: Buffer.from(JSON.stringify({ detail: { metadata: { idempotencyKey: 'k-ttl-1' } } })),
-    });
+    const { exceptionId } = await exceptions.park(parkedOrderEvent('ttl-1'));
     const sk = exceptionId.slice('erp-order/'.length);
     expect((await rawItem('erp-order', sk))?.expiresAt).toBeUndefined();
 
@@ -216,11 +219,7 @@ describe('DynamoExceptionStore: expiry after resolution (DynamoDB Local)', () =>
   it('takes the retention from the environment', async () => {
     const exceptions = store();
     const at = new Date('2026-12-01T00:00:00.000Z');
-    const { exceptionId } = await exceptions.park({
-      ...parkedOrder('ttl-2'),
-      kind: 'erp-order',
-      payload: Buffer.from(JSON.stringify({ detail: { metadata: { idempotencyKey: 'k-ttl-2' } } })),
-    });
+    const { exceptionId } = await exceptions.park(parkedOrderEvent('ttl-2'));
     const sk = exceptionId.slice('erp-order/'.length);
     await replayParkedOrders(
       { exceptions, send: async () => {}, now: () => at, resolvedRetentionDays: 7 },
