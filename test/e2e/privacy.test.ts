@@ -9,7 +9,9 @@ import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
+import { DEV_SHOP } from '#local/harness/shopify-webhooks.ts';
 import { waitFor } from '#local/services/ports.ts';
+import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
 import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
@@ -25,7 +27,7 @@ import { shopifyFixture } from '#test/support/fixtures.ts';
  * an order that can be replayed); the shop redaction deletes what is parked for the shop.
  */
 const SECRET = 'e2e-privacy-shopify-secret';
-const SHOP = 'omnihub-dev.myshopify.com';
+const SHOP = DEV_SHOP;
 const CONTACT = {
   email: 'privacy-e2e-buyer@example.com',
   phone: '+1-555-0100-417',
@@ -106,7 +108,7 @@ async function deliver(topic: string, body: string) {
       'x-shopify-topic': topic,
       'x-shopify-hmac-sha256': signShopifyBody(body, SECRET),
       'x-shopify-shop-domain': SHOP,
-      'x-shopify-api-version': '2026-10',
+      'x-shopify-api-version': SHOPIFY_API_VERSION,
       'x-shopify-webhook-id': randomUUID(),
       'x-shopify-event-id': randomUUID(),
       'x-shopify-triggered-at': new Date().toISOString(),

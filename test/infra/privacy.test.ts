@@ -1,7 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
@@ -9,6 +5,7 @@ import { ENVIRONMENTS } from '#infra/config/environments.ts';
 import { matchesPattern } from '#local/eventbridge/pattern.ts';
 import { EVENT_CATALOG } from '#shared/events/catalog.ts';
 import { COMPLIANCE_DETAIL_TYPES } from '#shared/events/compliance.ts';
+import { templateApp } from '#test/support/cdk.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -16,11 +13,7 @@ let template: Template;
 let resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
 beforeAll(() => {
-  const app = new App({
-    outdir: mkdtempSync(join(tmpdir(), 'omnihub-cdk-privacy-')),
-    context: { env: 'prod', config: 'docs/examples/operator-config.prod.json' },
-  });
-  template = Template.fromStack(buildApp(app).stack);
+  template = Template.fromStack(buildApp(templateApp({ env: 'prod' })).stack);
   resources = template.toJSON().Resources;
 }, 120_000);
 
