@@ -17,7 +17,8 @@
  *                                     prints a summary, exits 1 when the booking config names missing ERP ids
  *   replay-orders                     puts the order events the ERP sync parked (unknown mapping, ERP
  *                                     validation, totals) back on the running local cloud's ERP order queue,
- *                                     once each, after their cause is fixed (--code <CODE> to replay only those)
+ *                                     once each, after their cause is fixed (--code <CODE> to replay only those);
+ *                                     a replayed exception expires after resolvedExceptionRetentionDays
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -217,6 +218,8 @@ async function replayOrders(): Promise<number> {
   const { SQSClient, GetQueueUrlCommand, SendMessageCommand } = await import('@aws-sdk/client-sqs');
   const { DynamoExceptionStore } = await import('#shared/repositories/exceptions.ts');
   const { replayParkedOrders } = await import('#shared/ops/replay-orders.ts');
+  // The local cloud runs the dev stack: a replayed exception expires after dev's retention.
+  const { ENVIRONMENTS } = await import('#infra/config/environments.ts');
   const sqs = new SQSClient({ ...local, endpoint: health.endpoints.sqs });
   const dynamodb = new DynamoDBClient({ ...local, endpoint: health.endpoints.dynamodb });
   try {
@@ -228,6 +231,7 @@ async function replayOrders(): Promise<number> {
         send: async (body) => {
           await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
         },
+        resolvedRetentionDays: ENVIRONMENTS.dev.resolvedExceptionRetentionDays,
       },
       (exception) => code === undefined || exception.code === code,
     );

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
+import { DEFAULT_RESOLVED_RETENTION_DAYS } from '#shared/repositories/exceptions.ts';
 import type { ShopConfig } from '#shared/runtime/shops.ts';
 import { loadOperatorConfig, REQUIRED_OPERATOR_SETTINGS } from './operator.ts';
 import type { PosConfig } from './pos.ts';
@@ -36,6 +37,12 @@ export interface EnvironmentConfig {
   readonly maxWebhookBodyBytes: number;
   /** How long the bus archive keeps events for replay (0 = forever). */
   readonly archiveRetentionDays: number;
+  /**
+   * Days a parked input (the exceptions table) is kept once it is resolved — replayed or dismissed —
+   * before DynamoDB's TTL deletes it with its payload (raw webhook bodies hold buyers' contact data).
+   * An unresolved input never expires: nothing is lost before someone acted on it.
+   */
+  readonly resolvedExceptionRetentionDays: number;
   readonly logLevel: LogLevel;
   readonly erp: ErpConfig;
   /** The POS account (Square); absent = production Square, notification URL taken from the request. */
@@ -71,6 +78,7 @@ const SANDBOX_ERP: ErpConfig = {
 
 const base = {
   maxWebhookBodyBytes: 1024 * 1024,
+  resolvedExceptionRetentionDays: DEFAULT_RESOLVED_RETENTION_DAYS,
   webhookThrottle: { rateLimit: 200, burstLimit: 400 },
 };
 

@@ -1,5 +1,5 @@
 import { type Duration, Lazy } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, Match } from 'aws-cdk-lib/aws-events';
 import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { EventSource } from '#shared/events/envelope.ts';
@@ -9,6 +9,13 @@ export interface HubBusProps {
   readonly archiveName: string;
   /** @default 0 (forever) */
   readonly archiveRetention: Duration;
+  /**
+   * Detail-types the archive does not keep (e.g. requests that must be applied once and not retained),
+   * matched with EventBridge's `anything-but`
+   * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+   * @default none: every event of the account is archived
+   */
+  readonly archiveExcludes?: readonly string[];
 }
 
 /**
@@ -28,8 +35,13 @@ export class HubBus extends Construct {
     this.bus = new EventBus(scope, 'Bus', { eventBusName: props.busName });
     this.bus.archive('Archive', {
       archiveName: props.archiveName,
-      description: 'Every event on the bus, for replay',
-      eventPattern: { account: [this.bus.env.account] },
+      description: props.archiveExcludes?.length
+        ? `Every event on the bus except ${props.archiveExcludes.join(', ')}, for replay`
+        : 'Every event on the bus, for replay',
+      eventPattern: {
+        account: [this.bus.env.account],
+        ...(props.archiveExcludes?.length ? { detailType: Match.anythingBut(...props.archiveExcludes) } : {}),
+      },
       retention: props.archiveRetention,
     });
     this.bus.addToResourcePolicy(

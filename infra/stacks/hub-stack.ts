@@ -1,6 +1,7 @@
 import { type CfnElement, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
+import { COMPLIANCE_DETAIL_TYPES } from '#shared/events/compliance.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import type { LocalRole } from '../config/local-roles.ts';
 import { HubBus } from '../constructs/hub-bus.ts';
@@ -9,6 +10,7 @@ import { WebhookApi } from '../constructs/webhook-api.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
 import { OrderCapture } from '../flows/order-capture.ts';
 import { PosIngress } from '../flows/pos-ingress.ts';
+import { Privacy, withSubjectIndex } from '../flows/privacy.ts';
 import { ShopifyIngress } from '../flows/shopify-ingress.ts';
 import { logicalIdWithout } from './logical-ids.ts';
 
@@ -33,6 +35,8 @@ export class HubStack extends Stack {
       busName: `omnihub-${config.name}`,
       archiveName: `omnihub-${config.name}-all`,
       archiveRetention: Duration.days(config.archiveRetentionDays),
+      // A compliance request is applied once by the privacy flow: the archive neither keeps it nor replays it.
+      archiveExcludes: COMPLIANCE_DETAIL_TYPES,
     });
     const { bus } = publishing;
     const table = (
@@ -65,7 +69,13 @@ export class HubStack extends Stack {
           partitionKey: 'id',
           ttl: 'expiration',
         }),
-        exceptions: table('ExceptionsTable', 'exceptions-table', { partitionKey: 'pk', sortKey: 'sk' }),
+        exceptions: withSubjectIndex(
+          table('ExceptionsTable', 'exceptions-table', {
+            partitionKey: 'pk',
+            sortKey: 'sk',
+            ttl: 'expiresAt',
+          }),
+        ),
         ledger: table('LedgerTable', 'ledger-table', { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' }),
         mappings: table('MappingsTable', 'mappings-table', { partitionKey: 'pk', sortKey: 'sk' }),
       },
@@ -79,6 +89,7 @@ export class HubStack extends Stack {
     new ShopifyIngress(this, 'ShopifyIngress', this.hub);
     new PosIngress(this, 'PosIngress', this.hub);
     new OrderCapture(this, 'OrderCapture', this.hub);
+    new Privacy(this, 'Privacy', this.hub);
 
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'MappingsTableName', {

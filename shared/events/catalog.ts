@@ -75,15 +75,16 @@ export const EVENT_CATALOG = {
     data: PriceChangedSchema,
   }),
   CustomerDataRequested: define({
-    version: '1.0',
+    version: '2.0',
     sources: [EVENT_SOURCES.shopify],
-    description: 'Shopify compliance webhook customers/data_request.',
+    description:
+      'Shopify compliance webhook customers/data_request: ids only (2.0 dropped the email and phone).',
     data: CustomerDataRequestedSchema,
   }),
   CustomerRedactionRequested: define({
-    version: '1.0',
+    version: '2.0',
     sources: [EVENT_SOURCES.shopify],
-    description: 'Shopify compliance webhook customers/redact.',
+    description: 'Shopify compliance webhook customers/redact: ids only (2.0 dropped the email and phone).',
     data: CustomerRedactionRequestedSchema,
   }),
   ShopRedactionRequested: define({

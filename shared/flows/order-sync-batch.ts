@@ -1,5 +1,6 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mappingKeysOf, type OrderMappingKey } from '../ports/erp.ts';
+import { orderEventSubjects } from '../privacy/subjects.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import type { LogSink } from '../runtime/observability.ts';
 import {
@@ -124,6 +125,7 @@ export class OrderSyncBatch {
     sqsRecord: SQSRecord,
     issues: readonly { path: readonly PropertyKey[]; message: string }[],
   ): Promise<OrderSyncOutcome> {
+    const subjects = orderEventSubjects(sqsRecord.body);
     const { exceptionId } = await this.deps.exceptions.park({
       kind: 'erp-order',
       inputId: sqsRecord.messageId,
@@ -134,6 +136,7 @@ export class OrderSyncBatch {
       transactionId: sqsRecord.messageId,
       attributes: { queue: sqsRecord.eventSourceARN },
       payload: Buffer.from(sqsRecord.body),
+      ...(subjects ? { subjects } : {}),
     });
     this.deps.log.warn('order event parked: not a canonical order event', {
       messageId: sqsRecord.messageId,

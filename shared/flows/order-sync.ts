@@ -5,6 +5,7 @@ import { EventMetadataSchema } from '../events/envelope.ts';
 import { type Order, OrderSchema } from '../events/order.ts';
 import { type ErpPort, type ErpRecordRef, erpRecordTypeFor, orderExternalId } from '../ports/erp.ts';
 import { ErpAuthError } from '../ports/erp-errors.ts';
+import { orderSubjects } from '../privacy/subjects.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import { compareToSynced, type LedgerEntry, orderKey } from '../repositories/ledger.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
@@ -183,6 +184,7 @@ async function syncLeasedOrder(
         eventId: metadata.eventId,
       },
       payload: Buffer.from(JSON.stringify(event)),
+      subjects: orderSubjects(order),
     });
     deps.telemetry.count('OrderSyncParked');
     deps.log.warn('order parked: it cannot reach the ERP as it is', {

@@ -233,6 +233,7 @@ export async function handlePosWebhook(
           ...extra,
         },
         payload: raw,
+        subjects: { system: 'pos', account: merchantId, orderIds: extra.orderId ? [extra.orderId] : [] },
       },
       { ...context, ...extra },
     );

@@ -1,4 +1,5 @@
 import type { EventPublisher } from '../bus/publisher.ts';
+import { shopifyPayloadSubjects } from '../connectors/shopify/contact-data.ts';
 import { parseShopifyJson } from '../connectors/shopify/json.ts';
 import { type ShopContext, shopifyTopicMapper } from '../connectors/shopify/mappers.ts';
 import { topicMismatch } from '../connectors/shopify/topic-rules.ts';
@@ -158,6 +159,7 @@ export async function handleShopifyWebhook(
           ...(triggeredAt ? { triggeredAt } : {}),
         },
         payload: raw,
+        subjects: { system: 'shopify', account: shopDomain, ...shopifyPayloadSubjects(topic, payload) },
       },
       context,
     );

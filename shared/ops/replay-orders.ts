@@ -1,4 +1,9 @@
-import type { DynamoExceptionStore, ParkedException } from '../repositories/exceptions.ts';
+import {
+  DEFAULT_RESOLVED_RETENTION_DAYS,
+  type DynamoExceptionStore,
+  type ParkedException,
+  resolvedExpiry,
+} from '../repositories/exceptions.ts';
 
 /**
  * Replays order events parked by the ERP order sync (unknown mapping, ERP validation, totals that do
@@ -11,11 +16,18 @@ import type { DynamoExceptionStore, ParkedException } from '../repositories/exce
  * so a replay of an old version after a newer one was synced is ignored, not written). Marking is
  * conditional, so two operators replaying at once send each exception once; a failed send puts the
  * exception back to parked. A replay that parks again is parked again, with its new reason.
+ *
+ * A replayed exception is resolved: it expires `resolvedRetentionDays` later (DynamoDB TTL), so the
+ * parked payload does not outlive its use by more than that.
  */
 export interface ReplayDeps {
   readonly exceptions: Pick<DynamoExceptionStore, 'listParked' | 'markReplayed'>;
   /** Sends one message body to the ERP order queue. */
   readonly send: (body: string) => Promise<void>;
+  /** Days a replayed exception is kept (the environment's `resolvedExceptionRetentionDays`). @default 30 */
+  readonly resolvedRetentionDays?: number;
+  /** @default the system clock */
+  readonly now?: () => Date;
 }
 
 export interface ReplayResult {
@@ -50,7 +62,11 @@ export async function replayParkedOrders(
       result.skipped.push({ exceptionId: exception.exceptionId, why: (error as Error).message });
       continue;
     }
-    if (!(await deps.exceptions.markReplayed(exception.kind, exception.sk))) {
+    const expiresAt = resolvedExpiry(
+      deps.resolvedRetentionDays ?? DEFAULT_RESOLVED_RETENTION_DAYS,
+      deps.now?.() ?? new Date(),
+    );
+    if (!(await deps.exceptions.markReplayed(exception.kind, exception.sk, { expiresAt }))) {
       result.alreadyReplayed.push(exception.exceptionId);
       continue;
     }

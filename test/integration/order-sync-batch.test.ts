@@ -131,6 +131,9 @@ describe('OrderSyncBatch', () => {
     expect(exceptions.parked.map((parked) => parked.code)).toEqual(['MALFORMED_EVENT', 'MALFORMED_EVENT']);
     expect(exceptions.parked[1]?.issues.join('\n')).toContain('detail-type');
     expect(exceptions.parked[1]?.payload.toString()).toContain('OrderShipped');
+    // What the malformed event still names, so that a redaction request finds it; nothing when not JSON.
+    expect(exceptions.parked[0]?.subjects).toBeUndefined();
+    expect(exceptions.parked[1]?.subjects).toMatchObject({ orderIds: [expect.any(String)] });
   });
 
   it('does not remember a parked outcome: the same event posts after the fix, then is remembered', async () => {

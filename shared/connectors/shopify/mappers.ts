@@ -378,6 +378,13 @@ const productMapper: Mapper = (payload, shop) =>
     ];
   })(payload, shop);
 
+/*
+ * The compliance topics (https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance).
+ * Shopify sends the customer's email and phone along with the ids; the events carry the ids only
+ * (schema 2.0): the hub finds what it holds by shop, customer and order ids, and the contact data
+ * stays out of the bus, its archive and the queues' dead letters.
+ */
+
 const customerDataRequestMapper: Mapper = (payload, shop) =>
   mapWith(CustomerDataRequestPayloadSchema, (input) => [
     {
@@ -386,7 +393,7 @@ const customerDataRequestMapper: Mapper = (payload, shop) =>
         account: shop.shopDomain,
         shopId: input.shop_id,
         requestId: input.data_request.id,
-        customer: input.customer,
+        customer: { id: input.customer.id },
         orderIds: input.orders_requested,
       },
       idempotencyKey: `shopify:${shop.shopDomain}:data-request:${input.data_request.id}`,
@@ -401,7 +408,7 @@ const customerRedactMapper: Mapper = (payload, shop) =>
       data: {
         account: shop.shopDomain,
         shopId: input.shop_id,
-        customer: input.customer,
+        customer: { id: input.customer.id },
         orderIds: input.orders_to_redact,
       },
       idempotencyKey: `shopify:${shop.shopDomain}:customer-redact:${input.customer.id}`,

@@ -254,6 +254,11 @@ describe('syncOrder', () => {
     expect(exceptions.parked).toHaveLength(1);
     expect(exceptions.parked[0]?.reason).toBe(error.message);
     expect(JSON.parse(exceptions.parked[0]?.payload.toString() ?? '{}')['detail-type']).toBe('OrderUpdated');
+    // Findable by a redaction request for the shop, the order or its customer.
+    expect(exceptions.parked[0]?.subjects).toMatchObject({
+      system: 'shopify',
+      orderIds: ['820982911946154508'],
+    });
     expect(ledger.entries.size).toBe(0);
   });
 

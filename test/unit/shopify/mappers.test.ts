@@ -325,16 +325,27 @@ describe('Shopify mappers', () => {
   });
 
   describe('compliance topics', () => {
-    it('carries the customer and the orders to act on, for the verified shop', () => {
+    it('carries the customer and the orders to act on by id, for the verified shop', () => {
       const [event] = map('customers/redact', fixture('customers/redact'));
       expect(event?.data).toEqual({
         account: 'acme.myshopify.com',
         shopId: '954889',
-        customer: { id: '191167', email: 'john@example.com', phone: '555-625-1199' },
+        customer: { id: '191167' },
         orderIds: ['299938', '280263', '220458'],
       });
       expect(event?.occurredAt).toBeUndefined();
     });
+
+    it.each(['customers/data_request', 'customers/redact'])(
+      '%s: leaves the email and phone Shopify sent off the event',
+      (topic) => {
+        const [event] = map(topic, fixture(topic));
+        const text = JSON.stringify(event);
+        expect(text).not.toContain('john@example.com');
+        expect(text).not.toContain('555-625-1199');
+        expect(event?.data).toMatchObject({ customer: { id: '191167' } });
+      },
+    );
   });
 
   describe('detailSchema', () => {
