@@ -25,10 +25,10 @@ import {
   type DeliveryDeduplicator,
   type DeliveryOutcome,
   decodeWebhookBody,
-  freshnessOf,
   jsonResponse as json,
   parkDelivery,
   parseWebhookJson,
+  refuseOutsideWindow,
   requireJsonContentType,
   triggeredAtOf,
   verifyWithRotation,
@@ -197,17 +197,12 @@ export async function handlePosWebhook(
   const triggeredAt = triggeredAtOf(envelope.created_at);
   // A replay of a captured notification (its signed created_at is past Square's retry horizon) or one
   // from the future: 200, so Square does not retry it, counted and logged.
-  const freshness = freshnessOf(triggeredAt, now, POS_DELIVERY_WINDOW);
-  if (freshness === 'stale' || freshness === 'future') {
-    deps.telemetry.count('WebhookRejectedStale');
-    deps.log.warn('POS notification outside the delivery window: not processed', {
-      merchantId,
-      type,
-      eventId,
-      triggeredAt,
-    });
-    return json(200, { status: 'ignored', reason: `notification created at ${triggeredAt} is ${freshness}` });
-  }
+  const outside = refuseOutsideWindow(triggeredAt, now, POS_DELIVERY_WINDOW, deps, {
+    merchantId,
+    type,
+    eventId,
+  });
+  if (outside) return outside;
   const context = { merchantId, type, eventId, transactionId: deterministicUuid('pos', merchantId, eventId) };
 
   const park = (

@@ -16,10 +16,10 @@ import {
   type DeliveryOutcome,
   decodeWebhookBody,
   forLog,
-  freshnessOf,
   jsonResponse as json,
   parkDelivery,
   parseWebhookJson,
+  refuseOutsideWindow,
   requireJsonContentType,
   triggeredAtOf,
   verifyWithRotation,
@@ -107,18 +107,12 @@ export async function handleShopifyWebhook(
   // recognised) or from the future. 200, so Shopify never retries it; a forged fresh header is stopped
   // by the body-based rules (event ids and business keys come from the body), not by this check.
   const triggeredAt = triggeredAtOf(header(request.headers, 'triggered-at'));
-  const freshness = freshnessOf(triggeredAt, now, DELIVERY_WINDOW);
-  if (freshness === 'stale' || freshness === 'future') {
-    deps.telemetry.count('WebhookRejectedStale');
-    deps.log.warn('webhook outside the delivery window: not processed', {
-      shopDomain,
-      topic,
-      webhookId,
-      triggeredAt,
-    });
-    return json(200, { status: 'ignored', reason: `delivery triggered at ${triggeredAt} is ${freshness}` });
-  }
-  if (freshness === 'unknown') deps.telemetry.count('WebhookWithoutTriggeredAt');
+  const outside = refuseOutsideWindow(triggeredAt, now, DELIVERY_WINDOW, deps, {
+    shopDomain,
+    topic,
+    webhookId,
+  });
+  if (outside) return outside;
 
   const parsed = parseWebhookJson(raw, deps, parseShopifyJson);
   if ('response' in parsed) return parsed.response;

@@ -297,3 +297,25 @@ export async function parkDelivery(
   deps.log.warn('webhook parked', { ...logContext, exceptionId, code: input.code, reason: input.reason });
   return { status: 'parked', exceptionId };
 }
+
+/**
+ * Refuses a delivery outside its sender's delivery window (a replay of a captured delivery, or one from
+ * the future) with 200 — so the sender never retries it — counted and logged; undefined to go on.
+ */
+export function refuseOutsideWindow(
+  triggeredAt: string | undefined,
+  now: Date,
+  window: { readonly maxAgeSeconds: number; readonly maxSkewSeconds: number },
+  deps: WebhookEdgeDeps,
+  logContext: Readonly<Record<string, unknown>>,
+): WebhookResponse | undefined {
+  const freshness = freshnessOf(triggeredAt, now, window);
+  if (freshness === 'unknown') deps.telemetry.count('WebhookWithoutTriggeredAt');
+  if (freshness !== 'stale' && freshness !== 'future') return undefined;
+  deps.telemetry.count('WebhookRejectedStale');
+  deps.log.warn('delivery outside the delivery window: not processed', { ...logContext, triggeredAt });
+  return jsonResponse(200, {
+    status: 'ignored',
+    reason: `delivery triggered at ${triggeredAt} is ${freshness}`,
+  });
+}
