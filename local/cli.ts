@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalCloud } from './cloud.ts';
 import { onboardOnStart } from './onboarding.ts';
-import { startSandboxes } from './sandboxes.ts';
+import { sandboxSeed, startSandboxes } from './sandboxes.ts';
+import { LocalStateStore } from './state/store.ts';
 import { synthesize } from './synth.ts';
 
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
@@ -36,8 +37,28 @@ say(
   `omnihub: ${synth.cached ? 'template unchanged, using the cached synth' : `synthesized in ${(synth.ms / 1000).toFixed(1)} s`}`,
 );
 
-const sandboxes = await startSandboxes({ hubUrl: url, env: process.env });
+// One local state for the hub and the sandboxes: they stop and start together (see local/state/store.ts).
+const state = openState();
+const sandboxes = await startSandboxes({ hubUrl: url, env: process.env, state });
 const cloud = await bootCloud();
+sandboxes.resume();
+
+function openState(): LocalStateStore {
+  try {
+    return LocalStateStore.open(join(localDir, 'state'), {
+      fresh,
+      identity: { stack: stackName, seed: sandboxSeed(process.env) },
+      log: {
+        info: () => {},
+        warn: (message) => say(`omnihub: WARN ${message}`),
+        error: (message) => say(`omnihub: ERROR ${message}`),
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`omnihub: the local cloud could not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
 // Mapping rows from the sandboxes themselves, so sandbox orders book into the NetSuite sandbox.
 await onboardOnStart(cloud.url, say);
 
@@ -47,8 +68,7 @@ async function bootCloud() {
       assemblyDir: join(localDir, 'cdk.out'),
       stackName,
       port,
-      stateDir: join(localDir, 'state'),
-      fresh,
+      state,
       sandboxes: sandboxes.handle,
       env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
       onFunctionLog: (name, line) => {
@@ -62,7 +82,8 @@ async function bootCloud() {
       },
     });
   } catch (error) {
-    // Nothing may keep running when the boot fails: close the sandboxes and say why.
+    // Nothing may keep running when the boot fails: close the sandboxes and say why (the state stays as it was).
+    state.abandon();
     await sandboxes.close();
     process.stderr.write(`omnihub: the local cloud could not start: ${(error as Error).message}\n`);
     process.exit(1);
@@ -96,7 +117,8 @@ const stop = async () => {
   say('\nomnihub: stopping…');
   await sandboxes.close();
   await cloud.stop();
-  say('omnihub: stopped.');
+  state.close();
+  say('omnihub: stopped, state saved in .local/state.');
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { LOCAL_ROLE_METADATA_KEY } from '#infra/config/local-roles.ts';
 import { LocalHttpApi } from './apigw/http-api.ts';
 import { AwsJsonRouter } from './aws/json-protocol.ts';
 import { createTables } from './dynamodb/tables.ts';
+import type { PersistedDelivery } from './eventbridge/bus.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
 import { readRequestBody, sendJson } from './http.ts';
 import { LambdaRuntime } from './lambda/runtime.ts';
@@ -15,6 +16,9 @@ import { LocalParameters, LocalSecrets } from './secrets.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './services/dynamodb-local.ts';
 import { freePort } from './services/ports.ts';
 import { LocalSqs } from './sqs/service.ts';
+import { type QueueSnapshot, trackQueues } from './state/queues.ts';
+import { LocalStateStore } from './state/store.ts';
+import type { PersistedExecution } from './stepfunctions/service.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
 import { type LocalTemplate, loadTemplate } from './template.ts';
 import type { LocalLogger, LocalRuntime } from './types.ts';
@@ -25,8 +29,14 @@ export interface LocalCloudOptions {
   readonly stackName: string;
   /** HTTP port for the API routes, `/_local/*` and `/_sandbox/*`; 0 picks free ports for everything. */
   readonly port: number;
-  /** Where DynamoDB data and the event archive persist; omitted = in memory. */
+  /**
+   * Where the local state persists (DynamoDB data, the bus journal, queue contents, pending EventBridge
+   * retries, Step Functions executions, secrets and parameters written at run time); omitted = in memory.
+   * The store is opened for this stack; `state` passes one opened by the caller instead (`npm start` opens it
+   * for the stack and the sandboxes' seed, and the sandboxes keep their sections in it too).
+   */
   readonly stateDir?: string;
+  readonly state?: LocalStateStore;
   /** Wipe `stateDir` first. */
   readonly fresh?: boolean;
   /** Extra request handler mounted under `/_sandbox/` (the sandbox systems). */
@@ -107,13 +117,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ? { main: 0, aws: await freePort(), sqs: await freePort(), dynamodb: await freePort() }
       : { main: options.port, aws: options.port + 1, sqs: options.port + 2, dynamodb: options.port + 3 };
 
-  if (options.stateDir) {
-    if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
-    mkdirSync(join(options.stateDir, 'dynamodb'), { recursive: true });
-  }
+  // Opened first: state of another stack stops the boot before anything starts.
+  const state =
+    options.state ??
+    (options.stateDir
+      ? LocalStateStore.open(options.stateDir, {
+          fresh: options.fresh ?? false,
+          identity: { stack: options.stackName },
+          log,
+        })
+      : undefined);
+  const stateDir = state?.dir;
+  if (stateDir) mkdirSync(join(stateDir, 'dynamodb'), { recursive: true });
   const dynamodbStarting = startDynamoDbLocal({
     port: ports.dynamodb,
-    ...(options.stateDir ? { dbPath: join(options.stateDir, 'dynamodb') } : {}),
+    ...(stateDir ? { dbPath: join(stateDir, 'dynamodb') } : {}),
   });
 
   // Until everything is up, every request gets 503 (health included), never a hanging socket.
@@ -166,6 +184,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const pollers: SqsPoller[] = [];
   try {
     sqs = await LocalSqs.start(template, ports.sqs);
+    const queueState = trackQueues(sqs.service, log);
+    const savedQueues = state?.restore<QueueSnapshot>('sqs');
+    if (savedQueues) log.info('local state: queue contents restored', queueState.restore(savedQueues));
     lambda = new LambdaRuntime(template, {
       baseEnvironment: {
         ...awsEnvironment,
@@ -198,7 +219,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       },
     };
     eventBridge = new LocalEventBridge(template, runtime, {
-      ...(options.stateDir ? { archiveFile: join(options.stateDir, 'events.jsonl') } : {}),
+      ...(stateDir ? { archiveFile: join(stateDir, 'events.jsonl') } : {}),
     });
     stepFunctions = new LocalStepFunctions(template, runtime, {
       waitTimeScale: options.waitTimeScale ?? 1,
@@ -210,8 +231,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const router = new AwsJsonRouter();
     router.register('AWSEvents', (operation, input) => bus.handle(operation, input));
     router.register('AWSStepFunctions', (operation, input) => machines.handle(operation, input));
-    router.register('secretsmanager', new LocalSecrets(template, options.env ?? process.env).handle);
-    router.register('AmazonSSM', new LocalParameters(template).handle);
+    const secrets = new LocalSecrets(template, options.env ?? process.env);
+    const parameters = new LocalParameters(template);
+    router.register('secretsmanager', secrets.handle);
+    router.register('AmazonSSM', parameters.handle);
     serveAws = async (req, res) => {
       try {
         const body = await readRequestBody(req, 16 * 1024 * 1024);
@@ -258,6 +281,26 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       pollers.push(poller);
       poller.start();
     }
+    // The local state: what an earlier run left, then snapshots of it from now on (see local/state/store.ts).
+    const savedSecrets = state?.restore<Parameters<LocalSecrets['restore']>[0]>('secrets');
+    if (savedSecrets) secrets.restore(savedSecrets);
+    const savedParameters = state?.restore<Parameters<LocalParameters['restore']>[0]>('parameters');
+    if (savedParameters) parameters.restore(savedParameters);
+    const savedExecutions = state?.restore<PersistedExecution[]>('stepfunctions');
+    if (savedExecutions) machines.restore(savedExecutions);
+    const savedDeliveries = state?.restore<PersistedDelivery[]>('eventbridge-deliveries');
+    if (savedDeliveries?.length) {
+      log.info('local state: EventBridge deliveries resumed', { deliveries: savedDeliveries.length });
+      bus.resumeDeliveries(savedDeliveries);
+    }
+    const stateSections = [
+      { name: 'sqs', snapshot: () => queueState.snapshot() },
+      { name: 'eventbridge-deliveries', snapshot: () => bus.unfinishedDeliveries() },
+      { name: 'stepfunctions', snapshot: () => machines.snapshot() },
+      { name: 'secrets', snapshot: () => secrets.snapshot() },
+      { name: 'parameters', snapshot: () => parameters.snapshot() },
+    ];
+    for (const section of stateSections) state?.register(section);
     bus.start();
 
     const api = new LocalHttpApi(template, (arn, event) => lambdaRuntime.invoke(arn, event));
@@ -359,11 +402,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           new Promise((resolve) => awsServer.close(resolve)),
         ]);
         await lambdaRuntime.close();
+        // Nothing moves any more: the final snapshot (in-flight messages and abandoned retries included).
+        if (options.state) for (const section of stateSections) state?.retire(section.name);
+        else state?.close();
         await sqsService.close();
         await dynamodbProcess.stop();
       },
     };
   } catch (error) {
+    // A boot that failed leaves the saved state as it was.
+    if (!options.state) state?.abandon();
     await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
     await lambda?.close();
     await sqs?.close();

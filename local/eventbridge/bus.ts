@@ -21,7 +21,7 @@ import type { LocalTemplate } from '../template.ts';
 import type { LocalRuntime, PutEventsEntry, PutEventsResult } from '../types.ts';
 import { type ArchiveFilter, EventArchive } from './archive.ts';
 import { type EventBridgeCounters, zeroCounters } from './counters.ts';
-import { DeliveryEngine } from './delivery.ts';
+import { type Delivery, DeliveryEngine } from './delivery.ts';
 import type { EventBridgeEvent } from './event.ts';
 import { putEvents } from './put-events.ts';
 import { RuleRegistry } from './registry.ts';
@@ -32,6 +32,14 @@ export type { ArchivedEvent, ArchiveFilter } from './archive.ts';
 export type { EventBridgeCounters } from './counters.ts';
 export type { EventBridgeEvent } from './event.ts';
 export { entrySize, MAX_PUT_EVENTS_BYTES } from './put-events.ts';
+
+/** A delivery that had not ended when the local state was saved: everything needed to go on with it. */
+export type PersistedDelivery = Omit<Delivery, 'target'> & {
+  readonly target: Pick<
+    Delivery['target'],
+    'arn' | 'kind' | 'messageGroupId' | 'maximumRetryAttempts' | 'maximumEventAgeSeconds' | 'deadLetterArn'
+  >;
+};
 
 /** Options of the local bus; all have production defaults. */
 export interface LocalEventBridgeOptions {
@@ -132,6 +140,33 @@ export class LocalEventBridge {
   /** Resolves once no delivery is pending or waiting to retry (deliveries started meanwhile included). */
   idle(): Promise<void> {
     return this.delivery.idle();
+  }
+
+  /**
+   * Target deliveries that have not ended — being attempted, waiting for a retry, or abandoned by `stop()` —
+   * with their retries so far: the local state's snapshot of the bus's retry queue.
+   */
+  unfinishedDeliveries(): PersistedDelivery[] {
+    return this.delivery.unfinishedDeliveries().map(({ delivery, retries }) => ({
+      ...delivery,
+      target: {
+        arn: delivery.target.arn,
+        kind: delivery.target.kind,
+        messageGroupId: delivery.target.messageGroupId,
+        maximumRetryAttempts: delivery.target.maximumRetryAttempts,
+        maximumEventAgeSeconds: delivery.target.maximumEventAgeSeconds,
+        deadLetterArn: delivery.target.deadLetterArn,
+      },
+      retries,
+    }));
+  }
+
+  /**
+   * Goes on with deliveries saved by a previous run: each is attempted again now, keeping its retry count and
+   * its ingestion time, so `MaximumRetryAttempts` and `MaximumEventAgeInSeconds` still bound it.
+   */
+  resumeDeliveries(deliveries: readonly PersistedDelivery[]): void {
+    for (const delivery of deliveries) this.delivery.spawn(delivery);
   }
 
   /** Arms the timers of every enabled scheduled rule and schedule. Idempotent. */

@@ -75,6 +75,21 @@ export interface ExecutionView {
   readonly stopDate?: Date;
 }
 
+/** An execution as the local state keeps it (dates as ISO text). */
+export interface PersistedExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly input: string;
+  readonly status: ExecutionStatus;
+  readonly startDate: string;
+  readonly stopDate?: string;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly traceHeader?: string;
+}
+
 type JsonValue = Parameters<StateMachine['run']>[0];
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 
@@ -127,7 +142,7 @@ class Execution {
   /** Aborted when the execution closes, whatever the reason: ends waits, callbacks and timers. */
   readonly controller = new AbortController();
   readonly history: ExecutionHistory;
-  readonly startDate = new Date();
+  readonly startDate: Date;
   /** The library's handle, to abort the interpreter on StopExecution or timeout. */
   abortRun: (() => void) | undefined;
   /** Resolves once the execution is closed and its history complete. */
@@ -143,7 +158,9 @@ class Execution {
     readonly machine: PreparedMachine,
     readonly input: string,
     readonly traceHeader: string | undefined,
+    startDate: Date = new Date(),
   ) {
+    this.startDate = startDate;
     this.history = new ExecutionHistory(
       (state, libraryType) => machine.states.get(state)?.type ?? libraryType,
       (event) => {
@@ -361,6 +378,74 @@ export class LocalStepFunctions {
     return [...this.all.values()]
       .filter((execution) => !stateMachineArn || execution.machine.arn === stateMachineArn)
       .map((execution) => execution.view());
+  }
+
+  /**
+   * Standard executions for the local state: the running ones (restarted from their input after a restart)
+   * and the closed ones (so DescribeExecution, ListExecutions and the uniqueness of names survive a restart).
+   * Express executions are not kept, as Step Functions keeps no record of them either.
+   */
+  snapshot(): PersistedExecution[] {
+    return [...this.all.values()]
+      .filter((execution) => execution.machine.type === 'STANDARD')
+      .map((execution) => ({
+        executionArn: execution.arn,
+        stateMachineArn: execution.machine.arn,
+        name: execution.name,
+        input: execution.input,
+        status: execution.status,
+        startDate: execution.startDate.toISOString(),
+        ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
+        ...(execution.output === undefined ? {} : { output: execution.output }),
+        ...(execution.error === undefined ? {} : { error: execution.error }),
+        ...(execution.cause === undefined ? {} : { cause: execution.cause }),
+        ...(execution.traceHeader ? { traceHeader: execution.traceHeader } : {}),
+      }));
+  }
+
+  /**
+   * Puts back executions saved by an earlier run. The local runner cannot resume an execution in the middle
+   * of its definition, so one that was RUNNING starts again from its input, under the same name and ARN —
+   * logged, and recorded in its history as a second `ExecutionStarted`.
+   */
+  restore(saved: readonly PersistedExecution[]): { restarted: string[] } {
+    const restarted: string[] = [];
+    for (const item of saved) {
+      const machine = this.machines.get(item.stateMachineArn);
+      if (!machine || this.all.has(item.executionArn)) continue;
+      const execution = new Execution(
+        item.executionArn,
+        item.name,
+        machine,
+        item.input,
+        item.traceHeader,
+        new Date(item.startDate),
+      );
+      this.all.set(execution.arn, execution);
+      execution.history.add('ExecutionStarted', {
+        input: item.input,
+        inputDetails: { truncated: false },
+        roleArn: machine.roleArn,
+        stateMachineArn: machine.arn,
+      });
+      if (item.status === 'RUNNING') {
+        this.runtime.log.warn(
+          'Step Functions: an execution that was running when the local cloud stopped starts again from its input (the local runner cannot resume it where it was)',
+          { executionArn: execution.arn },
+        );
+        restarted.push(execution.arn);
+        this.launch(execution, JSON.parse(item.input) as unknown);
+        continue;
+      }
+      execution.status = item.status;
+      execution.stopDate = item.stopDate === undefined ? undefined : new Date(item.stopDate);
+      execution.output = item.output;
+      execution.error = item.error;
+      execution.cause = item.cause;
+      execution.controller.abort();
+      execution.settled = true;
+    }
+    return { restarted };
   }
 
   /** Resolves when no execution is running (executions waiting for a task token keep it pending). */
