@@ -115,8 +115,10 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   say('\nomnihub: stopping…');
-  await sandboxes.close();
+  // The hub first: the sandboxes' snapshot must come after the last call the hub makes to them (a document
+  // the ERP booked after its snapshot would be lost while the hub remembers it as booked).
   await cloud.stop();
+  await sandboxes.close();
   state.close();
   say('omnihub: stopped, state saved in .local/state.');
   process.exit(0);
