@@ -9,6 +9,7 @@ import { AwsJsonRouter } from './aws/json-protocol.ts';
 import { createTables } from './dynamodb/tables.ts';
 import type { PersistedDelivery } from './eventbridge/bus.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
+import type { ReplayRecord } from './eventbridge/replay.ts';
 import { readRequestBody, sendJson } from './http.ts';
 import { LambdaRuntime } from './lambda/runtime.ts';
 import { SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
@@ -288,6 +289,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (savedParameters) parameters.restore(savedParameters);
     const savedExecutions = state?.restore<PersistedExecution[]>('stepfunctions');
     if (savedExecutions) machines.restore(savedExecutions);
+    const savedReplays = state?.restore<ReplayRecord[]>('eventbridge-replays');
+    if (savedReplays) bus.restoreReplays(savedReplays);
     const savedDeliveries = state?.restore<PersistedDelivery[]>('eventbridge-deliveries');
     if (savedDeliveries?.length) {
       log.info('local state: EventBridge deliveries resumed', { deliveries: savedDeliveries.length });
@@ -296,6 +299,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const stateSections = [
       { name: 'sqs', snapshot: () => queueState.snapshot() },
       { name: 'eventbridge-deliveries', snapshot: () => bus.unfinishedDeliveries() },
+      { name: 'eventbridge-replays', snapshot: () => bus.replaySnapshot() },
       { name: 'stepfunctions', snapshot: () => machines.snapshot() },
       { name: 'secrets', snapshot: () => secrets.snapshot() },
       { name: 'parameters', snapshot: () => parameters.snapshot() },

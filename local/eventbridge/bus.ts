@@ -25,6 +25,7 @@ import { type Delivery, DeliveryEngine } from './delivery.ts';
 import type { EventBridgeEvent } from './event.ts';
 import { putEvents } from './put-events.ts';
 import { RuleRegistry } from './registry.ts';
+import { type ReplayRecord, Replays } from './replay.ts';
 import { RulesApi } from './rules-api.ts';
 import { ScheduleTimers } from './schedule-timers.ts';
 
@@ -64,6 +65,7 @@ export class LocalEventBridge {
   private readonly delivery: DeliveryEngine;
   private readonly timers: ScheduleTimers;
   private readonly api: RulesApi;
+  private readonly replays: Replays;
   private readonly counts = zeroCounters();
 
   /**
@@ -95,17 +97,34 @@ export class LocalEventBridge {
       counts,
       now,
     });
+    this.replays = new Replays({
+      region: template.region,
+      accountId: template.accountId,
+      registry: this.registry,
+      journal: this.archive,
+      delivery: this.delivery,
+      log: runtime.log,
+      now,
+    });
+    const [first] = this.archive.list();
     this.api = new RulesApi(this.registry, {
       accountId: template.accountId,
       putEvents: (entries) => this.putEvents(entries),
       ruleChanged: (rule) => this.timers.armRule(rule),
       ruleDeleted: (rule) => this.timers.disarmRule(rule),
+      journal: this.archive,
+      replays: this.replays,
+      // The buses and archives exist locally since the journal's first event (or since now).
+      createdAt: first ? new Date(first.ingestionTime) : now(),
+      now,
     });
   }
 
   /**
    * The AWS JSON-protocol handler for the `AWSEvents` target prefix: PutEvents, TestEventPattern, ListRules,
-   * DescribeRule, ListTargetsByRule, PutRule, PutTargets, RemoveTargets, DeleteRule, EnableRule, DisableRule.
+   * DescribeRule, ListTargetsByRule, PutRule, PutTargets, RemoveTargets, DeleteRule, EnableRule, DisableRule,
+   * ListEventBuses, DescribeEventBus, ListArchives, DescribeArchive, StartReplay, DescribeReplay, ListReplays,
+   * CancelReplay.
    *
    * @throws AwsServiceError with EventBridge's error type for invalid requests and unknown operations.
    */
@@ -137,9 +156,20 @@ export class LocalEventBridge {
     return this.archive.list(filter).map((record) => record.event);
   }
 
-  /** Resolves once no delivery is pending or waiting to retry (deliveries started meanwhile included). */
-  idle(): Promise<void> {
-    return this.delivery.idle();
+  /** Resolves once no replay is running and no delivery is pending or waiting to retry. */
+  async idle(): Promise<void> {
+    await this.replays.idle();
+    await this.delivery.idle();
+  }
+
+  /** Every replay, for the local state. */
+  replaySnapshot(): ReplayRecord[] {
+    return this.replays.snapshot();
+  }
+
+  /** Replays of an earlier run (those still active then are FAILED). */
+  restoreReplays(saved: readonly ReplayRecord[]): void {
+    this.replays.restore(saved);
   }
 
   /**

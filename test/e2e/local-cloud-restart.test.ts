@@ -151,15 +151,23 @@ beforeAll(async () => {
   // A slow ERP that fails half of its calls: records wait for their retry backoff while others are posted.
   await control('netsuite', '/_control/plan', { latencyMs: { min: 300, max: 900 } });
   await control('netsuite', '/_control/faults', { errorRate: 0.5, seed: 3 });
-  await control('shopify', '/_control/scenario', { seed: 9, orders: ORDERS, spacingSeconds: { min: 1, max: 5 } });
-  atStop = await until(90_000, async () => {
-    const { main } = await orderQueues();
-    const failures = await erpFailures();
-    const documents = (await erpDocuments()).length;
-    return main.visible > 0 && main.inFlight > 0 && failures > 0 && documents > 0
-      ? { visible: main.visible, inFlight: main.inFlight, erpFailures: failures, erpDocuments: documents }
-      : undefined;
-  }, progress);
+  await control('shopify', '/_control/scenario', {
+    seed: 9,
+    orders: ORDERS,
+    spacingSeconds: { min: 1, max: 5 },
+  });
+  atStop = await until(
+    90_000,
+    async () => {
+      const { main } = await orderQueues();
+      const failures = await erpFailures();
+      const documents = (await erpDocuments()).length;
+      return main.visible > 0 && main.inFlight > 0 && failures > 0 && documents > 0
+        ? { visible: main.visible, inFlight: main.inFlight, erpFailures: failures, erpDocuments: documents }
+        : undefined;
+    },
+    progress,
+  );
   // Healthy after the restart; the messages waiting for their retry backoff come back visible at once.
   await control('netsuite', '/_control/faults', {});
   await stop();
