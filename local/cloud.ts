@@ -363,6 +363,29 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           return sendJson(res, 200, await sqsService.describe());
         case '/_local/functions':
           return sendJson(res, 200, lambdaRuntime.statistics());
+        case '/_local/executions': {
+          // Step Functions executions, oldest first, optionally of one state machine (by name).
+          const name = query.get('stateMachine');
+          const arn =
+            name === null
+              ? undefined
+              : template.ofType('AWS::StepFunctions::StateMachine').find((machine) => machine.name === name)
+                  ?.arn;
+          if (name !== null && arn === undefined)
+            return sendJson(res, 404, { message: `no state machine ${name}` });
+          return sendJson(
+            res,
+            200,
+            machines.executions(arn).map((execution) => ({
+              stateMachine: execution.stateMachineArn.slice(execution.stateMachineArn.lastIndexOf(':') + 1),
+              name: execution.name,
+              status: execution.status,
+              startDate: execution.startDate.toISOString(),
+              ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
+              executionArn: execution.executionArn,
+            })),
+          );
+        }
         case '/_local/pollers':
           return sendJson(
             res,

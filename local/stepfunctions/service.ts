@@ -93,6 +93,20 @@ export interface PersistedExecution {
 type JsonValue = Parameters<StateMachine['run']>[0];
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 
+/** "Express workflows can run for up to five minutes" (Developer Guide, "Choosing workflow type"). */
+export const EXPRESS_MAX_SECONDS = 300;
+/** "You can redrive … executions that failed, aborted, or timed out … within 14 days" (Developer Guide, "Redriving executions"). */
+const REDRIVE_WINDOW_MS = 14 * 86_400_000;
+/** At most 1,000 redrives of one execution (same page). */
+const MAX_REDRIVES = 1000;
+
+/** How long an execution may run: the machine's TimeoutSeconds, capped at five minutes for EXPRESS. */
+function executionLimitSeconds(machine: PreparedMachine): number | undefined {
+  if (machine.type === 'EXPRESS')
+    return Math.min(machine.timeoutSeconds ?? EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS);
+  return machine.timeoutSeconds;
+}
+
 /** Closed executions kept for Describe/List/idempotency before the oldest are forgotten. */
 const MAX_CLOSED_EXECUTIONS = 10_000;
 const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
@@ -140,7 +154,9 @@ class Execution {
   cause: string | undefined;
   stopDate: Date | undefined;
   /** Aborted when the execution closes, whatever the reason: ends waits, callbacks and timers. */
-  readonly controller = new AbortController();
+  controller = new AbortController();
+  redriveCount = 0;
+  redriveDate: Date | undefined;
   readonly history: ExecutionHistory;
   readonly startDate: Date;
   /** The library's handle, to abort the interpreter on StopExecution or timeout. */
@@ -341,11 +357,10 @@ export class LocalStepFunctions {
       const machine = prepareMachine(resource, template.assemblyDir, rewrite);
       this.machines.set(machine.arn, machine);
       if (machine.unsupported) {
-        runtime.log.warn('state machine cannot run locally', {
-          stateMachine: machine.name,
-          reason: machine.unsupported,
-        });
-        continue;
+        // A machine that cannot run as AWS would run it stops the boot, naming it and the state at fault.
+        throw new Error(
+          `AWS::StepFunctions::StateMachine ${resource.logicalId} (${machine.name}) cannot run locally: ${machine.unsupported}`,
+        );
       }
       for (const warning of machine.warnings) runtime.log.warn(warning, { stateMachine: machine.name });
       try {
@@ -488,6 +503,8 @@ export class LocalStepFunctions {
         return this.describe(this.execution(str(input, 'executionArn', true)));
       case 'ListExecutions':
         return this.list(input);
+      case 'RedriveExecution':
+        return this.redrive(this.execution(str(input, 'executionArn', true)));
       case 'StopExecution': {
         const execution = this.execution(str(input, 'executionArn', true));
         this.close(execution, 'ABORTED', { error: str(input, 'error'), cause: str(input, 'cause') });
@@ -608,9 +625,24 @@ export class LocalStepFunctions {
     return execution;
   }
 
-  private launch(execution: Execution, input: unknown): void {
+  /** The interpreter of a machine, or of the same definition starting at `startAt` (a redrive). */
+  private interpreter(machine: PreparedMachine, startAt?: string): StateMachine | undefined {
+    const key = startAt === undefined ? machine.arn : `${machine.arn}#${startAt}`;
+    const known = this.interpreters.get(key);
+    if (known || startAt === undefined || !machine.runnable) return known;
+    const interpreter = new StateMachine(
+      { ...machine.runnable, StartAt: startAt } as unknown as StateMachineDefinition,
+      {
+        validationOptions: { noValidate: true },
+      },
+    );
+    this.interpreters.set(key, interpreter);
+    return interpreter;
+  }
+
+  private launch(execution: Execution, input: unknown, startAt?: string): void {
     const { machine } = execution;
-    const interpreter = this.interpreters.get(machine.arn);
+    const interpreter = this.interpreter(machine, startAt);
     if (!interpreter) {
       this.close(execution, 'FAILED', {
         error: 'States.Runtime',
@@ -631,8 +663,9 @@ export class LocalStepFunctions {
     });
     execution.abortRun = run.abort;
     let timeout: NodeJS.Timeout | undefined;
-    if (machine.timeoutSeconds !== undefined) {
-      const ms = Math.min(machine.timeoutSeconds, MAX_TIMER_SECONDS) * 1000 * this.timeoutScale;
+    const limitSeconds = executionLimitSeconds(machine);
+    if (limitSeconds !== undefined) {
+      const ms = Math.min(limitSeconds, MAX_TIMER_SECONDS) * 1000 * this.timeoutScale;
       timeout = setTimeout(() => this.close(execution, 'TIMED_OUT', { error: 'States.Timeout' }), ms);
     }
     const logRead = (async () => {
@@ -1064,6 +1097,83 @@ export class LocalStepFunctions {
     return this.dynamoDbClient;
   }
 
+  /**
+   * Why an execution cannot be redriven now, or undefined when it can: only a Standard execution that
+   * FAILED, was ABORTED or TIMED_OUT within the last 14 days, at most 1,000 times (Developer Guide,
+   * "Redriving executions").
+   */
+  private notRedrivable(execution: Execution): string | undefined {
+    if (execution.machine.type === 'EXPRESS') return 'Express executions cannot be redriven';
+    if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') {
+      return `Execution is ${execution.status}; only FAILED, ABORTED or TIMED_OUT executions can be redriven`;
+    }
+    if (Date.now() - (execution.stopDate?.getTime() ?? 0) > REDRIVE_WINDOW_MS) {
+      return 'Execution stopped more than 14 days ago';
+    }
+    if (execution.redriveCount >= MAX_REDRIVES) return `Execution has been redriven ${MAX_REDRIVES} times`;
+    if (!this.failedState(execution)) return 'Execution did not enter any state';
+    return undefined;
+  }
+
+  private redriveStatus(execution: Execution): Record<string, string> {
+    if (execution.status === 'RUNNING')
+      return {
+        redriveStatus: 'NOT_REDRIVABLE',
+        redriveStatusReason: 'Execution is RUNNING and cannot be redriven',
+      };
+    const reason = this.notRedrivable(execution);
+    return reason === undefined
+      ? { redriveStatus: 'REDRIVABLE' }
+      : { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: reason };
+  }
+
+  /**
+   * The top-level state the execution was in when it stopped, and that state's input: where a redrive
+   * starts again. States that succeeded before it are not run again; a Map or Parallel state that failed is
+   * run again as a whole (AWS re-runs only its unsuccessful iterations or branches; the local runner cannot).
+   */
+  private failedState(execution: Execution): { name: string; input: unknown } | undefined {
+    const topLevel = execution.machine.original?.States;
+    if (typeof topLevel !== 'object' || topLevel === null) return undefined;
+    for (const event of [...execution.history.events].reverse()) {
+      const details = event.details as { name?: unknown; input?: unknown } | undefined;
+      if (!event.type.endsWith('StateEntered') || typeof details?.name !== 'string') continue;
+      if (!(details.name in topLevel)) continue;
+      return { name: details.name, input: JSON.parse(String(details.input ?? 'null')) as unknown };
+    }
+    return undefined;
+  }
+
+  /**
+   * RedriveExecution: the same execution (same ARN) runs again from the state where it stopped, with that
+   * state's input; `$$.Execution.RedriveCount` and DescribeExecution's `redriveCount` count the redrives.
+   *
+   * @throws AwsServiceError ExecutionNotRedrivable with the reason.
+   */
+  private redrive(execution: Execution): { redriveDate: number } {
+    const reason = this.notRedrivable(execution);
+    if (reason !== undefined) {
+      throw new AwsServiceError(
+        'ExecutionNotRedrivable',
+        `Execution ${execution.arn} cannot be redriven: ${reason}`,
+      );
+    }
+    const from = this.failedState(execution) as { name: string; input: unknown };
+    execution.redriveCount += 1;
+    execution.redriveDate = new Date();
+    (execution.context.Execution as { RedriveCount: number }).RedriveCount = execution.redriveCount;
+    execution.status = 'RUNNING';
+    execution.stopDate = undefined;
+    execution.output = undefined;
+    execution.error = undefined;
+    execution.cause = undefined;
+    execution.controller = new AbortController();
+    execution.settled = false;
+    execution.history.add('ExecutionRedriven', { redriveCount: execution.redriveCount });
+    this.launch(execution, from.input, from.name);
+    return { redriveDate: epochSeconds(execution.redriveDate) };
+  }
+
   // ---- API views -------------------------------------------------------------------------------------------
 
   private describe(execution: Execution): Record<string, unknown> {
@@ -1082,8 +1192,9 @@ export class LocalStepFunctions {
       ...(execution.error === undefined ? {} : { error: execution.error }),
       ...(execution.cause === undefined ? {} : { cause: execution.cause }),
       ...(execution.traceHeader ? { traceHeader: execution.traceHeader } : {}),
-      redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
+      redriveCount: execution.redriveCount,
+      ...(execution.redriveDate ? { redriveDate: epochSeconds(execution.redriveDate) } : {}),
+      ...this.redriveStatus(execution),
     };
   }
 
