@@ -6,6 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_ROLE_METADATA_KEY } from '#infra/config/local-roles.ts';
 import { LocalHttpApi } from './apigw/http-api.ts';
 import { AwsJsonRouter } from './aws/json-protocol.ts';
+import { handleCloudWatchHttp } from './cloudwatch/api.ts';
+import { LocalCloudWatch } from './cloudwatch/service.ts';
 import { createTables } from './dynamodb/tables.ts';
 import type { PersistedDelivery } from './eventbridge/bus.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
@@ -46,6 +48,11 @@ export interface LocalCloudOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Step Functions Wait states: 1 = real time. */
   readonly waitTimeScale?: number;
+  /**
+   * Multiplies the Period of every CloudWatch alarm of the template (the same for all): 1 = real time; tests
+   * use e.g. 0.02 so a 60-second period lasts 1.2 s.
+   */
+  readonly alarmTimeScale?: number;
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly log?: LocalLogger;
   /** Called as soon as the HTTP port listens (before boot completes: requests get 503 until then). */
@@ -63,6 +70,7 @@ export interface LocalCloud {
   readonly sqs: LocalSqs;
   readonly eventBridge: LocalEventBridge;
   readonly stepFunctions: LocalStepFunctions;
+  readonly cloudWatch: LocalCloudWatch;
   readonly bootMs: number;
   /** Resolves when no event delivery or execution is pending. */
   idle(): Promise<void>;
@@ -177,10 +185,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     AWS_ENDPOINT_URL_SFN: endpoints.aws,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.aws,
     AWS_ENDPOINT_URL_SSM: endpoints.aws,
+    AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.aws,
   };
 
   let dynamodb: DynamoDbLocal | undefined;
   let sqs: LocalSqs | undefined;
+  let cloudWatch: LocalCloudWatch | undefined;
   let lambda: LambdaRuntime | undefined;
   const pollers: SqsPoller[] = [];
   try {
@@ -196,7 +206,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
       },
-      ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
+      // Function logs: embedded metrics become CloudWatch datapoints, then the caller's log sink.
+      onLog: (name, line) => {
+        cloudWatch?.ingestLog(name, line);
+        options.onFunctionLog?.(name, line);
+      },
       log,
     });
     const lambdaRuntime = lambda;
@@ -228,6 +242,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     const bus = eventBridge;
     const machines = stepFunctions;
+    const metrics = new LocalCloudWatch(
+      template,
+      {
+        queues: () => sqsService.describe(),
+        functions: () => lambdaRuntime.statistics(),
+        executions: () => machines.executions(),
+      },
+      { alarmTimeScale: options.alarmTimeScale ?? 1, log },
+    );
+    cloudWatch = metrics;
 
     const router = new AwsJsonRouter();
     router.register('AWSEvents', (operation, input) => bus.handle(operation, input));
@@ -239,6 +263,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     serveAws = async (req, res) => {
       try {
         const body = await readRequestBody(req, 16 * 1024 * 1024);
+        if (await handleCloudWatchHttp(metrics, req, res, body)) return;
         if (!(await router.handle(req, res, body))) {
           sendJson(res, 400, {
             __type: 'UnknownOperationException',
@@ -306,6 +331,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ];
     for (const section of stateSections) state?.register(section);
     bus.start();
+    metrics.start();
 
     const api = new LocalHttpApi(template, (arn, event) => lambdaRuntime.invoke(arn, event));
     const bootMs = Date.now() - started;
@@ -349,6 +375,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             rules: template.ofType('AWS::Events::Rule').map((rule) => rule.name),
             stateMachines: template.ofType('AWS::StepFunctions::StateMachine').map((machine) => machine.name),
             routes: api.routes.map((route) => route.routeKey),
+            cloudWatch: metrics.counters,
           });
         case '/_local/events':
           return sendJson(
@@ -386,6 +413,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             })),
           );
         }
+        case '/_local/alarms':
+          return sendJson(res, 200, metrics.describeForLocal());
+        case '/_local/notifications':
+          return sendJson(res, 200, metrics.notifications);
         case '/_local/pollers':
           return sendJson(
             res,
@@ -408,6 +439,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       sqs: sqsService,
       eventBridge: bus,
       stepFunctions: machines,
+      cloudWatch: metrics,
       bootMs,
       idle: async () => {
         await bus.idle();
@@ -420,6 +452,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         await Promise.all(matching.map((poller) => (enabled ? poller.start() : poller.stop())));
       },
       stop: async () => {
+        await metrics.stop();
         bus.stop();
         await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
         mainServer.closeAllConnections();

@@ -124,6 +124,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::SNS::Topic': 'TopicName',
   'AWS::Logs::LogGroup': 'LogGroupName',
   'AWS::Scheduler::Schedule': 'Name',
+  'AWS::CloudWatch::Alarm': 'AlarmName',
 };
 
 function arnFor(type: string, name: string, region: string, account: string): string {
@@ -153,6 +154,8 @@ function arnFor(type: string, name: string, region: string, account: string): st
       return `arn:aws:logs:${region}:${account}:log-group:${name}:*`;
     case 'AWS::KMS::Key':
       return `arn:aws:kms:${region}:${account}:key/${name}`;
+    case 'AWS::CloudWatch::Alarm':
+      return `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
     default:
       return `arn:aws:local:${region}:${account}:${type.replaceAll('::', '-').toLowerCase()}/${name}`;
   }
