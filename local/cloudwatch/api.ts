@@ -154,8 +154,10 @@ function parseQuery(body: string): { operation: string; input: Record<string, un
     if (key === 'Action' || key === 'Version') continue;
     const member = /^(\w+)\.member\.(\d+)$/.exec(key);
     if (member) {
-      const list = (input[member[1] as string] ??= []) as string[];
+      const name = member[1] as string;
+      const list = (Array.isArray(input[name]) ? input[name] : []) as string[];
       list[Number(member[2]) - 1] = value;
+      input[name] = list;
     } else {
       input[key] = value;
     }
