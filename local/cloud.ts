@@ -25,6 +25,7 @@ import type { PersistedExecution } from './stepfunctions/service.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
 import { type LocalTemplate, loadTemplate } from './template.ts';
 import type { LocalLogger, LocalRuntime } from './types.ts';
+import { LocalXrayDaemon } from './xray/daemon.ts';
 
 export interface LocalCloudOptions {
   /** The cloud assembly (`cdk.out`) holding `<stackName>.template.json` and the Lambda assets. */
@@ -191,9 +192,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   let dynamodb: DynamoDbLocal | undefined;
   let sqs: LocalSqs | undefined;
   let cloudWatch: LocalCloudWatch | undefined;
+  let xray: LocalXrayDaemon | undefined;
   let lambda: LambdaRuntime | undefined;
   const pollers: SqsPoller[] = [];
   try {
+    xray = await LocalXrayDaemon.start(0, log);
+    const xrayDaemon = xray;
     sqs = await LocalSqs.start(template, ports.sqs);
     const queueState = trackQueues(sqs.service, log);
     const savedQueues = state?.restore<QueueSnapshot>('sqs');
@@ -202,9 +206,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       baseEnvironment: {
         ...awsEnvironment,
         TZ: 'UTC',
-        // No X-Ray daemon locally: the tracer stays off, as it is outside a traced Lambda.
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+        // Tracing runs as on Lambda: the runtime variables the X-Ray SDK and the Powertools tracer read (the
+        // Lambda "Defined runtime environment variables"), the daemon address pointing at the local daemon,
+        // and a trace header per invocation (local/lambda/worker.ts).
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+        AWS_XRAY_DAEMON_ADDRESS: xrayDaemon.address,
+        _AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1',
+        _AWS_XRAY_DAEMON_PORT: xrayDaemon.address.split(':')[1] ?? '2000',
       },
       // Function logs: embedded metrics become CloudWatch datapoints, then the caller's log sink.
       onLog: (name, line) => {
@@ -376,6 +385,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             stateMachines: template.ofType('AWS::StepFunctions::StateMachine').map((machine) => machine.name),
             routes: api.routes.map((route) => route.routeKey),
             cloudWatch: metrics.counters,
+            xray: { daemonAddress: xrayDaemon.address, ...xrayDaemon.counters },
           });
         case '/_local/events':
           return sendJson(
@@ -462,6 +472,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           new Promise((resolve) => awsServer.close(resolve)),
         ]);
         await lambdaRuntime.close();
+        await xrayDaemon.close();
         // Nothing moves any more: the final snapshot (in-flight messages and abandoned retries included).
         if (options.state) for (const section of stateSections) state?.retire(section.name);
         else state?.close();
@@ -474,6 +485,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (!options.state) state?.abandon();
     await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
     await lambda?.close();
+    await xray?.close();
     await sqs?.close();
     mainServer.close();
     awsServer.close();
