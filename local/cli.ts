@@ -69,6 +69,8 @@ async function bootCloud() {
       stackName,
       port,
       state,
+      // One knob for every alarm of the template: 0.1 makes a 60-second period last 6 s.
+      alarmTimeScale: Number(process.env.OMNIHUB_ALARM_TIME_SCALE ?? 1),
       sandboxes: sandboxes.handle,
       env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
       onFunctionLog: (name, line) => {
@@ -102,9 +104,11 @@ say(`  API           ${cloud.url}   routes: ${webhook.join(', ')}`);
 say(`  health        ${cloud.url}/_local/health`);
 say(`  events        ${cloud.url}/_local/events[?detail-type=OrderCreated&source=omnihub.shopify]`);
 say(`  queues        ${cloud.url}/_local/queues`);
+say(`  executions    ${cloud.url}/_local/executions[?stateMachine=name]`);
+say(`  alarms        ${cloud.url}/_local/alarms   notifications: ${cloud.url}/_local/notifications`);
 for (const name of sandboxes.names) say(`  sandbox       ${cloud.url}/_sandbox/${name}/_control/state`);
 say(
-  `  AWS services  EventBridge, Step Functions, Secrets Manager: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
+  `  AWS services  EventBridge, Step Functions, CloudWatch, Secrets Manager, SSM: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
 );
 say(`  function logs .local/logs/<function>.log`);
 say('');

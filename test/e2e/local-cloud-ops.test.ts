@@ -232,4 +232,26 @@ describe('local cloud operations (e2e)', () => {
     const events = await local<Record<string, unknown>[]>('/_local/events?detail-type=OrderCreated');
     expect(events.filter((event) => event['replay-name'] === 'ops-replay').length).toBeGreaterThan(0);
   });
+
+  it('answers the AWS CLI for the operations the README lists', async () => {
+    const buses = await aws('events', 'list-event-buses');
+    if (buses === undefined) {
+      console.warn('aws CLI not installed: CLI commands not checked');
+      return;
+    }
+    const bus = cloud.template.ofType('AWS::Events::EventBus')[0]?.name ?? '';
+    expect((buses.EventBuses as { Name: string }[]).map((entry) => entry.Name)).toContain(bus);
+    expect(await aws('events', 'describe-event-bus', '--name', bus)).toMatchObject({ Name: bus });
+    expect(
+      ((await aws('events', 'list-rules', '--event-bus-name', bus))?.Rules as unknown[]).length,
+    ).toBeGreaterThan(0);
+    expect(((await aws('events', 'list-archives'))?.Archives as unknown[]).length).toBe(1);
+    const machine = cloud.template.ofType('AWS::StepFunctions::StateMachine')[0]?.arn ?? '';
+    expect(await aws('stepfunctions', 'list-executions', '--state-machine-arn', machine)).toHaveProperty(
+      'executions',
+    );
+    expect(((await aws('secretsmanager', 'list-secrets'))?.SecretList as unknown[]).length).toBeGreaterThan(
+      0,
+    );
+  });
 });
