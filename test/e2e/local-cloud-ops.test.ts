@@ -3,12 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DescribeReplayCommand, EventBridgeClient, StartReplayCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeReplayCommand,
+  EventBridgeClient,
+  PutEventsCommand,
+  StartReplayCommand,
+} from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
-import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
-import { shopifyWebhookBody } from '#test/support/fixtures.ts';
 import { synthFixture } from './fixture-app.ts';
 
 /**
@@ -17,7 +20,6 @@ import { synthFixture } from './fixture-app.ts';
  * alarm's evaluation period (periods shortened by `alarmTimeScale`) and the real AWS CLI sees it; the
  * functions' tracing reaches the local X-Ray daemon; executions are listed; the bus archive replays.
  */
-const SECRET = 'ops-e2e-shopify-secret';
 const ALARM_TIME_SCALE = 0.05;
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const run = promisify(execFile);
@@ -71,26 +73,28 @@ async function aws(...args: string[]): Promise<Record<string, unknown> | undefin
   }
 }
 
-async function placeOrder(id: number, name: string) {
-  const body = JSON.stringify({
-    ...(JSON.parse(shopifyWebhookBody('orders/create')) as Record<string, unknown>),
-    id,
-    admin_graphql_api_id: `gid://shopify/Order/${id}`,
-    name,
+/** An OrderCreated from the Shopify ingress, straight onto the hub bus (the probe consumer reads its name). */
+async function publishOrder(name: string) {
+  const eventBridge = new EventBridgeClient({
+    endpoint: cloud.endpoints.aws,
+    region: 'us-east-1',
+    credentials,
   });
-  const response = await fetch(`${cloud.url}/webhooks/shopify`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': 'orders/create',
-      'x-shopify-hmac-sha256': signShopifyBody(body, SECRET),
-      'x-shopify-shop-domain': 'omnihub-dev.myshopify.com',
-      'x-shopify-api-version': '2026-10',
-      'x-shopify-webhook-id': `ops-${id}`,
-    },
-    body,
-  });
-  expect(response.status).toBe(200);
+  const bus = cloud.template.ofType('AWS::Events::EventBus')[0]?.name;
+  const result = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: bus,
+          Source: 'omnihub.shopify',
+          DetailType: 'OrderCreated',
+          Detail: JSON.stringify({ data: { source: { name } } }),
+        },
+      ],
+    }),
+  );
+  eventBridge.destroy();
+  expect(result.FailedEntryCount).toBe(0);
 }
 
 beforeAll(async () => {
@@ -101,11 +105,21 @@ beforeAll(async () => {
     stackName,
     port: 0,
     alarmTimeScale: ALARM_TIME_SCALE,
-    env: { OMNIHUB_SHOPIFY_SECRET: SECRET },
   });
   orderPlacedAt = Date.now();
   // The probe consumer always fails an order named #FAIL…: after maxReceiveCount receives, the DLQ.
-  await placeOrder(91_000_001, '#FAIL-ops');
+  await publishOrder('#FAIL-ops');
+  // A webhook the hub refuses (bad signature): the traced webhook function still runs.
+  const refused = await fetch(`${cloud.url}/webhooks/shopify`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-hmac-sha256': 'bad',
+      'x-shopify-topic': 'orders/create',
+    },
+    body: '{}',
+  });
+  expect(refused.status).toBe(401);
 }, 180_000);
 
 afterAll(async () => {

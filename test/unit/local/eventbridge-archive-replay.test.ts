@@ -59,6 +59,16 @@ async function replayDone(eventBridge: LocalEventBridge, name: string) {
 
 const window = () => ({ EventStartTime: Date.now() / 1000 - 3600, EventEndTime: Date.now() / 1000 + 60 });
 
+/** StartReplay of the whole archive over the last hour, to every rule of the bus unless `destination` says. */
+function startReplay(eventBridge: LocalEventBridge, name: string, destination: Record<string, unknown> = {}) {
+  return eventBridge.handle('StartReplay', {
+    ReplayName: name,
+    EventSourceArn: ARCHIVE_ARN,
+    ...window(),
+    Destination: { Arn: busArn('orders'), ...destination },
+  });
+}
+
 describe('EventBridge archives', () => {
   it('holds the events of its bus that match its own pattern, as DescribeArchive and ListArchives report', async () => {
     const { eventBridge } = bus();
@@ -148,12 +158,7 @@ describe('EventBridge replays', () => {
     await put(eventBridge, 'shop', { n: 1 });
     await eventBridge.idle();
     runtime.calls.length = 0;
-    await eventBridge.handle('StartReplay', {
-      ReplayName: 'all',
-      EventSourceArn: ARCHIVE_ARN,
-      ...window(),
-      Destination: { Arn: busArn('orders') },
-    });
+    await startReplay(eventBridge, 'all');
     await replayDone(eventBridge, 'all');
     expect(runtime.calls.map((call) => call.target).sort()).toEqual([queueArn('a'), queueArn('b')]);
   });
@@ -211,12 +216,7 @@ describe('EventBridge replays', () => {
   it('cancels a running replay (CANCELLING, then CANCELLED) and refuses to cancel an ended one', async () => {
     const { eventBridge } = bus();
     for (let n = 0; n < 20; n += 1) await put(eventBridge, 'shop', { n });
-    await eventBridge.handle('StartReplay', {
-      ReplayName: 'long',
-      EventSourceArn: ARCHIVE_ARN,
-      ...window(),
-      Destination: { Arn: busArn('orders') },
-    });
+    await startReplay(eventBridge, 'long');
     expect(await eventBridge.handle('CancelReplay', { ReplayName: 'long' })).toMatchObject({
       State: 'CANCELLING',
     });
@@ -232,12 +232,7 @@ describe('EventBridge replays', () => {
   it('puts replayed events into an archive whose pattern matches them, and not into one that excludes replays', async () => {
     const { eventBridge } = bus({ archivePattern: { source: ['shop'], 'replay-name': [{ exists: false }] } });
     await put(eventBridge, 'shop', { n: 1 });
-    await eventBridge.handle('StartReplay', {
-      ReplayName: 'r',
-      EventSourceArn: ARCHIVE_ARN,
-      ...window(),
-      Destination: { Arn: busArn('orders') },
-    });
+    await startReplay(eventBridge, 'r');
     await replayDone(eventBridge, 'r');
     expect(await eventBridge.handle('DescribeArchive', { ArchiveName: 'orders-archive' })).toMatchObject({
       EventCount: 1,
@@ -247,12 +242,7 @@ describe('EventBridge replays', () => {
 
   it('marks a replay that was running when the local cloud stopped as FAILED after a restart', async () => {
     const { eventBridge } = bus();
-    await eventBridge.handle('StartReplay', {
-      ReplayName: 'interrupted',
-      EventSourceArn: ARCHIVE_ARN,
-      ...window(),
-      Destination: { Arn: busArn('orders') },
-    });
+    await startReplay(eventBridge, 'interrupted');
     const saved = JSON.parse(JSON.stringify(eventBridge.replaySnapshot()));
     const { eventBridge: restarted } = bus();
     restarted.restoreReplays(saved);
