@@ -11,7 +11,9 @@
  * - `rules-api.ts`: the `AWSEvents` JSON-protocol operations (PutRule, PutTargets, TestEventPattern, …);
  * - `put-events.ts`: PutEvents request and entry validation, the event envelope;
  * - `delivery.ts`: matching an event to rule targets, delivery, retries with back-off, dead-letter queues;
- * - `schedule-timers.ts`: the timers of scheduled rules and Scheduler schedules.
+ * - `schedule-timers.ts`: the timers of scheduled rules and Scheduler schedules;
+ * - `archive.ts`: the bus journal and the template's archives (views of it);
+ * - `replay.ts`: StartReplay and the replays' lifecycle.
  *
  * Reference: the Amazon EventBridge API Reference (`PutEvents`, `PutEventsResultEntry`, `TestEventPattern`,
  * `PutRule`, `PutTargets`, `ListRules`, `DescribeRule`) and User Guide pages cited where each behaviour is
