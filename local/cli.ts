@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalCloud } from './cloud.ts';
 import { onboardOnStart } from './onboarding.ts';
-import { startSandboxes } from './sandboxes.ts';
+import { sandboxSeed, startSandboxes } from './sandboxes.ts';
+import { LocalStateStore } from './state/store.ts';
 import { synthesize } from './synth.ts';
 
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
@@ -36,8 +37,28 @@ say(
   `omnihub: ${synth.cached ? 'template unchanged, using the cached synth' : `synthesized in ${(synth.ms / 1000).toFixed(1)} s`}`,
 );
 
-const sandboxes = await startSandboxes({ hubUrl: url, env: process.env });
+// One local state for the hub and the sandboxes: they stop and start together (see local/state/store.ts).
+const state = openState();
+const sandboxes = await startSandboxes({ hubUrl: url, env: process.env, state });
 const cloud = await bootCloud();
+sandboxes.resume();
+
+function openState(): LocalStateStore {
+  try {
+    return LocalStateStore.open(join(localDir, 'state'), {
+      fresh,
+      identity: { stack: stackName, seed: sandboxSeed(process.env) },
+      log: {
+        info: () => {},
+        warn: (message) => say(`omnihub: WARN ${message}`),
+        error: (message) => say(`omnihub: ERROR ${message}`),
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`omnihub: the local cloud could not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
 // Mapping rows from the sandboxes themselves, so sandbox orders book into the NetSuite sandbox.
 await onboardOnStart(cloud.url, say);
 
@@ -47,8 +68,9 @@ async function bootCloud() {
       assemblyDir: join(localDir, 'cdk.out'),
       stackName,
       port,
-      stateDir: join(localDir, 'state'),
-      fresh,
+      state,
+      // One knob for every alarm of the template: 0.1 makes a 60-second period last 6 s.
+      alarmTimeScale: Number(process.env.OMNIHUB_ALARM_TIME_SCALE ?? 1),
       sandboxes: sandboxes.handle,
       env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
       onFunctionLog: (name, line) => {
@@ -62,7 +84,8 @@ async function bootCloud() {
       },
     });
   } catch (error) {
-    // Nothing may keep running when the boot fails: close the sandboxes and say why.
+    // Nothing may keep running when the boot fails: close the sandboxes and say why (the state stays as it was).
+    state.abandon();
     await sandboxes.close();
     process.stderr.write(`omnihub: the local cloud could not start: ${(error as Error).message}\n`);
     process.exit(1);
@@ -81,9 +104,11 @@ say(`  API           ${cloud.url}   routes: ${webhook.join(', ')}`);
 say(`  health        ${cloud.url}/_local/health`);
 say(`  events        ${cloud.url}/_local/events[?detail-type=OrderCreated&source=omnihub.shopify]`);
 say(`  queues        ${cloud.url}/_local/queues`);
+say(`  executions    ${cloud.url}/_local/executions[?stateMachine=name]`);
+say(`  alarms        ${cloud.url}/_local/alarms   notifications: ${cloud.url}/_local/notifications`);
 for (const name of sandboxes.names) say(`  sandbox       ${cloud.url}/_sandbox/${name}/_control/state`);
 say(
-  `  AWS services  EventBridge, Step Functions, Secrets Manager: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
+  `  AWS services  EventBridge, Step Functions, CloudWatch, Secrets Manager, SSM: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
 );
 say(`  function logs .local/logs/<function>.log`);
 say('');
@@ -94,9 +119,12 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   say('\nomnihub: stopping…');
-  await sandboxes.close();
+  // The hub first: the sandboxes' snapshot must come after the last call the hub makes to them (a document
+  // the ERP booked after its snapshot would be lost while the hub remembers it as booked).
   await cloud.stop();
-  say('omnihub: stopped.');
+  await sandboxes.close();
+  state.close();
+  say('omnihub: stopped, state saved in .local/state.');
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());

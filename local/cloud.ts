@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -6,8 +6,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_ROLE_METADATA_KEY } from '#infra/config/local-roles.ts';
 import { LocalHttpApi } from './apigw/http-api.ts';
 import { AwsJsonRouter } from './aws/json-protocol.ts';
+import { handleCloudWatchHttp } from './cloudwatch/api.ts';
+import { LocalCloudWatch } from './cloudwatch/service.ts';
 import { createTables } from './dynamodb/tables.ts';
+import type { PersistedDelivery } from './eventbridge/bus.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
+import type { ReplayRecord } from './eventbridge/replay.ts';
 import { readRequestBody, sendJson } from './http.ts';
 import { LambdaRuntime } from './lambda/runtime.ts';
 import { SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
@@ -15,9 +19,13 @@ import { LocalParameters, LocalSecrets } from './secrets.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './services/dynamodb-local.ts';
 import { freePort } from './services/ports.ts';
 import { LocalSqs } from './sqs/service.ts';
+import { type QueueSnapshot, trackQueues } from './state/queues.ts';
+import { LocalStateStore } from './state/store.ts';
+import type { PersistedExecution } from './stepfunctions/service.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
 import { type LocalTemplate, loadTemplate } from './template.ts';
 import type { LocalLogger, LocalRuntime } from './types.ts';
+import { LocalXrayDaemon } from './xray/daemon.ts';
 
 export interface LocalCloudOptions {
   /** The cloud assembly (`cdk.out`) holding `<stackName>.template.json` and the Lambda assets. */
@@ -25,8 +33,14 @@ export interface LocalCloudOptions {
   readonly stackName: string;
   /** HTTP port for the API routes, `/_local/*` and `/_sandbox/*`; 0 picks free ports for everything. */
   readonly port: number;
-  /** Where DynamoDB data and the event archive persist; omitted = in memory. */
+  /**
+   * Where the local state persists (DynamoDB data, the bus journal, queue contents, pending EventBridge
+   * retries, Step Functions executions, secrets and parameters written at run time); omitted = in memory.
+   * The store is opened for this stack; `state` passes one opened by the caller instead (`npm start` opens it
+   * for the stack and the sandboxes' seed, and the sandboxes keep their sections in it too).
+   */
   readonly stateDir?: string;
+  readonly state?: LocalStateStore;
   /** Wipe `stateDir` first. */
   readonly fresh?: boolean;
   /** Extra request handler mounted under `/_sandbox/` (the sandbox systems). */
@@ -35,6 +49,11 @@ export interface LocalCloudOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Step Functions Wait states: 1 = real time. */
   readonly waitTimeScale?: number;
+  /**
+   * Multiplies the Period of every CloudWatch alarm of the template (the same for all): 1 = real time; tests
+   * use e.g. 0.02 so a 60-second period lasts 1.2 s.
+   */
+  readonly alarmTimeScale?: number;
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly log?: LocalLogger;
   /** Called as soon as the HTTP port listens (before boot completes: requests get 503 until then). */
@@ -52,6 +71,7 @@ export interface LocalCloud {
   readonly sqs: LocalSqs;
   readonly eventBridge: LocalEventBridge;
   readonly stepFunctions: LocalStepFunctions;
+  readonly cloudWatch: LocalCloudWatch;
   readonly bootMs: number;
   /** Resolves when no event delivery or execution is pending. */
   idle(): Promise<void>;
@@ -107,13 +127,21 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ? { main: 0, aws: await freePort(), sqs: await freePort(), dynamodb: await freePort() }
       : { main: options.port, aws: options.port + 1, sqs: options.port + 2, dynamodb: options.port + 3 };
 
-  if (options.stateDir) {
-    if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
-    mkdirSync(join(options.stateDir, 'dynamodb'), { recursive: true });
-  }
+  // Opened first: state of another stack stops the boot before anything starts.
+  const state =
+    options.state ??
+    (options.stateDir
+      ? LocalStateStore.open(options.stateDir, {
+          fresh: options.fresh ?? false,
+          identity: { stack: options.stackName },
+          log,
+        })
+      : undefined);
+  const stateDir = state?.dir;
+  if (stateDir) mkdirSync(join(stateDir, 'dynamodb'), { recursive: true });
   const dynamodbStarting = startDynamoDbLocal({
     port: ports.dynamodb,
-    ...(options.stateDir ? { dbPath: join(options.stateDir, 'dynamodb') } : {}),
+    ...(stateDir ? { dbPath: join(stateDir, 'dynamodb') } : {}),
   });
 
   // Until everything is up, every request gets 503 (health included), never a hanging socket.
@@ -158,23 +186,40 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     AWS_ENDPOINT_URL_SFN: endpoints.aws,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.aws,
     AWS_ENDPOINT_URL_SSM: endpoints.aws,
+    AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.aws,
   };
 
   let dynamodb: DynamoDbLocal | undefined;
   let sqs: LocalSqs | undefined;
+  let cloudWatch: LocalCloudWatch | undefined;
+  let xray: LocalXrayDaemon | undefined;
   let lambda: LambdaRuntime | undefined;
   const pollers: SqsPoller[] = [];
   try {
+    xray = await LocalXrayDaemon.start(0, log);
+    const xrayDaemon = xray;
     sqs = await LocalSqs.start(template, ports.sqs);
+    const queueState = trackQueues(sqs.service, log);
+    const savedQueues = state?.restore<QueueSnapshot>('sqs');
+    if (savedQueues) log.info('local state: queue contents restored', queueState.restore(savedQueues));
     lambda = new LambdaRuntime(template, {
       baseEnvironment: {
         ...awsEnvironment,
         TZ: 'UTC',
-        // No X-Ray daemon locally: the tracer stays off, as it is outside a traced Lambda.
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+        // Tracing runs as on Lambda: the runtime variables the X-Ray SDK and the Powertools tracer read (the
+        // Lambda "Defined runtime environment variables"), the daemon address pointing at the local daemon,
+        // and a trace header per invocation (local/lambda/worker.ts).
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+        AWS_XRAY_DAEMON_ADDRESS: xrayDaemon.address,
+        _AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1',
+        _AWS_XRAY_DAEMON_PORT: xrayDaemon.address.split(':')[1] ?? '2000',
       },
-      ...(options.onFunctionLog ? { onLog: options.onFunctionLog } : {}),
+      // Function logs: embedded metrics become CloudWatch datapoints, then the caller's log sink.
+      onLog: (name, line) => {
+        cloudWatch?.ingestLog(name, line);
+        options.onFunctionLog?.(name, line);
+      },
       log,
     });
     const lambdaRuntime = lambda;
@@ -198,7 +243,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       },
     };
     eventBridge = new LocalEventBridge(template, runtime, {
-      ...(options.stateDir ? { archiveFile: join(options.stateDir, 'events.jsonl') } : {}),
+      ...(stateDir ? { archiveFile: join(stateDir, 'events.jsonl') } : {}),
     });
     stepFunctions = new LocalStepFunctions(template, runtime, {
       waitTimeScale: options.waitTimeScale ?? 1,
@@ -206,15 +251,28 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     const bus = eventBridge;
     const machines = stepFunctions;
+    const metrics = new LocalCloudWatch(
+      template,
+      {
+        queues: () => sqsService.describe(),
+        functions: () => lambdaRuntime.statistics(),
+        executions: () => machines.executions(),
+      },
+      { alarmTimeScale: options.alarmTimeScale ?? 1, log },
+    );
+    cloudWatch = metrics;
 
     const router = new AwsJsonRouter();
     router.register('AWSEvents', (operation, input) => bus.handle(operation, input));
     router.register('AWSStepFunctions', (operation, input) => machines.handle(operation, input));
-    router.register('secretsmanager', new LocalSecrets(template, options.env ?? process.env).handle);
-    router.register('AmazonSSM', new LocalParameters(template).handle);
+    const secrets = new LocalSecrets(template, options.env ?? process.env);
+    const parameters = new LocalParameters(template);
+    router.register('secretsmanager', secrets.handle);
+    router.register('AmazonSSM', parameters.handle);
     serveAws = async (req, res) => {
       try {
         const body = await readRequestBody(req, 16 * 1024 * 1024);
+        if (await handleCloudWatchHttp(metrics, req, res, body)) return;
         if (!(await router.handle(req, res, body))) {
           sendJson(res, 400, {
             __type: 'UnknownOperationException',
@@ -258,7 +316,31 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       pollers.push(poller);
       poller.start();
     }
+    // The local state: what an earlier run left, then snapshots of it from now on (see local/state/store.ts).
+    const savedSecrets = state?.restore<Parameters<LocalSecrets['restore']>[0]>('secrets');
+    if (savedSecrets) secrets.restore(savedSecrets);
+    const savedParameters = state?.restore<Parameters<LocalParameters['restore']>[0]>('parameters');
+    if (savedParameters) parameters.restore(savedParameters);
+    const savedExecutions = state?.restore<PersistedExecution[]>('stepfunctions');
+    if (savedExecutions) machines.restore(savedExecutions);
+    const savedReplays = state?.restore<ReplayRecord[]>('eventbridge-replays');
+    if (savedReplays) bus.restoreReplays(savedReplays);
+    const savedDeliveries = state?.restore<PersistedDelivery[]>('eventbridge-deliveries');
+    if (savedDeliveries?.length) {
+      log.info('local state: EventBridge deliveries resumed', { deliveries: savedDeliveries.length });
+      bus.resumeDeliveries(savedDeliveries);
+    }
+    const stateSections = [
+      { name: 'sqs', snapshot: () => queueState.snapshot() },
+      { name: 'eventbridge-deliveries', snapshot: () => bus.unfinishedDeliveries() },
+      { name: 'eventbridge-replays', snapshot: () => bus.replaySnapshot() },
+      { name: 'stepfunctions', snapshot: () => machines.snapshot() },
+      { name: 'secrets', snapshot: () => secrets.snapshot() },
+      { name: 'parameters', snapshot: () => parameters.snapshot() },
+    ];
+    for (const section of stateSections) state?.register(section);
     bus.start();
+    metrics.start();
 
     const api = new LocalHttpApi(template, (arn, event) => lambdaRuntime.invoke(arn, event));
     const bootMs = Date.now() - started;
@@ -302,6 +384,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             rules: template.ofType('AWS::Events::Rule').map((rule) => rule.name),
             stateMachines: template.ofType('AWS::StepFunctions::StateMachine').map((machine) => machine.name),
             routes: api.routes.map((route) => route.routeKey),
+            cloudWatch: metrics.counters,
+            xray: { daemonAddress: xrayDaemon.address, ...xrayDaemon.counters },
           });
         case '/_local/events':
           return sendJson(
@@ -316,6 +400,33 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           return sendJson(res, 200, await sqsService.describe());
         case '/_local/functions':
           return sendJson(res, 200, lambdaRuntime.statistics());
+        case '/_local/executions': {
+          // Step Functions executions, oldest first, optionally of one state machine (by name).
+          const name = query.get('stateMachine');
+          const arn =
+            name === null
+              ? undefined
+              : template.ofType('AWS::StepFunctions::StateMachine').find((machine) => machine.name === name)
+                  ?.arn;
+          if (name !== null && arn === undefined)
+            return sendJson(res, 404, { message: `no state machine ${name}` });
+          return sendJson(
+            res,
+            200,
+            machines.executions(arn).map((execution) => ({
+              stateMachine: execution.stateMachineArn.slice(execution.stateMachineArn.lastIndexOf(':') + 1),
+              name: execution.name,
+              status: execution.status,
+              startDate: execution.startDate.toISOString(),
+              ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
+              executionArn: execution.executionArn,
+            })),
+          );
+        }
+        case '/_local/alarms':
+          return sendJson(res, 200, metrics.describeForLocal());
+        case '/_local/notifications':
+          return sendJson(res, 200, metrics.notifications);
         case '/_local/pollers':
           return sendJson(
             res,
@@ -338,6 +449,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       sqs: sqsService,
       eventBridge: bus,
       stepFunctions: machines,
+      cloudWatch: metrics,
       bootMs,
       idle: async () => {
         await bus.idle();
@@ -350,6 +462,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         await Promise.all(matching.map((poller) => (enabled ? poller.start() : poller.stop())));
       },
       stop: async () => {
+        await metrics.stop();
         bus.stop();
         await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
         mainServer.closeAllConnections();
@@ -359,13 +472,20 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           new Promise((resolve) => awsServer.close(resolve)),
         ]);
         await lambdaRuntime.close();
+        await xrayDaemon.close();
+        // Nothing moves any more: the final snapshot (in-flight messages and abandoned retries included).
+        if (options.state) for (const section of stateSections) state?.retire(section.name);
+        else state?.close();
         await sqsService.close();
         await dynamodbProcess.stop();
       },
     };
   } catch (error) {
+    // A boot that failed leaves the saved state as it was.
+    if (!options.state) state?.abandon();
     await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
     await lambda?.close();
+    await xray?.close();
     await sqs?.close();
     mainServer.close();
     awsServer.close();

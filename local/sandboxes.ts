@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSandboxRouter, type SandboxApp, type SandboxFactory } from '#sandbox/core/http.ts';
 import { SQUARE_ORDER_EVENT_TYPES } from '#shared/ingress/pos-webhook.ts';
 import { localSecretDefault } from './secrets.ts';
+import { applyFields, captureFields, type PersistableState } from './state/object-state.ts';
+import { IncompatibleStateError, type LocalStateStore } from './state/store.ts';
 
 const LOCAL_SQUARE_SIGNATURE_KEY = localSecretDefault('square-signature-key');
 const LOCAL_SQUARE_ACCESS_TOKEN = localSecretDefault('square-access-token');
@@ -15,7 +17,42 @@ export interface RunningSandboxes {
   readonly netsuiteCredentials: string;
   readonly apps: readonly SandboxApp[];
   readonly handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** Starts the webhook deliveries a restored state had pending: call once the hub listens. */
+  resume(): void;
   close(): Promise<void>;
+}
+
+/** The sandboxes' seed: `SANDBOX_SEED`, else the caller's, else 42. Part of the local state's identity. */
+export function sandboxSeed(env: NodeJS.ProcessEnv, seed?: number): number {
+  return Number(env.SANDBOX_SEED ?? seed ?? 42);
+}
+
+/** The state section of one sandbox in the local state. */
+const sectionOf = (name: string) => `sandbox-${name}`;
+
+/**
+ * Puts back what an earlier run saved of a sandbox (into one built with the same seed) and registers its
+ * section, so every flush and the final one on close keep it. Returns what must be resumed once the hub
+ * listens (restored webhook dispatchers).
+ */
+function persistSandbox(app: SandboxApp, state: LocalStateStore): { resume(): void }[] {
+  const fields = app.stateFields ?? [];
+  const saved = state.restore<Record<string, unknown>>(sectionOf(app.name), 'v8');
+  if (saved) applyFields(app, saved);
+  state.register({
+    name: sectionOf(app.name),
+    encoding: 'v8',
+    // A full sandbox snapshot takes up to ~80 ms (the Shopify store): every 5 s, and always on stop.
+    minIntervalMs: 5000,
+    snapshot: () => captureFields(app, fields),
+  });
+  if (!saved) return [];
+  return fields
+    .map((field) => (app as unknown as Record<string, unknown>)[field])
+    .filter(
+      (value): value is PersistableState & { resume(): void } =>
+        typeof (value as { resume?: unknown } | undefined)?.resume === 'function',
+    );
 }
 
 /**
@@ -29,8 +66,18 @@ export async function startSandboxes(options: {
   seed?: number;
   /** Extra construction options per sandbox (e.g. `{ shopify: { webhookConcurrency: 8 } }`). */
   overrides?: Readonly<Record<string, Record<string, unknown>>>;
+  /**
+   * The local state (opened for this seed): each sandbox comes back as an earlier run left it and is saved
+   * with the rest of the local cloud's state.
+   */
+  state?: LocalStateStore;
 }): Promise<RunningSandboxes> {
-  const seed = Number(options.env.SANDBOX_SEED ?? options.seed ?? 42);
+  const seed = sandboxSeed(options.env, options.seed);
+  if (options.state && options.state.identity.seed !== seed) {
+    throw new IncompatibleStateError(
+      `${options.state.dir} is opened for sandbox seed ${String(options.state.identity.seed)}, the sandboxes run with seed ${seed}; start with --fresh to wipe it`,
+    );
+  }
   const settings: Record<string, Record<string, unknown>> = {
     shopify: {
       shopDomain: 'omnihub-dev.myshopify.com',
@@ -55,6 +102,8 @@ export async function startSandboxes(options: {
     const module = (await import(`../sandbox/${name}/index.ts`)) as { createSandbox: SandboxFactory };
     apps.push(await module.createSandbox({ seed, ...settings[name], ...options.overrides?.[name] }));
   }
+  const state = options.state;
+  const toResume = state ? apps.flatMap((app) => persistSandbox(app, state)) : [];
   const router = createSandboxRouter(apps);
   const netsuite = apps.find((app) => app.name === 'netsuite') as unknown as {
     credentials: { accountId: string; clientId: string; certificateId: string; privateKeyPem?: string };
@@ -65,7 +114,12 @@ export async function startSandboxes(options: {
     netsuiteCredentials: JSON.stringify({ accountId, clientId, certificateId, privateKeyPem }),
     apps,
     handle: (req, res) => router.handle(req, res),
+    resume: () => {
+      for (const item of toResume.splice(0)) item.resume();
+    },
     close: async () => {
+      // Saved before closing: closing cancels the webhook deliveries still pending.
+      for (const app of apps) state?.retire(sectionOf(app.name));
       await Promise.all(apps.map((app) => app.close()));
     },
   };

@@ -91,6 +91,25 @@ export class LocalSecrets {
     }
   }
 
+  /** Values written at run time (PutSecretValue), by ARN: what the local state keeps across restarts. */
+  snapshot(): Record<string, { value: string; version: number }> {
+    return Object.fromEntries(
+      [...new Set(this.secrets.values())]
+        .filter((secret) => secret.version > 1)
+        .map((secret) => [secret.arn, { value: secret.value, version: secret.version }]),
+    );
+  }
+
+  /** Puts back values written in an earlier run; secrets the template no longer has are ignored. */
+  restore(saved: Record<string, { value: string; version: number }>): void {
+    for (const [arn, { value, version }] of Object.entries(saved)) {
+      const secret = this.secrets.get(arn);
+      if (!secret) continue;
+      secret.value = value;
+      secret.version = version;
+    }
+  }
+
   private find(id: unknown): StoredSecret {
     const secret = this.secrets.get(String(id));
     if (!secret)
@@ -154,9 +173,12 @@ export class LocalParameters {
     { name: string; type: string; value: string; version: number }
   >();
 
+  private readonly fromTemplate = new Set<string>();
+
   constructor(template: LocalTemplate) {
     for (const parameter of template.ofType('AWS::SSM::Parameter')) {
       const name = String(parameter.properties.Name ?? parameter.name);
+      this.fromTemplate.add(name);
       this.parameters.set(name, {
         name,
         type: String(parameter.properties.Type ?? 'String'),
@@ -164,6 +186,18 @@ export class LocalParameters {
         version: 1,
       });
     }
+  }
+
+  /** Every parameter with its value and version (PutParameter included): what the local state keeps. */
+  snapshot(): { name: string; type: string; value: string; version: number }[] {
+    return [...this.parameters.values()].filter(
+      (parameter) => parameter.version > 1 || !this.fromTemplate.has(parameter.name),
+    );
+  }
+
+  /** Puts back parameters written in an earlier run. */
+  restore(saved: readonly { name: string; type: string; value: string; version: number }[]): void {
+    for (const parameter of saved) this.parameters.set(parameter.name, { ...parameter });
   }
 
   private describe(name: string) {

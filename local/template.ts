@@ -44,11 +44,65 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 interface RawTemplate {
   Resources?: Record<
     string,
-    { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }
+    {
+      Type: string;
+      Properties?: Record<string, Json>;
+      Metadata?: Record<string, Json>;
+      Condition?: string;
+    }
   >;
-  Outputs?: Record<string, { Value: Json }>;
+  Outputs?: Record<string, { Value: Json; Condition?: string }>;
   Parameters?: Record<string, { Default?: Json }>;
+  Conditions?: Record<string, Json>;
+  Mappings?: Record<string, Record<string, Record<string, Json>>>;
 }
+
+/** What `{"Ref": "AWS::NoValue"}` resolves to: the property (or list item) holding it is removed. */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/**
+ * The `Fn::GetAtt` attributes the local cloud resolves, per resource type: the return values the
+ * CloudFormation template reference documents for each type ("Return values" → "Fn::GetAtt"), where a
+ * local value exists. Anything else stops the boot: a typo or an attribute the local cloud cannot give
+ * must not become a made-up string that only fails at run time.
+ */
+const GET_ATT: Readonly<Record<string, readonly string[]>> = {
+  'AWS::SQS::Queue': ['Arn', 'QueueName', 'QueueUrl'],
+  'AWS::Lambda::Function': ['Arn'],
+  'AWS::DynamoDB::Table': ['Arn', 'StreamArn'],
+  'AWS::DynamoDB::GlobalTable': ['Arn', 'StreamArn', 'TableId'],
+  'AWS::Events::EventBus': ['Arn', 'Name'],
+  'AWS::Events::Rule': ['Arn'],
+  'AWS::Events::Archive': ['Arn', 'ArchiveName'],
+  'AWS::StepFunctions::StateMachine': ['Arn', 'Name', 'StateMachineRevisionId'],
+  'AWS::SecretsManager::Secret': ['Id'],
+  'AWS::SNS::Topic': ['TopicArn', 'TopicName'],
+  'AWS::IAM::Role': ['Arn', 'RoleId'],
+  'AWS::Logs::LogGroup': ['Arn'],
+  'AWS::KMS::Key': ['Arn', 'KeyId'],
+  'AWS::ApiGatewayV2::Api': ['ApiEndpoint', 'ApiId'],
+  'AWS::CloudWatch::Alarm': ['Arn'],
+  'AWS::Scheduler::Schedule': ['Arn'],
+  'AWS::SSM::Parameter': ['Type', 'Value'],
+};
+
+/** The intrinsic functions this resolver implements; any other `Fn::` stops the boot. */
+const INTRINSICS = new Set([
+  'Ref',
+  'Fn::GetAtt',
+  'Fn::Join',
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::Sub',
+  'Fn::If',
+  'Fn::Equals',
+  'Fn::Not',
+  'Fn::And',
+  'Fn::Or',
+  'Condition',
+  'Fn::FindInMap',
+  'Fn::Base64',
+]);
 
 /** Physical names CloudFormation would generate are replaced by stable, readable local ones. */
 function physicalName(stackName: string, logicalId: string, max: number): string {
@@ -70,6 +124,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::SNS::Topic': 'TopicName',
   'AWS::Logs::LogGroup': 'LogGroupName',
   'AWS::Scheduler::Schedule': 'Name',
+  'AWS::CloudWatch::Alarm': 'AlarmName',
 };
 
 function arnFor(type: string, name: string, region: string, account: string): string {
@@ -99,6 +154,8 @@ function arnFor(type: string, name: string, region: string, account: string): st
       return `arn:aws:logs:${region}:${account}:log-group:${name}:*`;
     case 'AWS::KMS::Key':
       return `arn:aws:kms:${region}:${account}:key/${name}`;
+    case 'AWS::CloudWatch::Alarm':
+      return `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
     default:
       return `arn:aws:local:${region}:${account}:${type.replaceAll('::', '-').toLowerCase()}/${name}`;
   }
@@ -150,10 +207,12 @@ export function loadTemplate(
     'AWS::URLSuffix': 'amazonaws.com',
     'AWS::StackName': stackName,
     'AWS::StackId': `arn:aws:cloudformation:${region}:${accountId}:stack/${stackName}/local`,
-    'AWS::NoValue': '',
   };
 
   const ref = (name: string): unknown => {
+    // "AWS::NoValue: Removes the corresponding resource property when specified as a return value"
+    // (CloudFormation User Guide, Pseudo parameters reference).
+    if (name === 'AWS::NoValue') return NO_VALUE;
     if (name in pseudo) return pseudo[name];
     const resource = rawResources[name];
     if (!resource) {
@@ -176,38 +235,67 @@ export function loadTemplate(
   const getAtt = (logicalId: string, attribute: string): unknown => {
     const resource = rawResources[logicalId];
     if (!resource) throw new Error(`Fn::GetAtt on unknown ${logicalId}`);
+    if (!GET_ATT[resource.Type]?.includes(attribute)) {
+      throw new Error(
+        `Fn::GetAtt ${logicalId}.${attribute}: ${resource.Type} has no attribute ${attribute} the local cloud can resolve (known: ${(GET_ATT[resource.Type] ?? []).join(', ') || 'none'})`,
+      );
+    }
     const name = names.get(logicalId) ?? logicalId;
     switch (attribute) {
       case 'Arn':
+      case 'TopicArn':
         return arnOf(logicalId);
-      case 'QueueName':
-        return name;
       case 'QueueUrl':
         return queueUrl(logicalId);
-      case 'Name':
-      case 'StateMachineName':
-        return name;
       case 'StreamArn':
         return `${arnOf(logicalId)}/stream/local`;
       case 'ApiEndpoint':
         return options.apiEndpoint;
+      case 'Id':
+        // AWS::SecretsManager::Secret: "Id" is the secret's ARN, like its Ref.
+        return arnOf(logicalId);
+      case 'Type':
+      case 'Value':
+        return resolve(resource.Properties?.[attribute]);
       default:
-        return `${name}.${attribute}`;
+        // Names and ids: QueueName, Name, StateMachineName, TopicName, ArchiveName, RoleId, KeyId, ApiId, …
+        return name;
     }
   };
 
+  const conditionCache = new Map<string, boolean>();
+  const condition = (name: string): boolean => {
+    const cached = conditionCache.get(name);
+    if (cached !== undefined) return cached;
+    const definition = raw.Conditions?.[name];
+    if (definition === undefined) throw new Error(`condition ${name} is not defined in Conditions`);
+    const value = resolve(definition);
+    if (typeof value !== 'boolean') throw new Error(`condition ${name} does not evaluate to true or false`);
+    conditionCache.set(name, value);
+    return value;
+  };
+
   const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
+    if (Array.isArray(value)) return value.map(resolve).filter((item) => item !== NO_VALUE);
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 1) {
       const [[key, argument]] = entries as [[string, unknown]];
+      if ((key.startsWith('Fn::') || key === 'Ref') && !INTRINSICS.has(key)) {
+        throw new Error(`${key} is not supported by the local cloud`);
+      }
       switch (key) {
         case 'Ref':
           return ref(String(argument));
         case 'Fn::GetAtt': {
-          const [logicalId, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
-          return getAtt(String(logicalId), String(attribute));
+          const [logicalId, attribute] = Array.isArray(argument)
+            ? argument
+            : (() => {
+                const text = String(argument);
+                const dot = text.indexOf('.');
+                return [text.slice(0, dot), text.slice(dot + 1)];
+              })();
+          return getAtt(String(logicalId), String(resolve(attribute)));
         }
         case 'Fn::Join': {
           const [separator, parts] = argument as [string, unknown[]];
@@ -215,7 +303,12 @@ export function loadTemplate(
         }
         case 'Fn::Select': {
           const [index, list] = argument as [unknown, unknown];
-          return (resolve(list) as unknown[])[Number(resolve(index))];
+          const items = resolve(list) as unknown[];
+          const at = Number(resolve(index));
+          if (!Number.isInteger(at) || at < 0 || at >= items.length) {
+            throw new Error(`Fn::Select index ${at} is out of range for a list of ${items.length}`);
+          }
+          return items[at];
         }
         case 'Fn::Split': {
           const [separator, text] = argument as [string, unknown];
@@ -226,28 +319,54 @@ export function loadTemplate(
             ? (argument as [string, Record<string, unknown>])
             : [String(argument), {}];
           const resolvedVariables = resolve(variables) as Record<string, unknown>;
-          return text.replace(/\$\{([^}]+)\}/g, (_match, name: string) => {
-            if (name in resolvedVariables) return String(resolvedVariables[name]);
-            if (name.includes('.')) {
-              const [logicalId, attribute] = name.split('.') as [string, string];
-              return String(getAtt(logicalId, attribute));
-            }
-            return String(ref(name));
-          });
+          return text
+            .replace(/\$\{([^}!][^}]*)\}/g, (_match, name: string) => {
+              if (name in resolvedVariables) return String(resolvedVariables[name]);
+              if (name.includes('.')) {
+                const dot = name.indexOf('.');
+                return String(getAtt(name.slice(0, dot), name.slice(dot + 1)));
+              }
+              return String(ref(name));
+            })
+            .replace(/\$\{!/g, '${');
         }
-        case 'Fn::If':
-        case 'Fn::Equals':
+        case 'Fn::If': {
+          const [name, whenTrue, whenFalse] = argument as [string, unknown, unknown];
+          return resolve(condition(String(name)) ? whenTrue : whenFalse);
+        }
+        case 'Condition':
+          return condition(String(argument));
+        case 'Fn::Equals': {
+          const [left, right] = (argument as unknown[]).map(resolve);
+          return JSON.stringify(left) === JSON.stringify(right);
+        }
         case 'Fn::Not':
-          throw new Error(`${key} is not supported by the local cloud`);
+          return !(resolve((argument as unknown[])[0]) as boolean);
+        case 'Fn::And':
+          return (argument as unknown[]).every((item) => resolve(item) === true);
+        case 'Fn::Or':
+          return (argument as unknown[]).some((item) => resolve(item) === true);
+        case 'Fn::FindInMap': {
+          const [map, top, second] = (argument as unknown[]).map((item) => String(resolve(item)));
+          const found = raw.Mappings?.[map as string]?.[top as string]?.[second as string];
+          if (found === undefined) throw new Error(`Fn::FindInMap: no ${map}.${top}.${second} in Mappings`);
+          return resolve(found);
+        }
+        case 'Fn::Base64':
+          return Buffer.from(String(resolve(argument)), 'utf8').toString('base64');
         default:
           break;
       }
     }
-    return Object.fromEntries(entries.map(([key, inner]) => [key, resolve(inner)]));
+    return Object.fromEntries(
+      entries.map(([key, inner]) => [key, resolve(inner)] as const).filter(([, inner]) => inner !== NO_VALUE),
+    );
   };
 
   const resources = new Map<string, LocalResource>();
   for (const [logicalId, resource] of Object.entries(rawResources)) {
+    // A resource whose Condition is false is not created (CloudFormation User Guide, Conditions syntax).
+    if (resource.Condition !== undefined && !condition(resource.Condition)) continue;
     resources.set(logicalId, {
       logicalId,
       type: resource.Type,
@@ -259,7 +378,9 @@ export function loadTemplate(
     });
   }
   const outputs = Object.fromEntries(
-    Object.entries(raw.Outputs ?? {}).map(([name, output]) => [name, resolve(output.Value)]),
+    Object.entries(raw.Outputs ?? {})
+      .filter(([, output]) => output.Condition === undefined || condition(output.Condition))
+      .map(([name, output]) => [name, resolve(output.Value)]),
   );
   const all = [...resources.values()];
   return {

@@ -73,3 +73,40 @@ export class EventArchive {
     return this.records.length;
   }
 }
+
+/**
+ * An `AWS::Events::Archive`: the events of one bus that match its pattern (all of them without one), kept
+ * `RetentionDays` (0: indefinitely), replayable with StartReplay. Its contents are a view of the bus journal
+ * above. ("Archiving and replaying events in Amazon EventBridge", User Guide; API Reference `CreateArchive`,
+ * `DescribeArchive`.)
+ */
+export interface ArchiveDefinition {
+  readonly name: string;
+  readonly arn: string;
+  readonly logicalId: string;
+  /** The source bus's ARN (`EventSourceArn`) and name. */
+  readonly eventSourceArn: string;
+  readonly busName: string;
+  readonly description?: string | undefined;
+  readonly patternText?: string | undefined;
+  readonly matcher?: ((event: unknown) => boolean) | undefined;
+  /** 0 keeps events indefinitely (the default). */
+  readonly retentionDays: number;
+  readonly kmsKeyIdentifier?: string | undefined;
+}
+
+/** The events an archive holds now, oldest first: its bus, its pattern, within its retention. */
+export function archiveContents(
+  archive: ArchiveDefinition,
+  journal: EventArchive,
+  now: Date,
+): ArchivedEvent[] {
+  const oldest = archive.retentionDays > 0 ? now.getTime() - archive.retentionDays * 86_400_000 : -Infinity;
+  return journal
+    .list({ eventBusName: archive.busName })
+    .filter(
+      (record) =>
+        Date.parse(record.ingestionTime) >= oldest &&
+        (archive.matcher === undefined || archive.matcher(record.event)),
+    );
+}

@@ -11,7 +11,9 @@
  * - `rules-api.ts`: the `AWSEvents` JSON-protocol operations (PutRule, PutTargets, TestEventPattern, …);
  * - `put-events.ts`: PutEvents request and entry validation, the event envelope;
  * - `delivery.ts`: matching an event to rule targets, delivery, retries with back-off, dead-letter queues;
- * - `schedule-timers.ts`: the timers of scheduled rules and Scheduler schedules.
+ * - `schedule-timers.ts`: the timers of scheduled rules and Scheduler schedules;
+ * - `archive.ts`: the bus journal and the template's archives (views of it);
+ * - `replay.ts`: StartReplay and the replays' lifecycle.
  *
  * Reference: the Amazon EventBridge API Reference (`PutEvents`, `PutEventsResultEntry`, `TestEventPattern`,
  * `PutRule`, `PutTargets`, `ListRules`, `DescribeRule`) and User Guide pages cited where each behaviour is
@@ -21,10 +23,11 @@ import type { LocalTemplate } from '../template.ts';
 import type { LocalRuntime, PutEventsEntry, PutEventsResult } from '../types.ts';
 import { type ArchiveFilter, EventArchive } from './archive.ts';
 import { type EventBridgeCounters, zeroCounters } from './counters.ts';
-import { DeliveryEngine } from './delivery.ts';
+import { type Delivery, DeliveryEngine } from './delivery.ts';
 import type { EventBridgeEvent } from './event.ts';
 import { putEvents } from './put-events.ts';
 import { RuleRegistry } from './registry.ts';
+import { type ReplayRecord, Replays } from './replay.ts';
 import { RulesApi } from './rules-api.ts';
 import { ScheduleTimers } from './schedule-timers.ts';
 
@@ -32,6 +35,14 @@ export type { ArchivedEvent, ArchiveFilter } from './archive.ts';
 export type { EventBridgeCounters } from './counters.ts';
 export type { EventBridgeEvent } from './event.ts';
 export { entrySize, MAX_PUT_EVENTS_BYTES } from './put-events.ts';
+
+/** A delivery that had not ended when the local state was saved: everything needed to go on with it. */
+export type PersistedDelivery = Omit<Delivery, 'target'> & {
+  readonly target: Pick<
+    Delivery['target'],
+    'arn' | 'kind' | 'messageGroupId' | 'maximumRetryAttempts' | 'maximumEventAgeSeconds' | 'deadLetterArn'
+  >;
+};
 
 /** Options of the local bus; all have production defaults. */
 export interface LocalEventBridgeOptions {
@@ -56,6 +67,7 @@ export class LocalEventBridge {
   private readonly delivery: DeliveryEngine;
   private readonly timers: ScheduleTimers;
   private readonly api: RulesApi;
+  private readonly replays: Replays;
   private readonly counts = zeroCounters();
 
   /**
@@ -87,17 +99,34 @@ export class LocalEventBridge {
       counts,
       now,
     });
+    this.replays = new Replays({
+      region: template.region,
+      accountId: template.accountId,
+      registry: this.registry,
+      journal: this.archive,
+      delivery: this.delivery,
+      log: runtime.log,
+      now,
+    });
+    const [first] = this.archive.list();
     this.api = new RulesApi(this.registry, {
       accountId: template.accountId,
       putEvents: (entries) => this.putEvents(entries),
       ruleChanged: (rule) => this.timers.armRule(rule),
       ruleDeleted: (rule) => this.timers.disarmRule(rule),
+      journal: this.archive,
+      replays: this.replays,
+      // The buses and archives exist locally since the journal's first event (or since now).
+      createdAt: first ? new Date(first.ingestionTime) : now(),
+      now,
     });
   }
 
   /**
    * The AWS JSON-protocol handler for the `AWSEvents` target prefix: PutEvents, TestEventPattern, ListRules,
-   * DescribeRule, ListTargetsByRule, PutRule, PutTargets, RemoveTargets, DeleteRule, EnableRule, DisableRule.
+   * DescribeRule, ListTargetsByRule, PutRule, PutTargets, RemoveTargets, DeleteRule, EnableRule, DisableRule,
+   * ListEventBuses, DescribeEventBus, ListArchives, DescribeArchive, StartReplay, DescribeReplay, ListReplays,
+   * CancelReplay.
    *
    * @throws AwsServiceError with EventBridge's error type for invalid requests and unknown operations.
    */
@@ -129,9 +158,47 @@ export class LocalEventBridge {
     return this.archive.list(filter).map((record) => record.event);
   }
 
-  /** Resolves once no delivery is pending or waiting to retry (deliveries started meanwhile included). */
-  idle(): Promise<void> {
-    return this.delivery.idle();
+  /** Resolves once no replay is running and no delivery is pending or waiting to retry. */
+  async idle(): Promise<void> {
+    await this.replays.idle();
+    await this.delivery.idle();
+  }
+
+  /** Every replay, for the local state. */
+  replaySnapshot(): ReplayRecord[] {
+    return this.replays.snapshot();
+  }
+
+  /** Replays of an earlier run (those still active then are FAILED). */
+  restoreReplays(saved: readonly ReplayRecord[]): void {
+    this.replays.restore(saved);
+  }
+
+  /**
+   * Target deliveries that have not ended — being attempted, waiting for a retry, or abandoned by `stop()` —
+   * with their retries so far: the local state's snapshot of the bus's retry queue.
+   */
+  unfinishedDeliveries(): PersistedDelivery[] {
+    return this.delivery.unfinishedDeliveries().map(({ delivery, retries }) => ({
+      ...delivery,
+      target: {
+        arn: delivery.target.arn,
+        kind: delivery.target.kind,
+        messageGroupId: delivery.target.messageGroupId,
+        maximumRetryAttempts: delivery.target.maximumRetryAttempts,
+        maximumEventAgeSeconds: delivery.target.maximumEventAgeSeconds,
+        deadLetterArn: delivery.target.deadLetterArn,
+      },
+      retries,
+    }));
+  }
+
+  /**
+   * Goes on with deliveries saved by a previous run: each is attempted again now, keeping its retry count and
+   * its ingestion time, so `MaximumRetryAttempts` and `MaximumEventAgeInSeconds` still bound it.
+   */
+  resumeDeliveries(deliveries: readonly PersistedDelivery[]): void {
+    for (const delivery of deliveries) this.delivery.spawn(delivery);
   }
 
   /** Arms the timers of every enabled scheduled rule and schedule. Idempotent. */

@@ -45,6 +45,8 @@ export interface Delivery {
   readonly ingestedAt: number;
   readonly origin: DeliveryOrigin;
   readonly hop: number;
+  /** Retries already made (a delivery restored after a restart goes on counting). */
+  readonly retries?: number;
 }
 
 /** What the engine is built from; the counters are shared with the rest of the bus. */
@@ -71,6 +73,8 @@ export class DeliveryEngine {
   private readonly now: () => Date;
   private readonly retryBaseDelayMs: number;
   private readonly pending = new Set<Promise<void>>();
+  /** Deliveries not yet delivered, dead-lettered or dropped, with their retries so far (kept on stop()). */
+  private readonly unfinished = new Map<Delivery, number>();
   private retryAbort = new AbortController();
 
   constructor(options: DeliveryEngineOptions) {
@@ -152,6 +156,14 @@ export class DeliveryEngine {
     this.pending.add(promise);
   }
 
+  /**
+   * Deliveries that have not ended (being attempted, waiting for a retry, or abandoned by `stop()`), with the
+   * retries each has made: what the local state keeps across a restart.
+   */
+  unfinishedDeliveries(): { delivery: Delivery; retries: number }[] {
+    return [...this.unfinished].map(([delivery, retries]) => ({ delivery, retries }));
+  }
+
   /** Resolves once no delivery is pending or waiting to retry (deliveries started meanwhile included). */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
@@ -171,31 +183,37 @@ export class DeliveryEngine {
    */
   private async deliver(delivery: Delivery): Promise<void> {
     const signal = this.retryAbort.signal;
-    let retries = 0;
+    let retries = delivery.retries ?? 0;
+    this.unfinished.set(delivery, retries);
+    const end = (ending?: Promise<void>) => {
+      this.unfinished.delete(delivery);
+      return ending;
+    };
     for (;;) {
       let failure: DeliveryFailure;
       try {
         await this.invokeTarget(delivery);
         this.counts.delivered += 1;
-        return;
+        return end();
       } catch (error) {
         failure = classifyDeliveryError(error);
       }
-      if (!failure.retryable) return this.deadLetter(delivery, failure, retries, undefined);
+      if (!failure.retryable) return end(this.deadLetter(delivery, failure, retries, undefined));
       if (retries >= delivery.target.maximumRetryAttempts)
-        return this.deadLetter(delivery, failure, retries, 'MaximumRetryAttempts');
+        return end(this.deadLetter(delivery, failure, retries, 'MaximumRetryAttempts'));
       const delay = retryDelayMs(retries, this.retryBaseDelayMs);
       if (
         this.now().getTime() + delay - delivery.ingestedAt >
         delivery.target.maximumEventAgeSeconds * 1000
       ) {
-        return this.deadLetter(delivery, failure, retries, 'MaximumEventAgeInSeconds');
+        return end(this.deadLetter(delivery, failure, retries, 'MaximumEventAgeInSeconds'));
       }
       if (!(await sleep(delay, signal))) {
         this.log.warn('EventBridge: delivery abandoned on stop()', { target: delivery.target.arn, retries });
         return;
       }
       retries += 1;
+      this.unfinished.set(delivery, retries);
       this.counts.retries += 1;
     }
   }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AwsServiceError } from '../aws/json-protocol.ts';
 import type { LocalTemplate } from '../template.ts';
 import type { LocalLogger } from '../types.ts';
+import type { ArchiveDefinition } from './archive.ts';
 import { busNameOf, eventBusArn, ruleArn } from './event.ts';
 import { compilePattern, type EventMatcher } from './pattern.ts';
 import { parseScheduleExpression, type ScheduleExpression } from './schedule.ts';
@@ -84,7 +85,8 @@ export interface RuleSpec {
 export class RuleRegistry {
   private readonly template: LocalTemplate;
   private readonly log: LocalLogger;
-  private readonly buses = new Map<string, { name: string; arn: string }>();
+  private readonly buses = new Map<string, { name: string; arn: string; description?: string | undefined }>();
+  private readonly archives = new Map<string, ArchiveDefinition>();
   private readonly rules = new Map<string, Map<string, Rule>>();
   private readonly schedules = new Map<string, SchedulerSchedule>();
 
@@ -99,12 +101,37 @@ export class RuleRegistry {
     this.template = template;
     this.log = log;
     this.addBus(DEFAULT_BUS);
-    for (const bus of template.ofType('AWS::Events::EventBus')) this.addBus(bus.name);
+    for (const bus of template.ofType('AWS::Events::EventBus')) {
+      this.addBus(
+        bus.name,
+        typeof bus.properties.Description === 'string' ? bus.properties.Description : undefined,
+      );
+    }
     for (const resource of template.ofType('AWS::Events::Rule'))
       this.loadRule(resource.logicalId, resource.name, resource.properties);
     for (const resource of template.ofType('AWS::Scheduler::Schedule')) {
       this.loadSchedule(resource.logicalId, resource.name, resource.properties);
     }
+    for (const resource of template.ofType('AWS::Events::Archive')) {
+      this.loadArchive(resource.logicalId, resource.name, resource.arn, resource.properties);
+    }
+  }
+
+  /** Every bus, in the order they were defined (the default bus first). */
+  allBuses(): { name: string; arn: string; description?: string | undefined }[] {
+    return [...this.buses.values()];
+  }
+
+  /** Every archive of the template, by name. */
+  allArchives(): ArchiveDefinition[] {
+    return [...this.archives.values()];
+  }
+
+  /** @throws AwsServiceError ResourceNotFoundException when there is no such archive. */
+  requireArchive(name: string): ArchiveDefinition {
+    const archive = this.archives.get(name);
+    if (!archive) throw new AwsServiceError('ResourceNotFoundException', `Archive ${name} does not exist.`);
+    return archive;
   }
 
   hasBus(name: string): boolean {
@@ -265,10 +292,57 @@ export class RuleRegistry {
     return this.template.byArn(arn)?.type === type;
   }
 
-  private addBus(name: string): void {
+  private addBus(name: string, description?: string): void {
     if (this.buses.has(name)) return;
-    this.buses.set(name, { name, arn: eventBusArn(this.template.region, this.template.accountId, name) });
+    this.buses.set(name, {
+      name,
+      arn: eventBusArn(this.template.region, this.template.accountId, name),
+      description,
+    });
     this.rules.set(name, new Map());
+  }
+
+  /**
+   * An `AWS::Events::Archive`, validated as CreateArchive would: its source must be a bus of this template
+   * and its pattern valid; RetentionDays is a non-negative integer (0 or absent: indefinitely).
+   */
+  private loadArchive(
+    logicalId: string,
+    name: string,
+    arn: string,
+    properties: Record<string, unknown>,
+  ): void {
+    const fail = (message: string): Error => new Error(`AWS::Events::Archive ${logicalId}: ${message}`);
+    const parsed = TemplateArchiveProperties.safeParse(properties);
+    if (!parsed.success) throw fail(z.prettifyError(parsed.error));
+    const props = parsed.data;
+    const busName = busNameOf(props.SourceArn);
+    if (!props.SourceArn.includes(':event-bus/') || !this.buses.has(busName)) {
+      throw fail(`SourceArn ${props.SourceArn} is not an event bus of the template`);
+    }
+    let matcher: EventMatcher | undefined;
+    let patternText: string | undefined;
+    if (props.EventPattern !== undefined) {
+      patternText =
+        typeof props.EventPattern === 'string' ? props.EventPattern : JSON.stringify(props.EventPattern);
+      try {
+        matcher = compilePattern(props.EventPattern as Record<string, unknown> | string);
+      } catch (error) {
+        throw fail((error as Error).message);
+      }
+    }
+    this.archives.set(name, {
+      name,
+      arn,
+      logicalId,
+      eventSourceArn: props.SourceArn,
+      busName,
+      description: props.Description,
+      patternText,
+      matcher,
+      retentionDays: props.RetentionDays ?? 0,
+      kmsKeyIdentifier: props.KmsKeyIdentifier || undefined,
+    });
   }
 
   private loadRule(logicalId: string, name: string, properties: Record<string, unknown>): void {
@@ -383,6 +457,17 @@ const TemplateRuleProperties = z
     Description: z.string().optional(),
     RoleArn: z.string().optional(),
     Targets: z.array(z.unknown()).optional(),
+  })
+  .loose();
+
+/** `AWS::Events::Archive` properties the local bus reads. */
+const TemplateArchiveProperties = z
+  .object({
+    SourceArn: z.string().min(1),
+    Description: z.string().max(512).optional(),
+    EventPattern: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    RetentionDays: z.coerce.number().int().min(0).optional(),
+    KmsKeyIdentifier: z.string().optional(),
   })
   .loose();
 

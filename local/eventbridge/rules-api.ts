@@ -10,9 +10,11 @@
 import { z } from 'zod';
 import { AwsServiceError } from '../aws/json-protocol.ts';
 import type { PutEventsEntry, PutEventsResult } from '../types.ts';
+import { type ArchiveDefinition, archiveContents, type EventArchive } from './archive.ts';
 import { InvalidTargetInputError } from './input-transformer.ts';
 import { compilePattern, InvalidEventPatternError } from './pattern.ts';
 import { type Rule, type RuleRegistry, RuleStateSchema } from './registry.ts';
+import type { Replays } from './replay.ts';
 import { InvalidScheduleExpressionError } from './schedule.ts';
 import { compileRuleTarget, InvalidTargetError, MAX_TARGETS_PER_RULE } from './targets.ts';
 
@@ -23,6 +25,12 @@ export interface RulesApiPorts {
   /** A rule was created, replaced, enabled or disabled. */
   ruleChanged(rule: Rule): void;
   ruleDeleted(rule: Rule): void;
+  /** The bus journal (archive contents are views of it) and the replays over it. */
+  readonly journal: EventArchive;
+  readonly replays: Replays;
+  /** When the buses and archives were created locally (`CreationTime`). */
+  readonly createdAt: Date;
+  now(): Date;
 }
 
 /** The `AWSEvents` operations over one registry of buses and rules. */
@@ -85,12 +93,88 @@ export class RulesApi {
         this.ports.ruleChanged(rule);
         return {};
       }
+      case 'ListEventBuses':
+        return this.listEventBuses(parseInput(ListInput, input));
+      case 'DescribeEventBus': {
+        const { Name } = parseInput(DescribeEventBusInput, input);
+        const name = this.registry.requireBus(Name);
+        const bus = this.registry.allBuses().find((candidate) => candidate.name === name);
+        return {
+          Name: name,
+          Arn: bus?.arn,
+          ...(bus?.description === undefined ? {} : { Description: bus.description }),
+          CreationTime: this.ports.createdAt.getTime() / 1000,
+          LastModifiedTime: this.ports.createdAt.getTime() / 1000,
+        };
+      }
+      case 'ListArchives':
+        return this.listArchives(parseInput(ListArchivesInput, input));
+      case 'DescribeArchive': {
+        const archive = this.registry.requireArchive(parseInput(ArchiveRefInput, input).ArchiveName);
+        return {
+          ArchiveArn: archive.arn,
+          ...this.archiveSummary(archive),
+          ...(archive.description === undefined ? {} : { Description: archive.description }),
+          ...(archive.patternText === undefined ? {} : { EventPattern: archive.patternText }),
+          ...(archive.kmsKeyIdentifier === undefined ? {} : { KmsKeyIdentifier: archive.kmsKeyIdentifier }),
+        };
+      }
+      case 'StartReplay':
+        return this.ports.replays.start(parseInput(StartReplayInput, input));
+      case 'DescribeReplay':
+        return this.ports.replays.describe(parseInput(ReplayRefInput, input).ReplayName);
+      case 'ListReplays':
+        return this.ports.replays.list(parseInput(ListReplaysInput, input));
+      case 'CancelReplay':
+        return this.ports.replays.cancel(parseInput(ReplayRefInput, input).ReplayName);
       default:
         throw new AwsServiceError(
           'UnknownOperationException',
           `Operation ${operation} is not supported by the local EventBridge`,
         );
     }
+  }
+
+  private listEventBuses(input: z.infer<typeof ListInput>) {
+    const all = this.registry
+      .allBuses()
+      .filter((bus) => input.NamePrefix === undefined || bus.name.startsWith(input.NamePrefix))
+      .map((bus) => ({
+        Name: bus.name,
+        Arn: bus.arn,
+        ...(bus.description === undefined ? {} : { Description: bus.description }),
+        CreationTime: this.ports.createdAt.getTime() / 1000,
+        LastModifiedTime: this.ports.createdAt.getTime() / 1000,
+      }));
+    return page('EventBuses', all, input);
+  }
+
+  private listArchives(input: z.infer<typeof ListArchivesInput>) {
+    const all = this.registry
+      .allArchives()
+      .filter(
+        (archive) =>
+          (input.NamePrefix === undefined || archive.name.startsWith(input.NamePrefix)) &&
+          (input.EventSourceArn === undefined || archive.eventSourceArn === input.EventSourceArn) &&
+          (input.State === undefined || input.State === 'ENABLED'),
+      )
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((archive) => this.archiveSummary(archive));
+    return page('Archives', all, input);
+  }
+
+  /** The fields ListArchives and DescribeArchive share; counts and size are those of the archive now. */
+  private archiveSummary(archive: ArchiveDefinition): Record<string, unknown> {
+    const contents = archiveContents(archive, this.ports.journal, this.ports.now());
+    return {
+      ArchiveName: archive.name,
+      EventSourceArn: archive.eventSourceArn,
+      State: 'ENABLED',
+      RetentionDays: archive.retentionDays,
+      SizeBytes: contents.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record.event)), 0),
+      EventCount: contents.length,
+      CreationTime: this.ports.createdAt.getTime() / 1000,
+    };
   }
 
   private listRules(input: z.infer<typeof ListRulesInput>): {
@@ -233,6 +317,22 @@ function describe(rule: Rule): Record<string, unknown> {
   };
 }
 
+/** One page of a List operation: `Limit` items from the offset in `NextToken`. */
+function page<K extends string, T>(
+  key: K,
+  all: readonly T[],
+  input: { NextToken?: string | undefined; Limit?: number | undefined },
+): Record<K, T[]> & { NextToken?: string } {
+  const offset = input.NextToken === undefined ? 0 : Number(input.NextToken);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new AwsServiceError('ValidationException', 'The NextToken is not valid.');
+  const limit = input.Limit ?? 100;
+  const items = all.slice(offset, offset + limit);
+  const result = { [key]: items } as Record<K, T[]> & { NextToken?: string };
+  if (offset + limit < all.length) result.NextToken = String(offset + limit);
+  return result;
+}
+
 function parseInput<T extends z.ZodType>(schema: T, input: Record<string, unknown>): z.infer<T> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new AwsServiceError('ValidationException', z.prettifyError(parsed.error));
@@ -250,6 +350,45 @@ const ListRulesInput = z.object({
   EventBusName: z.string().optional(),
   NextToken: z.string().optional(),
   Limit: z.number().int().min(1).max(100).optional(),
+});
+const ListInput = z.object({
+  NamePrefix: z.string().min(1).max(256).optional(),
+  NextToken: z.string().optional(),
+  Limit: z.number().int().min(1).max(100).optional(),
+});
+const DescribeEventBusInput = z.object({ Name: z.string().min(1).max(1600).optional() });
+const ListArchivesInput = ListInput.extend({
+  EventSourceArn: z.string().optional(),
+  State: z.enum(['ENABLED', 'DISABLED', 'CREATING', 'UPDATING', 'CREATE_FAILED', 'UPDATE_FAILED']).optional(),
+});
+const ArchiveRefInput = z.object({
+  ArchiveName: z
+    .string()
+    .min(1)
+    .max(48)
+    .regex(/^[.\-_A-Za-z0-9]+$/),
+});
+/** "ReplayName … Length Constraints: Minimum length of 1. Maximum length of 64. Pattern: [\.\-_A-Za-z0-9]+" */
+const ReplayNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[.\-_A-Za-z0-9]+$/);
+const ReplayRefInput = z.object({ ReplayName: ReplayNameSchema });
+const StartReplayInput = z.object({
+  ReplayName: ReplayNameSchema,
+  Description: z.string().max(512).optional(),
+  EventSourceArn: z.string().min(1).max(1600),
+  EventStartTime: z.number(),
+  EventEndTime: z.number(),
+  Destination: z.object({
+    Arn: z.string().min(1).max(1600),
+    FilterArns: z.array(z.string().min(1).max(1600)).optional(),
+  }),
+});
+const ListReplaysInput = ListInput.extend({
+  State: z.enum(['STARTING', 'RUNNING', 'CANCELLING', 'COMPLETED', 'CANCELLED', 'FAILED']).optional(),
+  EventSourceArn: z.string().optional(),
 });
 const RuleRefInput = z.object({ Name: z.string().min(1), EventBusName: z.string().optional() });
 const TargetsRefInput = z.object({ Rule: z.string().min(1), EventBusName: z.string().optional() }).loose();

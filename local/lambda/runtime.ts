@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LocalResource, LocalTemplate } from '../template.ts';
 import type { InvokeResult, LocalLogger } from '../types.ts';
+import { lambdaTraceHeader } from '../xray/daemon.ts';
 
 /** A function of the template, with what the local runtime needs to run it as Lambda would. */
 export interface LocalFunction {
@@ -18,6 +19,8 @@ export interface LocalFunction {
   /** Reserved concurrency from the template, else the local default. */
   readonly maxConcurrency: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** `TracingConfig.Mode`: Active functions get a sampled trace header on every invocation. */
+  readonly tracing: 'Active' | 'PassThrough';
 }
 
 export interface FunctionStats {
@@ -139,6 +142,10 @@ export class LambdaRuntime {
         environment: Object.fromEntries(
           Object.entries(variables).map(([key, value]) => [key, String(value)]),
         ),
+        tracing:
+          (resource.properties.TracingConfig as { Mode?: unknown } | undefined)?.Mode === 'Active'
+            ? 'Active'
+            : 'PassThrough',
       };
       this.functions.set(fn.name, fn);
       this.environments.set(fn.name, []);
@@ -241,7 +248,13 @@ export class LambdaRuntime {
           resolve(result);
         },
       };
-      environment.worker.postMessage({ type: 'invoke', id, event, deadline: started + fn.timeoutMs });
+      environment.worker.postMessage({
+        type: 'invoke',
+        id,
+        event,
+        deadline: started + fn.timeoutMs,
+        traceHeader: lambdaTraceHeader(fn.tracing === 'Active'),
+      });
     });
   }
 

@@ -4,6 +4,7 @@
  * Written with erasable TypeScript only, so Node runs it directly as a worker.
  */
 
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -21,6 +22,8 @@ interface InvokeMessage {
   readonly id: string;
   readonly event: unknown;
   readonly deadline: number;
+  /** `_X_AMZN_TRACE_ID` of this invocation, as Lambda sets it. */
+  readonly traceHeader?: string;
 }
 
 interface InitMessage {
@@ -31,6 +34,8 @@ type Handler = (event: unknown, context: Record<string, unknown>) => Promise<unk
 
 const config = workerData as WorkerConfig;
 let handler: Handler | undefined;
+// Lambda's "path to your function code"; the X-Ray SDK runs in its Lambda mode when it is set.
+process.env.LAMBDA_TASK_ROOT ??= dirname(config.modulePath);
 process.setSourceMapsEnabled(true);
 
 async function load(): Promise<Handler> {
@@ -72,6 +77,7 @@ parentPort?.on('message', async (message: InvokeMessage | InitMessage) => {
   }
   if (message.type !== 'invoke') return;
   const started = Date.now();
+  if (message.traceHeader) process.env._X_AMZN_TRACE_ID = message.traceHeader;
   const coldStart = invocations === 0;
   invocations += 1;
   const context = {

@@ -1,6 +1,7 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
+import { createRequestHandler } from 'local-aws-sqs';
+import type { EmulatorService } from '../state/queues.ts';
 import type { LocalTemplate } from '../template.ts';
 import type { SendMessageOptions } from '../types.ts';
 
@@ -38,6 +39,8 @@ export class LocalSqs {
     private readonly server: Server,
     readonly endpoint: string,
     template: LocalTemplate,
+    /** The emulator's queues, for the local state (`local/state/queues.ts`) to follow their messages. */
+    readonly service: EmulatorService,
   ) {
     this.client = new SQSClient({
       endpoint,
@@ -82,7 +85,8 @@ export class LocalSqs {
         queue.properties.FifoQueue && !queue.name.endsWith('.fifo') ? `${queue.name}.fifo` : queue.name;
       return { QueueName: name, Attributes: attributes };
     });
-    const server = await createSqsServer({
+    // createSqsServer without its listen, so the service (its queues) is at hand.
+    const { service, requestHandler } = createRequestHandler({
       port,
       hostname: '127.0.0.1',
       region: template.region,
@@ -92,7 +96,12 @@ export class LocalSqs {
       emulateLazyQueues: false,
       queues: definitions,
     });
-    return new LocalSqs(server, `http://127.0.0.1:${port}`, template);
+    const server = createServer(requestHandler);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return new LocalSqs(server, `http://127.0.0.1:${port}`, template, service as unknown as EmulatorService);
   }
 
   /** A queue's URL from its ARN, URL or name. */

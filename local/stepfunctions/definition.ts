@@ -138,6 +138,34 @@ function unsupportedReason(definition: JsonObject): string | undefined {
         return;
       }
     }
+    const processor = state.ItemProcessor;
+    if (
+      isObject(processor) &&
+      isObject(processor.ProcessorConfig) &&
+      processor.ProcessorConfig.Mode === 'DISTRIBUTED'
+    ) {
+      reason = `state ${name} is a Distributed Map (ProcessorConfig.Mode DISTRIBUTED): not supported locally`;
+    }
+  });
+  return reason;
+}
+
+/** The integration pattern a Task's Resource asks for, by its suffix (`.sync`, `.sync:2`, `.waitForTaskToken`). */
+const PATTERN_SUFFIX = /\.(sync(?::2)?|waitForTaskToken)$/;
+
+/**
+ * Why AWS would refuse to create this machine as an EXPRESS workflow, or undefined. "Express Workflows do not
+ * support Run a Job (.sync) or Wait for Callback (.waitForTaskToken)" (Step Functions Developer Guide,
+ * "Integrating optimized services"); CreateStateMachine answers InvalidDefinition, naming the state.
+ */
+export function expressRefusal(definition: JsonObject): string | undefined {
+  let reason: string | undefined;
+  forEachState(definition, (name, state) => {
+    if (reason || state.Type !== 'Task' || typeof state.Resource !== 'string') return;
+    const pattern = PATTERN_SUFFIX.exec(state.Resource)?.[1];
+    if (pattern) {
+      reason = `InvalidDefinition: Express state machine does not support '.${pattern}' service integration (state ${name}, Resource ${state.Resource})`;
+    }
   });
   return reason;
 }
@@ -238,12 +266,7 @@ function rewriteMachine(
       case 'Map': {
         const processorKey = 'ItemProcessor' in state ? 'ItemProcessor' : 'Iterator';
         const processor = state[processorKey];
-        if (isObject(processor)) {
-          if (isObject(processor.ProcessorConfig) && processor.ProcessorConfig.Mode === 'DISTRIBUTED') {
-            warnings.push(`state ${name}: a DISTRIBUTED Map runs inline locally`);
-          }
-          state[processorKey] = rewriteMachine(processor, options, states, warnings);
-        }
+        if (isObject(processor)) state[processorKey] = rewriteMachine(processor, options, states, warnings);
         for (const field of ['ToleratedFailurePercentage', 'ToleratedFailureCount', 'Label'] as const) {
           if (field in state) {
             warnings.push(`state ${name}: ${field} is ignored locally`);
@@ -272,7 +295,7 @@ function rewriteMachine(
 
 /**
  * Prepares one template state machine for the local runner. Never throws: a machine that cannot run is
- * returned with `unsupported` set, so one JSONata machine does not stop the whole local cloud.
+ * returned with `unsupported` set; the service refuses to boot with it (see LocalStepFunctions).
  */
 export function prepareMachine(
   resource: LocalResource,
@@ -300,7 +323,8 @@ export function prepareMachine(
       warnings: [],
     };
   }
-  const unsupported = unsupportedReason(original);
+  const unsupported =
+    unsupportedReason(original) ?? (type === 'EXPRESS' ? expressRefusal(original) : undefined);
   const states = new Map<string, StateInfo>();
   const warnings: string[] = [];
   const runnable = unsupported ? undefined : rewriteMachine(original, options, states, warnings);

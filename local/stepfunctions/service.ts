@@ -75,8 +75,37 @@ export interface ExecutionView {
   readonly stopDate?: Date;
 }
 
+/** An execution as the local state keeps it (dates as ISO text). */
+export interface PersistedExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly input: string;
+  readonly status: ExecutionStatus;
+  readonly startDate: string;
+  readonly stopDate?: string;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly traceHeader?: string;
+}
+
 type JsonValue = Parameters<StateMachine['run']>[0];
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+
+/** "Express workflows can run for up to five minutes" (Developer Guide, "Choosing workflow type"). */
+export const EXPRESS_MAX_SECONDS = 300;
+/** "You can redrive … executions that failed, aborted, or timed out … within 14 days" (Developer Guide, "Redriving executions"). */
+const REDRIVE_WINDOW_MS = 14 * 86_400_000;
+/** At most 1,000 redrives of one execution (same page). */
+const MAX_REDRIVES = 1000;
+
+/** How long an execution may run: the machine's TimeoutSeconds, capped at five minutes for EXPRESS. */
+function executionLimitSeconds(machine: PreparedMachine): number | undefined {
+  if (machine.type === 'EXPRESS')
+    return Math.min(machine.timeoutSeconds ?? EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS);
+  return machine.timeoutSeconds;
+}
 
 /** Closed executions kept for Describe/List/idempotency before the oldest are forgotten. */
 const MAX_CLOSED_EXECUTIONS = 10_000;
@@ -125,9 +154,11 @@ class Execution {
   cause: string | undefined;
   stopDate: Date | undefined;
   /** Aborted when the execution closes, whatever the reason: ends waits, callbacks and timers. */
-  readonly controller = new AbortController();
+  controller = new AbortController();
+  redriveCount = 0;
+  redriveDate: Date | undefined;
   readonly history: ExecutionHistory;
-  readonly startDate = new Date();
+  readonly startDate: Date;
   /** The library's handle, to abort the interpreter on StopExecution or timeout. */
   abortRun: (() => void) | undefined;
   /** Resolves once the execution is closed and its history complete. */
@@ -143,7 +174,9 @@ class Execution {
     readonly machine: PreparedMachine,
     readonly input: string,
     readonly traceHeader: string | undefined,
+    startDate: Date = new Date(),
   ) {
+    this.startDate = startDate;
     this.history = new ExecutionHistory(
       (state, libraryType) => machine.states.get(state)?.type ?? libraryType,
       (event) => {
@@ -324,11 +357,10 @@ export class LocalStepFunctions {
       const machine = prepareMachine(resource, template.assemblyDir, rewrite);
       this.machines.set(machine.arn, machine);
       if (machine.unsupported) {
-        runtime.log.warn('state machine cannot run locally', {
-          stateMachine: machine.name,
-          reason: machine.unsupported,
-        });
-        continue;
+        // A machine that cannot run as AWS would run it stops the boot, naming it and the state at fault.
+        throw new Error(
+          `AWS::StepFunctions::StateMachine ${resource.logicalId} (${machine.name}) cannot run locally: ${machine.unsupported}`,
+        );
       }
       for (const warning of machine.warnings) runtime.log.warn(warning, { stateMachine: machine.name });
       try {
@@ -361,6 +393,74 @@ export class LocalStepFunctions {
     return [...this.all.values()]
       .filter((execution) => !stateMachineArn || execution.machine.arn === stateMachineArn)
       .map((execution) => execution.view());
+  }
+
+  /**
+   * Standard executions for the local state: the running ones (restarted from their input after a restart)
+   * and the closed ones (so DescribeExecution, ListExecutions and the uniqueness of names survive a restart).
+   * Express executions are not kept, as Step Functions keeps no record of them either.
+   */
+  snapshot(): PersistedExecution[] {
+    return [...this.all.values()]
+      .filter((execution) => execution.machine.type === 'STANDARD')
+      .map((execution) => ({
+        executionArn: execution.arn,
+        stateMachineArn: execution.machine.arn,
+        name: execution.name,
+        input: execution.input,
+        status: execution.status,
+        startDate: execution.startDate.toISOString(),
+        ...(execution.stopDate ? { stopDate: execution.stopDate.toISOString() } : {}),
+        ...(execution.output === undefined ? {} : { output: execution.output }),
+        ...(execution.error === undefined ? {} : { error: execution.error }),
+        ...(execution.cause === undefined ? {} : { cause: execution.cause }),
+        ...(execution.traceHeader ? { traceHeader: execution.traceHeader } : {}),
+      }));
+  }
+
+  /**
+   * Puts back executions saved by an earlier run. The local runner cannot resume an execution in the middle
+   * of its definition, so one that was RUNNING starts again from its input, under the same name and ARN —
+   * logged, and recorded in its history as a second `ExecutionStarted`.
+   */
+  restore(saved: readonly PersistedExecution[]): { restarted: string[] } {
+    const restarted: string[] = [];
+    for (const item of saved) {
+      const machine = this.machines.get(item.stateMachineArn);
+      if (!machine || this.all.has(item.executionArn)) continue;
+      const execution = new Execution(
+        item.executionArn,
+        item.name,
+        machine,
+        item.input,
+        item.traceHeader,
+        new Date(item.startDate),
+      );
+      this.all.set(execution.arn, execution);
+      execution.history.add('ExecutionStarted', {
+        input: item.input,
+        inputDetails: { truncated: false },
+        roleArn: machine.roleArn,
+        stateMachineArn: machine.arn,
+      });
+      if (item.status === 'RUNNING') {
+        this.runtime.log.warn(
+          'Step Functions: an execution that was running when the local cloud stopped starts again from its input (the local runner cannot resume it where it was)',
+          { executionArn: execution.arn },
+        );
+        restarted.push(execution.arn);
+        this.launch(execution, JSON.parse(item.input) as unknown);
+        continue;
+      }
+      execution.status = item.status;
+      execution.stopDate = item.stopDate === undefined ? undefined : new Date(item.stopDate);
+      execution.output = item.output;
+      execution.error = item.error;
+      execution.cause = item.cause;
+      execution.controller.abort();
+      execution.settled = true;
+    }
+    return { restarted };
   }
 
   /** Resolves when no execution is running (executions waiting for a task token keep it pending). */
@@ -403,6 +503,8 @@ export class LocalStepFunctions {
         return this.describe(this.execution(str(input, 'executionArn', true)));
       case 'ListExecutions':
         return this.list(input);
+      case 'RedriveExecution':
+        return this.redrive(this.execution(str(input, 'executionArn', true)));
       case 'StopExecution': {
         const execution = this.execution(str(input, 'executionArn', true));
         this.close(execution, 'ABORTED', { error: str(input, 'error'), cause: str(input, 'cause') });
@@ -523,9 +625,24 @@ export class LocalStepFunctions {
     return execution;
   }
 
-  private launch(execution: Execution, input: unknown): void {
+  /** The interpreter of a machine, or of the same definition starting at `startAt` (a redrive). */
+  private interpreter(machine: PreparedMachine, startAt?: string): StateMachine | undefined {
+    const key = startAt === undefined ? machine.arn : `${machine.arn}#${startAt}`;
+    const known = this.interpreters.get(key);
+    if (known || startAt === undefined || !machine.runnable) return known;
+    const interpreter = new StateMachine(
+      { ...machine.runnable, StartAt: startAt } as unknown as StateMachineDefinition,
+      {
+        validationOptions: { noValidate: true },
+      },
+    );
+    this.interpreters.set(key, interpreter);
+    return interpreter;
+  }
+
+  private launch(execution: Execution, input: unknown, startAt?: string): void {
     const { machine } = execution;
-    const interpreter = this.interpreters.get(machine.arn);
+    const interpreter = this.interpreter(machine, startAt);
     if (!interpreter) {
       this.close(execution, 'FAILED', {
         error: 'States.Runtime',
@@ -546,8 +663,9 @@ export class LocalStepFunctions {
     });
     execution.abortRun = run.abort;
     let timeout: NodeJS.Timeout | undefined;
-    if (machine.timeoutSeconds !== undefined) {
-      const ms = Math.min(machine.timeoutSeconds, MAX_TIMER_SECONDS) * 1000 * this.timeoutScale;
+    const limitSeconds = executionLimitSeconds(machine);
+    if (limitSeconds !== undefined) {
+      const ms = Math.min(limitSeconds, MAX_TIMER_SECONDS) * 1000 * this.timeoutScale;
       timeout = setTimeout(() => this.close(execution, 'TIMED_OUT', { error: 'States.Timeout' }), ms);
     }
     const logRead = (async () => {
@@ -979,6 +1097,83 @@ export class LocalStepFunctions {
     return this.dynamoDbClient;
   }
 
+  /**
+   * Why an execution cannot be redriven now, or undefined when it can: only a Standard execution that
+   * FAILED, was ABORTED or TIMED_OUT within the last 14 days, at most 1,000 times (Developer Guide,
+   * "Redriving executions").
+   */
+  private notRedrivable(execution: Execution): string | undefined {
+    if (execution.machine.type === 'EXPRESS') return 'Express executions cannot be redriven';
+    if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') {
+      return `Execution is ${execution.status}; only FAILED, ABORTED or TIMED_OUT executions can be redriven`;
+    }
+    if (Date.now() - (execution.stopDate?.getTime() ?? 0) > REDRIVE_WINDOW_MS) {
+      return 'Execution stopped more than 14 days ago';
+    }
+    if (execution.redriveCount >= MAX_REDRIVES) return `Execution has been redriven ${MAX_REDRIVES} times`;
+    if (!this.failedState(execution)) return 'Execution did not enter any state';
+    return undefined;
+  }
+
+  private redriveStatus(execution: Execution): Record<string, string> {
+    if (execution.status === 'RUNNING')
+      return {
+        redriveStatus: 'NOT_REDRIVABLE',
+        redriveStatusReason: 'Execution is RUNNING and cannot be redriven',
+      };
+    const reason = this.notRedrivable(execution);
+    return reason === undefined
+      ? { redriveStatus: 'REDRIVABLE' }
+      : { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: reason };
+  }
+
+  /**
+   * The top-level state the execution was in when it stopped, and that state's input: where a redrive
+   * starts again. States that succeeded before it are not run again; a Map or Parallel state that failed is
+   * run again as a whole (AWS re-runs only its unsuccessful iterations or branches; the local runner cannot).
+   */
+  private failedState(execution: Execution): { name: string; input: unknown } | undefined {
+    const topLevel = execution.machine.original?.States;
+    if (typeof topLevel !== 'object' || topLevel === null) return undefined;
+    for (const event of [...execution.history.events].reverse()) {
+      const details = event.details as { name?: unknown; input?: unknown } | undefined;
+      if (!event.type.endsWith('StateEntered') || typeof details?.name !== 'string') continue;
+      if (!(details.name in topLevel)) continue;
+      return { name: details.name, input: JSON.parse(String(details.input ?? 'null')) as unknown };
+    }
+    return undefined;
+  }
+
+  /**
+   * RedriveExecution: the same execution (same ARN) runs again from the state where it stopped, with that
+   * state's input; `$$.Execution.RedriveCount` and DescribeExecution's `redriveCount` count the redrives.
+   *
+   * @throws AwsServiceError ExecutionNotRedrivable with the reason.
+   */
+  private redrive(execution: Execution): { redriveDate: number } {
+    const reason = this.notRedrivable(execution);
+    if (reason !== undefined) {
+      throw new AwsServiceError(
+        'ExecutionNotRedrivable',
+        `Execution ${execution.arn} cannot be redriven: ${reason}`,
+      );
+    }
+    const from = this.failedState(execution) as { name: string; input: unknown };
+    execution.redriveCount += 1;
+    execution.redriveDate = new Date();
+    (execution.context.Execution as { RedriveCount: number }).RedriveCount = execution.redriveCount;
+    execution.status = 'RUNNING';
+    execution.stopDate = undefined;
+    execution.output = undefined;
+    execution.error = undefined;
+    execution.cause = undefined;
+    execution.controller = new AbortController();
+    execution.settled = false;
+    execution.history.add('ExecutionRedriven', { redriveCount: execution.redriveCount });
+    this.launch(execution, from.input, from.name);
+    return { redriveDate: epochSeconds(execution.redriveDate) };
+  }
+
   // ---- API views -------------------------------------------------------------------------------------------
 
   private describe(execution: Execution): Record<string, unknown> {
@@ -997,8 +1192,9 @@ export class LocalStepFunctions {
       ...(execution.error === undefined ? {} : { error: execution.error }),
       ...(execution.cause === undefined ? {} : { cause: execution.cause }),
       ...(execution.traceHeader ? { traceHeader: execution.traceHeader } : {}),
-      redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
+      redriveCount: execution.redriveCount,
+      ...(execution.redriveDate ? { redriveDate: epochSeconds(execution.redriveDate) } : {}),
+      ...this.redriveStatus(execution),
     };
   }
 

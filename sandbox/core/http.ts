@@ -14,6 +14,13 @@ export interface SandboxApp {
   reset(): Promise<void>;
   /** Stops timers and pending webhook deliveries. */
   close(): Promise<void>;
+  /**
+   * The fields whose data is the sandbox's state (records, id counters, random streams, pending webhooks):
+   * what the local cloud saves and puts back into a sandbox built with the same seed, so a restart goes on
+   * where it stopped (`local/sandboxes.ts`). Seeded and derived data and behaviour may be listed too; they
+   * are skipped or restored unchanged.
+   */
+  readonly stateFields?: readonly string[];
 }
 
 /** Common construction options; each sandbox extends them with its own. */

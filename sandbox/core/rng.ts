@@ -30,6 +30,9 @@ export interface Rng {
   fork(): Rng;
   /** A 32-hex-digit id (RFC 4122 v4 layout) drawn from this stream, for deterministic ids. */
   uuid(): string;
+  /** The generator's position, so a sandbox restarted by the local cloud goes on where it stopped. */
+  captureState(): unknown;
+  applyState(state: unknown): void;
 }
 
 /** Creates a deterministic {@link Rng} (xoroshiro128+ from `pure-rand`) for `seed`. */
@@ -72,6 +75,12 @@ function wrap(gen: JumpableRandomGenerator): Rng {
       gen.jump();
       gen.jump();
       return wrap(child);
+    },
+    // xoroshiro128+ state as pure-rand 8 keeps it: getState() is [s01, s00, s11, s10], the public fields.
+    captureState: () => gen.getState(),
+    applyState: (state) => {
+      const [s01, s00, s11, s10] = state as [number, number, number, number];
+      Object.assign(gen, { s01, s00, s11, s10 });
     },
     uuid: () => {
       let hex = '';

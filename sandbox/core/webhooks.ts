@@ -122,6 +122,8 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   private aborter = new AbortController();
+  /** Restored deliveries wait for `resume()`: the receiver may not be listening yet. */
+  private paused = false;
 
   constructor(options: WebhookDispatcherOptions = {}) {
     this.policy = {
@@ -225,6 +227,38 @@ export class WebhookDispatcher {
     this.cancelAll();
   }
 
+  /**
+   * Pending deliveries (in-flight ones as pending: their answer never came), delivery records and counters:
+   * the dispatcher's part of a sandbox's state, which the local cloud keeps across restarts.
+   */
+  captureState(): unknown {
+    return {
+      queue: this.queue.map((job) =>
+        job.inFlight ? { ...job, inFlight: false, record: { ...job.record, state: 'pending' } } : job,
+      ),
+      history: this.history,
+      counts: this.counts,
+      seq: this.seq,
+    };
+  }
+
+  /** Puts back a {@link captureState}; the deliveries wait for {@link resume}. */
+  applyState(state: unknown): void {
+    const saved = state as { queue: Job[]; history: DeliveryRecord[]; counts: WebhookCounters; seq: number };
+    this.cancelAll();
+    this.queue = saved.queue;
+    this.history = saved.history;
+    this.counts = saved.counts;
+    this.seq = saved.seq;
+    this.paused = true;
+  }
+
+  /** Starts delivering what {@link applyState} put back (and anything queued since). */
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
   private cancelAll(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -282,6 +316,7 @@ export class WebhookDispatcher {
   }
 
   private pump(): void {
+    if (this.paused) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;

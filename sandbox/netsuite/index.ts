@@ -131,6 +131,7 @@ const zeroCounters = (): NsCounters => ({
  */
 export class NetSuiteSandbox implements SandboxApp {
   readonly name = 'netsuite';
+  readonly stateFields = ['store', 'plan', 'counters', 'scenarioRuns', 'latencyRng', 'faults'] as const;
   readonly faults: FaultInjector;
   readonly retailer: Retailer;
   readonly accountId: string;

@@ -152,6 +152,21 @@ const RECORD_LISTS = [
 /** The running Shopify sandbox. */
 export class ShopifySandbox implements SandboxApp {
   readonly name = 'shopify';
+  readonly stateFields = [
+    'store',
+    'commerce',
+    'dispatcher',
+    'emitter',
+    'bucket',
+    'idempotency',
+    'counters',
+    'plan',
+    'webhookRng',
+    'requestRng',
+    'lastNow',
+    'faults',
+    'configSubscriptions',
+  ] as const;
   store: ShopStore;
   commerce: Commerce;
   readonly faults: FaultInjector;

@@ -49,6 +49,7 @@ export interface SquareSandboxOptions extends SandboxOptions {
  */
 export class SquareSandbox implements SandboxApp {
   readonly name = 'square';
+  readonly stateFields = ['session', 'webhooks', 'faults'] as const;
   readonly faults: FaultInjector;
   readonly webhooks: WebhookDispatcher;
   readonly retailer: Retailer;

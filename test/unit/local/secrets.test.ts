@@ -13,9 +13,9 @@ import { writeAssembly } from '#test/support/local-template.ts';
 
 const template = writeAssembly({
   ShopifyWebhookSecret9817FB19: {
-    Metadata: { 'omnihub:role': 'shopify-webhook-secret' },
     Type: 'AWS::SecretsManager::Secret',
     Properties: { GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'current' } },
+    Metadata: { 'omnihub:role': 'shopify-webhook-secret' },
   },
   OtherSecret: {
     Type: 'AWS::SecretsManager::Secret',
@@ -61,16 +61,16 @@ describe('local Secrets Manager', () => {
   it('serves the Square signature key and access token in the shapes the POS ingress reads', async () => {
     const square = writeAssembly({
       SquareSignatureKeyA1B2C3D4: {
-        Metadata: { 'omnihub:role': 'square-signature-key' },
         Type: 'AWS::SecretsManager::Secret',
         Properties: { GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'current' } },
+        Metadata: { 'omnihub:role': 'square-signature-key' },
       },
       SquareAccessTokenE5F6A7B8: {
-        Metadata: { 'omnihub:role': 'square-access-token' },
         Type: 'AWS::SecretsManager::Secret',
         Properties: {
           GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'accessToken' },
         },
+        Metadata: { 'omnihub:role': 'square-access-token' },
       },
     }).load();
     const value = async (local: LocalSecrets, id: string) => {
@@ -127,5 +127,28 @@ describe('local SSM parameters', () => {
     await expect(ssm.send(new GetParameterCommand({ Name: '/nope' }))).rejects.toBeInstanceOf(
       ParameterNotFound,
     );
+  });
+
+  it('keeps values written at run time across a restart (snapshot, then restore into a new instance)', async () => {
+    const first = new LocalSecrets(template, {});
+    await first.handle('PutSecretValue', { SecretId: arnOf('OtherSecret'), SecretString: 'rotated' });
+    const parameters = new LocalParameters(template);
+    await parameters.handle('PutParameter', { Name: '/omnihub/flag', Value: 'off', Overwrite: true });
+    await parameters.handle('PutParameter', { Name: '/omnihub/new', Value: 'n', Type: 'String' });
+
+    const secretsAgain = new LocalSecrets(template, {});
+    secretsAgain.restore(JSON.parse(JSON.stringify(first.snapshot())));
+    const parametersAgain = new LocalParameters(template);
+    parametersAgain.restore(JSON.parse(JSON.stringify(parameters.snapshot())));
+    expect(await secretsAgain.handle('GetSecretValue', { SecretId: arnOf('OtherSecret') })).toMatchObject({
+      SecretString: 'rotated',
+      VersionId: 'v2',
+    });
+    expect(await parametersAgain.handle('GetParameter', { Name: '/omnihub/flag' })).toMatchObject({
+      Parameter: { Value: 'off', Version: 2 },
+    });
+    expect(await parametersAgain.handle('GetParameter', { Name: '/omnihub/new' })).toMatchObject({
+      Parameter: { Value: 'n', Version: 1 },
+    });
   });
 });

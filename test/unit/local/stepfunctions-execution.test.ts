@@ -142,16 +142,7 @@ beforeAll(() => {
       ),
     });
 
-    // Definitions the local runner cannot run, and substitutions.
-    new sfn.StateMachine(stack, 'Jsonata', {
-      definitionBody: sfn.DefinitionBody.fromString(
-        JSON.stringify({
-          QueryLanguage: 'JSONata',
-          StartAt: 'P',
-          States: { P: { Type: 'Pass', Output: '{% 1 %}', End: true } },
-        }),
-      ),
-    });
+    // Substitutions (definitions the local runner cannot run: stepfunctions-refusals.test.ts).
     new sfn.StateMachine(stack, 'Substituted', {
       definitionBody: sfn.DefinitionBody.fromString(
         JSON.stringify({
@@ -502,15 +493,6 @@ describe('LocalStepFunctions', () => {
   });
 
   describe('definitions', () => {
-    it('fails executions of a JSONata machine with States.Runtime and warns at load', async () => {
-      const execution = await run('Jsonata', {});
-
-      expect(execution.status).toBe('FAILED');
-      expect(execution.error).toBe('States.Runtime');
-      expect(execution.cause).toContain('JSONata');
-      expect(runtime.warnings.some((warning) => warning.message.includes('cannot run locally'))).toBe(true);
-    });
-
     it('reads a DefinitionBody.fromFile definition from the staged asset (DefinitionS3Location)', async () => {
       const execution = await run('FromFile', {});
 

@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
 import { type LocalTemplate, loadTemplate } from '#local/template.ts';
@@ -80,10 +84,66 @@ describe('loadTemplate', () => {
     });
   });
 
-  it('refuses conditions it cannot evaluate instead of guessing', () => {
+  it('refuses a condition the template does not define instead of guessing', () => {
     const assembly = writeAssembly({
       Thing: { Type: 'AWS::Custom::Thing', Properties: { a: { 'Fn::If': ['C', 1, 2] } } },
     });
-    expect(() => assembly.load()).toThrow(/Fn::If is not supported/);
+    expect(() => assembly.load()).toThrow(/condition C is not defined/);
+  });
+
+  describe('strict resolution', () => {
+    it('refuses an attribute Fn::GetAtt cannot resolve, naming resource and attribute', () => {
+      const assembly = writeAssembly({
+        Queue: { Type: 'AWS::SQS::Queue' },
+        Thing: { Type: 'AWS::Custom::Thing', Properties: { a: { 'Fn::GetAtt': ['Queue', 'QueueArn'] } } },
+      });
+      expect(() => assembly.load()).toThrow(
+        /Fn::GetAtt Queue\.QueueArn: AWS::SQS::Queue has no attribute QueueArn/,
+      );
+    });
+
+    it('refuses an attribute in Fn::Sub as it does in Fn::GetAtt', () => {
+      const assembly = writeAssembly({
+        Bus: { Type: 'AWS::Events::EventBus', Properties: { Name: 'b' } },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+        Thing: { Type: 'AWS::Custom::Thing', Properties: { a: { 'Fn::Sub': '${Bus.Nmae}' } } },
+      });
+      expect(() => assembly.load()).toThrow(/Fn::GetAtt Bus\.Nmae/);
+    });
+
+    it('refuses an intrinsic function it does not implement instead of keeping the object', () => {
+      const assembly = writeAssembly({
+        Thing: { Type: 'AWS::Custom::Thing', Properties: { a: { 'Fn::ImportValue': 'SharedBus' } } },
+      });
+      expect(() => assembly.load()).toThrow(/Fn::ImportValue is not supported/);
+    });
+
+    it('removes a property or list item that is AWS::NoValue', () => {
+      const template = writeAssembly({
+        Thing: {
+          Type: 'AWS::Custom::Thing',
+          Properties: {
+            kept: 'yes',
+            dropped: { Ref: 'AWS::NoValue' },
+            list: ['a', { Ref: 'AWS::NoValue' }, 'b'],
+            chosen: { 'Fn::If': ['IsProd', 'prod', { Ref: 'AWS::NoValue' }] },
+          },
+        },
+      });
+      const raw = JSON.parse(readFileSync(join(template.dir, 'Test.template.json'), 'utf8'));
+      raw.Conditions = { IsProd: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] } };
+      writeFileSync(join(template.dir, 'Test.template.json'), JSON.stringify(raw));
+      expect(template.load().resources.get('Thing')?.properties).toEqual({ kept: 'yes', list: ['a', 'b'] });
+    });
+
+    it('does not create a resource whose Condition is false', () => {
+      const assembly = writeAssembly({
+        Queue: { Type: 'AWS::SQS::Queue', Condition: 'Never' } as never,
+      });
+      const raw = JSON.parse(readFileSync(join(assembly.dir, 'Test.template.json'), 'utf8'));
+      raw.Conditions = { Never: { 'Fn::Equals': ['a', 'b'] } };
+      writeFileSync(join(assembly.dir, 'Test.template.json'), JSON.stringify(raw));
+      expect(assembly.load().resources.has('Queue')).toBe(false);
+    });
   });
 });
