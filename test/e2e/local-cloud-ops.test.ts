@@ -12,7 +12,7 @@ import {
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
-import { synthFixture } from './fixture-app.ts';
+import { synthProbeStack } from '#local/harness/probe-stack.ts';
 
 /**
  * Operating the hub locally, on the e2e fixture stack (the dev stack plus a probe consumer behind a queue
@@ -99,7 +99,7 @@ async function publishOrder(name: string) {
 
 beforeAll(async () => {
   assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-ops-'));
-  const { stackName } = synthFixture(assemblyDir);
+  const { stackName } = synthProbeStack(assemblyDir);
   cloud = await startLocalCloud({
     assemblyDir,
     stackName,
