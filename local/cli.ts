@@ -1,7 +1,8 @@
 /**
  * `npm start`: synthesizes the dev stack (cached while sources are unchanged) and runs it locally with
  * the sandbox Shopify, POS and ERP systems. `PORT` (default 3000) sets the HTTP port; state persists
- * under `.local/` unless `--fresh` is given. Ctrl-C stops everything.
+ * under `.local/` unless `--fresh` is given; `--chaos` turns on duplicated and reordered deliveries and
+ * failed PutEvents entries (see local/chaos.ts). Ctrl-C stops everything.
  */
 import { mkdirSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { synthesize } from './synth.ts';
 
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
 const fresh = process.argv.includes('--fresh');
+const chaos = process.argv.includes('--chaos');
 const port = Number(process.env.PORT ?? 3000);
 const environment = 'dev';
 const stackName = `Omnihub-${environment}`;
@@ -49,6 +51,7 @@ async function bootCloud() {
       port,
       stateDir: join(localDir, 'state'),
       fresh,
+      chaos,
       sandboxes: sandboxes.handle,
       env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
       onFunctionLog: (name, line) => {
@@ -81,9 +84,15 @@ say(`  API           ${cloud.url}   routes: ${webhook.join(', ')}`);
 say(`  health        ${cloud.url}/_local/health`);
 say(`  events        ${cloud.url}/_local/events[?detail-type=OrderCreated&source=omnihub.shopify]`);
 say(`  queues        ${cloud.url}/_local/queues`);
+say(`  IAM denials   ${cloud.url}/_local/iam`);
+if (cloud.chaos) {
+  say(
+    `  chaos         ${cloud.url}/_local/chaos   (duplicates ${cloud.chaos.duplicateRate * 100} %, reordering ${cloud.chaos.reorderRate * 100} %, PutEvents failures ${cloud.chaos.putEventsFailureRate * 100} %, seed ${cloud.chaos.seed})`,
+  );
+}
 for (const name of sandboxes.names) say(`  sandbox       ${cloud.url}/_sandbox/${name}/_control/state`);
 say(
-  `  AWS services  EventBridge, Step Functions, Secrets Manager: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
+  `  AWS services  Lambda, EventBridge, Step Functions, Secrets Manager, SSM: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
 );
 say(`  function logs .local/logs/<function>.log`);
 say('');

@@ -5,12 +5,20 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_ROLE_METADATA_KEY } from '#infra/config/local-roles.ts';
 import { LocalHttpApi } from './apigw/http-api.ts';
+import { startDynamoDbProxy } from './aws/dynamodb-proxy.ts';
+import { serveAwsEndpoint } from './aws/endpoint.ts';
 import { AwsJsonRouter } from './aws/json-protocol.ts';
+import { Chaos, type ChaosOptions, DEFAULT_CHAOS } from './chaos.ts';
 import { createTables } from './dynamodb/tables.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
 import { readRequestBody, sendJson } from './http.ts';
+import { jsonProtocolGuard } from './iam/guards.ts';
+import { LocalIam } from './iam/local-iam.ts';
+import { LambdaApi } from './lambda/api.ts';
+import { AsyncInvoker, asyncInvokeConfigs } from './lambda/async.ts';
 import { LambdaRuntime } from './lambda/runtime.ts';
-import { SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
+import { LocalLambda } from './lambda/service.ts';
+import { assertMappingPermissions, SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
 import { LocalParameters, LocalSecrets } from './secrets.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './services/dynamodb-local.ts';
 import { freePort } from './services/ports.ts';
@@ -39,6 +47,17 @@ export interface LocalCloudOptions {
   readonly log?: LocalLogger;
   /** Called as soon as the HTTP port listens (before boot completes: requests get 503 until then). */
   readonly onListening?: (url: string) => void;
+  /**
+   * Duplicated and reordered SQS and EventBridge deliveries and failed PutEvents entries, as AWS allows them
+   * (`local/chaos.ts`): `true` for the `--chaos` defaults (2 % duplicates, 5 % reordering, 1 % entry failures), or
+   * rates of your own. @default off
+   */
+  readonly chaos?: boolean | ChaosOptions;
+  /**
+   * Scale of the waits of asynchronous Lambda invocations (1 = Lambda's 1 and 2 minutes between retries and
+   * 1 s – 5 min back-off for throttles); tests pass a small one. @default 1
+   */
+  readonly lambdaAsyncDelayScale?: number;
 }
 
 export interface LocalCloud {
@@ -52,6 +71,12 @@ export interface LocalCloud {
   readonly sqs: LocalSqs;
   readonly eventBridge: LocalEventBridge;
   readonly stepFunctions: LocalStepFunctions;
+  /** The IAM of the template: function credentials, policies, denials (`GET /_local/iam`). */
+  readonly iam: LocalIam;
+  /** The Lambda service: invocations by a caller, synchronous and asynchronous. */
+  readonly lambdaService: LocalLambda;
+  /** The chaos source when chaos is on (its counters: `GET /_local/chaos`). */
+  readonly chaos: Chaos | undefined;
   readonly bootMs: number;
   /** Resolves when no event delivery or execution is pending. */
   idle(): Promise<void>;
@@ -106,13 +131,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     options.port === 0
       ? { main: 0, aws: await freePort(), sqs: await freePort(), dynamodb: await freePort() }
       : { main: options.port, aws: options.port + 1, sqs: options.port + 2, dynamodb: options.port + 3 };
+  // DynamoDB Local listens privately; the public DynamoDB port is the IAM front end.
+  const dynamodbLocalPort = await freePort();
 
   if (options.stateDir) {
     if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
     mkdirSync(join(options.stateDir, 'dynamodb'), { recursive: true });
   }
   const dynamodbStarting = startDynamoDbLocal({
-    port: ports.dynamodb,
+    port: dynamodbLocalPort,
     ...(options.stateDir ? { dbPath: join(options.stateDir, 'dynamodb') } : {}),
   });
 
@@ -137,8 +164,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     sqsEndpoint: endpoints.sqs,
     apiEndpoint: url,
   });
+  let iam: LocalIam;
   try {
     assertLoopbackOnly(template);
+    // Refuses the boot on a policy it could not evaluate.
+    iam = new LocalIam(template, { log });
   } catch (error) {
     mainServer.close();
     awsServer.close();
@@ -158,15 +188,22 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     AWS_ENDPOINT_URL_SFN: endpoints.aws,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.aws,
     AWS_ENDPOINT_URL_SSM: endpoints.aws,
+    AWS_ENDPOINT_URL_LAMBDA: endpoints.aws,
   };
+  const chaos =
+    options.chaos === undefined || options.chaos === false
+      ? undefined
+      : new Chaos(options.chaos === true ? DEFAULT_CHAOS : options.chaos);
 
   let dynamodb: DynamoDbLocal | undefined;
   let sqs: LocalSqs | undefined;
   let lambda: LambdaRuntime | undefined;
+  let dynamodbProxy: Awaited<ReturnType<typeof startDynamoDbProxy>> | undefined;
   const pollers: SqsPoller[] = [];
   try {
-    sqs = await LocalSqs.start(template, ports.sqs);
+    sqs = await LocalSqs.start(template, ports.sqs, { iam, ...(chaos ? { chaos } : {}) });
     lambda = new LambdaRuntime(template, {
+      credentials: (functionName) => iam.credentialsFor(functionName),
       baseEnvironment: {
         ...awsEnvironment,
         TZ: 'UTC',
@@ -179,6 +216,28 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     const lambdaRuntime = lambda;
     const sqsService = sqs;
+    let putEvents: LocalRuntime['putEvents'] = async () => {
+      throw new Error('EventBridge not started');
+    };
+    const lambdaService: LocalLambda = new LocalLambda(
+      lambdaRuntime,
+      new AsyncInvoker({
+        invoke: (name, payload) => lambdaRuntime.invoke(name, payload),
+        functionArn: (name) => lambdaRuntime.resolve(name)?.arn ?? name,
+        configs: asyncInvokeConfigs(template),
+        destinations: {
+          sendMessage: (queueArn, body, sendOptions) => sqsService.send(queueArn, body, sendOptions),
+          invokeAsync: async (arn, payload, caller) => lambdaService.invokeAsync(arn, payload, caller),
+          putEvent: async (busArn, entry, caller) => {
+            iam.assertAllowed(caller, [{ action: 'events:PutEvents', resource: busArn }]);
+            return putEvents([{ ...entry, EventBusName: busArn }]);
+          },
+        },
+        log,
+        delayScale: options.lambdaAsyncDelayScale ?? 1,
+      }),
+      iam,
+    );
 
     // Services reach each other only through this interface (and the SDK for service integrations).
     let eventBridge: LocalEventBridge | undefined;
@@ -187,6 +246,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       template,
       log,
       invokeFunction: (name, payload) => lambdaRuntime.invoke(name, payload),
+      invokeFunctionAsync: async (name, payload, caller) => ({
+        requestId: lambdaService.invokeAsync(name, payload, caller),
+      }),
+      authorize: (caller, action, resource) => iam.assertAllowed(caller, [{ action, resource }]),
       sendMessage: (queue, body, sendOptions) => sqsService.send(queue, body, sendOptions),
       startExecution: (arn, input, name) => {
         if (!stepFunctions) throw new Error('Step Functions not started');
@@ -199,7 +262,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
     eventBridge = new LocalEventBridge(template, runtime, {
       ...(options.stateDir ? { archiveFile: join(options.stateDir, 'events.jsonl') } : {}),
+      ...(chaos ? { chaos } : {}),
     });
+    putEvents = runtime.putEvents;
     stepFunctions = new LocalStepFunctions(template, runtime, {
       waitTimeScale: options.waitTimeScale ?? 1,
       endpoints: { dynamodb: endpoints.dynamodb },
@@ -208,26 +273,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const machines = stepFunctions;
 
     const router = new AwsJsonRouter();
+    router.use(jsonProtocolGuard(iam));
     router.register('AWSEvents', (operation, input) => bus.handle(operation, input));
     router.register('AWSStepFunctions', (operation, input) => machines.handle(operation, input));
     router.register('secretsmanager', new LocalSecrets(template, options.env ?? process.env).handle);
     router.register('AmazonSSM', new LocalParameters(template).handle);
-    serveAws = async (req, res) => {
-      try {
-        const body = await readRequestBody(req, 16 * 1024 * 1024);
-        if (!(await router.handle(req, res, body))) {
-          sendJson(res, 400, {
-            __type: 'UnknownOperationException',
-            message: `not emulated: ${String(req.headers['x-amz-target'])}`,
-          });
-        }
-      } catch (error) {
-        if (!res.headersSent)
-          sendJson(res, 500, { __type: 'InternalFailure', message: (error as Error).message });
-      }
-    };
+    const lambdaApi = new LambdaApi(lambdaService, template, iam);
+    serveAws = (req, res) => serveAwsEndpoint(req, res, { router, lambda: lambdaApi });
 
     dynamodb = await dynamodbStarting;
+    dynamodbProxy = await startDynamoDbProxy({ port: ports.dynamodb, upstream: dynamodb.endpoint, iam });
     const dynamodbClient = new DynamoDBClient({
       endpoint: endpoints.dynamodb,
       region: template.region,
@@ -248,6 +303,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           `InvalidParameterValueException: Queue visibility timeout: ${visibility} seconds is less than Function timeout: ${functionTimeout} seconds (${mapping.logicalId})`,
         );
       }
+      // Lambda reads the queue with the function's execution role.
+      assertMappingPermissions(mapping.logicalId, config, (action, resource) => {
+        const { denial } = iam.check(
+          { kind: 'function', functionName: config.functionName },
+          { action, resource },
+        );
+        return denial === undefined;
+      });
       const poller = new SqsPoller(
         config,
         sqsService.client,
@@ -260,7 +323,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
     bus.start();
 
-    const api = new LocalHttpApi(template, (arn, event) => lambdaRuntime.invoke(arn, event));
+    const api = new LocalHttpApi(template, (arn, event, sourceArn) =>
+      lambdaService.invoke(arn, event, {
+        kind: 'service',
+        service: 'apigateway.amazonaws.com',
+        sourceArn,
+        sourceAccount: template.accountId,
+      }),
+    );
     const bootMs = Date.now() - started;
     const handleMain = async (req: IncomingMessage, res: ServerResponse) => {
       try {
@@ -314,8 +384,38 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           );
         case '/_local/queues':
           return sendJson(res, 200, await sqsService.describe());
-        case '/_local/functions':
-          return sendJson(res, 200, lambdaRuntime.statistics());
+        case '/_local/functions': {
+          const asyncStats = lambdaService.events.statistics();
+          return sendJson(
+            res,
+            200,
+            Object.fromEntries(
+              Object.entries(lambdaRuntime.statistics()).map(([name, stats]) => [
+                name,
+                { ...stats, ...(asyncStats[name] ? { async: asyncStats[name] } : {}) },
+              ]),
+            ),
+          );
+        }
+        case '/_local/iam':
+          return sendJson(res, 200, iam.report());
+        case '/_local/chaos':
+          return sendJson(
+            res,
+            200,
+            chaos
+              ? {
+                  enabled: true,
+                  seed: chaos.seed,
+                  rates: {
+                    duplicateRate: chaos.duplicateRate,
+                    reorderRate: chaos.reorderRate,
+                    putEventsFailureRate: chaos.putEventsFailureRate,
+                  },
+                  counters: chaos.counters,
+                }
+              : { enabled: false },
+          );
         case '/_local/pollers':
           return sendJson(
             res,
@@ -328,6 +428,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
 
     const dynamodbProcess = dynamodb;
+    const dynamodbFront = dynamodbProxy;
     serve = handleMain;
     return {
       url,
@@ -338,10 +439,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       sqs: sqsService,
       eventBridge: bus,
       stepFunctions: machines,
+      iam,
+      lambdaService,
+      chaos,
       bootMs,
       idle: async () => {
-        await bus.idle();
-        await machines.idle();
+        // Until nothing moves: an async invocation may put events, a delivery may queue an async invocation.
+        do {
+          await bus.idle();
+          await lambdaService.events.idle();
+          await bus.idle();
+          await machines.idle();
+        } while (lambdaService.events.busy);
       },
       setEventSourceMappingsEnabled: async (functionNameOrArn, enabled) => {
         const name = lambdaRuntime.resolve(functionNameOrArn)?.name;
@@ -351,6 +460,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       },
       stop: async () => {
         bus.stop();
+        lambdaService.events.stop();
         await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
         mainServer.closeAllConnections();
         awsServer.closeAllConnections();
@@ -360,6 +470,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         ]);
         await lambdaRuntime.close();
         await sqsService.close();
+        await dynamodbFront.close();
         await dynamodbProcess.stop();
       },
     };
@@ -367,6 +478,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
     await lambda?.close();
     await sqs?.close();
+    await dynamodbProxy?.close();
     mainServer.close();
     awsServer.close();
     await (dynamodb ?? (await dynamodbStarting.catch(() => undefined)))?.stop();

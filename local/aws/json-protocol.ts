@@ -36,8 +36,8 @@ export type AwsJsonMiddleware = (
 /**
  * Routes AWS JSON-protocol requests (awsJson1_0 / awsJson1_1: POST / with `X-Amz-Target:
  * <Prefix>.<Operation>`) to local service implementations. Real SDK clients reach it through
- * `AWS_ENDPOINT_URL_<SERVICE>`; the SDK's signature is accepted without checking, as credentials are
- * fake locally.
+ * `AWS_ENDPOINT_URL_<SERVICE>`. The signature itself is not verified: the middleware (IAM) tells callers
+ * apart by the access key id they sign with.
  */
 export class AwsJsonRouter {
   private readonly handlers = new Map<string, AwsJsonHandler>();
