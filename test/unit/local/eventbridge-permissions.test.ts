@@ -8,6 +8,7 @@ import type { LocalTemplate } from '#local/template.ts';
 import type { Caller, SendMessageOptions } from '#local/types.ts';
 import { lambdaResource, writeAssembly } from '#test/support/local-template.ts';
 import { ACCOUNT, FakeRuntime, functionArn, queueArn } from './eventbridge-fixtures.ts';
+import { lambdaRole, rolePolicy } from './iam-fixtures.ts';
 
 /**
  * EventBridge delivers to targets as AWS does: a rule reaches a Lambda function through the function's
@@ -87,32 +88,10 @@ function queuePolicy(queue: string, sourceArn = RULE_ARN) {
 /** A rule sending every `omnihub.test` event to `target`, with `RuleDlq` as its target's dead-letter queue. */
 function stack(target: unknown, extra: Record<string, unknown> = {}) {
   return {
-    WorkerRole: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        AssumeRolePolicyDocument: {
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        },
-      },
-    },
-    WorkerPolicy: {
-      Type: 'AWS::IAM::Policy',
-      Properties: {
-        PolicyName: 'p',
-        Roles: [{ Ref: 'WorkerRole' }],
-        PolicyDocument: {
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: 'sqs:SendMessage',
-              Resource: { 'Fn::GetAtt': ['WorkerFailures', 'Arn'] },
-            },
-          ],
-        },
-      },
-    },
+    WorkerRole: lambdaRole(),
+    WorkerPolicy: rolePolicy([
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['WorkerFailures', 'Arn'] } },
+    ]),
     Worker: lambdaResource('failing', {
       FunctionName: 'worker',
       Role: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] },
@@ -222,6 +201,58 @@ describe('EventBridge target permissions', () => {
     unguarded.bus.putEvents([EVENT]);
     await unguarded.bus.idle();
     expect(unguarded.bus.counters).toMatchObject({ delivered: 0, deadLettered: 0, deadLetterFailed: 1 });
+  });
+
+  it('starts a state machine only through the target role, which must allow states:StartExecution', async () => {
+    const machine = 'arn:aws:states:us-east-1:000000000000:stateMachine:flow';
+    const target = (roleArn?: string) => ({
+      Flow: {
+        Type: 'AWS::StepFunctions::StateMachine',
+        Properties: { StateMachineName: 'flow', DefinitionString: '{}' },
+      },
+      EventsRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Statement: [
+              { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' },
+            ],
+          },
+        },
+      },
+      EventsPolicy: rolePolicy(
+        [{ Effect: 'Allow', Action: 'states:StartExecution', Resource: machine }],
+        ['EventsRole'],
+      ),
+      Rule: {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Name: RULE,
+          EventPattern: { source: ['omnihub.test'] },
+          Targets: [{ Id: 't', Arn: machine, ...(roleArn ? { RoleArn: roleArn } : {}) }],
+        },
+      },
+    });
+    const allowed = setup({ ...stack(machine), ...target('arn:aws:iam::000000000000:role/Test-EventsRole') });
+    allowed.bus.putEvents([EVENT]);
+    await allowed.bus.idle();
+    expect(allowed.runtime.calls.filter((call) => call.kind === 'states')).toHaveLength(1);
+
+    const roleless = setup({ ...stack(machine), ...target() });
+    roleless.bus.putEvents([EVENT]);
+    await roleless.bus.idle();
+    expect(roleless.runtime.calls.filter((call) => call.kind === 'states')).toEqual([]);
+    expect(roleless.bus.counters).toMatchObject({ delivered: 0, dropped: 1 });
+
+    const wrongRole = setup({
+      ...stack(machine),
+      ...target('arn:aws:iam::000000000000:role/Test-WorkerRole'),
+    });
+    wrongRole.bus.putEvents([EVENT]);
+    await wrongRole.bus.idle();
+    expect(wrongRole.runtime.iam.report().denials).toEqual([
+      expect.objectContaining({ action: 'states:StartExecution', resource: machine }),
+    ]);
   });
 
   it('delivers to a queue whose policy allows the rule', async () => {

@@ -7,6 +7,7 @@ import { freePort } from '#local/services/ports.ts';
 import { LocalSqs } from '#local/sqs/service.ts';
 import { createPkSkTable, localDynamo } from '#test/support/dynamodb.ts';
 import { lambdaResource, writeAssembly } from '#test/support/local-template.ts';
+import { lambdaRole, rolePolicy } from './iam-fixtures.ts';
 
 /**
  * The SQS and DynamoDB endpoints evaluate each call against the calling function's role and answer a refusal in
@@ -25,30 +26,11 @@ const clients: { destroy(): void }[] = [];
 function template(port: number, tableName: string) {
   return writeAssembly(
     {
-      WorkerRole: {
-        Type: 'AWS::IAM::Role',
-        Properties: {
-          AssumeRolePolicyDocument: {
-            Statement: [
-              { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-            ],
-          },
-        },
-      },
-      WorkerPolicy: {
-        Type: 'AWS::IAM::Policy',
-        Properties: {
-          PolicyName: 'p',
-          Roles: [{ Ref: 'WorkerRole' }],
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              { Effect: 'Allow', Action: 'sqs:ReceiveMessage', Resource: { 'Fn::GetAtt': ['Jobs', 'Arn'] } },
-              { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': ['Table', 'Arn'] } },
-            ],
-          },
-        },
-      },
+      WorkerRole: lambdaRole(),
+      WorkerPolicy: rolePolicy([
+        { Effect: 'Allow', Action: 'sqs:ReceiveMessage', Resource: { 'Fn::GetAtt': ['Jobs', 'Arn'] } },
+        { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': ['Table', 'Arn'] } },
+      ]),
       Worker: lambdaResource('worker', {
         FunctionName: 'worker',
         Role: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] },

@@ -5,44 +5,20 @@ import { dynamodbRequests, sqsRequests } from '#local/iam/actions.ts';
 import { jsonProtocolGuard } from '#local/iam/guards.ts';
 import { LocalIam, UnrecognizedClientError } from '#local/iam/local-iam.ts';
 import { lambdaResource, writeAssembly } from '#test/support/local-template.ts';
+import { lambdaRole, rolePolicy } from './iam-fixtures.ts';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 const ACCOUNT = '000000000000';
 
 type Resources = Parameters<typeof writeAssembly>[0];
 
-function role(extra: Record<string, unknown> = {}) {
-  return {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ],
-      },
-      ManagedPolicyArns: ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-      ...extra,
-    },
-  };
-}
-
-function policy(statements: unknown[], roles = ['WorkerRole']) {
-  return {
-    Type: 'AWS::IAM::Policy',
-    Properties: {
-      PolicyName: 'p',
-      PolicyDocument: { Version: '2012-10-17', Statement: statements },
-      Roles: roles.map((logicalId) => ({ Ref: logicalId })),
-    },
-  };
-}
-
 /** A worker function with its role, two tables and a queue; `statements` are the role's grants. */
 function stack(statements: unknown[], extra: Resources = {}): Resources {
   return {
-    WorkerRole: role(),
-    WorkerPolicy: policy(statements),
+    WorkerRole: lambdaRole({
+      ManagedPolicyArns: ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+    }),
+    WorkerPolicy: rolePolicy(statements),
     Worker: lambdaResource('worker', {
       FunctionName: 'worker',
       Role: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] },
@@ -90,7 +66,7 @@ describe('LocalIam on a template', () => {
       [
         'an AWS-managed policy it does not know',
         stack([], {
-          WorkerRole: role({ ManagedPolicyArns: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] }),
+          WorkerRole: lambdaRole({ ManagedPolicyArns: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] }),
         }),
         /WorkerRole: managed policy arn:aws:iam::aws:policy\/AmazonS3FullAccess is unknown/,
       ],
@@ -131,7 +107,7 @@ describe('LocalIam on a template', () => {
       [
         'a function role Lambda cannot assume',
         stack([], {
-          WorkerRole: role({
+          WorkerRole: lambdaRole({
             AssumeRolePolicyDocument: {
               Statement: [
                 { Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' },

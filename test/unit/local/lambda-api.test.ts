@@ -9,6 +9,7 @@ import { AsyncInvoker } from '#local/lambda/async.ts';
 import { assertEnvironmentSize, LambdaRuntime } from '#local/lambda/runtime.ts';
 import { LocalLambda } from '#local/lambda/service.ts';
 import { lambdaResource, writeAssembly } from '#test/support/local-template.ts';
+import { lambdaRole } from './iam-fixtures.ts';
 
 /**
  * The Lambda API on the local AWS endpoint, spoken over raw HTTP as `aws lambda invoke --endpoint-url` and the SDK's
@@ -30,28 +31,13 @@ let runtime: LambdaRuntime;
 let lambda: LocalLambda;
 let iam: LocalIam;
 
-function role(logicalId: string) {
-  return {
-    [logicalId]: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        AssumeRolePolicyDocument: {
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        },
-      },
-    },
-  };
-}
-
 const withRole = (asset: string, properties: Record<string, unknown> = {}) =>
   lambdaResource(asset, { Role: { 'Fn::GetAtt': ['FnRole', 'Arn'] }, ...properties });
 
 beforeAll(async () => {
   const template = writeAssembly(
     {
-      ...role('FnRole'),
+      FnRole: lambdaRole(),
       Echo: withRole('echo', { FunctionName: 'echo' }),
       Failing: withRole('failing', { FunctionName: 'failing' }),
       Slow: withRole('slow', { FunctionName: 'slow', ReservedConcurrentExecutions: 1 }),
