@@ -117,6 +117,11 @@ describe('chaos', () => {
       const sent = Array.from({ length: 8 }, (_, index) => `m${index}`);
       for (const body of sent)
         await sqsClient.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+      // Held back: none is visible at once.
+      const early = await sqsClient.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }),
+      );
+      expect(early.Messages ?? []).toEqual([]);
       const received = await drain(sqsClient, url, sent.length, 15_000);
       expect(received.map((message) => message.Body).sort()).toEqual([...sent].sort());
       expect(received.map((message) => message.Body)).not.toEqual(sent);

@@ -158,6 +158,19 @@ describe('asynchronous invocation', () => {
     expect(events.statistics().worker).toMatchObject({ throttled: 2, attempts: 1, succeeded: 1 });
   });
 
+  it('still gives a throttled event all its attempts once the function runs', async () => {
+    const throttle = () => {
+      throw throttled('worker');
+    };
+    const { events, attempts, sent } = invoker([throttle, throttle, () => failure], {
+      onFailure: 'arn:aws:sqs:us-east-1:000000000000:failed',
+    });
+    events.enqueue('worker', {});
+    await events.idle();
+    expect(attempts).toHaveLength(5);
+    expect(sent[0]?.body).toMatchObject({ requestContext: { approximateInvokeCount: 3 } });
+  });
+
   it('discards an event older than MaximumEventAgeInSeconds (EventAgeExceeded) instead of retrying it', async () => {
     const { events, attempts, sent } = invoker([() => failure], {
       maximumEventAgeSeconds: 60,

@@ -119,6 +119,15 @@ describe('LambdaRuntime', () => {
     expect(lambda.statistics().busy).toMatchObject({ environments: 2, throttles: 3, invocations: 2 });
   });
 
+  it('refuses an event over 6 MB with RequestEntityTooLargeException (413), whoever invokes', async () => {
+    const lambda = start({ Echo: lambdaResource('echo', { FunctionName: 'echo' }) });
+    await expect(lambda.invoke('echo', { blob: 'b'.repeat(6 * 1024 * 1024) })).rejects.toMatchObject({
+      name: 'RequestEntityTooLargeException',
+      statusCode: 413,
+    });
+    expect(lambda.statistics().echo?.invocations).toBe(0);
+  });
+
   it('makes invocations of a function without reserved concurrency wait for one of the local environments', async () => {
     const template = writeAssembly({ Busy: lambdaResource('busy', { FunctionName: 'busy' }) }, CODE).load();
     runtime = new LambdaRuntime(template, { baseEnvironment: {}, defaultConcurrency: 2, log: silent });
