@@ -165,7 +165,9 @@ export class DeliveryEngine {
       this.track(
         delivery,
         holdBack > 0
-          ? sleep(holdBack, this.retryAbort.signal).then(() => this.deliver(delivery))
+          ? sleep(holdBack, this.retryAbort.signal).then((held) =>
+              held ? this.deliver(delivery) : undefined,
+            )
           : this.deliver(delivery),
       );
     }
