@@ -1,7 +1,8 @@
 /**
  * `npm start`: synthesizes the dev stack (cached while sources are unchanged) and runs it locally with
  * the sandbox Shopify, POS and ERP systems. `PORT` (default 3000) sets the HTTP port; state persists
- * under `.local/` unless `--fresh` is given. Ctrl-C stops everything.
+ * under `.local/` unless `--fresh` is given; `--chaos` turns on duplicated and reordered deliveries and
+ * failed PutEvents entries (see local/chaos.ts). Ctrl-C stops everything.
  */
 import { mkdirSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { synthesize } from './synth.ts';
 
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
 const fresh = process.argv.includes('--fresh');
+const chaos = process.argv.includes('--chaos');
 const port = Number(process.env.PORT ?? 3000);
 const environment = 'dev';
 const stackName = `Omnihub-${environment}`;
@@ -71,6 +73,7 @@ async function bootCloud() {
       state,
       // One knob for every alarm of the template: 0.1 makes a 60-second period last 6 s.
       alarmTimeScale: Number(process.env.OMNIHUB_ALARM_TIME_SCALE ?? 1),
+      chaos,
       sandboxes: sandboxes.handle,
       env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
       onFunctionLog: (name, line) => {
@@ -106,9 +109,15 @@ say(`  events        ${cloud.url}/_local/events[?detail-type=OrderCreated&source
 say(`  queues        ${cloud.url}/_local/queues`);
 say(`  executions    ${cloud.url}/_local/executions[?stateMachine=name]`);
 say(`  alarms        ${cloud.url}/_local/alarms   notifications: ${cloud.url}/_local/notifications`);
+say(`  IAM denials   ${cloud.url}/_local/iam`);
+if (cloud.chaos) {
+  say(
+    `  chaos         ${cloud.url}/_local/chaos   (duplicates ${cloud.chaos.duplicateRate * 100} %, reordering ${cloud.chaos.reorderRate * 100} %, PutEvents failures ${cloud.chaos.putEventsFailureRate * 100} %, seed ${cloud.chaos.seed})`,
+  );
+}
 for (const name of sandboxes.names) say(`  sandbox       ${cloud.url}/_sandbox/${name}/_control/state`);
 say(
-  `  AWS services  EventBridge, Step Functions, CloudWatch, Secrets Manager, SSM: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
+  `  AWS services  Lambda, EventBridge, Step Functions, CloudWatch, Secrets Manager, SSM: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
 );
 say(`  function logs .local/logs/<function>.log`);
 say('');

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_ROLE_METADATA_KEY } from '#infra/config/local-roles.ts';
 import { LocalHttpApi } from './apigw/http-api.ts';
+import { startDynamoDbProxy } from './aws/dynamodb-proxy.ts';
+import { serveAwsEndpoint } from './aws/endpoint.ts';
 import { AwsJsonRouter } from './aws/json-protocol.ts';
+import { Chaos, type ChaosOptions, DEFAULT_CHAOS } from './chaos.ts';
 import { handleCloudWatchHttp } from './cloudwatch/api.ts';
 import { LocalCloudWatch } from './cloudwatch/service.ts';
 import { createTables } from './dynamodb/tables.ts';
@@ -13,8 +16,13 @@ import type { PersistedDelivery } from './eventbridge/bus.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
 import type { ReplayRecord } from './eventbridge/replay.ts';
 import { readRequestBody, sendJson } from './http.ts';
+import { jsonProtocolGuard } from './iam/guards.ts';
+import { LocalIam } from './iam/local-iam.ts';
+import { LambdaApi } from './lambda/api.ts';
+import { AsyncInvoker, asyncInvokeConfigs } from './lambda/async.ts';
 import { LambdaRuntime } from './lambda/runtime.ts';
-import { SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
+import { LocalLambda } from './lambda/service.ts';
+import { assertMappingPermissions, SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
 import { LocalParameters, LocalSecrets } from './secrets.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './services/dynamodb-local.ts';
 import { freePort } from './services/ports.ts';
@@ -58,6 +66,17 @@ export interface LocalCloudOptions {
   readonly log?: LocalLogger;
   /** Called as soon as the HTTP port listens (before boot completes: requests get 503 until then). */
   readonly onListening?: (url: string) => void;
+  /**
+   * Duplicated and reordered SQS and EventBridge deliveries and failed PutEvents entries, as AWS allows them
+   * (`local/chaos.ts`): `true` for the `--chaos` defaults (2 % duplicates, 5 % reordering, 1 % entry failures), or
+   * rates of your own. @default off
+   */
+  readonly chaos?: boolean | ChaosOptions;
+  /**
+   * Scale of the waits of asynchronous Lambda invocations (1 = Lambda's 1 and 2 minutes between retries and
+   * 1 s – 5 min back-off for throttles); tests pass a small one. @default 1
+   */
+  readonly lambdaAsyncDelayScale?: number;
 }
 
 export interface LocalCloud {
@@ -72,6 +91,12 @@ export interface LocalCloud {
   readonly eventBridge: LocalEventBridge;
   readonly stepFunctions: LocalStepFunctions;
   readonly cloudWatch: LocalCloudWatch;
+  /** The IAM of the template: function credentials, policies, denials (`GET /_local/iam`). */
+  readonly iam: LocalIam;
+  /** The Lambda service: invocations by a caller, synchronous and asynchronous. */
+  readonly lambdaService: LocalLambda;
+  /** The chaos source when chaos is on (its counters: `GET /_local/chaos`). */
+  readonly chaos: Chaos | undefined;
   readonly bootMs: number;
   /** Resolves when no event delivery or execution is pending. */
   idle(): Promise<void>;
@@ -126,6 +151,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     options.port === 0
       ? { main: 0, aws: await freePort(), sqs: await freePort(), dynamodb: await freePort() }
       : { main: options.port, aws: options.port + 1, sqs: options.port + 2, dynamodb: options.port + 3 };
+  // DynamoDB Local listens privately; the public DynamoDB port is the IAM front end.
+  const dynamodbLocalPort = await freePort();
 
   // Opened first: state of another stack stops the boot before anything starts.
   const state =
@@ -140,7 +167,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const stateDir = state?.dir;
   if (stateDir) mkdirSync(join(stateDir, 'dynamodb'), { recursive: true });
   const dynamodbStarting = startDynamoDbLocal({
-    port: ports.dynamodb,
+    port: dynamodbLocalPort,
     ...(stateDir ? { dbPath: join(stateDir, 'dynamodb') } : {}),
   });
 
@@ -165,8 +192,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     sqsEndpoint: endpoints.sqs,
     apiEndpoint: url,
   });
+  let iam: LocalIam;
   try {
     assertLoopbackOnly(template);
+    // Refuses the boot on a policy it could not evaluate.
+    iam = new LocalIam(template, { log });
   } catch (error) {
     mainServer.close();
     awsServer.close();
@@ -187,22 +217,29 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.aws,
     AWS_ENDPOINT_URL_SSM: endpoints.aws,
     AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.aws,
+    AWS_ENDPOINT_URL_LAMBDA: endpoints.aws,
   };
+  const chaos =
+    options.chaos === undefined || options.chaos === false
+      ? undefined
+      : new Chaos(options.chaos === true ? DEFAULT_CHAOS : options.chaos);
 
   let dynamodb: DynamoDbLocal | undefined;
   let sqs: LocalSqs | undefined;
   let cloudWatch: LocalCloudWatch | undefined;
   let xray: LocalXrayDaemon | undefined;
   let lambda: LambdaRuntime | undefined;
+  let dynamodbProxy: Awaited<ReturnType<typeof startDynamoDbProxy>> | undefined;
   const pollers: SqsPoller[] = [];
   try {
     xray = await LocalXrayDaemon.start(0, log);
     const xrayDaemon = xray;
-    sqs = await LocalSqs.start(template, ports.sqs);
+    sqs = await LocalSqs.start(template, ports.sqs, { iam, ...(chaos ? { chaos } : {}) });
     const queueState = trackQueues(sqs.service, log);
     const savedQueues = state?.restore<QueueSnapshot>('sqs');
     if (savedQueues) log.info('local state: queue contents restored', queueState.restore(savedQueues));
     lambda = new LambdaRuntime(template, {
+      credentials: (functionName) => iam.credentialsFor(functionName),
       baseEnvironment: {
         ...awsEnvironment,
         TZ: 'UTC',
@@ -224,6 +261,28 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     const lambdaRuntime = lambda;
     const sqsService = sqs;
+    let putEvents: LocalRuntime['putEvents'] = async () => {
+      throw new Error('EventBridge not started');
+    };
+    const lambdaService: LocalLambda = new LocalLambda(
+      lambdaRuntime,
+      new AsyncInvoker({
+        invoke: (name, payload) => lambdaRuntime.invoke(name, payload),
+        functionArn: (name) => lambdaRuntime.resolve(name)?.arn ?? name,
+        configs: asyncInvokeConfigs(template),
+        destinations: {
+          sendMessage: (queueArn, body, sendOptions) => sqsService.send(queueArn, body, sendOptions),
+          invokeAsync: async (arn, payload, caller) => lambdaService.invokeAsync(arn, payload, caller),
+          putEvent: async (busArn, entry, caller) => {
+            iam.assertAllowed(caller, [{ action: 'events:PutEvents', resource: busArn }]);
+            return putEvents([{ ...entry, EventBusName: busArn }]);
+          },
+        },
+        log,
+        delayScale: options.lambdaAsyncDelayScale ?? 1,
+      }),
+      iam,
+    );
 
     // Services reach each other only through this interface (and the SDK for service integrations).
     let eventBridge: LocalEventBridge | undefined;
@@ -232,6 +291,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       template,
       log,
       invokeFunction: (name, payload) => lambdaRuntime.invoke(name, payload),
+      invokeFunctionAsync: async (name, payload, caller) => ({
+        requestId: lambdaService.invokeAsync(name, payload, caller),
+      }),
+      authorize: (caller, action, resource) => iam.assertAllowed(caller, [{ action, resource }]),
       sendMessage: (queue, body, sendOptions) => sqsService.send(queue, body, sendOptions),
       startExecution: (arn, input, name) => {
         if (!stepFunctions) throw new Error('Step Functions not started');
@@ -244,7 +307,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
     eventBridge = new LocalEventBridge(template, runtime, {
       ...(stateDir ? { archiveFile: join(stateDir, 'events.jsonl') } : {}),
+      ...(chaos ? { chaos } : {}),
     });
+    putEvents = runtime.putEvents;
     stepFunctions = new LocalStepFunctions(template, runtime, {
       waitTimeScale: options.waitTimeScale ?? 1,
       endpoints: { dynamodb: endpoints.dynamodb },
@@ -263,29 +328,23 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     cloudWatch = metrics;
 
     const router = new AwsJsonRouter();
+    router.use(jsonProtocolGuard(iam));
     router.register('AWSEvents', (operation, input) => bus.handle(operation, input));
     router.register('AWSStepFunctions', (operation, input) => machines.handle(operation, input));
     const secrets = new LocalSecrets(template, options.env ?? process.env);
     const parameters = new LocalParameters(template);
     router.register('secretsmanager', secrets.handle);
     router.register('AmazonSSM', parameters.handle);
-    serveAws = async (req, res) => {
-      try {
-        const body = await readRequestBody(req, 16 * 1024 * 1024);
-        if (await handleCloudWatchHttp(metrics, req, res, body)) return;
-        if (!(await router.handle(req, res, body))) {
-          sendJson(res, 400, {
-            __type: 'UnknownOperationException',
-            message: `not emulated: ${String(req.headers['x-amz-target'])}`,
-          });
-        }
-      } catch (error) {
-        if (!res.headersSent)
-          sendJson(res, 500, { __type: 'InternalFailure', message: (error as Error).message });
-      }
-    };
+    const lambdaApi = new LambdaApi(lambdaService, template, iam);
+    serveAws = (req, res) =>
+      serveAwsEndpoint(req, res, {
+        router,
+        lambda: lambdaApi,
+        other: (request, response, body) => handleCloudWatchHttp(metrics, request, response, body),
+      });
 
     dynamodb = await dynamodbStarting;
+    dynamodbProxy = await startDynamoDbProxy({ port: ports.dynamodb, upstream: dynamodb.endpoint, iam });
     const dynamodbClient = new DynamoDBClient({
       endpoint: endpoints.dynamodb,
       region: template.region,
@@ -306,6 +365,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           `InvalidParameterValueException: Queue visibility timeout: ${visibility} seconds is less than Function timeout: ${functionTimeout} seconds (${mapping.logicalId})`,
         );
       }
+      // Lambda reads the queue with the function's execution role.
+      assertMappingPermissions(mapping.logicalId, config, (action, resource) => {
+        const { denial } = iam.check(
+          { kind: 'function', functionName: config.functionName },
+          { action, resource },
+        );
+        return denial === undefined;
+      });
       const poller = new SqsPoller(
         config,
         sqsService.client,
@@ -342,7 +409,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     bus.start();
     metrics.start();
 
-    const api = new LocalHttpApi(template, (arn, event) => lambdaRuntime.invoke(arn, event));
+    const api = new LocalHttpApi(template, (arn, event, sourceArn) =>
+      lambdaService.invoke(arn, event, {
+        kind: 'service',
+        service: 'apigateway.amazonaws.com',
+        sourceArn,
+        sourceAccount: template.accountId,
+      }),
+    );
     const bootMs = Date.now() - started;
     const handleMain = async (req: IncomingMessage, res: ServerResponse) => {
       try {
@@ -398,8 +472,38 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           );
         case '/_local/queues':
           return sendJson(res, 200, await sqsService.describe());
-        case '/_local/functions':
-          return sendJson(res, 200, lambdaRuntime.statistics());
+        case '/_local/functions': {
+          const asyncStats = lambdaService.events.statistics();
+          return sendJson(
+            res,
+            200,
+            Object.fromEntries(
+              Object.entries(lambdaRuntime.statistics()).map(([name, stats]) => [
+                name,
+                { ...stats, ...(asyncStats[name] ? { async: asyncStats[name] } : {}) },
+              ]),
+            ),
+          );
+        }
+        case '/_local/iam':
+          return sendJson(res, 200, iam.report());
+        case '/_local/chaos':
+          return sendJson(
+            res,
+            200,
+            chaos
+              ? {
+                  enabled: true,
+                  seed: chaos.seed,
+                  rates: {
+                    duplicateRate: chaos.duplicateRate,
+                    reorderRate: chaos.reorderRate,
+                    putEventsFailureRate: chaos.putEventsFailureRate,
+                  },
+                  counters: chaos.counters,
+                }
+              : { enabled: false },
+          );
         case '/_local/executions': {
           // Step Functions executions, oldest first, optionally of one state machine (by name).
           const name = query.get('stateMachine');
@@ -439,6 +543,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
 
     const dynamodbProcess = dynamodb;
+    const dynamodbFront = dynamodbProxy;
     serve = handleMain;
     return {
       url,
@@ -450,10 +555,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       eventBridge: bus,
       stepFunctions: machines,
       cloudWatch: metrics,
+      iam,
+      lambdaService,
+      chaos,
       bootMs,
       idle: async () => {
-        await bus.idle();
-        await machines.idle();
+        // Until nothing moves: an async invocation may put events, a delivery may queue an async invocation.
+        do {
+          await bus.idle();
+          await lambdaService.events.idle();
+          await bus.idle();
+          await machines.idle();
+        } while (lambdaService.events.busy);
       },
       setEventSourceMappingsEnabled: async (functionNameOrArn, enabled) => {
         const name = lambdaRuntime.resolve(functionNameOrArn)?.name;
@@ -464,6 +577,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       stop: async () => {
         await metrics.stop();
         bus.stop();
+        lambdaService.events.stop();
         await Promise.all(pollers.map((poller) => poller.stop({ abort: true })));
         mainServer.closeAllConnections();
         awsServer.closeAllConnections();
@@ -477,6 +591,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         if (options.state) for (const section of stateSections) state?.retire(section.name);
         else state?.close();
         await sqsService.close();
+        await dynamodbFront.close();
         await dynamodbProcess.stop();
       },
     };
@@ -487,6 +602,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     await lambda?.close();
     await xray?.close();
     await sqs?.close();
+    await dynamodbProxy?.close();
     mainServer.close();
     awsServer.close();
     await (dynamodb ?? (await dynamodbStarting.catch(() => undefined)))?.stop();

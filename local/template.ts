@@ -196,6 +196,12 @@ export function loadTemplate(
     ) {
       return arnFor(resource.Type, `${name}.fifo`, region, accountId);
     }
+    if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventBusName !== undefined) {
+      // A rule on another bus than the default one is `rule/<bus>/<name>` (what queue policies and Lambda
+      // permissions name as aws:SourceArn, and what EventBridge reports).
+      const bus = String(resolve(resource.Properties.EventBusName)).split('/').pop() ?? 'default';
+      if (bus !== 'default') return arnFor(resource.Type, `${bus}/${name}`, region, accountId);
+    }
     return arnFor(resource.Type, name, region, accountId);
   };
   const queueUrl = (logicalId: string) => `${options.sqsEndpoint}/${accountId}/${names.get(logicalId)}`;

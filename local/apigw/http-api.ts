@@ -90,18 +90,36 @@ class Throttle {
 }
 
 /**
+ * The ARN API Gateway invokes a route's function as (`aws:SourceArn`), which the function's
+ * `AWS::Lambda::Permission` must match: `arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/<method>/<path>`
+ * (API Gateway Developer Guide, "Grant permission to invoke a Lambda function from an HTTP API"); the `$default`
+ * route is `…/<stage>/$default`.
+ */
+export function executeApiArn(template: LocalTemplate, route: HttpRoute, stage = '$default'): string {
+  const resource =
+    route.routeKey === '$default' ? `${stage}/$default` : `${stage}/${route.method}${route.path}`;
+  return `arn:aws:execute-api:${template.region}:${template.accountId}:${route.apiId}/${resource}`;
+}
+
+/**
  * API Gateway HTTP API (payload format 2.0) in front of the local functions: raw body (base64 for
  * binary types), lower-cased headers with the `x-forwarded-*` API Gateway adds, query parameters,
  * route keys and path parameters as API Gateway builds them; the Lambda's result mapped back as API
- * Gateway maps it; stage throttling → 429.
+ * Gateway maps it; stage throttling → 429. API Gateway invokes as `apigateway.amazonaws.com` with the route as
+ * `aws:SourceArn`: without a matching Lambda permission (or when Lambda throttles or fails) the client gets
+ * API Gateway's 500.
  */
 export class LocalHttpApi {
   readonly routes: HttpRoute[];
   private readonly throttles = new Map<string, Throttle>();
 
   constructor(
-    template: LocalTemplate,
-    private readonly invoke: (functionArn: string, event: APIGatewayProxyEventV2) => Promise<InvokeResult>,
+    private readonly template: LocalTemplate,
+    private readonly invoke: (
+      functionArn: string,
+      event: APIGatewayProxyEventV2,
+      sourceArn: string,
+    ) => Promise<InvokeResult>,
   ) {
     this.routes = httpRoutes(template);
     for (const stage of template.ofType('AWS::ApiGatewayV2::Stage')) {
@@ -156,7 +174,18 @@ export class LocalHttpApi {
       return true;
     }
     const event = this.toEvent(req, url, body, matched.route, matched.parameters);
-    const result = await this.invoke(matched.route.functionArn, event);
+    let result: InvokeResult;
+    try {
+      result = await this.invoke(
+        matched.route.functionArn,
+        event,
+        executeApiArn(this.template, matched.route),
+      );
+    } catch {
+      // Lambda refused the call (no permission, throttled, payload too large): an integration failure.
+      reply(500, JSON.stringify({ message: 'Internal Server Error' }));
+      return true;
+    }
     if (!result.ok) {
       // A function error or timeout is an integration failure: API Gateway answers 500.
       reply(500, JSON.stringify({ message: 'Internal Server Error' }));

@@ -19,6 +19,7 @@
  * `PutRule`, `PutTargets`, `ListRules`, `DescribeRule`) and User Guide pages cited where each behaviour is
  * implemented (in the modules above, `targets.ts`, `input-transformer.ts` and `schedule.ts`).
  */
+import type { Chaos } from '../chaos.ts';
 import type { LocalTemplate } from '../template.ts';
 import type { LocalRuntime, PutEventsEntry, PutEventsResult } from '../types.ts';
 import { type ArchiveFilter, EventArchive } from './archive.ts';
@@ -52,6 +53,8 @@ export interface LocalEventBridgeOptions {
   readonly now?: () => Date;
   /** Scale of the retry back-off: the first retry waits about this long, doubling up to 64×. Default 1000. */
   readonly retryBaseDelayMs?: number;
+  /** Duplicated and reordered target deliveries, failed PutEvents entries (see `local/chaos.ts`). */
+  readonly chaos?: Chaos;
 }
 
 /**
@@ -69,6 +72,7 @@ export class LocalEventBridge {
   private readonly api: RulesApi;
   private readonly replays: Replays;
   private readonly counts = zeroCounters();
+  private readonly chaos: Chaos | undefined;
 
   /**
    * Loads buses, rules and schedules from the template and reloads the archive file.
@@ -91,7 +95,9 @@ export class LocalEventBridge {
       counts,
       now,
       retryBaseDelayMs: options.retryBaseDelayMs ?? 1000,
+      chaos: options.chaos,
     });
+    this.chaos = options.chaos;
     this.timers = new ScheduleTimers({
       template,
       registry: this.registry,
@@ -149,6 +155,7 @@ export class LocalEventBridge {
       counts: this.counts,
       now: this.now,
       hasBus: (name) => this.registry.hasBus(name),
+      chaos: this.chaos,
       ingest: (busName, event) => this.delivery.ingest(busName, event, 0),
     });
   }

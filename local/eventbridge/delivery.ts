@@ -7,8 +7,19 @@
  *
  * Reference: Amazon EventBridge User Guide, "Event retry policy and using dead-letter queues" (see
  * `targets.ts` for the policy's defaults and error classes).
+ *
+ * Permissions, as EventBridge needs them: a rule reaches an SQS target and its DLQ through the queue policy
+ * (principal `events.amazonaws.com`, `aws:SourceArn` = the rule) and a Lambda target through the function's
+ * resource-based policy (its `AWS::Lambda::Permission`); Step Functions and bus targets through the target's
+ * `RoleArn`; a Scheduler schedule reaches everything through its execution role (User Guide, "Using resource-based
+ * policies for Amazon EventBridge"; EventBridge Scheduler User Guide, "Set up the execution role").
+ *
+ * Lambda targets are asynchronous invocations ("EventBridge invokes Lambda asynchronously"): delivered once Lambda
+ * queued the event; the function's own retries, destinations and DLQ take it from there.
  */
-import type { LocalLogger, LocalRuntime } from '../types.ts';
+import type { Chaos } from '../chaos.ts';
+import { abortableSleep as sleep } from '../timers.ts';
+import type { Caller, LocalLogger, LocalRuntime } from '../types.ts';
 import type { EventArchive } from './archive.ts';
 import type { MutableCounters } from './counters.ts';
 import { busNameOf, type EventBridgeEvent } from './event.ts';
@@ -58,6 +69,8 @@ export interface DeliveryEngineOptions {
   readonly now: () => Date;
   /** Scale of the retry back-off: the first retry waits about this long, doubling up to 64×. */
   readonly retryBaseDelayMs: number;
+  /** Duplicate and reorder deliveries, as EventBridge's at-least-once, unordered delivery allows. */
+  readonly chaos?: Chaos | undefined;
 }
 
 /** A bus forwarding to a bus forwarding to …: cut a local loop instead of spinning forever. */
@@ -72,6 +85,7 @@ export class DeliveryEngine {
   private readonly counts: MutableCounters;
   private readonly now: () => Date;
   private readonly retryBaseDelayMs: number;
+  private readonly chaos: Chaos | undefined;
   private readonly pending = new Set<Promise<void>>();
   /** Deliveries not yet delivered, dead-lettered or dropped, with their retries so far (kept on stop()). */
   private readonly unfinished = new Map<Delivery, number>();
@@ -85,6 +99,7 @@ export class DeliveryEngine {
     this.counts = options.counts;
     this.now = options.now;
     this.retryBaseDelayMs = options.retryBaseDelayMs;
+    this.chaos = options.chaos;
   }
 
   /** Archives an event on a bus and starts a delivery per target of every enabled rule it matches. */
@@ -140,10 +155,31 @@ export class DeliveryEngine {
     });
   }
 
-  /** Starts a delivery in the background; `idle()` waits for it. */
+  /**
+   * Starts a delivery in the background; `idle()` waits for it. With chaos, the delivery may be made twice, and a
+   * copy may be held back up to a second so that later deliveries overtake it.
+   */
   spawn(delivery: Delivery): void {
+    const chaos = this.chaos;
+    const copies = chaos?.chance(chaos.duplicateRate) ? 2 : 1;
+    if (copies > 1 && chaos) chaos.counters.eventDuplicates += 1;
+    for (let copy = 0; copy < copies; copy += 1) {
+      const holdBack = chaos?.chance(chaos.reorderRate) ? chaos.between(50, 1000) : 0;
+      if (holdBack > 0 && chaos) chaos.counters.eventReorders += 1;
+      this.track(
+        delivery,
+        holdBack > 0
+          ? sleep(holdBack, this.retryAbort.signal).then((held) =>
+              held ? this.deliver(delivery) : undefined,
+            )
+          : this.deliver(delivery),
+      );
+    }
+  }
+
+  private track(delivery: Delivery, work: Promise<void>): void {
     this.counts.deliveries += 1;
-    const promise: Promise<void> = this.deliver(delivery)
+    const promise: Promise<void> = work
       .catch((error: unknown) => {
         this.log.error('EventBridge: delivery crashed', {
           target: delivery.target.arn,
@@ -236,13 +272,22 @@ export class DeliveryEngine {
         await this.runtime.sendMessage(target.arn, delivery.body, {
           ...(target.messageGroupId === undefined ? {} : { messageGroupId: target.messageGroupId }),
           ...(fifo ? { messageDeduplicationId: delivery.event.id } : {}),
+          caller: this.callerFor(delivery),
         });
         return;
       }
       case 'lambda': {
-        // EventBridge invokes Lambda asynchronously: the delivery succeeds once Lambda accepts the event.
-        // A function error is Lambda's to retry (its async retry settings, its own DLQ or destination), not
-        // EventBridge's; only a failed Invoke call (no such function, throttled) counts as a failed delivery.
+        // EventBridge invokes Lambda asynchronously: the delivery succeeds once Lambda queued the event. A function
+        // error is Lambda's to retry (its async retry settings, its own DLQ or destination), not EventBridge's;
+        // only a failed Invoke call (no permission, no such function) counts as a failed delivery.
+        if (this.runtime.invokeFunctionAsync) {
+          await this.runtime.invokeFunctionAsync(
+            target.arn,
+            lambdaPayload(delivery.body),
+            this.callerFor(delivery),
+          );
+          return;
+        }
         const result = await this.runtime.invokeFunction(target.arn, lambdaPayload(delivery.body));
         if (!result.ok) {
           this.log.warn(
@@ -257,6 +302,7 @@ export class DeliveryEngine {
         return;
       }
       case 'states':
+        this.authorizeThroughRole(delivery, 'states:StartExecution', target.arn, true);
         await this.runtime.startExecution(target.arn, delivery.body);
         return;
       case 'events': {
@@ -266,6 +312,7 @@ export class DeliveryEngine {
             name: 'ResourceNotFoundException',
           });
         }
+        this.authorizeThroughRole(delivery, 'events:PutEvents', target.arn, false);
         if (delivery.hop + 1 >= MAX_BUS_HOPS) {
           throw Object.assign(new Error(`event forwarded across ${MAX_BUS_HOPS} buses; loop cut`), {
             name: 'InvalidParameter',
@@ -286,6 +333,55 @@ export class DeliveryEngine {
       case 'unsupported':
         throw new Error(`unsupported target ${target.arn}`);
     }
+  }
+
+  /**
+   * Who EventBridge is when it delivers: for a rule, the `events.amazonaws.com` service principal with the rule as
+   * `aws:SourceArn` (what queue policies and Lambda permissions name); for a schedule, its execution role.
+   */
+  private callerFor(delivery: Delivery): Caller {
+    if (delivery.origin.kind === 'rule') {
+      return {
+        kind: 'service',
+        service: 'events.amazonaws.com',
+        sourceArn: delivery.origin.ruleArn,
+        sourceAccount: this.runtime.template.accountId,
+      };
+    }
+    const roleArn = delivery.target.roleArn;
+    return roleArn
+      ? { kind: 'role', roleArn, sessionName: delivery.origin.scheduleArn.split('/').pop() ?? 'schedule' }
+      : { kind: 'admin' };
+  }
+
+  /**
+   * A target reached through the target's role (Step Functions, another bus; every Scheduler target): the role
+   * must allow `action` on the target. Without a role, a target that `requiresRole` cannot be reached.
+   *
+   * @throws AccessDeniedException (NO_PERMISSIONS, not retried).
+   */
+  private authorizeThroughRole(
+    delivery: Delivery,
+    action: string,
+    resource: string,
+    requiresRole: boolean,
+  ): void {
+    if (!this.runtime.authorize) return;
+    const roleArn = delivery.target.roleArn;
+    if (!roleArn) {
+      if (!requiresRole || delivery.origin.kind === 'schedule') return;
+      throw Object.assign(
+        new Error(`EventBridge needs a RoleArn on the target to call ${action} on ${resource}`),
+        {
+          name: 'AccessDeniedException',
+        },
+      );
+    }
+    this.runtime.authorize(
+      { kind: 'role', roleArn, sessionName: delivery.origin.kind === 'rule' ? 'events' : 'scheduler' },
+      action,
+      resource,
+    );
   }
 
   /**
@@ -333,6 +429,7 @@ export class DeliveryEngine {
     }
     try {
       await this.runtime.sendMessage(target.deadLetterArn, body, {
+        caller: this.callerFor(delivery),
         messageAttributes: Object.fromEntries(
           Object.entries(attributes).map(([name, value]) => [
             name,
@@ -370,21 +467,4 @@ function parseDetail(body: string): Record<string, unknown> {
     // fall through
   }
   return {};
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. The timer does not hold the process open. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    timer.unref();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -6,6 +6,7 @@
  * "Calculating PutEvents event entry size".
  */
 import { AwsServiceError } from '../aws/json-protocol.ts';
+import type { Chaos } from '../chaos.ts';
 import type { PutEventsEntry, PutEventsResult } from '../types.ts';
 import type { MutableCounters } from './counters.ts';
 import { busNameOf, type EventBridgeEvent, eventTime } from './event.ts';
@@ -27,6 +28,8 @@ export interface PutEventsTarget {
   readonly counts: MutableCounters;
   now(): Date;
   hasBus(name: string): boolean;
+  /** Fails some valid entries with InternalFailure or ThrottlingException, as EventBridge may. */
+  readonly chaos?: Chaos | undefined;
   /** Archives the event on the bus and starts its deliveries. */
   ingest(busName: string, event: EventBridgeEvent): void;
 }
@@ -121,6 +124,14 @@ function putEntry(entry: PutEventsEntry, bus: PutEventsTarget): PutEventsResult[
   );
   if (!bus.hasBus(busName)) {
     return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` };
+  }
+  const chaos = bus.chaos;
+  if (chaos?.chance(chaos.putEventsFailureRate)) {
+    // Retryable entry errors (PutEventsResultEntry): the entry is not accepted; the caller must retry it.
+    chaos.counters.putEventsFailures += 1;
+    return chaos.chance(0.5)
+      ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded.' }
+      : { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service error.' };
   }
   const event: EventBridgeEvent = {
     version: '0',

@@ -429,6 +429,7 @@ export class RuleRegistry {
       target: {
         arn: target.Arn,
         kind,
+        roleArn: typeof target.RoleArn === 'string' ? target.RoleArn : undefined,
         input: target.Input,
         messageGroupId: target.SqsParameters?.MessageGroupId,
         eventBridge:

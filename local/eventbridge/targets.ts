@@ -53,6 +53,11 @@ export type RuleTargetDefinition = z.infer<typeof RuleTargetSchema>;
 export interface TargetDeliverySettings {
   readonly arn: string;
   readonly kind: TargetKind;
+  /**
+   * The role EventBridge assumes to reach the target (`RoleArn`): needed for Step Functions and bus targets of a
+   * rule and for every Scheduler target. SQS and Lambda targets of a rule use their resource-based policy instead.
+   */
+  readonly roleArn?: string | undefined;
   readonly messageGroupId?: string | undefined;
   readonly maximumRetryAttempts: number;
   readonly maximumEventAgeSeconds: number;
@@ -112,6 +117,7 @@ export function compileRuleTarget(raw: unknown): CompiledTarget {
     id: target.Id,
     arn: target.Arn,
     kind: targetKindOf(target.Arn),
+    roleArn: target.RoleArn,
     render,
     messageGroupId: target.SqsParameters?.MessageGroupId,
     maximumRetryAttempts: target.RetryPolicy?.MaximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS,

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { LocalResource, LocalTemplate } from '../template.ts';
 import type { InvokeResult, LocalLogger } from '../types.ts';
 import { lambdaTraceHeader } from '../xray/daemon.ts';
+import { MAX_SYNC_PAYLOAD_BYTES, MAX_SYNC_RESPONSE_BYTES, payloadTooLarge, throttled } from './errors.ts';
 
 /** A function of the template, with what the local runtime needs to run it as Lambda would. */
 export interface LocalFunction {
@@ -18,6 +19,11 @@ export interface LocalFunction {
   readonly memoryMb: number;
   /** Reserved concurrency from the template, else the local default. */
   readonly maxConcurrency: number;
+  /**
+   * `ReservedConcurrentExecutions`: invocations beyond it are throttled (429), as on AWS. Without it the function
+   * shares the account's pool, and invocations beyond the local default wait for an environment instead.
+   */
+  readonly reservedConcurrency?: number | undefined;
   readonly environment: Readonly<Record<string, string>>;
   /** `TracingConfig.Mode`: Active functions get a sampled trace header on every invocation. */
   readonly tracing: 'Active' | 'PassThrough';
@@ -32,6 +38,8 @@ export interface FunctionStats {
   environments: number;
   /** Invocations waiting for a free environment. */
   queued: number;
+  /** Invocations refused with TooManyRequestsException (reserved concurrency in use). */
+  throttles: number;
 }
 
 interface Environment {
@@ -58,6 +66,15 @@ export interface LambdaRuntimeOptions {
   readonly defaultConcurrency?: number;
   /** Receives each function's stdout/stderr lines (its logs). */
   readonly onLog?: (functionName: string, line: string) => void;
+  /**
+   * The credentials a function's environment gets (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+   * `AWS_SESSION_TOKEN`), identifying its role to the local services. @default the base environment's
+   */
+  readonly credentials?: (functionName: string) => {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken: string;
+  };
   readonly log: LocalLogger;
 }
 
@@ -65,6 +82,24 @@ const WORKER_FILE = new URL('./worker.ts', import.meta.url);
 
 /** Lambda's limit for the init phase of an on-demand function. */
 const INIT_TIMEOUT_MS = 10_000;
+
+/** "Function environment variables: 4 KB, for all environment variables associated with the function, in aggregate" (Lambda quotas). */
+const MAX_ENVIRONMENT_BYTES = 4 * 1024;
+
+/**
+ * Refuses a function whose environment variables are over 4 KB, measured as Lambda measures them: the JSON of the
+ * variables map (Lambda's answer: "… exceeded the 4KB limit. String measured: {"KEY":"value",…}").
+ *
+ * @throws Error with Lambda's InvalidParameterValueException message, naming the function.
+ */
+export function assertEnvironmentSize(logicalId: string, variables: Readonly<Record<string, string>>): void {
+  const measured = JSON.stringify(variables);
+  if (Buffer.byteLength(measured, 'utf8') > MAX_ENVIRONMENT_BYTES) {
+    throw new Error(
+      `${logicalId}: InvalidParameterValueException: Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${measured}`,
+    );
+  }
+}
 
 /** Ends an environment's invocation in flight, if any, with a runtime failure (crash, shutdown). */
 function failPending(environment: Environment, errorType: string, errorMessage: string): void {
@@ -127,6 +162,10 @@ export class LambdaRuntime {
         resource.properties.Environment as { Variables?: Record<string, unknown> } | undefined
       )?.Variables ?? {}) as Record<string, unknown>;
       const reserved = resource.properties.ReservedConcurrentExecutions;
+      const environment = Object.fromEntries(
+        Object.entries(variables).map(([key, value]) => [key, String(value)]),
+      );
+      assertEnvironmentSize(resource.logicalId, environment);
       const fn: LocalFunction = {
         name: resource.name,
         arn: resource.arn,
@@ -139,9 +178,8 @@ export class LambdaRuntime {
           reserved === undefined
             ? (options.defaultConcurrency ?? 2 * availableParallelism())
             : Number(reserved),
-        environment: Object.fromEntries(
-          Object.entries(variables).map(([key, value]) => [key, String(value)]),
-        ),
+        reservedConcurrency: reserved === undefined ? undefined : Number(reserved),
+        environment,
         tracing:
           (resource.properties.TracingConfig as { Mode?: unknown } | undefined)?.Mode === 'Active'
             ? 'Active'
@@ -157,6 +195,7 @@ export class LambdaRuntime {
         timeouts: 0,
         environments: 0,
         queued: 0,
+        throttles: 0,
       });
     }
   }
@@ -171,6 +210,12 @@ export class LambdaRuntime {
     return Object.fromEntries(this.stats);
   }
 
+  /**
+   * A synchronous (RequestResponse) invocation.
+   *
+   * @throws LambdaServiceError TooManyRequestsException (429) when the function's reserved concurrency is in use,
+   *   RequestEntityTooLargeException (413) for an event over 6 MB.
+   */
   async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const result = await this.invokeOnce(nameOrArn, event);
     if (!result.ok) {
@@ -203,6 +248,8 @@ export class LambdaRuntime {
       };
     }
     const stats = this.stats.get(fn.name) as FunctionStats;
+    const eventBytes = Buffer.byteLength(JSON.stringify(event) ?? 'null', 'utf8');
+    if (eventBytes > MAX_SYNC_PAYLOAD_BYTES) throw payloadTooLarge(eventBytes, 'RequestResponse');
     const environment = await this.acquire(fn, stats);
     stats.invocations += 1;
     const initStarted = Date.now();
@@ -283,6 +330,10 @@ export class LambdaRuntime {
         environment.busy = true;
         return environment;
       }
+      if (fn.reservedConcurrency !== undefined) {
+        stats.throttles += 1;
+        throw throttled(fn.name);
+      }
       stats.queued += 1;
       await new Promise<void>((resolve) => (this.waiting.get(fn.name) as (() => void)[]).push(resolve));
       stats.queued -= 1;
@@ -306,6 +357,7 @@ export class LambdaRuntime {
       env: {
         ...this.options.baseEnvironment,
         ...fn.environment,
+        ...this.credentialEnvironment(fn.name),
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
@@ -355,6 +407,7 @@ export class LambdaRuntime {
         errorMessage?: string;
         coldStart: boolean;
         durationMs: number;
+        log?: string;
       }) => {
         if (message.type === 'ready') return settleReady(undefined);
         if (message.type === 'init-error') {
@@ -367,22 +420,37 @@ export class LambdaRuntime {
         if (message.type !== 'result' || !pending || pending.id !== message.id) return;
         clearTimeout(pending.timer);
         environment.pending = undefined;
+        const log = message.log === undefined ? {} : { log: message.log };
+        const responseBytes = Buffer.byteLength(message.json ?? '', 'utf8');
         pending.resolve(
-          message.ok
+          message.ok && responseBytes > MAX_SYNC_RESPONSE_BYTES
             ? {
-                ok: true,
-                payload: JSON.parse(message.json ?? 'null') as unknown,
-                durationMs: message.durationMs,
-                coldStart: message.coldStart,
-              }
-            : {
+                // The runtime cannot post the response: the invocation fails.
                 ok: false,
-                errorType: message.errorType ?? 'Error',
-                errorMessage: message.errorMessage ?? '',
+                errorType: 'Function.ResponseSizeTooLarge',
+                errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`,
                 timedOut: false,
                 durationMs: message.durationMs,
                 coldStart: message.coldStart,
-              },
+                ...log,
+              }
+            : message.ok
+              ? {
+                  ok: true,
+                  payload: JSON.parse(message.json ?? 'null') as unknown,
+                  durationMs: message.durationMs,
+                  coldStart: message.coldStart,
+                  ...log,
+                }
+              : {
+                  ok: false,
+                  errorType: message.errorType ?? 'Error',
+                  errorMessage: message.errorMessage ?? '',
+                  timedOut: false,
+                  durationMs: message.durationMs,
+                  coldStart: message.coldStart,
+                  ...log,
+                },
         );
       },
     );
@@ -400,6 +468,16 @@ export class LambdaRuntime {
     stats.environments += 1;
     worker.postMessage({ type: 'init' });
     return environment;
+  }
+
+  private credentialEnvironment(functionName: string): Record<string, string> {
+    const credentials = this.options.credentials?.(functionName);
+    if (!credentials) return {};
+    return {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+    };
   }
 
   private discard(fn: LocalFunction, environment: Environment, stats: FunctionStats): void {

@@ -52,6 +52,34 @@ export function sqsMappingConfig(
   };
 }
 
+/** The actions an SQS event source mapping's execution role needs on the queue (Lambda Developer Guide, "Using Lambda with Amazon SQS", execution role permissions). */
+export const SQS_MAPPING_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+] as const;
+
+/**
+ * Refuses a mapping whose function role cannot read the queue, with the answer Lambda gives when such a mapping is
+ * created: "The provided execution role does not have permissions to call ReceiveMessage on SQS".
+ *
+ * @param allowed whether the function's role may perform an action on the queue.
+ * @throws Error naming the mapping.
+ */
+export function assertMappingPermissions(
+  mappingLogicalId: string,
+  config: Pick<SqsMappingConfig, 'queueArn'>,
+  allowed: (action: string, resource: string) => boolean,
+): void {
+  for (const action of SQS_MAPPING_ACTIONS) {
+    if (!allowed(action, config.queueArn)) {
+      throw new Error(
+        `${mappingLogicalId}: InvalidParameterValueException: The provided execution role does not have permissions to call ${action.slice(4)} on SQS`,
+      );
+    }
+  }
+}
+
 function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {

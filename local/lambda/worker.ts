@@ -62,6 +62,29 @@ function errorOf(error: unknown): { errorType: string; errorMessage: string; sta
 
 let invocations = 0;
 
+/** The log of the invocation in progress (what `LogType: Tail` returns the last 4 KB of). */
+let captured: string[] | undefined;
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    captured?.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+}
+
+/** The invocation's log lines as Lambda writes them around the function's own (START, END, REPORT). */
+function invocationLog(requestId: string, durationMs: number): string {
+  const lines = captured ?? [];
+  captured = undefined;
+  const memoryMb = Math.round(process.memoryUsage().rss / (1024 * 1024));
+  return [
+    `START RequestId: ${requestId} Version: $LATEST\n`,
+    ...lines,
+    `END RequestId: ${requestId}\n`,
+    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\tMemory Size: ${config.memoryMb} MB\tMax Memory Used: ${memoryMb} MB\t\n`,
+  ].join('');
+}
+
 parentPort?.on('message', async (message: InvokeMessage | InitMessage) => {
   if (message.type === 'init') {
     // The init phase (module import, top-level code) runs before the first invocation and, as on
@@ -80,6 +103,7 @@ parentPort?.on('message', async (message: InvokeMessage | InitMessage) => {
   if (message.traceHeader) process.env._X_AMZN_TRACE_ID = message.traceHeader;
   const coldStart = invocations === 0;
   invocations += 1;
+  captured = [];
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: config.functionName,
@@ -99,22 +123,31 @@ parentPort?.on('message', async (message: InvokeMessage | InitMessage) => {
     const payload = await handler(message.event, context);
     // Lambda returns JSON: serialising here also drops what JSON drops, as on AWS.
     const json = payload === undefined ? 'null' : JSON.stringify(payload);
+    const durationMs = Date.now() - started;
     parentPort?.postMessage({
       type: 'result',
       id: message.id,
       ok: true,
       json,
       coldStart,
-      durationMs: Date.now() - started,
+      durationMs,
+      log: invocationLog(message.id, durationMs),
     });
   } catch (error) {
+    const durationMs = Date.now() - started;
+    const failure = errorOf(error);
+    // The runtime logs the failure as Lambda's Node.js runtime does, inside the invocation's log.
+    captured?.push(
+      `${new Date().toISOString()}\t${message.id}\tERROR\tInvoke Error \t${JSON.stringify({ errorType: failure.errorType, errorMessage: failure.errorMessage, stack: failure.stackTrace })}\n`,
+    );
     parentPort?.postMessage({
       type: 'result',
       id: message.id,
       ok: false,
-      ...errorOf(error),
+      ...failure,
       coldStart,
-      durationMs: Date.now() - started,
+      durationMs,
+      log: invocationLog(message.id, durationMs),
     });
   }
 });

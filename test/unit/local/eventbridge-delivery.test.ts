@@ -86,6 +86,8 @@ describe('rule matching → targets', () => {
     expect(runtime.sqs(queueArn('sink.fifo'))[0]?.options).toEqual({
       messageGroupId: 'orders',
       messageDeduplicationId: (accepted as { EventId: string }).EventId,
+      // EventBridge sends as its service principal, for the rule (what the queue policy names).
+      caller: expect.objectContaining({ kind: 'service', service: 'events.amazonaws.com' }),
     });
   });
 

@@ -104,10 +104,35 @@ describe('LambdaRuntime', () => {
     expect(lambda.statistics().slow).toMatchObject({ timeouts: 1, coldStarts: 1 });
   });
 
-  it('runs at most the reserved concurrency of environments at once', async () => {
+  it('throttles invocations beyond the reserved concurrency with TooManyRequestsException (429)', async () => {
     const lambda = start({
       Busy: lambdaResource('busy', { FunctionName: 'busy', ReservedConcurrentExecutions: 2 }),
     });
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => lambda.invoke('busy', {})));
+    const throttled = results.filter((result) => result.status === 'rejected');
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(2);
+    expect(throttled).toHaveLength(3);
+    expect((throttled[0] as PromiseRejectedResult).reason).toMatchObject({
+      name: 'TooManyRequestsException',
+      statusCode: 429,
+      reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    });
+    expect(lambda.statistics().busy).toMatchObject({ environments: 2, throttles: 3, invocations: 2 });
+  });
+
+  it('refuses an event over 6 MB with RequestEntityTooLargeException (413), whoever invokes', async () => {
+    const lambda = start({ Echo: lambdaResource('echo', { FunctionName: 'echo' }) });
+    await expect(lambda.invoke('echo', { blob: 'b'.repeat(6 * 1024 * 1024) })).rejects.toMatchObject({
+      name: 'RequestEntityTooLargeException',
+      statusCode: 413,
+    });
+    expect(lambda.statistics().echo?.invocations).toBe(0);
+  });
+
+  it('makes invocations of a function without reserved concurrency wait for one of the local environments', async () => {
+    const template = writeAssembly({ Busy: lambdaResource('busy', { FunctionName: 'busy' }) }, CODE).load();
+    runtime = new LambdaRuntime(template, { baseEnvironment: {}, defaultConcurrency: 2, log: silent });
+    const lambda = runtime;
     await Promise.all([lambda.invoke('busy', {}), lambda.invoke('busy', {})]);
     const started = Date.now();
     const results = await Promise.all(Array.from({ length: 6 }, () => lambda.invoke('busy', {})));

@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { recordsToDelete } from '#local/lambda/sqs-poller.ts';
+import { assertMappingPermissions, recordsToDelete } from '#local/lambda/sqs-poller.ts';
 import type { InvokeResult } from '#local/types.ts';
 
 const record = (messageId: string) => ({ messageId, receiptHandle: `rh-${messageId}` }) as SQSRecord;
@@ -49,5 +49,29 @@ describe('recordsToDelete', () => {
       coldStart: false,
     };
     expect(recordsToDelete(batch, failed, true)).toEqual([]);
+  });
+});
+
+describe('assertMappingPermissions', () => {
+  const queueArn = 'arn:aws:sqs:us-east-1:000000000000:jobs';
+
+  it('refuses a mapping whose function role cannot read the queue, as Lambda does when it is created', () => {
+    const granted = new Set(['sqs:ReceiveMessage', 'sqs:GetQueueAttributes']);
+    expect(() => assertMappingPermissions('Mapping', { queueArn }, (action) => granted.has(action))).toThrow(
+      'Mapping: InvalidParameterValueException: The provided execution role does not have permissions to call DeleteMessage on SQS',
+    );
+  });
+
+  it('accepts a role that may receive, delete and read the attributes of the queue', () => {
+    const asked: string[] = [];
+    assertMappingPermissions('Mapping', { queueArn }, (action, resource) => {
+      asked.push(`${action} ${resource}`);
+      return true;
+    });
+    expect(asked).toEqual([
+      `sqs:ReceiveMessage ${queueArn}`,
+      `sqs:DeleteMessage ${queueArn}`,
+      `sqs:GetQueueAttributes ${queueArn}`,
+    ]);
   });
 });
