@@ -149,9 +149,12 @@ describe('webhook edge (prod template)', () => {
         'POST /webhooks/pos': { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
       },
     });
-    const alarms = Object.values(prod.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
-      JSON.stringify(alarm.Properties.Metrics ?? []).includes('"MetricName":"4xx"'),
-    );
-    expect(alarms).toHaveLength(1);
+    prod.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '4xx',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 50,
+    });
   }, 120_000);
 });
