@@ -103,9 +103,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // node_modules/.bin first: `node` there is the pinned Node 24 that tsx and vitest then run on.
   const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
   const child = spawn(join(bin, command), args, { cwd: process.cwd(), stdio: 'inherit', env });
-  // Ctrl-C reaches the child from the terminal too; a signal sent to this process alone (npm forwards
-  // SIGTERM) is passed on. The child decides when it has stopped.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  // Ctrl-C reaches the whole foreground process group, the child included: passing SIGINT on as well
+  // would be a second Ctrl-C, which runners such as tsx take as "force quit" — so this process only
+  // waits. A SIGTERM or SIGHUP sent to this process alone (npm forwards SIGTERM) is passed on.
+  process.on('SIGINT', () => {});
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('error', (error) => {
     say(`could not run ${command}: ${error.message}`);
     process.exit(1);
