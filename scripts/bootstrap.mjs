@@ -4,9 +4,10 @@
 // devDependency), checks Java for DynamoDB Local, then runs the command on the pinned Node.
 // Plain JavaScript with no dependency: nothing is installed yet when it starts.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { constants } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'node_modules', '.bin');
@@ -52,15 +53,20 @@ function ensureDependencies() {
       ? `dependencies out of date (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): npm ci`
       : 'first run: installing the locked dependencies (npm ci, about a minute)',
   );
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const windows = process.platform === 'win32';
+  const npm = windows ? 'npm.cmd' : 'npm';
   // Under Node 20 npm warns that Node-24-only packages need another engine: expected (they run on the
   // pinned Node 24 installed here), so only errors are printed.
   const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: root,
     stdio: 'inherit',
+    // .cmd shims run only through the shell on Windows (Node ≥ 18.20.2 / 20.12.2 refuse them otherwise).
+    shell: windows,
   });
   if (result.status !== 0) {
-    say('npm ci failed (see above); fix it, then run the command again');
+    say(
+      `npm ci failed (${result.error ? result.error.message : 'see above'}); fix it, then run the command again`,
+    );
     process.exit(result.status ?? 1);
   }
 }
@@ -92,7 +98,16 @@ function ensureJava() {
   process.exit(1);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** True when this file is the script node was asked to run (paths with spaces, links and Windows too). */
+const isMain = () => {
+  try {
+    return Boolean(process.argv[1]) && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+};
+
+if (isMain()) {
   const [command, ...args] = process.argv.slice(2);
   if (!command) {
     say('usage: node scripts/bootstrap.mjs <command> [args…]');
@@ -102,7 +117,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   ensureJava();
   // node_modules/.bin first: `node` there is the pinned Node 24 that tsx and vitest then run on.
   const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
-  const child = spawn(join(bin, command), args, { cwd: process.cwd(), stdio: 'inherit', env });
+  const child = spawn(join(bin, command), args, {
+    cwd: process.cwd(),
+    stdio: 'inherit',
+    env,
+    shell: process.platform === 'win32',
+  });
   // Ctrl-C reaches the whole foreground process group, the child included: passing SIGINT on as well
   // would be a second Ctrl-C, which runners such as tsx take as "force quit" — so this process only
   // waits. A SIGTERM or SIGHUP sent to this process alone (npm forwards SIGTERM) is passed on.
@@ -112,5 +132,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     say(`could not run ${command}: ${error.message}`);
     process.exit(1);
   });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+  // A child ended by a signal exits as a shell reports it: 128 + the signal's number (130 for SIGINT).
+  child.on('exit', (code, signal) =>
+    process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)),
+  );
 }

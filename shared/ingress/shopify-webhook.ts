@@ -1,7 +1,11 @@
 import type { EventPublisher } from '../bus/publisher.ts';
 import { shopifyPayloadSubjects } from '../connectors/shopify/contact-data.ts';
 import { parseShopifyJson } from '../connectors/shopify/json.ts';
-import { type ShopContext, shopifyTopicMapper } from '../connectors/shopify/mappers.ts';
+import {
+  SHOPIFY_COMPLIANCE_TOPICS,
+  type ShopContext,
+  shopifyTopicMapper,
+} from '../connectors/shopify/mappers.ts';
 import { topicMismatch } from '../connectors/shopify/topic-rules.ts';
 import { verifyShopifyHmac } from '../connectors/shopify/webhook-signature.ts';
 import { MappingError } from '../errors.ts';
@@ -106,12 +110,17 @@ export async function handleShopifyWebhook(
   // A replay of a captured delivery: older than the de-duplication window (it would no longer be
   // recognised) or from the future. 200, so Shopify never retries it; a forged fresh header is stopped
   // by the body-based rules (event ids and business keys come from the body), not by this check.
+  // Compliance requests are exempt: Shopify sends customers/redact days to months after the request
+  // and shop/redact 48 h after uninstall, and the docs do not say which time the header then carries —
+  // a mandatory request must never be dropped as stale (their handling is idempotent by request id).
   const triggeredAt = triggeredAtOf(header(request.headers, 'triggered-at'));
-  const outside = refuseOutsideWindow(triggeredAt, now, DELIVERY_WINDOW, deps, {
-    shopDomain,
-    topic,
-    webhookId,
-  });
+  const outside = SHOPIFY_COMPLIANCE_TOPICS.has(topic)
+    ? undefined
+    : refuseOutsideWindow(triggeredAt, now, DELIVERY_WINDOW, deps, {
+        shopDomain,
+        topic,
+        webhookId,
+      });
   if (outside) return outside;
 
   const parsed = parseWebhookJson(raw, deps, parseShopifyJson);

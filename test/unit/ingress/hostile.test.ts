@@ -84,6 +84,20 @@ describe('Shopify ingress against a hostile sender', () => {
     expect(publisher.published).toHaveLength(0);
   });
 
+  it('never drops a compliance request as stale (Shopify sends customers/redact long after the request)', async () => {
+    const { deps, publisher } = ingressDeps({ now: () => NOW });
+    const body = shopifyWebhookBody('customers/redact').replaceAll(
+      '{shop}.myshopify.com',
+      'acme.myshopify.com',
+    );
+    const response = await handleShopifyWebhook(
+      shopify('customers/redact', body, { 'x-shopify-triggered-at': daysAgo(30) }),
+      deps,
+    );
+    expect(parse(response.body)).toMatchObject({ status: 'published' });
+    expect(publisher.published.map((event) => event.detailType)).toEqual(['CustomerRedactionRequested']);
+  });
+
   it('parks an orders/create body sent as orders/cancelled instead of cancelling the order', async () => {
     const { deps, publisher, exceptions } = ingressDeps();
     // A real orders/create body: not cancelled (Shopify's published sample sets cancelled_at).
