@@ -18,7 +18,7 @@ const CODE = {
   slow: `export const handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms)); return 'done'; };`,
   busy: `export const handler = async () => { await new Promise((r) => setTimeout(r, 300)); return 'ok'; };`,
   slowInit: `
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 400));
     export const handler = async () => 'initialised';`,
   brokenInit: `throw new Error('cannot read config');
     export const handler = async () => 'never';`,
@@ -144,7 +144,9 @@ describe('LambdaRuntime', () => {
   });
 
   it('runs the init phase outside the invocation timeout, as Lambda does', async () => {
-    const lambda = start({ Slow: lambdaResource('slowInit', { FunctionName: 'slow-init', Timeout: 1 }) });
+    // An init four times the invocation timeout (a fraction of a second keeps the test short; the
+    // runtime takes Timeout as given).
+    const lambda = start({ Slow: lambdaResource('slowInit', { FunctionName: 'slow-init', Timeout: 0.1 }) });
     expect(await lambda.invoke('slow-init', {})).toMatchObject({
       ok: true,
       coldStart: true,
