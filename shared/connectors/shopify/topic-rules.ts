@@ -15,18 +15,15 @@ const isArray = (payload: Record<string, unknown>, key: string) => Array.isArray
 const isObject = (payload: Record<string, unknown>, key: string) =>
   typeof payload[key] === 'object' && payload[key] !== null && !Array.isArray(payload[key]);
 
+const notAnOrder = (payload: Record<string, unknown>): string | undefined =>
+  has(payload, 'id') && isArray(payload, 'line_items') ? undefined : 'not an order (id, line_items)';
+
 /** What each handled topic's body must carry (the shapes of shopify.dev's webhook reference). */
 const BODY_RULES: Readonly<Record<string, (payload: Record<string, unknown>) => string | undefined>> = {
-  'orders/create': (payload) =>
-    has(payload, 'id') && isArray(payload, 'line_items') ? undefined : 'not an order (id, line_items)',
-  'orders/updated': (payload) =>
-    has(payload, 'id') && isArray(payload, 'line_items') ? undefined : 'not an order (id, line_items)',
+  'orders/create': (payload) => notAnOrder(payload),
+  'orders/updated': (payload) => notAnOrder(payload),
   'orders/cancelled': (payload) =>
-    !(has(payload, 'id') && isArray(payload, 'line_items'))
-      ? 'not an order (id, line_items)'
-      : has(payload, 'cancelled_at')
-        ? undefined
-        : 'a cancellation without cancelled_at',
+    notAnOrder(payload) ?? (has(payload, 'cancelled_at') ? undefined : 'a cancellation without cancelled_at'),
   'refunds/create': (payload) =>
     has(payload, 'order_id') && isArray(payload, 'refund_line_items')
       ? undefined
