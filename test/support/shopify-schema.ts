@@ -28,7 +28,7 @@ import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
  * Shopify's Admin GraphQL schema at the version the hub pins, for validating the documents the hub and
  * the sandbox's tests send, and the sandbox's own schema slice.
  *
- * The base is Shopify's published SDL for 2025-04 (`shared/fixtures/shopify/admin-schema`, see its
+ * The base is Shopify's published SDL for 2025-04 (`test/fixtures/shopify/admin-schema`, copied from the reference fixtures; see its
  * SOURCES.md): the newest complete schema we have. Everything that changed between 2025-04 and the pinned
  * version and that the hub or the sandbox touches is listed below as an explicit patch, each with the
  * shopify.dev page that documents it. A name that is neither in 2025-04 nor in this list is not
@@ -195,7 +195,7 @@ export const SCHEMA_PATCHES: readonly SchemaPatch[] = [
 ];
 
 const SDL_PATH = fileURLToPath(
-  new URL(`../../../shared/fixtures/shopify/admin-schema/${BASE_VERSION}.graphql`, import.meta.url),
+  new URL(`../fixtures/shopify/admin-schema/${BASE_VERSION}.graphql`, import.meta.url),
 );
 
 /** The parts of a type definition node a patch touches (fields, input fields, enum values). */
