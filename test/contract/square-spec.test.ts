@@ -1,11 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { Router, type StartedServer } from '#sandbox/core/http.ts';
 import { SquareSandbox } from '#sandbox/square/index.ts';
 import { installApiRoutes } from '#sandbox/square/routes.ts';
 import { SQUARE_API_VERSION } from '#shared/connectors/square/api-version.ts';
 import { SquareClient } from '#shared/connectors/square/client.ts';
+import * as payloads from '#shared/connectors/square/payloads.ts';
 import { fetchSquareCatalog } from '#shared/onboarding/sources.ts';
 import { start } from '#test/sandbox/helpers.ts';
 import { fixtureText } from '#test/support/fixtures.ts';
@@ -435,6 +437,77 @@ describe('Square spec: the sandbox', () => {
         return formatIssues(`delivered ${event.type}`, spec.validateWebhook(event));
       }),
     ]);
+  });
+});
+
+/**
+ * The spec schemas each of the hub's Square read models (the zod schemas exported by
+ * `shared/connectors/square/payloads.ts`) reads. A model not listed is matched by name
+ * (`Square<Name>Schema` or `<Name>Schema` → `<Name>`); one that matches nothing fails until listed.
+ */
+const READ_MODELS: Record<string, readonly string[]> = {
+  SquareOrderSchema: ['Order'],
+  SquareLineItemSchema: ['OrderLineItem'],
+  SquareMoneySchema: ['Money'],
+  // The envelope of every order, payment, refund and inventory event (the topics the hub takes;
+  // some other events, e.g. location.created, carry no data.object).
+  SquareWebhookEnvelopeSchema: [...spec.webhookSchemas.values()].filter((name) =>
+    /^(Order|Payment|Refund|Inventory)/.test(name),
+  ),
+  // One model for `data.object.order_created|order_updated|order_fulfillment_updated`; `OrderCreated`
+  // has no `updated_at`, which the hub reads as optional and never uses (see the test below).
+  SquareOrderNotificationSchema: ['OrderUpdated', 'OrderFulfillmentUpdated'],
+  RetrieveOrderResponseSchema: ['RetrieveOrderResponse'],
+  CatalogObjectResponseSchema: ['RetrieveCatalogObjectResponse'],
+  // Every answer's `errors` is `[Error]`; RetrieveOrder's stands for all of them.
+  SquareErrorBodySchema: ['RetrieveOrderResponse'],
+};
+
+const readModels = Object.entries(payloads).flatMap(([name, value]) => {
+  if (typeof value !== 'object' || value === null || !('_zod' in value)) return [];
+  const guess = name.replace(/^Square/, '').replace(/Schema$/, '');
+  return [
+    {
+      name,
+      model: value as Parameters<typeof spec.readModelIssues>[0],
+      schemas: READ_MODELS[name] ?? [guess],
+    },
+  ];
+});
+
+describe('Square spec: what the hub reads', () => {
+  it.each(readModels)('$name reads only fields the spec defines', ({ name, model, schemas }) => {
+    report(
+      schemas.flatMap((schema) => {
+        try {
+          return formatIssues(`${name} as ${schema}`, spec.readModelIssues(model, schema));
+        } catch {
+          return [`${name}: the spec has no schema ${schema}; name the one it reads in READ_MODELS`];
+        }
+      }),
+    );
+  });
+
+  it('fails a model that reads an invented field, a retyped one or a state Square does not have', () => {
+    const model = z.object({
+      id: z.string(),
+      register_id: z.string().optional(),
+      version: z.string(),
+      state: z.enum(['OPEN', 'COMPLETED', 'DONE']),
+      line_items: z.array(z.object({ quantity: z.number() })),
+    });
+    expect(spec.readModelIssues(model, 'Order').map((i) => `${i.kind} ${i.at}`)).toEqual([
+      'unknown-field /register_id',
+      'invalid /version',
+      'invalid /state',
+      'invalid /line_items/*/quantity',
+    ]);
+  });
+
+  it('reads order.created notifications without fields beyond updated_at, which it does not use', () => {
+    expect(
+      spec.readModelIssues(payloads.SquareOrderNotificationSchema, 'OrderCreated').map((i) => i.at),
+    ).toEqual(['/updated_at']);
   });
 });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import type * as z from 'zod';
 
 /**
  * Square traffic checked against Square's own OpenAPI document (`test/fixtures/square/api-spec/`,
@@ -78,6 +79,8 @@ export interface SpecOperation {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type OpenApiSchema = { [key: string]: Json };
+/** The part of a zod schema's definition the read-model comparison looks at. */
+type ZodDef = { type: string; [key: string]: unknown };
 
 interface Parameter {
   name: string;
@@ -366,6 +369,98 @@ export class SquareSpec {
   validateSchema(name: string, value: unknown, direction: Direction = 'response'): SpecIssue[] {
     if (!this.schemas[name]) throw new Error(`the Square spec has no schema ${name}`);
     return this.check({ $ref: `${DOC_ID[direction]}#/definitions/${name}` }, value, direction);
+  }
+
+  /**
+   * Issues of one of the hub's read models (a zod schema of a Square object, e.g. `SquareOrderSchema`
+   * for `Order`): every field it reads must be one the spec defines there, with a compatible type and,
+   * for literals and enums, a value the spec allows. A hub that reads an invented field gets
+   * `undefined` from Square forever, which no test against an equally invented sandbox would show.
+   */
+  readModelIssues(model: z.ZodType, schemaName: string): SpecIssue[] {
+    const schema = this.schemas[schemaName];
+    if (!schema) throw new Error(`the Square spec has no schema ${schemaName}`);
+    return this.compareRead(model, schema, '');
+  }
+
+  /** Issues of reading `specNode` with `model` (see {@link readModelIssues}). */
+  private compareRead(model: z.ZodType, specNode: OpenApiSchema, at: string): SpecIssue[] {
+    const node = this.deref(specNode);
+    const def = (model as unknown as { _zod: { def: ZodDef } })._zod.def;
+    const specType = typeof node.type === 'string' ? node.type : undefined;
+    const mismatch = (reads: string): SpecIssue[] => [
+      {
+        kind: 'invalid',
+        at,
+        message: `${at || '(root)'}: the hub reads ${reads}, the spec has ${specType ?? 'no type'}`,
+      },
+    ];
+    switch (def.type) {
+      case 'optional':
+      case 'nullable':
+      case 'default':
+      case 'prefault':
+      case 'catch':
+      case 'readonly':
+      case 'nonoptional':
+        return this.compareRead(def.innerType as z.ZodType, specNode, at);
+      case 'pipe':
+        return this.compareRead(def.in as z.ZodType, specNode, at);
+      case 'union': {
+        // A union reads the field if one of its options does (e.g. a string-or-number id).
+        const options = (def.options as z.ZodType[]).map((option) => this.compareRead(option, specNode, at));
+        return options.some((found) => found.length === 0) ? [] : (options[0] ?? []);
+      }
+      case 'object': {
+        if (specType !== 'object' || !isSchema(node.properties)) return mismatch('an object');
+        const properties = node.properties;
+        return Object.entries(def.shape as Record<string, z.ZodType>).flatMap(([name, child]) => {
+          const property = properties[name];
+          if (isSchema(property)) return this.compareRead(child, property, `${at}/${name}`);
+          return [
+            {
+              kind: 'unknown-field' as const,
+              at: `${at}/${name}`,
+              message: `${at || '(root)'}: the hub reads ${name}, which the spec does not define`,
+            },
+          ];
+        });
+      }
+      case 'array':
+        if (specType !== 'array' || !isSchema(node.items)) return mismatch('an array');
+        return this.compareRead(def.element as z.ZodType, node.items, `${at}/*`);
+      case 'string':
+        return specType === 'string' ? [] : mismatch('a string');
+      case 'number':
+      case 'int':
+      case 'bigint':
+        return specType === 'integer' || specType === 'number' ? [] : mismatch('a number');
+      case 'boolean':
+        return specType === 'boolean' ? [] : mismatch('a boolean');
+      case 'literal':
+      case 'enum': {
+        if (specType !== 'string') return mismatch('a string value');
+        const values =
+          def.type === 'literal' ? (def.values as unknown[]) : Object.values(def.entries as object);
+        const allowed = Array.isArray(node.enum) ? node.enum : undefined;
+        if (!allowed) return [];
+        return values
+          .filter((value) => !allowed.includes(value as Json))
+          .map((value) => ({
+            kind: 'invalid' as const,
+            at,
+            message: `${at}: the hub expects ${JSON.stringify(value)}, not a value of the spec (${allowed.join(', ')})`,
+          }));
+      }
+      default:
+        // unknown, any, record, custom: reads the value without assuming a shape.
+        return [];
+    }
+  }
+
+  private deref(node: OpenApiSchema): OpenApiSchema {
+    if (typeof node.$ref !== 'string') return node;
+    return this.deref(this.schemas[node.$ref.replace('#/components/schemas/', '')] ?? {});
   }
 
   private resolve(method: string, url: string): { operation: SpecOperation; raw: RawOperation } | SpecIssue {
