@@ -511,6 +511,96 @@ describe('Square spec: what the hub reads', () => {
   });
 });
 
+/** A JSON value with one change at `path`: removed, or replaced by `value`. */
+function changed(
+  body: unknown,
+  path: readonly (string | number)[],
+  value: unknown,
+  remove: boolean,
+): unknown {
+  const copy = structuredClone(body) as Record<string | number, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1] as string | number;
+  if (remove) {
+    if (Array.isArray(parent)) parent.splice(Number(last), 1);
+    else delete parent[last];
+  } else parent[last] = value;
+  return copy;
+}
+
+/**
+ * Requests one change away from a valid one, which the spec refuses: each field removed, each value
+ * of another JSON type, each string replaced by a value no enum has. (Unknown fields are left out:
+ * Square's answer to those is not documented.)
+ */
+function* specInvalidNeighbours(e: SquareExchange): Generator<{ what: string; body: unknown }> {
+  const leaves: { path: (string | number)[]; value: unknown }[] = [];
+  const walk = (value: unknown, path: (string | number)[]): void => {
+    if (path.length > 0) leaves.push({ path, value });
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, child] of Object.entries(value)) {
+      walk(child, [...path, Array.isArray(value) ? Number(key) : key]);
+    }
+  };
+  walk(e.requestBody, []);
+  for (const { path, value } of leaves) {
+    const at = path.join('.');
+    const candidates: { what: string; body: unknown }[] = [
+      { what: `without ${at}`, body: changed(e.requestBody, path, undefined, true) },
+      typeof value === 'string'
+        ? {
+            what: `${at} = NOT_A_SQUARE_VALUE`,
+            body: changed(e.requestBody, path, 'NOT_A_SQUARE_VALUE', false),
+          }
+        : { what: `${at} as a string`, body: changed(e.requestBody, path, JSON.stringify(value), false) },
+    ];
+    for (const candidate of candidates) {
+      const issues = spec.validateRequest({ method: e.method, url: e.url, body: candidate.body });
+      if (issues.length > 0 && issues.every((i) => i.kind === 'invalid')) yield candidate;
+    }
+  }
+}
+
+describe('Square spec: the sandbox refuses what the spec refuses', () => {
+  it('answers 400 in Square’s error body to every request one change away from a valid one', async () => {
+    const accepted: string[] = [];
+    const seen = new Set<string>();
+    let tried = 0;
+    for (const e of driver.exchanges.filter((x) => x.requestBody !== undefined && x.status < 300)) {
+      const operation = spec.operation(e.method, e.url)?.operationId ?? e.url;
+      for (const { what, body } of specInvalidNeighbours(e)) {
+        const key = `${operation} ${what.replace(/\.\d+/g, '.*')}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        tried++;
+        // A fresh idempotency key, so the answer is about the body, not about a reused key.
+        const sent =
+          typeof body === 'object' &&
+          body !== null &&
+          'idempotency_key' in body &&
+          !what.includes('idempotency_key')
+            ? { ...body, idempotency_key: `neighbour-${tried}` }
+            : body;
+        const response = await square(
+          refused.fetch,
+          e.method,
+          new URL(e.url).pathname.slice(new URL(base).pathname.length),
+          sent,
+        );
+        const answer = (await response.json()) as unknown;
+        if (response.status !== 400) accepted.push(`${key}: ${response.status}`);
+        else {
+          const issues = spec.validateResponse({ method: e.method, url: e.url, status: 400, body: answer });
+          accepted.push(...formatIssues(`${key} → 400`, issues));
+        }
+      }
+    }
+    expect(tried).toBeGreaterThan(10);
+    report(accepted);
+  });
+});
+
 const webhookFixtures = readdirSync(
   fileURLToPath(new URL('../fixtures/square/webhooks/', import.meta.url)),
 ).filter((name) => name.endsWith('.json'));
