@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
@@ -29,6 +29,8 @@ import {
  */
 
 const spec = loadSquareSpec();
+const fixtureSource = (path: string) =>
+  readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
 const TOKEN = 'EAAAEOmnihubSandboxAccessToken';
 const HOOK_URL = 'https://hub.invalid/webhooks/pos';
 
@@ -145,6 +147,26 @@ async function exerciseUncovered(): Promise<void> {
   }
 }
 
+/** Names of the SquareClient methods this test called. */
+const clientCalls = new Set<string>();
+const callRecorder = <T extends object>(target: T): T =>
+  new Proxy(target, {
+    get(object, name, receiver) {
+      const value = Reflect.get(object, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        clientCalls.add(String(name));
+        return (value as (...a: unknown[]) => unknown).apply(object, args);
+      };
+    },
+  });
+
+/** The public methods of SquareClient, read from its source (TypeScript's `private` leaves no trace at run time). */
+const publicClientMethods = (): string[] =>
+  [...fixtureSource('shared/connectors/square/client.ts').matchAll(/^ {2}(?:async )?(\w+)\(/gm)]
+    .map((match) => match[1] ?? '')
+    .filter((name) => name !== 'constructor' && name !== '');
+
 beforeAll(async () => {
   const listing = new (class extends Router {
     override on(...args: Parameters<Router['on']>): this {
@@ -179,11 +201,13 @@ beforeAll(async () => {
   })) as { sales: string[]; returns: string[]; onlineReturns: string[]; refunds: string[] };
 
   // The hub: order reads and catalog lookups as the POS webhook ingress makes them, onboarding reads.
-  const client = new SquareClient({
-    baseUrl: base,
-    token: { token: async () => TOKEN, refresh: async () => undefined },
-    fetch: hub.fetch,
-  });
+  const client = callRecorder(
+    new SquareClient({
+      baseUrl: base,
+      token: { token: async () => TOKEN, refresh: async () => undefined },
+      fetch: hub.fetch,
+    }),
+  );
   const orderIds = [...scenario.sales, ...scenario.returns, ...scenario.onlineReturns];
   for (const id of orderIds) {
     const order = (await client.retrieveOrder(id)) as {
@@ -365,6 +389,17 @@ const where = (e: SquareExchange, suffix = '') =>
   `${e.method} ${spec.operation(e.method, e.url)?.operationId ?? new URL(e.url).pathname}${suffix}`;
 
 describe('Square spec: the hub’s requests', () => {
+  it('come from every public method of the Square client', () => {
+    const methods = SquareClient.prototype as unknown as Record<string, unknown>;
+    const declared = publicClientMethods().filter((name) => typeof methods[name] === 'function');
+    expect(declared).toEqual(expect.arrayContaining(['retrieveOrder', 'retrieveVariation']));
+    report(
+      declared
+        .filter((name) => !clientCalls.has(name))
+        .map((name) => `SquareClient.${name}: not called; call it in this test's beforeAll`),
+    );
+  });
+
   it('are operations of the spec, with its parameters and Square-Version, and no invented fields', () => {
     expect(hub.exchanges.length).toBeGreaterThan(0);
     const operations = new Set(hub.exchanges.map((e) => spec.operation(e.method, e.url)?.operationId));
