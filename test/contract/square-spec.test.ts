@@ -666,6 +666,18 @@ describe('Square spec: the validator', () => {
     ]);
   });
 
+  it('refuses a fulfillment state Square does not have (pick-up: PROPOSED → RESERVED → PREPARED → COMPLETED)', () => {
+    const body = JSON.parse(fixtureText('square/webhooks/order.fulfillment.updated.json')) as {
+      data: { object: { order_fulfillment_updated: { fulfillment_update: { new_state: string }[] } } };
+    };
+    expect(spec.validateWebhook(body)).toEqual([]);
+    const [update] = body.data.object.order_fulfillment_updated.fulfillment_update;
+    if (update) update.new_state = 'READY';
+    expect(kinds(spec.validateWebhook(body))).toEqual([
+      'invalid /data/object/order_fulfillment_updated/fulfillment_update/0/new_state',
+    ]);
+  });
+
   it('refuses an event type the spec lacks and a data.type other than the documented one', () => {
     expect(kinds(spec.validateWebhook({ ...payment(), type: 'payment.settled' }))).toEqual([
       'unknown-event-type /type',
