@@ -328,10 +328,10 @@ export class OrderPipeline {
   }
 }
 
-/** Sum of a NetSuite document's line amounts in minor units (amounts are decimal strings or numbers). */
+/**
+ * A NetSuite document's total as the ERP computed it — its lines and the tax its SuiteTax booked — in
+ * minor units (read as the sandbox stores it).
+ */
 export function erpTotalMinor(document: ErpDocument): number {
-  return (document.body.item?.items ?? []).reduce(
-    (total, line) => total + Math.round(Number(line.amount) * 100),
-    0,
-  );
+  return Math.round(Number(document.body.total) * 100);
 }

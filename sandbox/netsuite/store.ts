@@ -48,22 +48,23 @@ export const isReadOnlyType = (t: string): t is ReadOnlyType =>
 export const isTransactionType = (t: string): t is TransactionType => t in TRANSACTION_TYPES;
 
 /**
- * The non-product items an integration books order lines on (discounts, shipping, tax, gift cards sold),
- * as an administrator sets them up when onboarding. Fixed internal ids 1–4: the item master starts at
+ * The non-product items an integration books order lines on (discounts, shipping, gift cards sold), as an
+ * administrator sets them up when onboarding. Tax is not an item line: under SuiteTax it is the tax
+ * details of the lines (suitetax.ts), so id 3 (once a tax charge item) is not seeded. Fixed internal ids
+ * 1, 2 and 4: the item master starts at
  * 100 (`FIRST_INVENTORY_ITEM_ID`), so they never collide. They have no on-hand, no change-feed entries
  * and are not in `inventoryItem` collections; SuiteQL `item` lists them with their `itemtype`.
  */
 export const BOOKING_ITEMS = [
   { id: '1', type: 'discountItem', itemId: 'OH-DISCOUNT', displayName: 'Omnihub discount' },
   { id: '2', type: 'otherChargeSaleItem', itemId: 'OH-SHIPPING', displayName: 'Omnihub shipping' },
-  { id: '3', type: 'otherChargeSaleItem', itemId: 'OH-TAX', displayName: 'Omnihub sales tax' },
   { id: '4', type: 'otherChargeSaleItem', itemId: 'OH-GIFTCARD', displayName: 'Omnihub gift card sold' },
 ] as const satisfies ReadonlyArray<{ id: string; type: ItemType; itemId: string; displayName: string }>;
 
 /**
  * Whether SuiteTax computes tax on a line of this item (the sandbox's stand-in for the item's tax
  * schedule): products are taxable, and so are discount lines (a before-tax discount lowers the tax basis,
- * see "Tax Details on Transactions in SuiteTax"); shipping, the legacy tax charge and gift cards sold are not.
+ * see "Tax Details on Transactions in SuiteTax"); shipping and gift cards sold are not.
  */
 export const TAXABLE_BOOKING_ITEMS: ReadonlySet<string> = new Set(['1']);
 

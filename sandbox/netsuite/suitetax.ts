@@ -11,8 +11,8 @@ import { isSublist } from './sublists.ts';
  * ("Tax Details on Transactions in SuiteTax", https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_4283867856.html;
  * the `taxdetails` fields: https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1548673608.html).
  *
- * The sandbox's engine: a line is taxable when its item is (products and discounts; shipping, the
- * legacy tax charge and gift cards are not), at its `taxCode`'s rate or else the nexus default code's
+ * The sandbox's engine: a line is taxable when its item is (products and discounts; shipping and gift
+ * cards are not), at its `taxCode`'s rate or else the nexus default code's
  * (`US-STANDARD`, 8.875 %), rounded half up per line. `taxTotal` is the sum of the tax details; `total`
  * = the line amounts + `taxTotal`. Closed lines keep their amounts and their tax, as NetSuite keeps a
  * closed line's record of the order.

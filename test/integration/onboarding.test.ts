@@ -48,7 +48,12 @@ interface NsRecordState {
   type: string;
   externalId: string | null;
   total?: number;
-  body?: { location?: { id: string }; item?: { items: Array<{ item: { id: string } }> } };
+  body?: {
+    location?: { id: string };
+    item?: { items: Array<{ item: { id: string } }> };
+    taxDetailsOverride?: boolean;
+    taxTotal?: number;
+  };
 }
 
 const nsRecords = async (type: string) =>
@@ -206,7 +211,9 @@ describe('order capture with the onboarded mappings', () => {
       expect(record?.body?.location?.id).toBe(config.onlineLocationId);
       const lineItems = record?.body?.item?.items.map((l) => l.item.id) ?? [];
       if (order.totals.shipping.amount > 0) expect(lineItems).toContain(config.items.shipping);
-      if (order.totals.tax.amount > 0) expect(lineItems).toContain(config.items.tax);
+      // Tax is booked as SuiteTax tax details (an override), not as an item line.
+      expect(record?.body?.taxDetailsOverride).toBe(true);
+      expect(Math.round((record?.body?.taxTotal ?? Number.NaN) * 100)).toBe(order.totals.tax.amount);
     }
   });
 

@@ -272,17 +272,18 @@ describe('netsuite sandbox: booking items and payment methods', () => {
     { item: { externalId: 'SKU-000001' }, quantity: 2, rate: 19.5 },
     { item: { externalId: 'OH-DISCOUNT' }, quantity: 1, rate: -5 },
     { item: { id: '2' }, quantity: 1, rate: 6.99 },
-    { item: { id: '3' }, quantity: 1, rate: 2.65 },
     { item: { externalId: 'OH-GIFTCARD' }, quantity: 1, rate: 25 },
   ];
 
-  it('seeds the booking items at internal ids 1-4, readable by id and external id', async () => {
+  it('seeds the booking items at internal ids 1, 2 and 4, readable by id and external id', async () => {
     const discount = await json<Record<string, unknown>>(api(rec('discountItem', '1')));
     expect(discount).toMatchObject({ id: '1', externalId: 'OH-DISCOUNT', itemId: 'OH-DISCOUNT' });
-    const byEid = await json<Record<string, unknown>>(api(rec('otherChargeSaleItem', 'eid:OH-TAX')));
-    expect(byEid).toMatchObject({ id: '3', itemId: 'OH-TAX' });
+    const byEid = await json<Record<string, unknown>>(api(rec('otherChargeSaleItem', 'eid:OH-GIFTCARD')));
+    expect(byEid).toMatchObject({ id: '4', itemId: 'OH-GIFTCARD' });
+    // Tax is no item line under SuiteTax: no tax charge item.
+    expect((await api(rec('otherChargeSaleItem', 'eid:OH-TAX'))).status).toBe(404);
     const list = await json<{ items: Array<{ id: string }> }>(api(rec('otherChargeSaleItem')));
-    expect(list.items.map((i) => i.id)).toEqual(['2', '3', '4']);
+    expect(list.items.map((i) => i.id)).toEqual(['2', '4']);
     // Not inventory items: the item master still starts at 100.
     expect((await api(rec('inventoryItem', '1'))).status).toBe(404);
     const inventory = await json<{ totalResults: number }>(api(rec('inventoryItem', '?limit=1')));
@@ -301,11 +302,10 @@ describe('netsuite sandbox: booking items and payment methods', () => {
       { links: [], id: '100', refName: 'SKU-000001' },
       { links: [], id: '1', refName: 'OH-DISCOUNT' },
       { links: [], id: '2', refName: 'OH-SHIPPING' },
-      { links: [], id: '3', refName: 'OH-TAX' },
       { links: [], id: '4', refName: 'OH-GIFTCARD' },
     ]);
-    // Lines 68.64; SuiteTax on the product (3.46) and the before-tax discount (−0.44): 71.66.
-    expect(sale.total).toBe(71.66);
+    // Lines 65.99; SuiteTax on the product (3.46) and the before-tax discount (−0.44): 69.01.
+    expect(sale.total).toBe(69.01);
     const feed = await suiteql('SELECT custrecord_oh_item, custrecord_oh_kind FROM customrecord_oh_change');
     expect(feed.json.items).toEqual([{ links: [], custrecord_oh_item: '100', custrecord_oh_kind: 'onhand' }]);
     const stock = await suiteql('SELECT item FROM aggregateitemlocation WHERE item IN (1, 2, 3, 4)');
@@ -317,12 +317,11 @@ describe('netsuite sandbox: booking items and payment methods', () => {
     expect(items.json.items.map((i) => `${i.id} ${i.itemid} ${i.itemtype}`)).toEqual([
       '1 OH-DISCOUNT Discount',
       '2 OH-SHIPPING OthCharge',
-      '3 OH-TAX OthCharge',
       '4 OH-GIFTCARD OthCharge',
       '100 SKU-000001 InvtPart',
     ]);
     const all = await suiteql("SELECT id FROM item WHERE isinactive = 'F'", '?limit=1');
-    expect(all.json.totalResults).toBe(304);
+    expect(all.json.totalResults).toBe(303);
     const methods = await suiteql(
       "SELECT id, name FROM paymentmethod WHERE name IN ('Cash', 'Shopify Payments')",
     );
