@@ -11,6 +11,7 @@ import {
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '#infra/app.ts';
+import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
@@ -32,6 +33,8 @@ export interface OrderPipelineOptions {
   readonly seed?: number;
   /** Parallel webhook deliveries of the Shopify and POS sandboxes. @default 8 */
   readonly webhookConcurrency?: number;
+  /** Changes the dev booking config synthesized into the stack (e.g. an id the ERP does not have). */
+  readonly erpMapping?: (mapping: NetSuiteMappingConfig) => NetSuiteMappingConfig;
 }
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -71,6 +74,8 @@ export class OrderPipeline {
     private readonly assemblyDir: string,
     readonly dynamodb: DynamoDBClient,
     readonly sqs: SQSClient,
+    /** The booking config the stack runs with. */
+    readonly erpMapping: NetSuiteMappingConfig,
   ) {}
 
   static async start(options: OrderPipelineOptions): Promise<OrderPipeline> {
@@ -87,7 +92,11 @@ export class OrderPipeline {
         squareNotificationUrl: `${url}/webhooks/pos`,
       },
     });
-    const { stack } = buildApp(app);
+    const { stack, config } = buildApp(app, (resolved) =>
+      options.erpMapping
+        ? { ...resolved, erp: { ...resolved.erp, mapping: options.erpMapping(resolved.erp.mapping) } }
+        : resolved,
+    );
     app.synth();
     const env = { OMNIHUB_SHOPIFY_SECRET: SHOPIFY_SECRET };
     const sandboxes = await startSandboxes({
@@ -119,13 +128,14 @@ export class OrderPipeline {
       assemblyDir,
       new DynamoDBClient({ endpoint: cloud.endpoints.dynamodb, region: 'us-east-1', credentials }),
       new SQSClient({ endpoint: cloud.endpoints.sqs, region: 'us-east-1', credentials }),
+      config.erp.mapping,
     );
     try {
       await pipeline.control('netsuite', '/_control/plan', {
         concurrencyLimit: options.erpConcurrencyLimit,
         latencyMs: options.erpLatencyMs ?? { min: 0, max: 0 },
       });
-      await syncLocalMappings(cloud.url);
+      await syncLocalMappings(cloud.url, { config: config.erp.mapping });
     } catch (error) {
       // Nothing may outlive a failed start (DynamoDB Local included).
       await pipeline.stop();
