@@ -11,11 +11,11 @@ import {
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '#infra/app.ts';
-import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
 import { freePort } from '#local/services/ports.ts';
+import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import { type ReplayResult, replayParkedOrders } from '#shared/ops/replay-orders.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 
