@@ -10,9 +10,13 @@ import { HubStack } from './stacks/hub-stack.ts';
  * environment, checked by cdk-nag's AWS Solutions rules on every synth. Settings come from the
  * environment's defaults, then the operator's file, then single `-c` overrides.
  */
-export function buildApp(app: App = new App()): { app: App; stack: HubStack; config: EnvironmentConfig } {
+export function buildApp(
+  app: App = new App(),
+  /** Last say over the resolved settings (test harnesses: e.g. a booking id the ERP lacks). */
+  adjust: (config: EnvironmentConfig) => EnvironmentConfig = (config) => config,
+): { app: App; stack: HubStack; config: EnvironmentConfig } {
   const context = (key: string): unknown => app.node.tryGetContext(key);
-  const config = withPosOverrides(
+  const resolved = withPosOverrides(
     withErpConcurrencyLimit(
       resolveEnvironment(context('env'), {
         config: context('config'),
@@ -24,6 +28,7 @@ export function buildApp(app: App = new App()): { app: App; stack: HubStack; con
     context('squareBaseUrl'),
     context('squareNotificationUrl'),
   );
+  const config = adjust(resolved);
   const stack = new HubStack(app, `Omnihub-${config.name}`, {
     config,
     description: `Omnihub integration hub (${config.name})`,

@@ -8,6 +8,7 @@ import {
   NetSuiteCredentialsSchema,
 } from '#shared/connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '#shared/connectors/netsuite/client.ts';
+import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import { summarize } from '#shared/onboarding/mappings.ts';
 import type { ShopifyAccess, SquareAccess } from '#shared/onboarding/sources.ts';
 import { type SyncResult, syncMappings } from '#shared/onboarding/sync.ts';
@@ -48,11 +49,12 @@ export interface LocalOnboarding {
 
 /**
  * Runs the onboarding once against the local cloud at `url` (`http://127.0.0.1:3000`). `table`
- * overrides the stack's mappings table (a table in the same local DynamoDB).
+ * overrides the stack's mappings table (a table in the same local DynamoDB); `config` is the booking
+ * config the stack was synthesized with, checked against the ERP (default: the dev environment's).
  */
 export async function syncLocalMappings(
   url: string,
-  options: { table?: string } = {},
+  options: { table?: string; config?: NetSuiteMappingConfig } = {},
 ): Promise<LocalOnboarding> {
   const started = Date.now();
   const health = await getJson(`${url}/_local/health`);
@@ -96,7 +98,7 @@ export async function syncLocalMappings(
       {
         repository: new MappingRepository(DynamoDBDocumentClient.from(client), table),
         // The local cloud runs the dev stack: its order sync books with the dev mapping config.
-        config: ENVIRONMENTS.dev.erp.mapping,
+        config: options.config ?? ENVIRONMENTS.dev.erp.mapping,
       },
     );
     return { result, table, ms: Date.now() - started };

@@ -58,8 +58,9 @@ type EnvironmentDefaults = Omit<EnvironmentConfig, 'shops' | 'erp'> &
 
 /**
  * NetSuite internal ids orders are booked with in **dev**: the NetSuite sandbox's
- * (`sandbox/netsuite/store.ts`, documented in sandbox/README.md): booking items OH-DISCOUNT = 1,
- * OH-SHIPPING = 2, OH-TAX = 3, OH-GIFTCARD = 4, location WH-01 = 1, currency USD = 1. Every NetSuite
+ * (`sandbox/netsuite/store.ts`, documented in sandbox/README.md): customers Web = 1 and Walk-in = 2, booking
+ * items OH-DISCOUNT = 1, OH-SHIPPING = 2, OH-GIFTCARD = 4, SuiteTax tax type US Sales Tax = 1 and tax code
+ * US-STANDARD = 5, subsidiary 1, location WH-01 = 1, currency USD = 1. Every NetSuite
  * account numbers its records itself, so staging and prod take theirs from the operator's config
  * (`-c config=<file>`), never from here. `npm run ops -- sync-mappings` reports any id that the ERP does
  * not have.
@@ -69,7 +70,9 @@ const SANDBOX_ERP: ErpConfig = {
   concurrencyLimit: 15,
   mapping: {
     customers: { online: '1', pos: '2' },
-    items: { discount: '1', shipping: '2', tax: '3', giftCard: '4' },
+    items: { discount: '1', shipping: '2', giftCard: '4' },
+    tax: { typeId: '1', codeId: '5' },
+    subsidiaryId: '1',
     currencies: { USD: '1' },
     onlineLocationId: '1',
     timeZone: 'UTC',

@@ -15,6 +15,7 @@ import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
 import { freePort } from '#local/services/ports.ts';
+import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import { type ReplayResult, replayParkedOrders } from '#shared/ops/replay-orders.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import type { ChaosOptions } from '../chaos.ts';
@@ -35,6 +36,8 @@ export interface OrderPipelineOptions {
   readonly webhookConcurrency?: number;
   /** The local cloud's chaos (duplicated and reordered deliveries, failed PutEvents entries). @default off */
   readonly chaos?: boolean | ChaosOptions;
+  /** Changes the dev booking config synthesized into the stack (e.g. an id the ERP does not have). */
+  readonly erpMapping?: (mapping: NetSuiteMappingConfig) => NetSuiteMappingConfig;
 }
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -74,6 +77,8 @@ export class OrderPipeline {
     private readonly assemblyDir: string,
     readonly dynamodb: DynamoDBClient,
     readonly sqs: SQSClient,
+    /** The booking config the stack runs with. */
+    readonly erpMapping: NetSuiteMappingConfig,
   ) {}
 
   static async start(options: OrderPipelineOptions): Promise<OrderPipeline> {
@@ -90,7 +95,11 @@ export class OrderPipeline {
         squareNotificationUrl: `${url}/webhooks/pos`,
       },
     });
-    const { stack } = buildApp(app);
+    const { stack, config } = buildApp(app, (resolved) =>
+      options.erpMapping
+        ? { ...resolved, erp: { ...resolved.erp, mapping: options.erpMapping(resolved.erp.mapping) } }
+        : resolved,
+    );
     app.synth();
     const env = { OMNIHUB_SHOPIFY_SECRET: SHOPIFY_SECRET };
     const sandboxes = await startSandboxes({
@@ -123,13 +132,14 @@ export class OrderPipeline {
       assemblyDir,
       new DynamoDBClient({ endpoint: cloud.endpoints.dynamodb, region: 'us-east-1', credentials }),
       new SQSClient({ endpoint: cloud.endpoints.sqs, region: 'us-east-1', credentials }),
+      config.erp.mapping,
     );
     try {
       await pipeline.control('netsuite', '/_control/plan', {
         concurrencyLimit: options.erpConcurrencyLimit,
         latencyMs: options.erpLatencyMs ?? { min: 0, max: 0 },
       });
-      await syncLocalMappings(cloud.url);
+      await syncLocalMappings(cloud.url, { config: config.erp.mapping });
     } catch (error) {
       // Nothing may outlive a failed start (DynamoDB Local included).
       await pipeline.stop();
@@ -332,10 +342,10 @@ export class OrderPipeline {
   }
 }
 
-/** Sum of a NetSuite document's line amounts in minor units (amounts are decimal strings or numbers). */
+/**
+ * A NetSuite document's total as the ERP computed it — its lines and the tax its SuiteTax booked — in
+ * minor units (read as the sandbox stores it).
+ */
 export function erpTotalMinor(document: ErpDocument): number {
-  return (document.body.item?.items ?? []).reduce(
-    (total, line) => total + Math.round(Number(line.amount) * 100),
-    0,
-  );
+  return Math.round(Number(document.body.total) * 100);
 }

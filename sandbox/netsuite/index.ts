@@ -25,8 +25,9 @@ import { defaultCredentials, type NsCredentials, TOKEN_PATH, TokenService } from
 import { concurrencyLimitError, invalidLoginError, nsError } from './errors.ts';
 import {
   applyEffects,
+  COMPUTED_FIELDS,
+  checkInput,
   itemChanges,
-  mergePatch,
   prepareBody,
   renderRecord,
   renderSublist,
@@ -44,6 +45,7 @@ import {
   type RecordType,
   TRANSACTION_TYPES,
 } from './store.ts';
+import { isSublist, LINE_SEQ, mergeUpdate, newRecordLines } from './sublists.ts';
 import { parseSuiteQl, pinned, type Row, runSuiteQl, SuiteQlError, type SuiteQlTable } from './suiteql.ts';
 
 export { createClientAssertion, defaultCredentials, type NsCredentials, TOKEN_PATH } from './auth.ts';
@@ -300,6 +302,27 @@ export class NetSuiteSandbox implements SandboxApp {
       this.tokens.register({ accountId: this.accountId, ...c });
       sendJson(res, 200, { registered: c.clientId });
     });
+    // What a warehouse or billing run does to a transaction line: the fulfilled / billed quantities that
+    // make NetSuite keep the line (it can be closed, not removed; see sublists.ts).
+    cr.on('POST', '/_control/fulfil', async ({ req, res }) => {
+      const { json } = await readJson(req);
+      const f = z
+        .object({
+          type: z.enum(['salesOrder', 'cashSale']),
+          externalId: z.string().min(1),
+          line: z.number().int().positive(),
+          quantityFulfilled: z.number().min(0).optional(),
+          quantityBilled: z.number().min(0).optional(),
+        })
+        .parse(json);
+      const rec = this.store.getByExternalId(f.type, f.externalId);
+      const sublist = rec?.body.item;
+      const line = isSublist(sublist) ? sublist.items.find((l) => Number(l.line) === f.line) : undefined;
+      if (!rec || !line) throw this.notFound(`${f.type}/eid:${f.externalId} line ${f.line}`);
+      if (f.quantityFulfilled !== undefined) line.quantityFulfilled = f.quantityFulfilled;
+      if (f.quantityBilled !== undefined) line.quantityBilled = f.quantityBilled;
+      sendJson(res, 200, { id: rec.id, line });
+    });
     cr.on('GET', '/_control/changes', ({ req, res }) => {
       const q = queryOf(req);
       const after = Number(q.get('after') ?? 0);
@@ -414,8 +437,8 @@ export class NetSuiteSandbox implements SandboxApp {
         { 'o:errorPath': 'externalId' },
       );
     }
-    const { externalId: _e, ...rest } = (input ?? {}) as Record<string, unknown>;
-    const body = prepareBody(type, rest, this.store);
+    const { externalId: _e, ...rest } = checkInput(input);
+    const body = prepareBody(type, newRecordLines(rest), this.store);
     if (externalId !== undefined && this.store.getByExternalId(type, externalId)) {
       throw nsError(
         400,
@@ -484,10 +507,8 @@ export class NetSuiteSandbox implements SandboxApp {
         'Error while accessing a resource. The request body must be a JSON object.',
       );
     }
-    const { externalId, ...rest } = patch as Record<string, unknown>;
-    const replace = new Set((queryOf(req).get('replace') ?? '').split(',').filter(Boolean));
-    const merged = mergePatch(rec.body, rest, replace);
-    const body = prepareBody(type, merged, this.store);
+    const { externalId, ...rest } = checkInput(patch);
+    const body = prepareBody(type, mergeUpdate(rec.body, rest, replaceOf(req), COMPUTED_FIELDS), this.store);
     const eid = typeof externalId === 'string' ? externalId : rec.externalId;
     if (eid !== rec.externalId && eid !== undefined && this.store.getByExternalId(type, eid)) {
       throw nsError(
@@ -520,8 +541,7 @@ export class NetSuiteSandbox implements SandboxApp {
       );
     }
     const externalId = idParam.slice(4);
-    const input = await this.body(req);
-    const { externalId: bodyEid, ...rest } = (input ?? {}) as Record<string, unknown>;
+    const { externalId: bodyEid, ...rest } = checkInput(await this.body(req));
     if (bodyEid !== undefined && bodyEid !== externalId) {
       throw nsError(
         400,
@@ -532,9 +552,14 @@ export class NetSuiteSandbox implements SandboxApp {
         },
       );
     }
-    const body = prepareBody(type, rest, this.store);
-    // Synchronous from lookup to write: concurrent upserts of one external id cannot both create.
+    // Synchronous from lookup to write: concurrent upserts of one external id cannot both create. An
+    // existing record is updated (fields not sent are kept, sublists per `replace`); see sublists.ts.
     const existing = this.store.getByExternalId(type, externalId);
+    const body = prepareBody(
+      type,
+      existing ? mergeUpdate(existing.body, rest, replaceOf(req), COMPUTED_FIELDS) : newRecordLines(rest),
+      this.store,
+    );
     const rec = this.write(type, existing?.id ?? this.store.allocateId(type), externalId, body, existing);
     sendEmpty(res, 204, { location: this.selfUrl(req, path, type, rec.id) });
   }
@@ -742,6 +767,56 @@ export class NetSuiteSandbox implements SandboxApp {
             locationtype: l.kind === 'warehouse' ? 'Warehouse' : 'Store',
           })),
       },
+      customer: {
+        columns: ['id', 'entityid', 'companyname', 'isinactive'],
+        rows: () =>
+          s.list('customer').map((r) => ({
+            id: r.id,
+            entityid: r.body.entityId as string,
+            companyname: r.body.companyName as string,
+            isinactive: r.body.isInactive === true,
+          })),
+      },
+      currency: {
+        columns: ['id', 'symbol', 'name', 'isinactive'],
+        rows: () =>
+          s.list('currency').map((r) => ({
+            id: r.id,
+            symbol: r.body.symbol as string,
+            name: r.body.name as string,
+            isinactive: r.body.isInactive === true,
+          })),
+      },
+      subsidiary: {
+        columns: ['id', 'name', 'currency', 'isinactive'],
+        rows: () =>
+          s.list('subsidiary').map((r) => ({
+            id: r.id,
+            name: r.body.name as string,
+            currency: ref(r.body.currency),
+            isinactive: r.body.isInactive === true,
+          })),
+      },
+      taxtype: {
+        columns: ['id', 'name', 'isinactive'],
+        rows: () =>
+          s.list('taxType').map((r) => ({
+            id: r.id,
+            name: r.body.name as string,
+            isinactive: r.body.isInactive === true,
+          })),
+      },
+      salestaxitem: {
+        columns: ['id', 'itemid', 'rate', 'taxtype', 'isinactive'],
+        rows: () =>
+          s.list('salesTaxItem').map((r) => ({
+            id: r.id,
+            itemid: r.body.itemId as string,
+            rate: r.body.rate as number,
+            taxtype: ref(r.body.taxType),
+            isinactive: r.body.isInactive === true,
+          })),
+      },
       paymentmethod: {
         columns: ['id', 'name', 'externalid', 'isinactive'],
         rows: () =>
@@ -828,7 +903,7 @@ export class NetSuiteSandbox implements SandboxApp {
         ...(typeof r.body.total === 'number' ? { total: r.body.total } : {}),
         createdDate: r.createdDate,
         lastModifiedDate: r.lastModifiedDate,
-        ...(full ? { body: r.body } : {}),
+        ...(full ? { body: Object.fromEntries(Object.entries(r.body).filter(([k]) => k !== LINE_SEQ)) } : {}),
       }));
     const recordCounts: Record<string, number> = {};
     for (const t of [...TRANSACTIONS, 'inventoryItem', ...READ_ONLY_TYPES] as ReadableType[])
@@ -949,6 +1024,11 @@ export class NetSuiteSandbox implements SandboxApp {
       created,
     };
   }
+}
+
+/** The sublists named by `?replace=a,b`. */
+function replaceOf(req: IncomingMessage): Set<string> {
+  return new Set((queryOf(req).get('replace') ?? '').split(',').filter(Boolean));
 }
 
 /** Factory used by `sandbox/serve.ts` and the local cloud. */

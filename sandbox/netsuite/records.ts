@@ -9,6 +9,8 @@ import {
   type RecordType,
   TRANSACTION_TYPES,
 } from './store.ts';
+import { assignKeys, isSublist, LINE_SEQ } from './sublists.ts';
+import { applySuiteTax } from './suitetax.ts';
 
 const Id = z.union([z.string().min(1), z.number().int()]).transform(String);
 
@@ -24,20 +26,48 @@ const Ref = z
 const sublist = <T extends z.ZodType>(line: T, min = 1) => z.looseObject({ items: z.array(line).min(min) });
 
 const SaleLine = z.looseObject({
+  /** The line key NetSuite assigns (see sublists.ts). */
+  line: z.number().int().positive().optional(),
   item: Ref,
-  quantity: z.number(),
+  quantity: z.number().min(0),
   rate: z.number().optional(),
   amount: z.number().optional(),
   location: Ref.optional(),
+  isClosed: z.boolean().optional(),
+  taxCode: Ref.optional(),
+  taxDetailsReference: z.string().min(1).optional(),
+});
+
+/** One line of the SuiteTax `taxDetails` sublist, as sent under a tax details override. */
+const TaxDetail = z.looseObject({
+  taxDetailsReference: z.string().min(1),
+  taxType: Ref,
+  taxCode: Ref,
+  taxBasis: z.number().optional(),
+  taxRate: z.number().optional(),
+  taxAmount: z.number(),
 });
 
 const Sale = z.looseObject({
   entity: Ref,
   item: sublist(SaleLine),
   location: Ref.optional(),
+  currency: Ref.optional(),
+  subsidiary: Ref.optional(),
+  paymentMethod: Ref.optional(),
   tranDate: z.string().optional(),
   memo: z.string().optional(),
+  taxDetailsOverride: z.boolean().optional(),
+  taxDetails: sublist(TaxDetail, 0).optional(),
 });
+
+/** Sale transactions: SuiteTax computes their tax (suitetax.ts). */
+export const SALE_TYPES: ReadonlySet<RecordType> = new Set([
+  'salesOrder',
+  'cashSale',
+  'creditMemo',
+  'returnAuthorization',
+]);
 
 const Schemas: Record<RecordType, z.ZodType<Record<string, unknown>>> = {
   salesOrder: Sale,
@@ -88,19 +118,22 @@ const Schemas: Record<RecordType, z.ZodType<Record<string, unknown>>> = {
   }),
 };
 
-const READ_ONLY = ['id', 'tranId', 'total', 'createdDate', 'lastModifiedDate', 'links'];
+const READ_ONLY = [
+  'id',
+  'tranId',
+  'total',
+  'subtotal',
+  'taxTotal',
+  'createdDate',
+  'lastModifiedDate',
+  'links',
+];
+/** Body fields NetSuite derives on every save (dropped before an update is applied, then derived again). */
+export const COMPUTED_FIELDS = ['total', 'subtotal', 'taxTotal'] as const;
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
-/** True for a sublist value (`{items: [...]}`). */
-const isSublist = (v: unknown): v is { items: Array<Record<string, unknown>> } =>
-  typeof v === 'object' && v !== null && Array.isArray((v as { items?: unknown }).items);
-
-/**
- * Validates a record body for its type, resolves item and location
- * references (by id or external id) and computes the read-only fields NetSuite
- * fills in (`total`, line `amount`). Throws NetSuite-shaped 400s.
- */
-export function prepareBody(type: RecordType, input: unknown, store: NsStore): Record<string, unknown> {
+/** Refuses a request body that is not an object or sets a read-only field. */
+export function checkInput(input: unknown): Record<string, unknown> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw nsError(
       400,
@@ -108,7 +141,7 @@ export function prepareBody(type: RecordType, input: unknown, store: NsStore): R
       'Error while accessing a resource. The request body must be a JSON object.',
     );
   }
-  for (const f of READ_ONLY) {
+  for (const f of [...READ_ONLY, LINE_SEQ]) {
     if (f in input) {
       throw nsError(
         400,
@@ -117,6 +150,23 @@ export function prepareBody(type: RecordType, input: unknown, store: NsStore): R
         { 'o:errorPath': f },
       );
     }
+  }
+  return input as Record<string, unknown>;
+}
+
+/**
+ * Validates a record body for its type (a new record's, or an existing record's with the update applied,
+ * see sublists.ts), resolves its references (by id or external id; an unknown one is `400
+ * INVALID_KEY_OR_REF`), assigns line keys and computes what NetSuite fills in: line `amount`s and, for
+ * sales, SuiteTax's tax details and `subtotal`, `taxTotal` and `total`. Throws NetSuite-shaped 400s.
+ */
+export function prepareBody(type: RecordType, input: unknown, store: NsStore): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw nsError(
+      400,
+      'INVALID_CONTENT',
+      'Error while accessing a resource. The request body must be a JSON object.',
+    );
   }
   const parsed = Schemas[type].safeParse(input);
   if (!parsed.success) {
@@ -139,6 +189,7 @@ export function prepareBody(type: RecordType, input: unknown, store: NsStore): R
   const body = structuredClone(parsed.data);
   resolveRefs(body, '', store);
   if (type in TRANSACTION_TYPES && isSublist(body.item)) {
+    assignKeys(body);
     let total = 0;
     for (const line of body.item.items) {
       const qty = Number(line.quantity ?? 0);
@@ -147,14 +198,38 @@ export function prepareBody(type: RecordType, input: unknown, store: NsStore): R
       total += amount;
     }
     body.total = round2(total);
+    if (SALE_TYPES.has(type)) applySuiteTax(body, store);
   }
   if (type === 'customerDeposit') body.total = body.payment;
   return body;
 }
 
+/** Reference fields the sandbox resolves, by field name, and the record type each names. */
+const REFERENCE_TARGETS: Readonly<Record<string, ReadableType>> = {
+  location: 'location',
+  adjLocation: 'location',
+  entity: 'customer',
+  customer: 'customer',
+  currency: 'currency',
+  subsidiary: 'subsidiary',
+  paymentMethod: 'paymentMethod',
+  taxCode: 'salesTaxItem',
+  taxType: 'taxType',
+};
+
+const nameOf = (rec: NsRecord): string =>
+  String(rec.body.itemId ?? rec.body.entityId ?? rec.body.symbol ?? rec.body.name ?? rec.id);
+
 /**
- * Resolves `item` (any item type) and `location` references in place; unknown ones are 400
- * INVALID_CONTENT with the path.
+ * Resolves references in place — `item` (any item type), locations, customers, currencies, the
+ * subsidiary, payment methods, tax codes and tax types — to `{id, refName}`. An id the account does not
+ * have (or an inactive record) is refused: `400` with `o:errorCode` `INVALID_KEY_OR_REF`, the detail
+ * "Invalid Field Value <id> for the following field: <field>" and `o:errorPath`. The body shape is
+ * Oracle's ("Error Handling in REST Web Services",
+ * https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_156570709583.html); the code and
+ * message as integrations log them from NetSuite's REST record API (secondary sources: captured error
+ * bodies in public integration code, e.g. `INVALID_KEY_OR_REF` "Invalid Field Value 99 for the following
+ * field: entitystatus" with `o:errorPath`).
  */
 function resolveRefs(node: unknown, path: string, store: NsStore): void {
   if (Array.isArray(node)) {
@@ -167,29 +242,25 @@ function resolveRefs(node: unknown, path: string, store: NsStore): void {
   const obj = node as Record<string, unknown>;
   for (const [k, v] of Object.entries(obj)) {
     const p = path ? `${path}.${k}` : k;
-    const target: 'item' | 'location' | undefined =
-      k === 'item' && !isSublist(v)
-        ? 'item'
-        : k === 'location' || k === 'adjLocation'
-          ? 'location'
-          : undefined;
-    if (target && typeof v === 'object' && v !== null) {
+    const target: ReadableType | 'item' | undefined =
+      k === 'item' && !isSublist(v) ? 'item' : REFERENCE_TARGETS[k];
+    if (target && typeof v === 'object' && v !== null && !isSublist(v)) {
       const ref = v as { id?: string; externalId?: string };
       const rec =
         target === 'item'
           ? store.findItem(ref)
           : ref.id !== undefined
-            ? store.get('location', ref.id)
-            : store.getByExternalId('location', String(ref.externalId));
-      if (!rec) {
+            ? store.get(target, String(ref.id))
+            : store.getByExternalId(target, String(ref.externalId));
+      if (!rec || rec.body.isInactive === true) {
         throw nsError(
           400,
-          'INVALID_CONTENT',
-          `Error while accessing a resource. You have entered an Invalid Field Value ${ref.id ?? ref.externalId} for the following field: ${k}`,
+          'INVALID_KEY_OR_REF',
+          `Error while accessing a resource. Invalid Field Value ${ref.id ?? ref.externalId} for the following field: ${k}`,
           { 'o:errorPath': p },
         );
       }
-      obj[k] = { id: rec.id, refName: String(rec.body.itemId ?? rec.body.name ?? rec.id) };
+      obj[k] = { id: rec.id, refName: nameOf(rec) };
     } else {
       resolveRefs(v, p, store);
     }
@@ -287,6 +358,7 @@ export function renderRecord(
   const out: Record<string, unknown> = { links: [{ rel: 'self', href: selfUrl }], id: rec.id };
   if (rec.externalId !== undefined) out.externalId = rec.externalId;
   for (const [k, v] of Object.entries(rec.body)) {
+    if (k.startsWith('_')) continue;
     out[k] = isSublist(v) ? renderSublist(v, `${selfUrl}/${k}`, expand) : renderValue(v);
   }
   if (rec.type === 'inventoryItem') {
@@ -328,20 +400,4 @@ function renderValue(v: unknown): unknown {
     return 'id' in o && 'refName' in o ? { links: [], ...mapped } : mapped;
   }
   return v;
-}
-
-/** Merges a PATCH body: fields replace; sublists are replaced when named in `replace`, else lines are added. */
-export function mergePatch(
-  prev: Record<string, unknown>,
-  patch: Record<string, unknown>,
-  replace: Set<string>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...prev };
-  for (const [k, v] of Object.entries(patch)) {
-    const old = out[k];
-    out[k] =
-      isSublist(v) && isSublist(old) && !replace.has(k) ? { ...old, items: [...old.items, ...v.items] } : v;
-  }
-  for (const f of ['tranId', 'total']) delete out[f];
-  return out;
 }

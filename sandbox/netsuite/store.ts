@@ -20,7 +20,17 @@ export const RECORD_TYPES = [
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** Record types the sandbox seeds and serves read-only (GET, collections, SuiteQL). */
-export const READ_ONLY_TYPES = ['location', 'discountItem', 'otherChargeSaleItem', 'paymentMethod'] as const;
+export const READ_ONLY_TYPES = [
+  'location',
+  'discountItem',
+  'otherChargeSaleItem',
+  'paymentMethod',
+  'customer',
+  'currency',
+  'subsidiary',
+  'taxType',
+  'salesTaxItem',
+] as const;
 export type ReadOnlyType = (typeof READ_ONLY_TYPES)[number];
 export type ReadableType = RecordType | ReadOnlyType;
 
@@ -38,24 +48,62 @@ export const isReadOnlyType = (t: string): t is ReadOnlyType =>
 export const isTransactionType = (t: string): t is TransactionType => t in TRANSACTION_TYPES;
 
 /**
- * The non-product items an integration books order lines on (discounts, shipping, tax, gift cards sold),
- * as an administrator sets them up when onboarding. Fixed internal ids 1–4: the item master starts at
+ * The non-product items an integration books order lines on (discounts, shipping, gift cards sold), as an
+ * administrator sets them up when onboarding. Tax is not an item line: under SuiteTax it is the tax
+ * details of the lines (suitetax.ts), so id 3 (once a tax charge item) is not seeded. Fixed internal ids
+ * 1, 2 and 4: the item master starts at
  * 100 (`FIRST_INVENTORY_ITEM_ID`), so they never collide. They have no on-hand, no change-feed entries
  * and are not in `inventoryItem` collections; SuiteQL `item` lists them with their `itemtype`.
  */
 export const BOOKING_ITEMS = [
   { id: '1', type: 'discountItem', itemId: 'OH-DISCOUNT', displayName: 'Omnihub discount' },
   { id: '2', type: 'otherChargeSaleItem', itemId: 'OH-SHIPPING', displayName: 'Omnihub shipping' },
-  { id: '3', type: 'otherChargeSaleItem', itemId: 'OH-TAX', displayName: 'Omnihub sales tax' },
   { id: '4', type: 'otherChargeSaleItem', itemId: 'OH-GIFTCARD', displayName: 'Omnihub gift card sold' },
 ] as const satisfies ReadonlyArray<{ id: string; type: ItemType; itemId: string; displayName: string }>;
+
+/**
+ * Whether SuiteTax computes tax on a line of this item (the sandbox's stand-in for the item's tax
+ * schedule): products are taxable, and so are discount lines (a before-tax discount lowers the tax basis,
+ * see "Tax Details on Transactions in SuiteTax"); shipping and gift cards sold are not.
+ */
+export const TAXABLE_BOOKING_ITEMS: ReadonlySet<string> = new Set(['1']);
+
+/** Customers orders are booked to (the dev booking config's `customers`): Web = 1, Walk-in = 2. */
+export const CUSTOMERS = [
+  { id: '1', entityId: 'Web Customer' },
+  { id: '2', entityId: 'Walk-in Customer' },
+] as const;
+
+/** Currencies of the account (Multiple Currencies enabled): references take the internal id. */
+export const CURRENCIES = [
+  { id: '1', symbol: 'USD', name: 'US Dollar' },
+  { id: '2', symbol: 'CAD', name: 'Canadian Dollar' },
+  { id: '3', symbol: 'EUR', name: 'Euro' },
+  { id: '4', symbol: 'GBP', name: 'British pound' },
+] as const;
+
+/** The account's one subsidiary (OneWorld): transactions may name it. */
+export const SUBSIDIARIES = [{ id: '1', name: 'Omnihub Retail Inc.', currency: '1' }] as const;
+
+/**
+ * SuiteTax setup of the US nexus: one tax type and its tax codes (`salesTaxItem`, rate in percent). Tax
+ * codes are items in NetSuite (item type `TaxItem`), so their ids sit in the item id space below 100; they
+ * are not sale items, so an `item` line reference cannot name them. `US-STANDARD` is the nexus default: a
+ * taxable line without a `taxCode` is taxed at its rate unless the transaction overrides its tax details.
+ */
+export const TAX_TYPES = [{ id: '1', name: 'US Sales Tax' }] as const;
+export const TAX_CODES = [
+  { id: '5', itemId: 'US-STANDARD', rate: 8.875, taxType: '1' },
+  { id: '6', itemId: 'US-EXEMPT', rate: 0, taxType: '1' },
+] as const;
+export const DEFAULT_TAX_CODE_ID = '5';
 
 /** Internal id of the first seeded inventory item; new items are numbered after the last one. */
 export const FIRST_INVENTORY_ITEM_ID = 100;
 
 /**
  * Payment methods of the account: common ones (cash, check, card brands) and the ones set up for the
- * hub's payment gateways. Seeded for lookups (`GET …/paymentMethod`, SuiteQL `paymentmethod`); sales do not validate them.
+ * hub's payment gateways. Seeded for lookups (`GET …/paymentMethod`, SuiteQL `paymentmethod`); a sale naming any other id is refused (`INVALID_KEY_OR_REF`).
  */
 export const PAYMENT_METHODS = [
   { id: '1', name: 'Cash' },
@@ -170,11 +218,31 @@ export class NsStore {
         type: item.type,
         id: item.id,
         externalId: item.itemId,
-        body: { itemId: item.itemId, displayName: item.displayName, isInactive: false },
+        body: {
+          itemId: item.itemId,
+          displayName: item.displayName,
+          isInactive: false,
+          isTaxable: TAXABLE_BOOKING_ITEMS.has(item.id),
+        },
         createdDate: seededAt,
         lastModifiedDate: seededAt,
       });
     }
+    const seed = (type: ReadableType, id: string, body: Record<string, unknown>, externalId?: string) =>
+      this.put({
+        type,
+        id,
+        ...(externalId !== undefined ? { externalId } : {}),
+        body: { ...body, isInactive: false },
+        createdDate: seededAt,
+        lastModifiedDate: seededAt,
+      });
+    for (const c of CUSTOMERS) seed('customer', c.id, { entityId: c.entityId, companyName: c.entityId });
+    for (const c of CURRENCIES) seed('currency', c.id, { symbol: c.symbol, name: c.name }, c.symbol);
+    for (const s of SUBSIDIARIES) seed('subsidiary', s.id, { name: s.name, currency: { id: s.currency } });
+    for (const t of TAX_TYPES) seed('taxType', t.id, { name: t.name });
+    for (const t of TAX_CODES)
+      seed('salesTaxItem', t.id, { itemId: t.itemId, rate: t.rate, taxType: { id: t.taxType } }, t.itemId);
     for (const method of PAYMENT_METHODS) {
       this.put({
         type: 'paymentMethod',
@@ -198,6 +266,7 @@ export class NsStore {
           basePrice: it.priceMinor / 100,
           cost: it.costMinor / 100,
           isInactive: false,
+          isTaxable: true,
           custitem_oh_product: it.productHandle,
           custitem_oh_category: it.category,
         },

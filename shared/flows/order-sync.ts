@@ -2,9 +2,17 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { HubError, MappingError } from '../errors.ts';
 import { EventMetadataSchema } from '../events/envelope.ts';
+import { toDecimalString } from '../events/money.ts';
 import { type Order, OrderSchema } from '../events/order.ts';
-import { type ErpPort, type ErpRecordRef, erpRecordTypeFor, orderExternalId } from '../ports/erp.ts';
-import { ErpAuthError } from '../ports/erp-errors.ts';
+import {
+  type ErpLineKeys,
+  type ErpPort,
+  type ErpRecordRef,
+  type ErpSyncResult,
+  erpRecordTypeFor,
+  orderExternalId,
+} from '../ports/erp.ts';
+import { ErpAuthError, ErpTotalMismatchError } from '../ports/erp-errors.ts';
 import { orderSubjects } from '../privacy/subjects.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import { compareToSynced, type LedgerEntry, orderKey } from '../repositories/ledger.ts';
@@ -33,12 +41,22 @@ export interface OrderSyncDeps {
     /** Records a sync; with `leaseOwner`, releases that owner's lease in the same write. */
     recordSync(entry: Omit<LedgerEntry, 'staleIgnored' | 'syncedAt'>, leaseOwner?: string): Promise<boolean>;
     recordStale(key: string, version: number): Promise<void>;
-    /** Takes the order's lease and answers what was synced; false while another owner holds it. */
+    /**
+     * Takes the order's lease and answers what was synced and the ERP document's line keys; false while
+     * another owner holds it.
+     */
     acquire(
       key: string,
       owner: string,
       ttlMs: number,
-    ): Promise<{ readonly entry: LedgerEntry | undefined } | false>;
+    ): Promise<{ readonly entry: LedgerEntry | undefined; readonly erpLines?: ErpLineKeys } | false>;
+    /** Records the document's ids and line keys without a synced version (a parked write), under the lease. */
+    recordLines(
+      key: string,
+      document: Pick<LedgerEntry, 'erpInternalId' | 'externalId' | 'recordType'>,
+      lines: ErpLineKeys,
+      leaseOwner: string,
+    ): Promise<boolean>;
     release(key: string, owner: string): Promise<void>;
   };
   /** How long one order's lease lasts (longer than an ERP call with its retries). @default 60 s */
@@ -86,18 +104,24 @@ function isPermanent(error: unknown): error is HubError {
  *   counted as stale; an update for an order never created creates it (upsert by external id).
  * - Online orders become sales orders (a cancelled order is written with its lines closed); POS sales
  *   become cash sales. The external id carries the source order id, so either side finds the other.
- * - Permanent errors (unknown mapping, ERP validation, totals that do not reconcile) park the event
- *   with its reason; retryable ones (throttling, outage, open circuit) are thrown so SQS retries.
+ * - The ERP document's lines are updated by key (the ledger keeps the ERP line key of every line booked),
+ *   so an edit changes lines in place and a removed line is closed, never deleted; the ERP's total is
+ *   read back after each write and a difference to the cent is parked as `ERP_TOTAL_MISMATCH`.
+ * - Permanent errors (unknown mapping, ERP validation or an id the ERP does not have, totals that do not
+ *   reconcile) park the event with its reason; retryable ones (throttling, outage, open circuit) are
+ *   thrown so SQS retries.
  */
 export async function syncOrder(event: OrderBusEvent, deps: OrderSyncDeps): Promise<OrderSyncOutcome> {
   const order: Order = event.detail.data;
   const key = orderKey(order.source.system, order.source.account, order.source.orderId);
   const owner = event.detail.metadata.eventId;
   let synced: LedgerEntry | undefined;
+  let erpLines: ErpLineKeys = {};
   for (let attempt = 1; ; attempt += 1) {
     const lease = await deps.ledger.acquire(key, owner, deps.leaseMs ?? 60_000);
     if (lease) {
       synced = lease.entry;
+      erpLines = lease.erpLines ?? synced?.erpLines ?? {};
       break;
     }
     if (attempt >= (deps.leaseAttempts ?? 5))
@@ -106,19 +130,48 @@ export async function syncOrder(event: OrderBusEvent, deps: OrderSyncDeps): Prom
   }
   const lease = { owner, released: false };
   try {
-    return await syncLeasedOrder(event, key, synced, lease, deps);
+    return await syncLeasedOrder(event, key, { synced, erpLines }, lease, deps);
   } finally {
     if (!lease.released) await deps.ledger.release(key, owner);
   }
 }
 
+/**
+ * The ERP's own total, read back after the write, must be the order's to the cent: the ERP's tax engine
+ * (NetSuite SuiteTax) may have added or changed tax, or a line. A difference is parked with both totals;
+ * the lines the write left are recorded so the replay after a fix updates them in place.
+ */
+async function checkErpTotal(
+  order: Order,
+  key: string,
+  written: ErpSyncResult,
+  owner: string,
+  deps: OrderSyncDeps,
+): Promise<void> {
+  if (written.total.amount === order.totals.total.amount) return;
+  await deps.ledger.recordLines(
+    key,
+    { erpInternalId: written.internalId, externalId: written.externalId, recordType: written.recordType },
+    written.lines,
+    owner,
+  );
+  const expected = toDecimalString(order.totals.total);
+  const actual = toDecimalString(written.total);
+  throw new ErpTotalMismatchError(
+    `the ERP ${written.recordType} ${written.externalId} (internal id ${written.internalId}) totals ${order.currency} ${actual}, the ${order.source.system} order ${order.source.orderId} ${order.currency} ${expected}`,
+    expected,
+    actual,
+  );
+}
+
 async function syncLeasedOrder(
   event: OrderBusEvent,
   key: string,
-  synced: LedgerEntry | undefined,
+  state: { readonly synced: LedgerEntry | undefined; readonly erpLines: ErpLineKeys },
   lease: { readonly owner: string; released: boolean },
   deps: OrderSyncDeps,
 ): Promise<OrderSyncOutcome> {
+  const { synced, erpLines } = state;
   const order: Order = event.detail.data;
   const { metadata } = event.detail;
   const version = Date.parse(order.updatedAt);
@@ -149,7 +202,7 @@ async function syncLeasedOrder(
     return { status: 'stale', version, syncedVersion: synced.version };
   }
 
-  let erp: ErpRecordRef;
+  let erp: ErpSyncResult;
   try {
     if (erpRecordTypeFor(order) === 'cashSale') {
       if (order.status === 'cancelled') {
@@ -163,10 +216,11 @@ async function syncLeasedOrder(
           'a completed POS sale was cancelled: reverse it by a refund (credit memo), not by rewriting its cash sale',
         );
       }
-      erp = await deps.erp.recordCashSale(order, { transactionId: metadata.transactionId });
+      erp = await deps.erp.recordCashSale(order, { transactionId: metadata.transactionId }, erpLines);
     } else {
-      erp = await deps.erp.upsertSalesOrder(order, { transactionId: metadata.transactionId });
+      erp = await deps.erp.upsertSalesOrder(order, { transactionId: metadata.transactionId }, erpLines);
     }
+    await checkErpTotal(order, key, erp, lease.owner, deps);
   } catch (error) {
     if (!isPermanent(error)) throw error;
     const { exceptionId } = await deps.exceptions.park({
@@ -206,6 +260,7 @@ async function syncLeasedOrder(
       status: order.status,
       contentDigest,
       transactionId: metadata.transactionId,
+      erpLines: erp.lines,
     },
     lease.owner,
   );
@@ -217,5 +272,9 @@ async function syncLeasedOrder(
     return { status: 'stale', version, syncedVersion: (await deps.ledger.get(key))?.version ?? version };
   }
   deps.telemetry.count('OrderSynced');
-  return { status: 'synced', erp, version };
+  return {
+    status: 'synced',
+    erp: { internalId: erp.internalId, externalId: erp.externalId, recordType: erp.recordType },
+    version,
+  };
 }

@@ -1,5 +1,6 @@
 import type { NetSuiteMappingConfig } from '../connectors/netsuite/mapper.ts';
 import type { Mapping, MappingKind, MappingRepository } from '../repositories/mappings.ts';
+import { type BookingConfig, checkBookingConfig, fetchErpBookingRefs } from './booking.ts';
 import { buildMappings, type OnboardingResult } from './mappings.ts';
 import { type OnboardingSources, readSnapshot } from './sources.ts';
 
@@ -27,20 +28,33 @@ async function changedRows(
  * Reads the systems, matches them and writes the rows through the mapping repository's batch load —
  * the same write path as `ops load-mappings`. Rows the table already holds with the same target are
  * not written again, so a re-run (every `npm start`) costs one read of the table. Rows for things that
- * disappeared from the systems are kept.
+ * disappeared from the systems are kept. Every id of the booking config is checked against the ERP
+ * (items and online location with the item master and locations, customers, currencies, subsidiary and
+ * tax type and code by SuiteQL); the ones it lacks are in `report.configProblems`, by path.
  */
 export async function syncMappings(
   sources: OnboardingSources,
   options: {
     readonly repository: Pick<MappingRepository, 'load' | 'targets'>;
-    readonly config: Pick<NetSuiteMappingConfig, 'items' | 'onlineLocationId'>;
+    readonly config: Pick<NetSuiteMappingConfig, 'items' | 'onlineLocationId'> & BookingConfig;
     readonly gateways?: Readonly<Record<string, string>>;
   },
 ): Promise<SyncResult> {
-  const result = buildMappings(await readSnapshot(sources), {
+  const [snapshot, refs] = await Promise.all([
+    readSnapshot(sources),
+    fetchErpBookingRefs(sources.erp, options.config),
+  ]);
+  const built = buildMappings(snapshot, {
     config: options.config,
     ...(options.gateways ? { gateways: options.gateways } : {}),
   });
+  const result: OnboardingResult = {
+    ...built,
+    report: {
+      ...built.report,
+      configProblems: [...built.report.configProblems, ...checkBookingConfig(options.config, refs)],
+    },
+  };
   const changed = await changedRows(options.repository, result.mappings);
   await options.repository.load(changed);
   return { ...result, written: changed.length, unchanged: result.mappings.length - changed.length };

@@ -90,6 +90,45 @@ export class ErpValidationError extends HubError {
   }
 }
 
+/**
+ * The ERP refused a reference the hub sent — a customer, currency, location, item, payment method,
+ * subsidiary or tax code id it does not have (NetSuite: 400 `INVALID_KEY_OR_REF` "Invalid Field Value …
+ * for the following field: …"). A data error, permanent: the booking config or a mapping names an id the
+ * account lacks; the order is parked with NetSuite's message and `path` (the field), never retried. `npm
+ * run ops -- sync-mappings` names the config ids the ERP does not have.
+ */
+export class ErpReferenceError extends HubError {
+  readonly code = 'ERP_INVALID_REFERENCE';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly erpCode: string | undefined,
+    readonly path: string | undefined,
+    readonly details: readonly ErpErrorDetail[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The ERP accepted the document but its own total — read back after the write, with the tax its tax
+ * engine booked — differs from the source order's to the cent (a tax computed twice or differently, a
+ * line the ERP changed). Permanent: parked with both totals for a person to look at; replay after a fix.
+ */
+export class ErpTotalMismatchError extends HubError {
+  readonly code = 'ERP_TOTAL_MISMATCH';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(message);
+  }
+}
+
 /** What kind of mapping was missing; `key` is the source value that had no ERP counterpart. */
 export interface MissingMapping {
   readonly kind: 'item' | 'location' | 'payment-method' | 'currency';

@@ -1,4 +1,5 @@
 import { MappingError } from '../errors.ts';
+import type { Money } from '../events/money.ts';
 import type { Order } from '../events/order.ts';
 
 /**
@@ -23,6 +24,22 @@ export interface ErpRecordRef {
   readonly recordType: ErpRecordType;
 }
 
+/**
+ * The ERP's key of each document line the hub booked, by the hub's own key of the source line it books
+ * (see the NetSuite mapper: `line-<lineId>`, `discount-<lineId>`, `shipping-<lineId>` …). Kept in the sync
+ * ledger and sent back on every later write, so that an edit updates lines in place and a removed line is
+ * closed instead of deleted — the ERP may refuse to delete a line already fulfilled or billed.
+ */
+export type ErpLineKeys = Readonly<Record<string, string>>;
+
+/** What a write left in the ERP, read back after it. */
+export interface ErpSyncResult extends ErpRecordRef {
+  /** Line keys of every line the hub has booked on the document (including closed ones). */
+  readonly lines: ErpLineKeys;
+  /** The document's total as the ERP computed it (tax included), in the order's currency. */
+  readonly total: Money;
+}
+
 /** Per-call context: correlation for logs and an abort signal so a Lambda stops retrying before its timeout. */
 export interface ErpCallContext {
   readonly transactionId: string;
@@ -31,12 +48,15 @@ export interface ErpCallContext {
 
 /** The operations order capture needs. */
 export interface ErpPort {
-  /** Creates or replaces the sales order for an order (a cancelled order is written with its lines closed). */
-  upsertSalesOrder(order: Order, ctx: ErpCallContext): Promise<ErpRecordRef>;
+  /**
+   * Creates or updates the sales order for an order (a cancelled order is written with its lines
+   * closed), updating the lines in `lines` in place and closing those the order no longer has.
+   */
+  upsertSalesOrder(order: Order, ctx: ErpCallContext, lines?: ErpLineKeys): Promise<ErpSyncResult>;
   /** Closes every line of the sales order; null when the ERP has no such order (nothing to cancel). */
   cancelSalesOrder(externalId: string, ctx: ErpCallContext): Promise<ErpRecordRef | null>;
-  /** Creates or replaces the cash sale for a completed POS sale. */
-  recordCashSale(order: Order, ctx: ErpCallContext): Promise<ErpRecordRef>;
+  /** Creates or updates the cash sale for a completed POS sale (lines by key, as above). */
+  recordCashSale(order: Order, ctx: ErpCallContext, lines?: ErpLineKeys): Promise<ErpSyncResult>;
   /** Looks a document up by the hub's external id; null when it does not exist. */
   findByExternalId(
     type: ErpRecordType,

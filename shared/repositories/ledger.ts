@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ErpLineKeys } from '../ports/erp.ts';
 
 /** What the hub last wrote to the ERP for one source order. */
 export interface LedgerEntry {
@@ -15,7 +16,25 @@ export interface LedgerEntry {
   readonly staleIgnored: number;
   /** Digest of the synced content: tells a duplicate from a same-second change (absent on old entries). */
   readonly contentDigest?: string;
+  /** The ERP's key of every document line the hub booked, by the hub's line key (absent on old entries). */
+  readonly erpLines?: ErpLineKeys;
 }
+
+/** What taking an order's lease answers: what was synced, and the document's line keys. */
+export interface LeaseState {
+  readonly entry: LedgerEntry | undefined;
+  /**
+   * Line keys of the ERP document, also when no version was synced (a write whose read-back was parked,
+   * e.g. for a total mismatch): the document's lines exist in the ERP either way.
+   */
+  readonly erpLines: ErpLineKeys;
+}
+
+const linesOf = (item: Record<string, unknown> | undefined): ErpLineKeys => {
+  const lines = item?.erpLines;
+  if (typeof lines !== 'object' || lines === null) return {};
+  return Object.fromEntries(Object.entries(lines).map(([key, value]) => [key, String(value)]));
+};
 
 /** Later states win a tie on the source time: a cancellation in the same second as an edit is newer. */
 const STATUS_RANK: Readonly<Record<LedgerEntry['status'], number>> = { open: 0, closed: 1, cancelled: 2 };
@@ -59,6 +78,7 @@ function entryOf(key: string, item: Record<string, unknown> | undefined): Ledger
     transactionId: String(item.transactionId),
     staleIgnored: Number(item.staleIgnored ?? 0),
     ...(typeof item.contentDigest === 'string' ? { contentDigest: item.contentDigest } : {}),
+    ...(item.erpLines !== undefined ? { erpLines: linesOf(item) } : {}),
   };
 }
 
@@ -95,7 +115,7 @@ export class LedgerRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: entry.orderKey, sk: 'ERP' },
-          UpdateExpression: `SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, statusRank = :rank, contentDigest = :digest, syncedAt = :at, transactionId = :tx${leaseOwner === undefined ? '' : ' REMOVE leaseOwner, leaseUntil'}`,
+          UpdateExpression: `SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, statusRank = :rank, contentDigest = :digest, syncedAt = :at, transactionId = :tx${entry.erpLines === undefined ? '' : ', erpLines = :lines'}${leaseOwner === undefined ? '' : ' REMOVE leaseOwner, leaseUntil'}`,
           ConditionExpression: `(attribute_not_exists(version) OR version < :version OR (version = :version AND (attribute_not_exists(statusRank) OR statusRank < :rank OR (statusRank = :rank AND (attribute_not_exists(contentDigest) OR contentDigest <> :digest)))))${leaseOwner === undefined ? '' : ' AND leaseOwner = :owner'}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -108,7 +128,44 @@ export class LedgerRepository {
             ':digest': entry.contentDigest ?? '',
             ':at': entry.syncedAt ?? new Date().toISOString(),
             ':tx': entry.transactionId,
+            ...(entry.erpLines === undefined ? {} : { ':lines': entry.erpLines }),
             ...(leaseOwner === undefined ? {} : { ':owner': leaseOwner }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Records where a write left the ERP document — its ids and line keys — without recording a synced
+   * version, while `leaseOwner` holds the lease: for a write that reached the ERP but was parked (its
+   * total read back did not match), so that the replay after the fix updates the same lines instead of
+   * adding them again. Returns false when the lease was lost.
+   */
+  async recordLines(
+    key: string,
+    document: { readonly erpInternalId: string; readonly externalId: string; readonly recordType: string },
+    lines: ErpLineKeys,
+    leaseOwner: string,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: key, sk: 'ERP' },
+          UpdateExpression:
+            'SET erpInternalId = :internal, externalId = :external, recordType = :type, erpLines = :lines',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: {
+            ':internal': document.erpInternalId,
+            ':external': document.externalId,
+            ':type': document.recordType,
+            ':lines': lines,
+            ':owner': leaseOwner,
           },
         }),
       );
@@ -140,11 +197,7 @@ export class LedgerRepository {
    * {@link recordSync} with the owner releases it in the same write as the sync.
    * Returns false when another owner holds the lease.
    */
-  async acquire(
-    key: string,
-    owner: string,
-    ttlMs: number,
-  ): Promise<{ readonly entry: LedgerEntry | undefined } | false> {
+  async acquire(key: string, owner: string, ttlMs: number): Promise<LeaseState | false> {
     const now = Date.now();
     try {
       const result = await this.client.send(
@@ -157,7 +210,7 @@ export class LedgerRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { entry: entryOf(key, result.Attributes) };
+      return { entry: entryOf(key, result.Attributes), erpLines: linesOf(result.Attributes) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;

@@ -22,7 +22,7 @@ describe('per-environment config', () => {
   it.each(['staging', 'prod'])('takes shops, ERP account and booking ids from the config for %s', (env) => {
     const config = resolveEnvironment(env, { config: example(env) });
     expect(config.erp.accountId).toBe('0000000_EXAMPLE');
-    expect(config.erp.mapping.items.tax).toBe('900103');
+    expect(config.erp.mapping.tax).toEqual({ typeId: '900105', codeId: '900106' });
     expect(config.shops.map((shop) => shop.domain)).toContain(`example-retailer-${env}.myshopify.com`);
     expect(config.pos?.notificationUrl).toMatch(/^https:\/\/hooks\.example\.com\//);
   });
@@ -68,7 +68,8 @@ describe('per-environment config', () => {
       'erp.concurrencyLimit',
       'erp.baseUrl',
       'erp.mapping.customers.pos',
-      'erp.mapping.items.tax',
+      'erp.mapping.items.giftCard',
+      'erp.mapping.tax',
       '(root): Unrecognized key: "extra"',
     ]) {
       expect(message).toContain(problem);

@@ -13,7 +13,7 @@ import { NetSuiteClient, type NetSuiteClientOptions } from '#shared/connectors/n
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import type { Order } from '#shared/events/order.ts';
 import { type ErpRecordRef, type MappingLookup, orderExternalId } from '#shared/ports/erp.ts';
-import { ErpValidationError } from '#shared/ports/erp-errors.ts';
+import { ErpReferenceError } from '#shared/ports/erp-errors.ts';
 import { json, type Page, postJson, start } from '#test/sandbox/helpers.ts';
 import { canonicalOrder } from '#test/support/orders.ts';
 
@@ -36,6 +36,7 @@ interface NsState {
   }>;
 }
 interface NsLine {
+  line: number;
   item: { id: string };
   quantity: number;
   amount: number;
@@ -74,13 +75,12 @@ function makeClient(
   });
 }
 
-/** The sandbox account's booking items (discount, shipping, tax, gift card), looked up by their item ids. */
+/** The sandbox account's booking items (discount, shipping, gift card), looked up by their item ids. */
 function bookingItems(): NetSuiteMappingConfig['items'] {
   const id = (itemId: string) => BOOKING_ITEMS.find((item) => item.itemId === itemId)?.id ?? '';
   return {
     discount: id('OH-DISCOUNT'),
     shipping: id('OH-SHIPPING'),
-    tax: id('OH-TAX'),
     giftCard: id('OH-GIFTCARD'),
   };
 }
@@ -131,34 +131,93 @@ beforeEach(async () => {
   const items = bookingItems();
   const warehouse = app.store.locations.find((l) => l.kind === 'warehouse')?.id ?? '1';
   config = {
-    customers: { online: '42', pos: '43' },
+    customers: { online: '1', pos: '2' },
     items,
+    tax: { typeId: '1', codeId: '5' },
+    subsidiaryId: '1',
     currencies: { USD: '1' },
     onlineLocationId: warehouse,
   };
 });
 
 describe('NetSuiteErpAdapter against the NetSuite sandbox', () => {
-  it('upserting the same order twice keeps one sales order, with the lines of the last write', async () => {
+  it('upserting the same order twice keeps one sales order, its lines updated in place by key', async () => {
     const adapter = adapterWith(makeClient());
     const first = await adapter.upsertSalesOrder(onlineOrder(1, 1), ctx);
     const edited = onlineOrder(1, 3);
-    const second = await adapter.upsertSalesOrder(edited, ctx);
+    const second = await adapter.upsertSalesOrder(edited, ctx, first.lines);
     const externalId = orderExternalId(edited.source);
-    expect(first).toEqual({ internalId: second.internalId, externalId, recordType: 'salesOrder' });
+    expect(second).toMatchObject({ internalId: first.internalId, externalId, recordType: 'salesOrder' });
     expect(externalId).toBe('shopify-acme.myshopify.com-7000001');
+    expect(second.lines).toEqual(first.lines);
+    expect(Object.keys(first.lines)).toEqual(['line-1000', 'shipping-2000']);
 
     const found = await records('salesOrder', externalId);
     expect(found.total).toBe(1);
     expect(cents(found.items[0]?.total)).toBe(edited.totals.total.amount);
+    expect(second.total).toEqual(edited.totals.total);
     const lines = linesOf(found.items[0]);
-    expect(lines.map((l) => l.item.id)).toEqual([
-      lookup.erpItemId(edited.lines[0]?.sku ?? '') as string,
-      config.items.shipping,
-      config.items.tax,
+    expect(lines.map((l) => [String(l.line), l.item.id])).toEqual([
+      [first.lines['line-1000'], lookup.erpItemId(edited.lines[0]?.sku ?? '') as string],
+      [first.lines['shipping-2000'], config.items.shipping],
     ]);
     expect(lines[0]?.quantity).toBe(3);
-    expect(await adapter.findByExternalId('salesOrder', externalId, ctx)).toEqual(second);
+    expect(await adapter.findByExternalId('salesOrder', externalId, ctx)).toEqual({
+      internalId: first.internalId,
+      externalId,
+      recordType: 'salesOrder',
+    });
+  });
+
+  it('books the storefront tax as a tax details override: the ERP total read back is the order total', async () => {
+    const adapter = adapterWith(makeClient());
+    const order = onlineOrder(6, 2);
+    const written = await adapter.upsertSalesOrder(order, ctx);
+    const found = (await records('salesOrder', written.externalId)).items[0];
+    // The sandbox's SuiteTax would charge 8.875 %; the order's 6.25 % is what was booked.
+    expect(found?.body).toMatchObject({ taxDetailsOverride: true });
+    expect(cents(found?.body?.taxTotal as number)).toBe(order.totals.tax.amount);
+    expect(written.total).toEqual(order.totals.total);
+  });
+
+  it('edits update lines in place, add new ones, close removed ones, and a cancellation closes all: no line id changes', async () => {
+    const adapter = adapterWith(makeClient());
+    const [a, b, c] = app.retailer.items;
+    if (!a || !b || !c) throw new Error('empty catalogue');
+    const version = (lines: { lineId: string; sku: string; unitPrice: number; quantity: number }[]) =>
+      canonicalOrder({ orderId: '7100001', lines, shipping: [{ title: 'Ground', price: 599 }] });
+    const v1 = version([
+      { lineId: '1', sku: a.sku, unitPrice: a.priceMinor, quantity: 1 },
+      { lineId: '2', sku: b.sku, unitPrice: b.priceMinor, quantity: 1 },
+    ]);
+    const created = await adapter.upsertSalesOrder(v1, ctx);
+    // Line 1 has shipped: NetSuite would refuse to delete it (a replace without its key would).
+    await postJson(`${base}/_control/fulfil`, {
+      type: 'salesOrder',
+      externalId: created.externalId,
+      line: Number(created.lines['line-1']),
+      quantityFulfilled: 1,
+    });
+    const v2 = version([
+      { lineId: '1', sku: a.sku, unitPrice: a.priceMinor, quantity: 3 },
+      { lineId: '2', sku: b.sku, unitPrice: b.priceMinor, quantity: 1 },
+      { lineId: '3', sku: c.sku, unitPrice: c.priceMinor, quantity: 1 },
+    ]);
+    const edited = await adapter.upsertSalesOrder(v2, ctx, created.lines);
+    const v3 = version([
+      { lineId: '1', sku: a.sku, unitPrice: a.priceMinor, quantity: 3 },
+      { lineId: '3', sku: c.sku, unitPrice: c.priceMinor, quantity: 1 },
+    ]);
+    const removed = await adapter.upsertSalesOrder(v3, ctx, edited.lines);
+    const cancelled = await adapter.upsertSalesOrder({ ...v3, status: 'cancelled' }, ctx, removed.lines);
+
+    for (const [key, erpLine] of Object.entries(created.lines)) expect(cancelled.lines[key]).toBe(erpLine);
+    expect(Object.keys(cancelled.lines).sort()).toEqual(['line-1', 'line-2', 'line-3', 'shipping-2000']);
+    const lines = linesOf((await records('salesOrder', created.externalId)).items[0]);
+    expect(lines.map((l) => String(l.line)).sort()).toEqual(Object.values(cancelled.lines).sort());
+    expect(lines.every((l) => l.isClosed === true)).toBe(true);
+    expect(removed.total).toEqual(v3.totals.total);
+    expect(cancelled.total).toEqual(v3.totals.total);
   });
 
   it('concurrent upserts of the same order create exactly one record', async () => {
@@ -183,7 +242,7 @@ describe('NetSuiteErpAdapter against the NetSuite sandbox', () => {
       gateways: ['cash'],
       lines: [{ sku: item.sku, unitPrice: item.priceMinor, quantity: 2 }],
     });
-    const ref = await adapter.recordCashSale(sale, ctx);
+    const { lines: _lines, total: _total, ...ref } = await adapter.recordCashSale(sale, ctx);
     expect(ref).toMatchObject({
       recordType: 'cashSale',
       externalId: 'pos-MLR3F8Q2-CAISENgvlJ6jLWAzERDzjyHVybY',
@@ -193,7 +252,7 @@ describe('NetSuiteErpAdapter against the NetSuite sandbox', () => {
     expect(found.items[0]?.body).toMatchObject({
       location: { id: store.id },
       paymentMethod: { id: '1' },
-      entity: { id: '43' },
+      entity: { id: '2' },
     });
     expect(cents(found.items[0]?.total)).toBe(sale.totals.total.amount);
     expect(await adapter.findByExternalId('cashSale', ref.externalId, ctx)).toEqual(ref);
@@ -204,11 +263,11 @@ describe('NetSuiteErpAdapter against the NetSuite sandbox', () => {
     const client = makeClient();
     const adapter = adapterWith(client);
     const order = onlineOrder(4);
-    const ref = await adapter.upsertSalesOrder(order, ctx);
+    const { lines: _lines, total: _total, ...ref } = await adapter.upsertSalesOrder(order, ctx);
     expect(await adapter.cancelSalesOrder(ref.externalId, ctx)).toEqual(ref);
     const found = await records('salesOrder', ref.externalId);
     const lines = linesOf(found.items[0]);
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(3);
     expect(lines.every((l) => l.isClosed === true)).toBe(true);
     expect(cents(found.items[0]?.total)).toBe(order.totals.total.amount);
 
@@ -218,7 +277,7 @@ describe('NetSuiteErpAdapter against the NetSuite sandbox', () => {
     expect(await adapter.cancelSalesOrder('shopify-acme.myshopify.com-404', ctx)).toBeNull();
   });
 
-  it('surfaces the sandbox validation error with code and path, without retrying it', async () => {
+  it('surfaces an id the ERP does not have as a reference error with code and path, without retrying it', async () => {
     const client = makeClient();
     const adapter = new NetSuiteErpAdapter({
       client,
@@ -227,14 +286,27 @@ describe('NetSuiteErpAdapter against the NetSuite sandbox', () => {
     });
     const before = (await state()).counters.governedCalls;
     const error = await adapter.upsertSalesOrder(onlineOrder(5), ctx).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ErpValidationError);
+    expect(error).toBeInstanceOf(ErpReferenceError);
     expect(error).toMatchObject({
+      code: 'ERP_INVALID_REFERENCE',
       retryable: false,
       status: 400,
-      erpCode: 'INVALID_CONTENT',
+      erpCode: 'INVALID_KEY_OR_REF',
       path: 'item.items[0].item',
     });
     expect((await state()).counters.governedCalls - before).toBe(1);
+  });
+
+  it("a booking config id the ERP lacks (customer) is refused with NetSuite's error naming the field", async () => {
+    const adapter = new NetSuiteErpAdapter({
+      client: makeClient(),
+      mappings: lookup,
+      config: { ...config, customers: { online: '999', pos: '2' } },
+    });
+    const error = await adapter.upsertSalesOrder(onlineOrder(7), ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ErpReferenceError);
+    expect((error as Error).message).toContain('Invalid Field Value 999 for the following field: entity');
+    expect((await state()).recordCounts.salesOrder).toBe(0);
   });
 
   describe('concurrency governance (sandbox limit 5)', () => {

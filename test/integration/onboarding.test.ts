@@ -14,6 +14,7 @@ import { NetSuiteClient } from '#shared/connectors/netsuite/client.ts';
 import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
 import { shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
 import type { Order } from '#shared/events/order.ts';
+import { summarize } from '#shared/onboarding/mappings.ts';
 import type { OnboardingSources } from '#shared/onboarding/sources.ts';
 import { syncMappings } from '#shared/onboarding/sync.ts';
 import { mappingLookupFrom, orderExternalId } from '#shared/ports/erp.ts';
@@ -48,7 +49,12 @@ interface NsRecordState {
   type: string;
   externalId: string | null;
   total?: number;
-  body?: { location?: { id: string }; item?: { items: Array<{ item: { id: string } }> } };
+  body?: {
+    location?: { id: string };
+    item?: { items: Array<{ item: { id: string } }> };
+    taxDetailsOverride?: boolean;
+    taxTotal?: number;
+  };
 }
 
 const nsRecords = async (type: string) =>
@@ -183,6 +189,32 @@ describe('onboarding against the sandboxes', () => {
   });
 });
 
+describe('booking config check', () => {
+  it('names every booking id the ERP does not have, by its path in the config', async () => {
+    const { report } = await syncMappings(sources, {
+      repository: new MappingRepository(document, table),
+      config: {
+        ...config,
+        customers: { online: '1', pos: '999' },
+        currencies: { USD: '1', EUR: '77' },
+        items: { ...config.items, giftCard: '998' },
+        tax: { typeId: '1', codeId: '100' },
+        subsidiaryId: '9',
+        onlineLocationId: '9999',
+      },
+    });
+    expect(report.configProblems).toEqual([
+      'booking item giftCard = "998" is not an ERP item id',
+      'onlineLocationId = "9999" is not an ERP location id',
+      'customers.pos = "999" is not an ERP customer id',
+      'currencies.EUR = "77" is not an ERP currency id',
+      'subsidiaryId = "9" is not an ERP subsidiary id',
+      'tax.codeId = "100" is not an ERP tax code id',
+    ]);
+    expect(summarize(report).filter((line) => line.includes('config:'))).toHaveLength(6);
+  });
+});
+
 describe('order capture with the onboarded mappings', () => {
   it('upserts sandbox Shopify orders into the NetSuite sandbox as sales orders that add up', async () => {
     await syncMappings(sources, { repository: new MappingRepository(document, table), config });
@@ -206,7 +238,9 @@ describe('order capture with the onboarded mappings', () => {
       expect(record?.body?.location?.id).toBe(config.onlineLocationId);
       const lineItems = record?.body?.item?.items.map((l) => l.item.id) ?? [];
       if (order.totals.shipping.amount > 0) expect(lineItems).toContain(config.items.shipping);
-      if (order.totals.tax.amount > 0) expect(lineItems).toContain(config.items.tax);
+      // Tax is booked as SuiteTax tax details (an override), not as an item line.
+      expect(record?.body?.taxDetailsOverride).toBe(true);
+      expect(Math.round((record?.body?.taxTotal ?? Number.NaN) * 100)).toBe(order.totals.tax.amount);
     }
   });
 

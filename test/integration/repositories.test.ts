@@ -68,7 +68,7 @@ describe('LedgerRepository (DynamoDB Local)', () => {
   it('grants an order lease to one owner at a time, to the same owner again, and to others once expired or released', async () => {
     const ledger = new LedgerRepository(document, ledgerTable);
     const key = orderKey('shopify', 'acme.myshopify.com', '3003');
-    expect(await ledger.acquire(key, 'a', 60_000)).toEqual({ entry: undefined });
+    expect(await ledger.acquire(key, 'a', 60_000)).toEqual({ entry: undefined, erpLines: {} });
     expect(await ledger.acquire(key, 'b', 60_000)).toBe(false);
     expect(await ledger.acquire(key, 'a', 60_000)).toBeTruthy();
     await ledger.release(key, 'b');
@@ -92,6 +92,29 @@ describe('LedgerRepository (DynamoDB Local)', () => {
       entry: { version: 100, erpInternalId: 'so-100' },
     });
     expect(await ledger.acquire(key, 'a', 60_000)).toBe(false);
+  });
+
+  it('keeps the ERP line keys with the sync, and those of a parked write without a version', async () => {
+    const ledger = new LedgerRepository(document, ledgerTable);
+    const key = orderKey('shopify', 'acme.myshopify.com', '3005');
+    const document_ = {
+      erpInternalId: 'so-1',
+      externalId: 'shopify-acme.myshopify.com-3005',
+      recordType: 'salesOrder',
+    };
+    expect(await ledger.acquire(key, 'a', 60_000)).toBeTruthy();
+    // A write whose total did not match: its lines are known, no version is synced.
+    expect(await ledger.recordLines(key, document_, { 'line-1': '1' }, 'b')).toBe(false);
+    expect(await ledger.recordLines(key, document_, { 'line-1': '1' }, 'a')).toBe(true);
+    await ledger.release(key, 'a');
+    expect(await ledger.acquire(key, 'b', 60_000)).toEqual({ entry: undefined, erpLines: { 'line-1': '1' } });
+    const lines = { 'line-1': '1', 'line-2': '4', 'shipping-9': '2' };
+    expect(await ledger.recordSync({ ...entry(key, 100), erpLines: lines }, 'b')).toBe(true);
+    expect((await ledger.get(key))?.erpLines).toEqual(lines);
+    expect(await ledger.acquire(key, 'c', 60_000)).toMatchObject({
+      entry: { version: 100 },
+      erpLines: lines,
+    });
   });
 
   it('lets exactly one of concurrent lease requests win', async () => {

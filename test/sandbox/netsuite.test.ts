@@ -95,7 +95,7 @@ const suiteql = async (q: string, params = '') => {
 const state = async (qs = '') => json<NsState>(fetch(`${base}/_control/state${qs}`));
 const order = (eid: string, qty = 1) => ({
   externalId: eid,
-  entity: { id: '42' },
+  entity: { id: '1' },
   location: { externalId: 'ST-001' },
   item: { items: [{ item: { externalId: 'SKU-000001' }, quantity: qty, rate: 19.5 }] },
 });
@@ -172,18 +172,30 @@ describe('netsuite sandbox: records', () => {
     expect(location).toMatch(new RegExp(`^${base}/services/rest/record/v1/salesOrder/\\d+$`));
     const id = location.split('/').at(-1) ?? '';
     const byId = await json<NsRecordJson>(api(rec('salesOrder', id)));
-    expect(byId).toMatchObject({ id, externalId: 'SHOP-1001', total: 39, entity: { id: '42' } });
+    // 39.00 of a taxable product + 8.875 % SuiteTax at the nexus default code (3.46) = 42.46.
+    expect(byId).toMatchObject({
+      id,
+      externalId: 'SHOP-1001',
+      total: 42.46,
+      taxTotal: 3.46,
+      entity: { id: '1' },
+    });
     expect(byId.item).toEqual({ links: [{ rel: 'self', href: `${location}/item` }] });
     const byEid = await json<NsRecordJson>(
       api(`${rec('salesOrder', 'eid:SHOP-1001')}?expandSubResources=true`),
     );
     expect(byEid.id).toBe(id);
-    expect(byEid.item.items[0]).toMatchObject({ quantity: 2, amount: 39, item: { refName: 'SKU-000001' } });
+    expect(byEid.item.items[0]).toMatchObject({
+      line: 1,
+      quantity: 2,
+      amount: 39,
+      item: { refName: 'SKU-000001' },
+    });
   });
 
-  it('PUT eid: upserts — creates, then replaces the same record, never a second one', async () => {
+  it('PUT eid: upserts — creates, then updates the same record, never a second one', async () => {
     const put = (qty: number) =>
-      api(rec('salesOrder', 'eid:SHOP-2001'), {
+      api(`${rec('salesOrder', 'eid:SHOP-2001')}?replace=item`, {
         method: 'PUT',
         body: JSON.stringify({ ...order('SHOP-2001', qty), externalId: undefined }),
       });
@@ -194,7 +206,8 @@ describe('netsuite sandbox: records', () => {
     expect(second.headers.get('location')).toBe(first.headers.get('location'));
     const s = await state('?externalId=SHOP-2001');
     expect(s.records.total).toBe(1);
-    expect(s.records.items[0]?.total).toBe(58.5);
+    // Under replace=item the unkeyed line replaced the first: 3 × 19.50 + 5.19 tax.
+    expect(s.records.items[0]?.total).toBe(63.69);
   });
 
   it('concurrent PUTs of one external id produce exactly one record', async () => {
@@ -222,7 +235,7 @@ describe('netsuite sandbox: records', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({
       status: 400,
-      'o:errorDetails': [{ 'o:errorCode': 'INVALID_CONTENT', 'o:errorPath': 'item.items[0].item' }],
+      'o:errorDetails': [{ 'o:errorCode': 'INVALID_KEY_OR_REF', 'o:errorPath': 'item.items[0].item' }],
     });
     expect(
       (await api(rec('salesOrder'), { method: 'POST', body: JSON.stringify(order('DUP')) })).status,
@@ -259,17 +272,18 @@ describe('netsuite sandbox: booking items and payment methods', () => {
     { item: { externalId: 'SKU-000001' }, quantity: 2, rate: 19.5 },
     { item: { externalId: 'OH-DISCOUNT' }, quantity: 1, rate: -5 },
     { item: { id: '2' }, quantity: 1, rate: 6.99 },
-    { item: { id: '3' }, quantity: 1, rate: 2.65 },
     { item: { externalId: 'OH-GIFTCARD' }, quantity: 1, rate: 25 },
   ];
 
-  it('seeds the booking items at internal ids 1-4, readable by id and external id', async () => {
+  it('seeds the booking items at internal ids 1, 2 and 4, readable by id and external id', async () => {
     const discount = await json<Record<string, unknown>>(api(rec('discountItem', '1')));
     expect(discount).toMatchObject({ id: '1', externalId: 'OH-DISCOUNT', itemId: 'OH-DISCOUNT' });
-    const byEid = await json<Record<string, unknown>>(api(rec('otherChargeSaleItem', 'eid:OH-TAX')));
-    expect(byEid).toMatchObject({ id: '3', itemId: 'OH-TAX' });
+    const byEid = await json<Record<string, unknown>>(api(rec('otherChargeSaleItem', 'eid:OH-GIFTCARD')));
+    expect(byEid).toMatchObject({ id: '4', itemId: 'OH-GIFTCARD' });
+    // Tax is no item line under SuiteTax: no tax charge item.
+    expect((await api(rec('otherChargeSaleItem', 'eid:OH-TAX'))).status).toBe(404);
     const list = await json<{ items: Array<{ id: string }> }>(api(rec('otherChargeSaleItem')));
-    expect(list.items.map((i) => i.id)).toEqual(['2', '3', '4']);
+    expect(list.items.map((i) => i.id)).toEqual(['2', '4']);
     // Not inventory items: the item master still starts at 100.
     expect((await api(rec('inventoryItem', '1'))).status).toBe(404);
     const inventory = await json<{ totalResults: number }>(api(rec('inventoryItem', '?limit=1')));
@@ -288,10 +302,10 @@ describe('netsuite sandbox: booking items and payment methods', () => {
       { links: [], id: '100', refName: 'SKU-000001' },
       { links: [], id: '1', refName: 'OH-DISCOUNT' },
       { links: [], id: '2', refName: 'OH-SHIPPING' },
-      { links: [], id: '3', refName: 'OH-TAX' },
       { links: [], id: '4', refName: 'OH-GIFTCARD' },
     ]);
-    expect(sale.total).toBe(68.64);
+    // Lines 65.99; SuiteTax on the product (3.46) and the before-tax discount (−0.44): 69.01.
+    expect(sale.total).toBe(69.01);
     const feed = await suiteql('SELECT custrecord_oh_item, custrecord_oh_kind FROM customrecord_oh_change');
     expect(feed.json.items).toEqual([{ links: [], custrecord_oh_item: '100', custrecord_oh_kind: 'onhand' }]);
     const stock = await suiteql('SELECT item FROM aggregateitemlocation WHERE item IN (1, 2, 3, 4)');
@@ -303,12 +317,11 @@ describe('netsuite sandbox: booking items and payment methods', () => {
     expect(items.json.items.map((i) => `${i.id} ${i.itemid} ${i.itemtype}`)).toEqual([
       '1 OH-DISCOUNT Discount',
       '2 OH-SHIPPING OthCharge',
-      '3 OH-TAX OthCharge',
       '4 OH-GIFTCARD OthCharge',
       '100 SKU-000001 InvtPart',
     ]);
     const all = await suiteql("SELECT id FROM item WHERE isinactive = 'F'", '?limit=1');
-    expect(all.json.totalResults).toBe(304);
+    expect(all.json.totalResults).toBe(303);
     const methods = await suiteql(
       "SELECT id, name FROM paymentmethod WHERE name IN ('Cash', 'Shopify Payments')",
     );
@@ -362,7 +375,7 @@ describe('netsuite sandbox: SuiteQL', () => {
     expect(status).toBe(200);
     expect(json).toMatchObject({ count: 2, hasMore: false, offset: 0, totalResults: 2 });
     expect(json.items.map((i) => i.externalid)).toEqual(['E1', 'E3']);
-    expect(json.items[0]).toMatchObject({ links: [], total: '19.5' });
+    expect(json.items[0]).toMatchObject({ links: [], total: '21.23' });
     const page = await suiteql("SELECT id FROM transaction WHERE type = 'SalesOrd'", '?limit=2&offset=0');
     expect(page.json).toMatchObject({ count: 2, hasMore: true, totalResults: 3 });
     expect((page.json.links as Array<{ rel: string }>).map((l) => l.rel)).toContain('next');
@@ -493,5 +506,252 @@ describe('netsuite sandbox: faults', () => {
     const r = await api(rec('inventoryItem', '100'));
     expect(r.status).toBe(429);
     expect(code(await json<NsErrorBody>(r))).toBe('SSS_REQUEST_LIMIT_EXCEEDED');
+  });
+});
+
+describe('netsuite sandbox: upsert and sublist semantics (line keys, replace)', () => {
+  type Line = { line: number; quantity: number; amount: number; isClosed?: boolean; item: { id: string } };
+  const read = async (eid: string) =>
+    json<Omit<NsRecordJson, 'item'> & { memo?: string; total: number; item: { items: Line[] } }>(
+      api(`${rec('salesOrder', `eid:${eid}`)}?expandSubResources=true`),
+    );
+  const put = (eid: string, body: unknown, replace = '') =>
+    api(`${rec('salesOrder', `eid:${eid}`)}${replace ? `?replace=${replace}` : ''}`, {
+      method: 'PUT',
+      body: JSON.stringify(body),
+    });
+  const lines = [
+    { item: { id: '100' }, quantity: 1, rate: 10 },
+    { item: { id: '101' }, quantity: 2, rate: 5 },
+  ];
+
+  it('keeps body fields an update does not send, and numbers lines without re-indexing', async () => {
+    expect((await put('K-1', { entity: { id: '1' }, memo: 'first', item: { items: lines } })).status).toBe(
+      204,
+    );
+    const created = await read('K-1');
+    expect(created.item.items.map((l) => l.line)).toEqual([1, 2]);
+    // An update without memo: NetSuite keeps it (the upsert of an existing record is an update).
+    expect((await put('K-1', { otherRefNum: '#1' })).status).toBe(204);
+    const updated = await read('K-1');
+    expect(updated.memo).toBe('first');
+    expect(updated).toMatchObject({ otherRefNum: '#1' });
+    expect(updated.item.items.map((l) => l.line)).toEqual([1, 2]);
+  });
+
+  it('without replace: keyed lines update in place, unkeyed ones are added', async () => {
+    await put('K-2', { entity: { id: '1' }, item: { items: lines } });
+    await put('K-2', {
+      item: {
+        items: [
+          { line: 2, quantity: 3 },
+          { item: { id: '102' }, quantity: 1, rate: 1 },
+        ],
+      },
+    });
+    const after = await read('K-2');
+    expect(after.item.items.map((l) => [l.line, l.item.id, l.quantity, l.amount])).toEqual([
+      [1, '100', 1, 10],
+      [2, '101', 3, 15],
+      [3, '102', 1, 1],
+    ]);
+  });
+
+  it('with replace=item: keyed lines update, unsent lines are removed, new ones added with fresh keys', async () => {
+    await put('K-3', { entity: { id: '1' }, item: { items: lines } });
+    await put(
+      'K-3',
+      {
+        item: {
+          items: [
+            { line: 2, isClosed: true },
+            { item: { id: '103' }, quantity: 1, rate: 2 },
+          ],
+        },
+      },
+      'item',
+    );
+    const after = await read('K-3');
+    expect(after.item.items.map((l) => [l.line, l.item.id, l.isClosed === true])).toEqual([
+      [2, '101', true],
+      [3, '103', false],
+    ]);
+    // Keys are never reused: line 1 is gone for good, the next new line is 4.
+    await put(
+      'K-3',
+      { item: { items: [{ line: 2 }, { line: 3 }, { item: { id: '104' }, quantity: 1, rate: 1 }] } },
+      'item',
+    );
+    expect((await read('K-3')).item.items.map((l) => l.line)).toEqual([2, 3, 4]);
+  });
+
+  it('non-keyed sublists are appended to, or replaced under replace', async () => {
+    const override = (amount: number) => ({
+      taxDetailsOverride: true,
+      taxDetails: {
+        items: [{ taxDetailsReference: 'R1', taxType: { id: '1' }, taxCode: { id: '5' }, taxAmount: amount }],
+      },
+    });
+    const body = { entity: { id: '1' }, item: { items: [{ ...lines[0], taxDetailsReference: 'R1' }] } };
+    await put('K-4', { ...body, ...override(1) });
+    await put('K-4', override(2));
+    expect((await read('K-4')).total).toBe(13);
+    await put('K-4', override(0.5), 'taxDetails');
+    expect((await read('K-4')).total).toBe(10.5);
+  });
+
+  it('refuses to remove a fulfilled or billed line, but lets it be closed', async () => {
+    await put('K-5', { entity: { id: '1' }, item: { items: lines } });
+    await postJson(`${base}/_control/fulfil`, {
+      type: 'salesOrder',
+      externalId: 'K-5',
+      line: 1,
+      quantityFulfilled: 1,
+    });
+    const removed = await put('K-5', { item: { items: [{ line: 2 }] } }, 'item');
+    expect(removed.status).toBe(400);
+    expect(code(await json<NsErrorBody>(removed))).toBe('USER_ERROR');
+    const closed = await put('K-5', { item: { items: [{ line: 1, isClosed: true }, { line: 2 }] } }, 'item');
+    expect(closed.status).toBe(204);
+    expect((await read('K-5')).item.items.map((l) => [l.line, l.isClosed === true])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+  });
+});
+
+describe('netsuite sandbox: SuiteTax', () => {
+  const sale = (extra: Record<string, unknown> = {}) => ({
+    entity: { id: '1' },
+    item: {
+      items: [
+        { item: { id: '100' }, quantity: 2, rate: 10, taxDetailsReference: 'L1' },
+        { item: { id: '2' }, quantity: 1, rate: 5, taxDetailsReference: 'L2' },
+      ],
+    },
+    ...extra,
+  });
+  const readBack = async (type: string, eid: string) =>
+    json<{
+      total: number;
+      subtotal: number;
+      taxTotal: number;
+      taxDetails: { items: Array<Record<string, unknown>> };
+    }>(api(`${rec(type, `eid:${eid}`)}?expandSubResources=true`));
+
+  it('computes tax on taxable lines from the line tax code or the nexus default', async () => {
+    await api(rec('cashSale', 'eid:T-1'), { method: 'PUT', body: JSON.stringify(sale()) });
+    // 20.00 of product at 8.875 % = 1.78 (1.775 half up); shipping is not taxable.
+    expect(await readBack('cashSale', 'T-1')).toMatchObject({ subtotal: 25, taxTotal: 1.78, total: 26.78 });
+    const exempt = sale();
+    (exempt.item.items[0] as Record<string, unknown>).taxCode = { id: '6' };
+    await api(rec('cashSale', 'eid:T-2'), { method: 'PUT', body: JSON.stringify(exempt) });
+    expect(await readBack('cashSale', 'T-2')).toMatchObject({ taxTotal: 0, total: 25 });
+  });
+
+  it('books the tax details sent under a tax details override instead of computing them', async () => {
+    const details = {
+      taxDetailsOverride: true,
+      taxDetails: {
+        items: [
+          {
+            taxDetailsReference: 'L1',
+            taxType: { id: '1' },
+            taxCode: { id: '5' },
+            taxBasis: 20,
+            taxRate: 6,
+            taxAmount: 1.2,
+          },
+          {
+            taxDetailsReference: 'L2',
+            taxType: { id: '1' },
+            taxCode: { id: '5' },
+            taxBasis: 5,
+            taxRate: 6,
+            taxAmount: 0.3,
+          },
+        ],
+      },
+    };
+    await api(rec('salesOrder', 'eid:T-3'), { method: 'PUT', body: JSON.stringify(sale(details)) });
+    const back = await readBack('salesOrder', 'T-3');
+    expect(back).toMatchObject({ subtotal: 25, taxTotal: 1.5, total: 26.5 });
+    expect(back.taxDetails.items).toHaveLength(2);
+    const dangling = structuredClone(details);
+    (dangling.taxDetails.items[1] as Record<string, unknown>).taxDetailsReference = 'NOPE';
+    const refused = await api(rec('salesOrder', 'eid:T-4'), {
+      method: 'PUT',
+      body: JSON.stringify(sale(dangling)),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      'o:errorDetails': [
+        { 'o:errorCode': 'INVALID_KEY_OR_REF', 'o:errorPath': 'taxDetails.items[1].taxDetailsReference' },
+      ],
+    });
+  });
+});
+
+describe('netsuite sandbox: references are validated', () => {
+  const good = {
+    entity: { id: '2' },
+    currency: { id: '1' },
+    subsidiary: { id: '1' },
+    location: { id: '2' },
+    paymentMethod: { id: '1' },
+    item: { items: [{ item: { id: '100' }, quantity: 1, rate: 1, taxCode: { id: '5' } }] },
+  };
+  const cases: Array<[string, (b: typeof good) => unknown, string]> = [
+    ['entity', (b) => ({ ...b, entity: { id: '999' } }), 'entity'],
+    ['currency', (b) => ({ ...b, currency: { id: '77' } }), 'currency'],
+    ['subsidiary', (b) => ({ ...b, subsidiary: { id: '9' } }), 'subsidiary'],
+    ['location', (b) => ({ ...b, location: { id: '9999' } }), 'location'],
+    ['paymentMethod', (b) => ({ ...b, paymentMethod: { id: '55' } }), 'paymentMethod'],
+    [
+      'item',
+      (b) => ({ ...b, item: { items: [{ item: { id: '5' }, quantity: 1, rate: 1 }] } }),
+      'item.items[0].item',
+    ],
+    [
+      'taxCode',
+      (b) => ({
+        ...b,
+        item: { items: [{ item: { id: '100' }, quantity: 1, rate: 1, taxCode: { id: '100' } }] },
+      }),
+      'item.items[0].taxCode',
+    ],
+  ];
+
+  it('accepts the seeded ids', async () => {
+    expect(
+      (await api(rec('cashSale', 'eid:R-OK'), { method: 'PUT', body: JSON.stringify(good) })).status,
+    ).toBe(204);
+  });
+
+  it.each(cases)(
+    'refuses an unknown %s with 400 INVALID_KEY_OR_REF naming the field',
+    async (_name, bad, path) => {
+      const res = await api(rec('cashSale', 'eid:R-BAD'), { method: 'PUT', body: JSON.stringify(bad(good)) });
+      expect(res.status).toBe(400);
+      const body = await json<NsErrorBody>(res);
+      expect(body['o:errorDetails'][0]).toMatchObject({
+        'o:errorCode': 'INVALID_KEY_OR_REF',
+        'o:errorPath': path,
+      });
+      expect(body['o:errorDetails'][0]?.detail).toMatch(
+        /Invalid Field Value \d+ for the following field: \w+/,
+      );
+      expect((await state('?externalId=R-BAD')).records.total).toBe(0);
+    },
+  );
+
+  it('lists customers, currencies, subsidiaries, tax types and tax codes in SuiteQL', async () => {
+    const ids = async (table: string) =>
+      (await suiteql(`SELECT id FROM ${table} WHERE isinactive = 'F'`)).json.items.map((i) => i.id);
+    expect(await ids('customer')).toEqual(['1', '2']);
+    expect(await ids('currency')).toEqual(['1', '2', '3', '4']);
+    expect(await ids('subsidiary')).toEqual(['1']);
+    expect(await ids('taxtype')).toEqual(['1']);
+    expect(await ids('salestaxitem')).toEqual(['5', '6']);
   });
 });

@@ -9,6 +9,8 @@ import {
 
 /** One product line for {@link canonicalOrder}: amounts in minor units of the order currency. */
 export interface LineSpec {
+  /** @default 1000 + index */
+  lineId?: string;
   sku: string | null;
   unitPrice: number;
   quantity?: number;
@@ -55,7 +57,7 @@ export function canonicalOrder(spec: OrderSpec): Order {
   const taxes = (list: LineSpec['tax']): TaxLine[] =>
     (list ?? []).map((t) => ({ title: t.title, rate: t.rate, amount: money(t.amount) }));
   const lines: OrderLine[] = spec.lines.map((line, index) => ({
-    lineId: String(1000 + index),
+    lineId: line.lineId ?? String(1000 + index),
     sku: line.sku,
     variantId: null,
     productId: null,

@@ -1,17 +1,20 @@
 import * as z from 'zod';
+import { toMinorUnits } from '../../events/money.ts';
 import type { Order } from '../../events/order.ts';
 import {
   type ErpCallContext,
+  type ErpLineKeys,
   type ErpPort,
   type ErpRecordRef,
   type ErpRecordType,
+  type ErpSyncResult,
   type MappingLookup,
   orderExternalId,
 } from '../../ports/erp.ts';
 import { ErpUnavailableError, ErpValidationError } from '../../ports/erp-errors.ts';
 import { type CredentialsSource, NETSUITE_TOKEN_PATH, NetSuiteAuth } from './auth.ts';
 import { NetSuiteClient, type NetSuiteResponse } from './client.ts';
-import { mapOrderToNetSuite, type NetSuiteMappingConfig } from './mapper.ts';
+import { mapOrderToNetSuite, type NetSuiteMappingConfig, type NsSaleLine } from './mapper.ts';
 
 const RECORD_PATH = '/services/rest/record/v1';
 
@@ -25,6 +28,7 @@ export interface NetSuiteErpAdapterOptions {
 /** An `item` sublist line as NetSuite returns it with `expandSubResources=true` (money kept as text). */
 const ReadLineSchema = z.looseObject({
   line: z.union([z.number(), z.string()]).optional(),
+  taxDetailsReference: z.string().optional(),
   item: z.looseObject({ id: z.string() }),
   quantity: z.number(),
   rate: z.string().optional(),
@@ -36,6 +40,8 @@ const ReadLineSchema = z.looseObject({
 const ReadRecordSchema = z.looseObject({
   id: z.string(),
   externalId: z.string().optional(),
+  /** Money fields are read as their decimal text (json.ts). */
+  total: z.string().optional(),
   item: z.looseObject({ items: z.array(ReadLineSchema).optional() }).optional(),
 });
 
@@ -45,9 +51,58 @@ const recordPath = (type: ErpRecordType, externalId: string) =>
 const isNotFound = (error: unknown) =>
   error instanceof ErpValidationError && error.status === 404 && error.erpCode === 'NONEXISTENT_ID';
 
-/** The internal id at the end of a `Location` header (`…/record/v1/salesOrder/5001`). */
-function idFromLocation(location: string | null): string | undefined {
-  return location ? /\/(\d+)\/?$/.exec(new URL(location, 'http://x').pathname)?.[1] : undefined;
+/** A line as read back: its ERP key, item and tax details reference. */
+export interface ReadLine {
+  readonly line: string;
+  readonly item: string;
+  readonly taxDetailsReference?: string;
+}
+
+/**
+ * Which ERP line each line the hub sent became, by the hub's key (the `taxDetailsReference` it sent):
+ * a line sent with its `line` key is that line; a new line is the read-back line that carries its
+ * reference, else (an ERP that assigns references itself) the first unclaimed line of the same item in
+ * order — NetSuite adds new lines after the existing ones, in the order sent. Throws when a sent line
+ * cannot be found: the document would otherwise be rewritten line by line on the next edit.
+ */
+export function matchLineKeys(
+  sent: readonly NsSaleLine[],
+  read: readonly ReadLine[],
+  known: ErpLineKeys,
+): ErpLineKeys {
+  const out: Record<string, string> = {};
+  const claimed = new Set<string>();
+  const byKey = new Map(read.map((line) => [line.line, line] as const));
+  const pending: { key: string; line: NsSaleLine }[] = [];
+  sent.forEach((line, index) => {
+    const key =
+      line.taxDetailsReference ??
+      Object.entries(known).find(([, erp]) => Number(erp) === line.line)?.[0] ??
+      `#${index}`;
+    const erpKey = line.line !== undefined ? String(line.line) : undefined;
+    if (erpKey !== undefined && byKey.has(erpKey) && !claimed.has(erpKey)) {
+      out[key] = erpKey;
+      claimed.add(erpKey);
+    } else {
+      pending.push({ key, line });
+    }
+  });
+  for (const { key, line } of pending) {
+    const found =
+      read.find((r) => !claimed.has(r.line) && r.taxDetailsReference === key) ??
+      read.find((r) => !claimed.has(r.line) && line.item !== undefined && r.item === line.item.id);
+    if (!found) {
+      throw new ErpValidationError(
+        `NetSuite has no line for the hub's line ${key} after the write`,
+        200,
+        'LINE_KEYS_UNRESOLVED',
+        'item',
+      );
+    }
+    out[key] = found.line;
+    claimed.add(found.line);
+  }
+  return out;
 }
 
 function readRecord(res: NetSuiteResponse, what: string): z.infer<typeof ReadRecordSchema> {
@@ -65,20 +120,27 @@ function readRecord(res: NetSuiteResponse, what: string): z.infer<typeof ReadRec
 
 /**
  * The ERP port on NetSuite REST web services. Sales orders and cash sales are written with
- * `PUT /record/v1/<type>/eid:<externalId>?replace=item` — NetSuite's upsert, so a retried, redelivered
- * or concurrent write of the same order updates the one record instead of creating another, and
- * `replace=item` makes the lines sent the lines kept (without it NetSuite adds lines to an existing
- * record). Cancelling closes every line, as NetSuite documents for closing a sales order.
+ * `PUT /record/v1/<type>/eid:<externalId>?replace=item,taxDetails` — NetSuite's upsert ("Using the Upsert
+ * Operation", https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_156335203191.html),
+ * so a retried, redelivered or concurrent write of the same order updates the one record instead of
+ * creating another; on an existing record it is an update, and body fields not sent keep their values.
+ * Lines the ERP has are sent with their `line` key and updated in place; lines the order no longer has
+ * are sent closed (mapper.ts), so under `replace=item` nothing the hub booked is deleted, while a line the
+ * hub does not know of (a failed earlier write) is not kept twice ("Replacing a Sublist",
+ * https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1545297048.html). The non-keyed
+ * `taxDetails` sublist is replaced whole. After the write the record is read back with its lines: the
+ * line keys NetSuite assigned go to the sync ledger, its total (with the tax it booked) to the order
+ * sync's check. Cancelling closes every line, as NetSuite documents for closing a sales order.
  */
 export class NetSuiteErpAdapter implements ErpPort {
   constructor(private readonly options: NetSuiteErpAdapterOptions) {}
 
-  upsertSalesOrder(order: Order, ctx: ErpCallContext): Promise<ErpRecordRef> {
-    return this.upsert('salesOrder', order, ctx);
+  upsertSalesOrder(order: Order, ctx: ErpCallContext, lines: ErpLineKeys = {}): Promise<ErpSyncResult> {
+    return this.upsert('salesOrder', order, ctx, lines);
   }
 
-  recordCashSale(order: Order, ctx: ErpCallContext): Promise<ErpRecordRef> {
-    return this.upsert('cashSale', order, ctx);
+  recordCashSale(order: Order, ctx: ErpCallContext, lines: ErpLineKeys = {}): Promise<ErpSyncResult> {
+    return this.upsert('cashSale', order, ctx, lines);
   }
 
   async findByExternalId(
@@ -141,25 +203,67 @@ export class NetSuiteErpAdapter implements ErpPort {
     return ref;
   }
 
-  private async upsert(type: ErpRecordType, order: Order, ctx: ErpCallContext): Promise<ErpRecordRef> {
+  private async upsert(
+    type: ErpRecordType,
+    order: Order,
+    ctx: ErpCallContext,
+    known: ErpLineKeys,
+  ): Promise<ErpSyncResult> {
     const externalId = orderExternalId(order.source);
-    const body = await mapOrderToNetSuite(order, type, this.options.mappings, this.options.config);
-    const res = await this.options.client.request({
+    const body = await mapOrderToNetSuite(order, type, this.options.mappings, this.options.config, known);
+    const path = recordPath(type, externalId);
+    await this.options.client.request({
       method: 'PUT',
-      path: recordPath(type, externalId),
-      query: { replace: 'item' },
+      path,
+      query: { replace: 'item,taxDetails' },
       body,
       ctx,
     });
-    const internalId = idFromLocation(res.headers.get('location'));
-    if (internalId !== undefined) return { internalId, externalId, recordType: type };
-    const found = await this.findByExternalId(type, externalId, ctx);
-    if (found) return found;
-    throw new ErpUnavailableError(
-      `${type} ${externalId}: NetSuite accepted the upsert but the record cannot be read back yet`,
-      res.status,
-      undefined,
+    let record: z.infer<typeof ReadRecordSchema>;
+    try {
+      const res = await this.options.client.request({
+        method: 'GET',
+        path,
+        query: { expandSubResources: 'true' },
+        ctx,
+      });
+      record = readRecord(res, `${type} ${externalId}`);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      throw new ErpUnavailableError(
+        `${type} ${externalId}: NetSuite accepted the upsert but the record cannot be read back yet`,
+        404,
+        'NONEXISTENT_ID',
+      );
+    }
+    if (record.total === undefined) {
+      throw new ErpValidationError(
+        `${type} ${externalId}: NetSuite's record has no total`,
+        200,
+        'UNEXPECTED_RESPONSE',
+        'total',
+      );
+    }
+    const read = (record.item?.items ?? []).flatMap((line) =>
+      line.line === undefined
+        ? []
+        : [
+            {
+              line: String(line.line),
+              item: line.item.id,
+              ...(line.taxDetailsReference !== undefined
+                ? { taxDetailsReference: line.taxDetailsReference }
+                : {}),
+            },
+          ],
     );
+    return {
+      internalId: record.id,
+      externalId,
+      recordType: type,
+      lines: matchLineKeys(body.item.items, read, known),
+      total: { amount: toMinorUnits(record.total, order.currency), currency: order.currency },
+    };
   }
 }
 

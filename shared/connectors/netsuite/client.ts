@@ -17,6 +17,7 @@ import type { ErpCallContext } from '../../ports/erp.ts';
 import {
   ErpAuthError,
   type ErpErrorDetail,
+  ErpReferenceError,
   ErpThrottledError,
   ErpUnavailableError,
   ErpValidationError,
@@ -165,6 +166,11 @@ export function errorFromResponse(status: number, headers: Headers, body: unknow
   if (status === 401 || status === 403) return new ErpAuthError(summary, status, erpCode);
   if (status >= 500 || status === 408) {
     return new ErpUnavailableError(summary, status, erpCode, false, retryAfterMs);
+  }
+  // An id the account does not have: a data error of the booking config or a mapping (permanent).
+  if (details.some((d) => d.code === 'INVALID_KEY_OR_REF')) {
+    const reference = details.find((d) => d.code === 'INVALID_KEY_OR_REF');
+    return new ErpReferenceError(summary, status, erpCode, reference?.path, details);
   }
   return new ErpValidationError(summary, status, erpCode, first?.path, details);
 }

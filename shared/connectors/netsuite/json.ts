@@ -18,6 +18,10 @@ export const DECIMAL_FIELDS: ReadonlySet<string> = new Set([
   'handlingCost',
   'altSalesTotal',
   'balance',
+  // SuiteTax tax details: basis and amount are money, the rate a percentage — all exact decimals.
+  'taxBasis',
+  'taxRate',
+  'taxAmount',
 ]);
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;

@@ -8,9 +8,16 @@ import {
   type OrderSyncDeps,
   syncOrder,
 } from '#shared/flows/order-sync.ts';
-import { type ErpPort, type ErpRecordRef, orderExternalId } from '#shared/ports/erp.ts';
+import {
+  type ErpLineKeys,
+  type ErpPort,
+  type ErpRecordRef,
+  type ErpSyncResult,
+  orderExternalId,
+} from '#shared/ports/erp.ts';
 import {
   ErpAuthError,
+  ErpReferenceError,
   ErpThrottledError,
   ErpValidationError,
   TotalsMismatchError,
@@ -54,26 +61,47 @@ function busEvent(order: Order, detailType: OrderBusEvent['detail-type'] = 'Orde
   };
 }
 
-/** The ERP as the hub sees it: documents by external id, each write replacing the whole order. */
+/**
+ * The ERP as the hub sees it: documents by external id, each write replacing the whole order; every
+ * source line gets a line key (new ones numbered on), and the total read back is the order's plus
+ * `extraTax` (an ERP that adds a tax of its own).
+ */
 class FakeErp implements ErpPort {
   readonly documents = new Map<string, { recordType: string; order: Order }>();
   readonly calls: string[] = [];
+  /** The line keys each write was given. */
+  readonly knownLines: ErpLineKeys[] = [];
   failWith?: Error;
+  extraTax = 0;
   delayFor = new Map<string, number>();
+  private nextLine = 1;
 
-  private async write(order: Order, recordType: 'salesOrder' | 'cashSale'): Promise<ErpRecordRef> {
+  private async write(
+    order: Order,
+    recordType: 'salesOrder' | 'cashSale',
+    known: ErpLineKeys = {},
+  ): Promise<ErpSyncResult> {
     this.calls.push(`${recordType}:${order.updatedAt}`);
+    this.knownLines.push(known);
     await new Promise((resolve) => setTimeout(resolve, this.delayFor.get(order.updatedAt) ?? 0));
     if (this.failWith) throw this.failWith;
     const externalId = orderExternalId(order.source);
     this.documents.set(externalId, { recordType, order });
-    return { internalId: `ns-${externalId.length}`, externalId, recordType };
+    const lines: Record<string, string> = { ...known };
+    for (const line of order.lines) lines[`line-${line.lineId}`] ??= String(this.nextLine++);
+    return {
+      internalId: `ns-${externalId.length}`,
+      externalId,
+      recordType,
+      lines,
+      total: { ...order.totals.total, amount: order.totals.total.amount + this.extraTax },
+    };
   }
-  upsertSalesOrder(order: Order) {
-    return this.write(order, 'salesOrder');
+  upsertSalesOrder(order: Order, _ctx: unknown, lines?: ErpLineKeys) {
+    return this.write(order, 'salesOrder', lines);
   }
-  recordCashSale(order: Order) {
-    return this.write(order, 'cashSale');
+  recordCashSale(order: Order, _ctx: unknown, lines?: ErpLineKeys) {
+    return this.write(order, 'cashSale', lines);
   }
   async cancelSalesOrder(): Promise<ErpRecordRef | null> {
     throw new Error('not used');
@@ -87,6 +115,8 @@ class FakeErp implements ErpPort {
 class MemoryLedger {
   readonly entries = new Map<string, LedgerEntry>();
   readonly leases = new Map<string, { owner: string; until: number }>();
+  /** Line keys recorded without a version (a parked write). */
+  readonly parkedLines = new Map<string, ErpLineKeys>();
   async get(key: string) {
     return this.entries.get(key);
   }
@@ -95,6 +125,7 @@ class MemoryLedger {
     if (current && compareToSynced(entry, current) !== 'newer') return false;
     if (leaseOwner !== undefined && this.leases.get(entry.orderKey)?.owner !== leaseOwner) return false;
     this.entries.set(entry.orderKey, { ...entry, syncedAt: 'now', staleIgnored: current?.staleIgnored ?? 0 });
+    this.parkedLines.delete(entry.orderKey);
     if (leaseOwner !== undefined) this.leases.delete(entry.orderKey);
     return true;
   }
@@ -106,7 +137,13 @@ class MemoryLedger {
     const lease = this.leases.get(key);
     if (lease && lease.until > Date.now() && lease.owner !== owner) return false as const;
     this.leases.set(key, { owner, until: Date.now() + ttlMs });
-    return { entry: this.entries.get(key) };
+    const entry = this.entries.get(key);
+    return { entry, erpLines: this.parkedLines.get(key) ?? entry?.erpLines ?? {} };
+  }
+  async recordLines(key: string, _document: unknown, lines: ErpLineKeys, owner: string) {
+    if (this.leases.get(key)?.owner !== owner) return false;
+    this.parkedLines.set(key, lines);
+    return true;
   }
   async release(key: string, owner: string) {
     if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
@@ -242,6 +279,16 @@ describe('syncOrder', () => {
       'ERP_VALIDATION',
     ],
     [
+      'an id the ERP does not have (NetSuite INVALID_KEY_OR_REF)',
+      new ErpReferenceError(
+        'PUT …: 400 INVALID_KEY_OR_REF — Invalid Field Value 999 for the following field: entity',
+        400,
+        'INVALID_KEY_OR_REF',
+        'entity',
+      ),
+      'ERP_INVALID_REFERENCE',
+    ],
+    [
       'totals that do not reconcile',
       new TotalsMismatchError('total differs by 1', [{ field: 'total', expected: '1.00', actual: '1.01' }]),
       'ERP_TOTALS_MISMATCH',
@@ -306,5 +353,42 @@ describe('syncOrder', () => {
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OrderBusyError);
     expect((error as OrderBusyError).retryable).toBe(true);
+  });
+
+  it('keeps the ERP line keys in the ledger and sends them with every later write of the order', async () => {
+    const { erp, ledger, deps } = setup();
+    await syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z'), 'OrderCreated'), deps);
+    const key = `ORDER#shopify#acme.myshopify.com#${baseOrder.source.orderId}`;
+    const first = ledger.entries.get(key)?.erpLines ?? {};
+    expect(Object.keys(first)).toEqual(baseOrder.lines.map((line) => `line-${line.lineId}`));
+    await syncOrder(busEvent(orderAt('2026-11-27T11:00:00.000Z')), deps);
+    await syncOrder(
+      busEvent(orderAt('2026-11-27T12:00:00.000Z', { status: 'cancelled' }), 'OrderCancelled'),
+      deps,
+    );
+    expect(erp.knownLines).toEqual([{}, first, first]);
+    expect(ledger.entries.get(key)?.erpLines).toEqual(first);
+  });
+
+  it('parks ERP_TOTAL_MISMATCH with both totals when the ERP total read back differs, keeping its line keys', async () => {
+    const { erp, ledger, exceptions, deps } = setup();
+    erp.extraTax = 1;
+    const outcome = await syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z'), 'OrderCreated'), deps);
+    expect(outcome).toMatchObject({ status: 'parked', code: 'ERP_TOTAL_MISMATCH' });
+    const total = (baseOrder.totals.total.amount / 100).toFixed(2);
+    const erpTotal = ((baseOrder.totals.total.amount + 1) / 100).toFixed(2);
+    expect(exceptions.parked[0]?.reason).toContain(`totals USD ${erpTotal}`);
+    expect(exceptions.parked[0]?.reason).toContain(`USD ${total}`);
+    // Not recorded as synced (a replay after the fix writes it again), but its lines are known.
+    expect(ledger.entries.size).toBe(0);
+    const key = `ORDER#shopify#acme.myshopify.com#${baseOrder.source.orderId}`;
+    const lines = ledger.parkedLines.get(key);
+    expect(Object.keys(lines ?? {})).toHaveLength(baseOrder.lines.length);
+    expect(ledger.leases.size).toBe(0);
+    // The replay after the fix updates the same lines and records the sync.
+    erp.extraTax = 0;
+    const replayed = await syncOrder(busEvent(orderAt('2026-11-27T10:00:00.000Z'), 'OrderCreated'), deps);
+    expect(replayed.status).toBe('synced');
+    expect(erp.knownLines.at(-1)).toEqual(lines);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from '#shared/connectors/netsuite/client.ts';
 import {
   ErpAuthError,
+  ErpReferenceError,
   ErpThrottledError,
   ErpUnavailableError,
   ErpValidationError,
@@ -241,6 +242,21 @@ describe('NetSuiteClient', () => {
       });
       expect(fake.state.calls).toHaveLength(1);
       expect(client.stats.retries).toBe(0);
+    });
+
+    it('classifies INVALID_KEY_OR_REF as a permanent reference error naming the field, never retried', async () => {
+      const fake = fakeNetSuite(() => nsError(400, 'INVALID_KEY_OR_REF', { 'o:errorPath': 'currency' }));
+      const { client } = makeClient(fake);
+      const error = await client.request(put).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ErpReferenceError);
+      expect(error).toMatchObject({
+        code: 'ERP_INVALID_REFERENCE',
+        retryable: false,
+        status: 400,
+        erpCode: 'INVALID_KEY_OR_REF',
+        path: 'currency',
+      });
+      expect(fake.state.calls).toHaveLength(1);
     });
 
     it('turns a request that outlives its timeout into a retryable outage error', async () => {

@@ -4,6 +4,7 @@ import {
   mapOrderToNetSuite,
   type NetSuiteMappingConfig,
   type NsSaleBody,
+  percentOf,
   primaryGateway,
   reconcileWithOrder,
   tranDateOf,
@@ -58,16 +59,21 @@ const lookup: MappingLookup = {
 
 const config: NetSuiteMappingConfig = {
   customers: { online: '9001', pos: '9002' },
-  items: { discount: '8001', shipping: '8002', tax: '8003', giftCard: '8004' },
+  items: { discount: '8001', shipping: '8002', giftCard: '8004' },
+  tax: { typeId: '71', codeId: '72' },
   currencies: { USD: '1', EUR: '4', JPY: '6' },
   onlineLocationId: '1',
   timeZone: 'America/New_York',
 };
 
 const lines = (body: NsSaleBody) =>
-  body.item.items.map((l) => [l.item.id, l.quantity, l.rate ?? null, l.amount] as const);
+  body.item.items.map((l) => [l.item?.id ?? null, l.quantity, l.rate ?? null, l.amount] as const);
+/** The document total NetSuite books: the lines plus the tax details (override). */
 const linesTotal = (body: NsSaleBody) =>
-  body.item.items.reduce((t, l) => t + Math.round(Number(l.amount) * 100), 0);
+  body.item.items.reduce((t, l) => t + Math.round(Number(l.amount) * 100), 0) +
+  body.taxDetails.items.reduce((t, d) => t + Math.round(Number(d.taxAmount) * 100), 0);
+const taxDetails = (body: NsSaleBody) =>
+  body.taxDetails.items.map((d) => [d.taxDetailsReference, d.taxBasis, d.taxRate, d.taxAmount] as const);
 
 describe('NetSuite mapper', () => {
   describe.each(['orders/create', 'orders/updated', 'orders/cancelled'])('Shopify %s sample', (topic) => {
@@ -171,7 +177,7 @@ describe('NetSuite mapper', () => {
         ['102', 1, '19.99', '19.99'],
       ]);
       expect(body.item.items[1]?.description).toBe('Discount BF2026 on SKU2006-001');
-      expect(body.item.items.filter((l) => l.item.id === '8001')).toHaveLength(1);
+      expect(body.item.items.filter((l) => l.item?.id === '8001')).toHaveLength(1);
       expect(linesTotal(body)).toBe(40495);
     });
 
@@ -193,8 +199,8 @@ describe('NetSuite mapper', () => {
     });
   });
 
-  describe('taxes', () => {
-    it('adds tax on top as one line per tax (title and rate), summed over lines and shipping', async () => {
+  describe('taxes (SuiteTax tax details override)', () => {
+    it('books each tax charged on a line as a tax detail of that line, with no tax charge line', async () => {
       const order = canonicalOrder({
         lines: [
           {
@@ -212,13 +218,24 @@ describe('NetSuite mapper', () => {
         ['201', 3, '19.99', '59.97'],
         ['202', 1, '5.00', '5.00'],
         ['8002', 1, '10.00', '10.00'],
-        ['8003', 1, '3.00', '3.00'],
       ]);
-      expect(body.item.items[3]?.description).toBe('NY State (0.04)');
+      expect(body.taxDetailsOverride).toBe(true);
+      expect(taxDetails(body)).toEqual([
+        ['line-1000', '59.97', '4', '2.40'],
+        ['line-1001', '5.00', '4', '0.20'],
+        ['shipping-2000', '10.00', '4', '0.40'],
+      ]);
+      expect(body.taxDetails.items.every((d) => d.taxType.id === '71' && d.taxCode.id === '72')).toBe(true);
+      expect(body.item.items.map((l) => l.taxDetailsReference)).toEqual([
+        'line-1000',
+        'line-1001',
+        'shipping-2000',
+      ]);
       expect(linesTotal(body)).toBe(order.totals.total.amount);
+      expect(toNetSuiteJson(body)).toContain('"taxBasis":59.97,"taxRate":4,"taxAmount":2.40');
     });
 
-    it('uses Shopify order-level tax lines when the lines carry none', async () => {
+    it('books Shopify order-level tax lines on the first line when the lines carry none', async () => {
       const order = shopifyOrder('orders/create', (p) => ({
         ...p,
         tax_lines: [
@@ -241,12 +258,13 @@ describe('NetSuite mapper', () => {
         },
       }));
       const body = await mapOrderToNetSuite(order, 'salesOrder', lookup, config);
-      expect(lines(body).at(-1)).toEqual(['8003', 1, '33.41', '33.41']);
-      expect(body.item.items.at(-1)?.description).toBe('State tax (0.0825)');
+      expect(body.taxDetails.items).toHaveLength(1);
+      expect(body.taxDetails.items[0]).toMatchObject({ taxAmount: '33.41' });
+      expect(body.taxDetails.items[0]?.taxDetailsReference).toBe(body.item.items[0]?.taxDetailsReference);
       expect(linesTotal(body)).toBe(43836);
     });
 
-    it('nets included tax out of tax-inclusive prices and adds it back as tax lines', async () => {
+    it('nets included tax out of tax-inclusive prices and books it as tax details', async () => {
       const vat = (amount: number) => [{ title: 'MwSt', rate: '0.19', amount }];
       const order = canonicalOrder({
         account: 'acme-de.myshopify.com',
@@ -260,10 +278,71 @@ describe('NetSuite mapper', () => {
       expect(lines(body)).toEqual([
         ['201', 1, null, '100.00'],
         ['8002', 1, null, '5.00'],
-        ['8003', 1, '19.95', '19.95'],
+      ]);
+      expect(taxDetails(body)).toEqual([
+        ['line-1000', '100.00', '19', '19.00'],
+        ['shipping-2000', '5.00', '19', '0.95'],
       ]);
       expect(body.currency).toEqual({ id: '4' });
       expect(linesTotal(body)).toBe(12495);
+    });
+
+    it('writes decimal rates as exact percentages', () => {
+      expect(['0.04', '0.0825', '0.08875', '0.19', '1', '0', '0.1', '0.000001'].map(percentOf)).toEqual([
+        '4',
+        '8.25',
+        '8.875',
+        '19',
+        '100',
+        '0',
+        '10',
+        '0.0001',
+      ]);
+    });
+  });
+
+  describe('lines by key (edits and cancellations)', () => {
+    const order = canonicalOrder({
+      lines: [
+        { sku: 'SKU-A', unitPrice: 1000, quantity: 2, discount: 200 },
+        { sku: 'SKU-B', unitPrice: 500 },
+      ],
+    });
+    const known = { 'line-1000': '1', 'discount-1000': '2', 'line-1001': '3', 'line-1099': '4' };
+
+    it('sends the ERP key of every line it has, new lines without one, and closes lines the order lost', async () => {
+      const body = await mapOrderToNetSuite(order, 'salesOrder', lookup, config, known);
+      expect(
+        body.item.items.map((l) => [
+          l.taxDetailsReference,
+          l.line ?? null,
+          l.quantity,
+          l.amount,
+          l.isClosed ?? false,
+        ]),
+      ).toEqual([
+        ['line-1000', 1, 2, '20.00', false],
+        ['discount-1000', 2, 1, '-2.00', false],
+        ['line-1001', 3, 1, '5.00', false],
+        // Removed from the order by an edit: kept in the ERP, closed at nothing.
+        ['line-1099', 4, 0, '0.00', true],
+      ]);
+      expect(body.item.items[3]?.item).toBeUndefined();
+      expect(linesTotal(body)).toBe(order.totals.total.amount);
+      const fresh = await mapOrderToNetSuite(order, 'salesOrder', lookup, config);
+      expect(fresh.item.items.some((l) => l.line !== undefined)).toBe(false);
+    });
+
+    it('closes every line of a cancelled sales order in place, keeping their amounts', async () => {
+      const cancelled: Order = { ...order, status: 'cancelled' };
+      const body = await mapOrderToNetSuite(cancelled, 'salesOrder', lookup, config, known);
+      expect(body.item.items.map((l) => [l.line, l.isClosed])).toEqual([
+        [1, true],
+        [2, true],
+        [3, true],
+        [4, true],
+      ]);
+      expect(linesTotal(body)).toBe(order.totals.total.amount);
     });
   });
 
@@ -316,8 +395,8 @@ describe('NetSuite mapper', () => {
       expect(lines(body)).toEqual([
         ['202', 4, '12.50', '50.00'],
         ['8001', 1, '-2.50', '-2.50'],
-        ['8003', 1, '4.16', '4.16'],
       ]);
+      expect(taxDetails(body)).toEqual([['line-1000', '47.50', '8.75', '4.16']]);
       expect(linesTotal(body)).toBe(5166);
     });
 
@@ -452,15 +531,12 @@ describe('NetSuite mapper', () => {
       if (!first) throw new Error('no lines');
       const tampered: NsSaleBody = { ...body, item: { items: [{ ...first, amount: '59.98' }, ...rest] } };
       expect(() => reconcileWithOrder(order, tampered, config.items)).toThrow(TotalsMismatchError);
-      const noTax: NsSaleBody = {
-        ...body,
-        item: { items: body.item.items.filter((l) => l.item.id !== '8003') },
-      };
+      const noTax: NsSaleBody = { ...body, taxDetails: { items: [] } };
       expect(() => reconcileWithOrder(order, noTax, config.items)).toThrow(/tax 0.00 ≠ 6.00/);
       const shippingAsItem: NsSaleBody = {
         ...body,
         item: {
-          items: body.item.items.map((l) => (l.item.id === '8002' ? { ...l, item: { id: '201' } } : l)),
+          items: body.item.items.map((l) => (l.item?.id === '8002' ? { ...l, item: { id: '201' } } : l)),
         },
       };
       expect(() => reconcileWithOrder(order, shippingAsItem, config.items)).toThrow(/shipping 0.00 ≠ 5.00/);

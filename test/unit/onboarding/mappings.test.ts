@@ -172,7 +172,7 @@ describe('matchPaymentMethods', () => {
 describe('checkConfig', () => {
   it('names booking items and the online location that the ERP does not have', () => {
     const problems = checkConfig(
-      { items: { discount: 'OH-DISCOUNT', shipping: '2', tax: '3', giftCard: '4' }, onlineLocationId: '99' },
+      { items: { discount: 'OH-DISCOUNT', shipping: '2', giftCard: '4' }, onlineLocationId: '99' },
       { items: bookingItems, locations: [{ id: '1', code: 'WH-01' }], paymentMethods: [] },
     );
     expect(problems).toEqual([

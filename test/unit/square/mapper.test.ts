@@ -22,7 +22,8 @@ const map = (raw: unknown, variations: ReadonlyMap<string, VariationInfo | null>
 /** Books an order into a NetSuite body with every mapping present: throws if it would not reconcile. */
 const ERP_CONFIG: NetSuiteMappingConfig = {
   customers: { online: '1', pos: '2' },
-  items: { discount: 'D', shipping: 'S', tax: 'T', giftCard: 'G' },
+  items: { discount: 'D', shipping: 'S', giftCard: 'G' },
+  tax: { typeId: '1', codeId: '5' },
   currencies: { USD: '1' },
 };
 const bookable = (order: ReturnType<typeof map>) =>
@@ -118,7 +119,10 @@ describe('Square order mapper', () => {
         tenders: [{ id: 'T1', type: 'CARD', amount_money: { amount: 6176, currency: 'USD' } }],
       };
       const body = await bookable(map(paid, variations));
-      const total = body.item.items.reduce((sum, line) => sum + Math.round(Number(line.amount) * 100), 0);
+      // Lines plus the tax details (SuiteTax override) NetSuite books.
+      const total =
+        body.item.items.reduce((sum, line) => sum + Math.round(Number(line.amount) * 100), 0) +
+        body.taxDetails.items.reduce((sum, detail) => sum + Math.round(Number(detail.taxAmount) * 100), 0);
       expect(total).toBe(6176);
     });
   });
