@@ -1,17 +1,21 @@
 import * as z from 'zod';
 import type { Order } from '../../events/order.ts';
+import type { Refund } from '../../events/refund.ts';
 import {
   type ErpCallContext,
   type ErpPort,
   type ErpRecordRef,
   type ErpRecordType,
+  type ErpRefundPort,
   type MappingLookup,
   orderExternalId,
+  refundExternalId,
 } from '../../ports/erp.ts';
 import { ErpUnavailableError, ErpValidationError } from '../../ports/erp-errors.ts';
 import { type CredentialsSource, NETSUITE_TOKEN_PATH, NetSuiteAuth } from './auth.ts';
 import { NetSuiteClient, type NetSuiteResponse } from './client.ts';
 import { mapOrderToNetSuite, type NetSuiteMappingConfig } from './mapper.ts';
+import { mapRefundToNetSuite } from './refund.ts';
 
 const RECORD_PATH = '/services/rest/record/v1';
 
@@ -70,8 +74,45 @@ function readRecord(res: NetSuiteResponse, what: string): z.infer<typeof ReadRec
  * `replace=item` makes the lines sent the lines kept (without it NetSuite adds lines to an existing
  * record). Cancelling closes every line, as NetSuite documents for closing a sales order.
  */
-export class NetSuiteErpAdapter implements ErpPort {
+export class NetSuiteErpAdapter implements ErpPort, ErpRefundPort {
   constructor(private readonly options: NetSuiteErpAdapterOptions) {}
+
+  /**
+   * One cash refund per POS refund, by transforming the sale's cash sale (see netsuite/refund.ts for the
+   * choice): looked up by its external id first, so a retry finds what an earlier attempt booked; a
+   * transform refused because the external id exists (a concurrent attempt won) is answered by that record.
+   */
+  async recordCashRefund(refund: Refund, sale: ErpRecordRef, ctx: ErpCallContext): Promise<ErpRecordRef> {
+    const externalId = refundExternalId(refund.source);
+    const existing = await this.findByExternalId('cashRefund', externalId, ctx);
+    if (existing) return existing;
+    const body = await mapRefundToNetSuite(refund, externalId, this.options.mappings, this.options.config);
+    let res: NetSuiteResponse;
+    try {
+      res = await this.options.client.request({
+        method: 'POST',
+        path: `${RECORD_PATH}/cashSale/${encodeURIComponent(sale.internalId)}/!transform/cashRefund`,
+        query: { replace: 'item' },
+        body,
+        ctx,
+      });
+    } catch (error) {
+      if (error instanceof ErpValidationError) {
+        const raced = await this.findByExternalId('cashRefund', externalId, ctx);
+        if (raced) return raced;
+      }
+      throw error;
+    }
+    const internalId = idFromLocation(res.headers.get('location'));
+    if (internalId !== undefined) return { internalId, externalId, recordType: 'cashRefund' };
+    const found = await this.findByExternalId('cashRefund', externalId, ctx);
+    if (found) return found;
+    throw new ErpUnavailableError(
+      `cashRefund ${externalId}: NetSuite accepted the transform but the record cannot be read back yet`,
+      res.status,
+      undefined,
+    );
+  }
 
   upsertSalesOrder(order: Order, ctx: ErpCallContext): Promise<ErpRecordRef> {
     return this.upsert('salesOrder', order, ctx);
@@ -141,7 +182,11 @@ export class NetSuiteErpAdapter implements ErpPort {
     return ref;
   }
 
-  private async upsert(type: ErpRecordType, order: Order, ctx: ErpCallContext): Promise<ErpRecordRef> {
+  private async upsert(
+    type: 'salesOrder' | 'cashSale',
+    order: Order,
+    ctx: ErpCallContext,
+  ): Promise<ErpRecordRef> {
     const externalId = orderExternalId(order.source);
     const body = await mapOrderToNetSuite(order, type, this.options.mappings, this.options.config);
     const res = await this.options.client.request({
