@@ -42,6 +42,7 @@ const Sale = z.looseObject({
 const Schemas: Record<RecordType, z.ZodType<Record<string, unknown>>> = {
   salesOrder: Sale,
   cashSale: Sale,
+  cashRefund: Sale,
   creditMemo: Sale,
   returnAuthorization: Sale,
   inventoryAdjustment: z.looseObject({
