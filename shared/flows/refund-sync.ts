@@ -98,9 +98,10 @@ export async function syncPosRefund(event: RefundBusEvent, deps: RefundSyncDeps)
   try {
     const entry = await deps.ledger.get(saleKey);
     if (!entry || entry.recordType !== 'cashSale') {
-      const age = (deps.now?.() ?? new Date()).getTime() - Date.parse(refund.processedAt ?? refund.createdAt);
+      // Measured from when the hub received the refund (a refund found late by the sweep still gets its wait).
+      const age = (deps.now?.() ?? new Date()).getTime() - Date.parse(metadata.receivedAt);
       throw new RefundSaleNotBookedError(
-        `the cash sale of POS order ${refund.source.orderId} (${orderExternalId({ system: 'pos', account: refund.source.account, orderId: refund.source.orderId })}) is not booked${age > SALE_WAIT_MS ? `, ${Math.round(age / 60_000)} minutes after the refund: replay this refund once the sale is booked` : ' yet'}`,
+        `the cash sale of POS order ${refund.source.orderId} (${orderExternalId({ system: 'pos', account: refund.source.account, orderId: refund.source.orderId })}) is not booked${age > SALE_WAIT_MS ? `, ${Math.round(age / 60_000)} minutes after the refund was received: replay this refund once the sale is booked` : ' yet'}`,
         age <= SALE_WAIT_MS,
       );
     }

@@ -90,7 +90,7 @@ describe('POS refund sync: one cash refund against the booked cash sale', () => 
     expect(early.calls).toHaveLength(0);
     const late = deps(
       undefined,
-      new Date(Date.parse('2026-11-27T11:00:02.000Z') + SALE_WAIT_MS + 1000).toISOString(),
+      new Date(Date.parse('2026-11-27T11:00:03.000Z') + SALE_WAIT_MS + 1).toISOString(),
     );
     expect(await syncPosRefund(event, late.deps)).toMatchObject({
       status: 'parked',
