@@ -20,7 +20,8 @@ const chaos = process.argv.includes('--chaos');
 const port = Number(process.env.PORT ?? 3000);
 const environment = 'dev';
 const stackName = `Omnihub-${environment}`;
-const localDir = join(projectDir, '.local');
+// OMNIHUB_LOCAL_DIR: another place for the synth, logs and state (tests run a second `npm start` beside yours).
+const localDir = process.env.OMNIHUB_LOCAL_DIR ?? join(projectDir, '.local');
 const logDir = join(localDir, 'logs');
 mkdirSync(logDir, { recursive: true });
 
@@ -61,8 +62,10 @@ function openState(): LocalStateStore {
     process.exit(1);
   }
 }
-// Mapping rows from the sandboxes themselves, so sandbox orders book into the NetSuite sandbox.
+// Mapping rows from the sandboxes themselves, so sandbox orders book into the NetSuite sandbox. Health stays
+// 503 until they are written: an order posted the moment health is 200 finds its mappings.
 await onboardOnStart(cloud.url, say);
+cloud.ready();
 
 async function bootCloud() {
   try {
@@ -74,6 +77,7 @@ async function bootCloud() {
       // One knob for every alarm of the template: 0.1 makes a 60-second period last 6 s.
       alarmTimeScale: Number(process.env.OMNIHUB_ALARM_TIME_SCALE ?? 1),
       chaos,
+      warming: ['mappings onboarding'],
       sandboxes: sandboxes.handle,
       env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
       onFunctionLog: (name, line) => {

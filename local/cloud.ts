@@ -77,6 +77,12 @@ export interface LocalCloudOptions {
    * 1 s – 5 min back-off for throttles); tests pass a small one. @default 1
    */
   readonly lambdaAsyncDelayScale?: number;
+  /**
+   * Work the caller still does before the cloud counts as ready (`npm start`'s mapping onboarding): until
+   * `ready()` is called, `/_local/health` answers 503 `{ status: 'warming', waitingFor }` with its usual body,
+   * so a client that waits for 200 never meets a half-prepared cloud. @default none (ready once booted)
+   */
+  readonly warming?: readonly string[];
 }
 
 export interface LocalCloud {
@@ -98,6 +104,8 @@ export interface LocalCloud {
   /** The chaos source when chaos is on (its counters: `GET /_local/chaos`). */
   readonly chaos: Chaos | undefined;
   readonly bootMs: number;
+  /** Ends the `warming` phase: `/_local/health` answers 200 from now on. */
+  ready(): void;
   /** Resolves when no event delivery or execution is pending. */
   idle(): Promise<void>;
   /** Pauses or resumes a function's SQS event source mappings (UpdateEventSourceMapping Enabled). */
@@ -418,6 +426,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       }),
     );
     const bootMs = Date.now() - started;
+    let waitingFor: readonly string[] = options.warming ?? [];
     const handleMain = async (req: IncomingMessage, res: ServerResponse) => {
       try {
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -440,8 +449,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
       switch (path) {
         case '/_local/health':
-          return sendJson(res, 200, {
-            status: 'ok',
+          return sendJson(res, waitingFor.length > 0 ? 503 : 200, {
+            ...(waitingFor.length > 0 ? { status: 'warming', waitingFor } : { status: 'ok' }),
             stack: template.stackName,
             bootMs,
             endpoints: { http: url, ...endpoints },
@@ -559,6 +568,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       lambdaService,
       chaos,
       bootMs,
+      ready: () => {
+        waitingFor = [];
+      },
       idle: async () => {
         // Until nothing moves: an async invocation may put events, a delivery may queue an async invocation.
         do {

@@ -21,6 +21,7 @@ import { MappingRepository } from '#shared/repositories/mappings.ts';
  */
 
 const HealthSchema = z.object({
+  status: z.string(),
   endpoints: z.object({ dynamodb: z.string() }),
   roles: z.record(z.string(), z.string()),
 });
@@ -55,8 +56,11 @@ export async function syncLocalMappings(
 ): Promise<LocalOnboarding> {
   const started = Date.now();
   const health = await getJson(`${url}/_local/health`);
-  if (health.status !== 200) throw new Error(`the local cloud at ${url} is not up (health ${health.status})`);
-  const { endpoints, roles } = HealthSchema.parse(health.body);
+  // 'warming': the cloud serves and waits for work like this onboarding before it reports ready.
+  const parsed = HealthSchema.safeParse(health.body);
+  if (!parsed.success || !(health.status === 200 || parsed.data.status === 'warming'))
+    throw new Error(`the local cloud at ${url} is not up (health ${health.status})`);
+  const { endpoints, roles } = parsed.data;
   const table = options.table ?? roles['mappings-table' satisfies LocalRole];
   if (!table)
     throw new Error('the local stack has no mappings table (no resource with the role mappings-table)');

@@ -19,6 +19,15 @@
  *                                     validation, totals) back on the running local cloud's ERP order queue,
  *                                     once each, after their cause is fixed (--code <CODE> to replay only those);
  *                                     a replayed exception expires after resolvedExceptionRetentionDays
+ *   exceptions [--kind <kind>]        lists what is parked in the running local cloud (erp-order, shopify-webhook,
+ *                                     pos-webhook, or --kind): id, code, reason, when; --status <PARKED|REPLAYED|
+ *                                     DISMISSED|ALL> (default PARKED)
+ *   dismiss <exceptionId> --reason <text>
+ *                                     resolves a parked input without replaying it, keeping the reason; it then
+ *                                     expires after resolvedExceptionRetentionDays like a replayed one
+ *   privacy-requests [--shop <domain>] the Shopify compliance requests the hub recorded for a shop (default: the
+ *                                     dev shop): what each matched, redacted, deleted, and — for a data request —
+ *                                     what the hub held (ids and field names, never values)
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -246,7 +255,124 @@ async function replayOrders(): Promise<number> {
   }
 }
 
+/** The running local cloud's endpoints and its tables by role (`/_local/health`). */
+async function localHub() {
+  const url = process.env.OMNIHUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  const health = (await (await fetch(`${url}/_local/health`)).json()) as {
+    endpoints: { sqs: string; dynamodb: string };
+    roles: Partial<Record<LocalRole, string>>;
+  };
+  const dynamodb = new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    endpoint: health.endpoints.dynamodb,
+  });
+  return { health, dynamodb, documents: DynamoDBDocumentClient.from(dynamodb) };
+}
+
+const EXCEPTION_KINDS = ['erp-order', 'shopify-webhook', 'pos-webhook'] as const;
+
+async function listExceptions(): Promise<number> {
+  const { health, dynamodb, documents } = await localHub();
+  const table = health.roles['exceptions-table'];
+  if (!table) throw new Error('the local stack has no exceptions table');
+  const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+  const status = (option('status') ?? 'PARKED').toUpperCase();
+  const kinds = option('kind') ? [option('kind') as string] : EXCEPTION_KINDS;
+  try {
+    let count = 0;
+    for (const kind of kinds) {
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `EXC#${kind}` },
+            ProjectionExpression: 'sk, #status, code, reason, parkedAt, dismissedReason, payloadParts, kind',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          // Payload parts of a large input are items of their own (`<sk>#part#<n>`), not exceptions.
+          if (!item.status || (status !== 'ALL' && item.status !== status)) continue;
+          count += 1;
+          const why = item.dismissedReason ? ` (dismissed: ${String(item.dismissedReason)})` : '';
+          console.log(
+            `${kind}/${String(item.sk)}  ${String(item.status)}  ${String(item.code)}  ${String(item.parkedAt)}  ${String(item.reason)}${why}`,
+          );
+        }
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+    }
+    console.log(`${count} ${status === 'ALL' ? '' : `${status.toLowerCase()} `}exception(s)`);
+    return 0;
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+async function dismiss(): Promise<number> {
+  const [exceptionId] = args.filter(
+    (arg, index) => !arg.startsWith('--') && !args[index - 1]?.startsWith('--'),
+  );
+  const reason = option('reason');
+  if (!exceptionId || !reason) {
+    console.error('usage: npm run -s ops -- dismiss <exceptionId> --reason <why>');
+    return 2;
+  }
+  const { health, dynamodb, documents } = await localHub();
+  const table = health.roles['exceptions-table'];
+  if (!table) throw new Error('the local stack has no exceptions table');
+  const { DynamoExceptionStore } = await import('#shared/repositories/exceptions.ts');
+  const { dismissException } = await import('#shared/ops/dismiss-exception.ts');
+  const { ENVIRONMENTS } = await import('#infra/config/environments.ts');
+  try {
+    const result = await dismissException(
+      {
+        exceptions: new DynamoExceptionStore(documents, table),
+        resolvedRetentionDays: ENVIRONMENTS.dev.resolvedExceptionRetentionDays,
+      },
+      exceptionId,
+      reason,
+    );
+    if (result.status === 'dismissed') {
+      console.log(`dismissed ${exceptionId}; expires ${new Date(result.expiresAt * 1000).toISOString()}`);
+      return 0;
+    }
+    console.error(
+      result.status === 'not-found'
+        ? `no exception ${exceptionId}`
+        : `${exceptionId} is not parked (${result.current}): left as it is`,
+    );
+    return 1;
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+async function privacyRequests(): Promise<number> {
+  const { health, dynamodb, documents } = await localHub();
+  const table = health.roles['privacy-requests-table'];
+  if (!table) throw new Error('the local stack has no privacy requests table');
+  const { PrivacyRequestStore } = await import('#shared/repositories/privacy-requests.ts');
+  const { ENVIRONMENTS } = await import('#infra/config/environments.ts');
+  const shop = option('shop') ?? ENVIRONMENTS.dev.shops[0]?.domain ?? '';
+  try {
+    const records = await new PrivacyRequestStore(documents, table).list('shopify', shop);
+    for (const record of records) console.log(JSON.stringify(record));
+    console.log(`${records.length} privacy request(s) for ${shop}`);
+    return 0;
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
 const commands: Record<string, () => Promise<number>> = {
+  exceptions: listExceptions,
+  dismiss,
+  'privacy-requests': privacyRequests,
   'replay-orders': replayOrders,
   'test-pattern': testPattern,
   'send-shopify': sendShopify,

@@ -16,5 +16,6 @@ export const LOCAL_ROLES = [
   'ledger-table',
   'mappings-table',
   'erp-order-queue',
+  'privacy-requests-table',
 ] as const;
 export type LocalRole = (typeof LOCAL_ROLES)[number];

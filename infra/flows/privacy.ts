@@ -54,6 +54,7 @@ export class Privacy extends HubFlow {
       sortKey: 'sk',
       pointInTimeRecovery: config.pointInTimeRecovery,
       removalPolicy: config.removalPolicy,
+      localRole: 'privacy-requests-table',
     });
 
     this.redactionFunction = new HubFunction(this, 'PrivacyRedactionFunction', {

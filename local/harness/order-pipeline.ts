@@ -17,6 +17,7 @@ import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
 import { freePort } from '#local/services/ports.ts';
 import { type ReplayResult, replayParkedOrders } from '#shared/ops/replay-orders.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
+import type { ChaosOptions } from '../chaos.ts';
 
 /**
  * The dev stack as deployed, running in the local cloud against the sandbox Shopify, POS and ERP —
@@ -32,6 +33,8 @@ export interface OrderPipelineOptions {
   readonly seed?: number;
   /** Parallel webhook deliveries of the Shopify and POS sandboxes. @default 8 */
   readonly webhookConcurrency?: number;
+  /** The local cloud's chaos (duplicated and reordered deliveries, failed PutEvents entries). @default off */
+  readonly chaos?: boolean | ChaosOptions;
 }
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -105,6 +108,7 @@ export class OrderPipeline {
         assemblyDir,
         stackName: stack.stackName,
         port,
+        ...(options.chaos ? { chaos: options.chaos } : {}),
         sandboxes: sandboxes.handle,
         env: { ...env, OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials },
         log: { info: () => {}, warn: () => {}, error: (message, details) => console.error(message, details) },

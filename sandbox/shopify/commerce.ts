@@ -894,7 +894,13 @@ export class Commerce {
         locationId: string | null;
       }>;
     }>,
-    refund: { issue: boolean; shipping: 'full' | number; allowOverRefunding: boolean },
+    refund: {
+      issue: boolean;
+      shipping: 'full' | number;
+      allowOverRefunding: boolean;
+      /** The refund's money as the caller gave it (`orderTransactions`); computed when absent. */
+      transactions?: Array<{ amountMinor: number; gateway: string }>;
+    },
     at: number,
   ): RefundRecord | undefined {
     const { store } = this;
@@ -980,7 +986,7 @@ export class Commerce {
           lines: refundLines,
           shipping: refund.shipping,
           note: `Refund for return ${ret.name}`,
-          money: 'computed',
+          money: refund.transactions ? { transactions: refund.transactions } : 'computed',
           returnId: ret.id,
           allowOverRefunding: refund.allowOverRefunding,
         },

@@ -384,7 +384,6 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
     id: gid('Order', order.id),
     legacyResourceId: order.id,
     name: order.name,
-    number: order.number - 1000,
     email: order.email,
     note: order.note,
     tags: order.tags,
@@ -528,11 +527,9 @@ function fulfillmentOrderView(ctx: ResolverContext, fo: FulfillmentOrderRecord):
   const loc = ctx.store.locationById.get(fo.locationId);
   const open = fo.status === 'OPEN' || fo.status === 'IN_PROGRESS';
   const actions: string[] = [];
-  if (open) {
-    actions.push('CREATE_FULFILLMENT', 'HOLD', 'MOVE');
-    if (fo.deliveryMethod === 'PICK_UP' && fo.preparedForPickupAt === null)
-      actions.push('MARK_PREPARED_FOR_PICKUP');
-  }
+  // Shopify's FulfillmentOrderAction has no pick-up action: readiness for pick-up is the
+  // fulfillmentOrderLineItemsPreparedForPickup mutation, not an advertised action.
+  if (open) actions.push('CREATE_FULFILLMENT', 'HOLD', 'MOVE');
   return {
     __typename: 'FulfillmentOrder',
     id: gid('FulfillmentOrder', fo.id),
@@ -950,7 +947,7 @@ const ORDER_SORT: Record<string, (o: OrderRecord) => number> = {
   CREATED_AT: (o) => o.createdAt,
   UPDATED_AT: (o) => o.updatedAt,
   PROCESSED_AT: (o) => o.processedAt,
-  NUMBER: (o) => o.number,
+  ORDER_NUMBER: (o) => o.number,
   TOTAL_PRICE: (o) => totals(o).total,
 };
 
@@ -1056,7 +1053,8 @@ export function queryRoot(ctx: ResolverContext): View {
     },
     orders: (a: Args) => {
       const q = parseQuery(str(a.query));
-      const key = ORDER_SORT[str(a.sortKey) ?? 'ID'] ?? ORDER_SORT.ID;
+      // Shopify's default order is PROCESSED_AT (the argument's default in the schema).
+      const key = ORDER_SORT[str(a.sortKey) ?? 'PROCESSED_AT'] ?? ORDER_SORT.PROCESSED_AT;
       const list = s.orders.filter((o) => matches(q, o, orderFields));
       const sorted = key ? [...list].sort((x, y) => key(x) - key(y) || Number(x.id) - Number(y.id)) : list;
       return connection(
@@ -1406,14 +1404,36 @@ export function mutationRoot(ctx: ResolverContext): View {
           const issue = 'issueRefund' in transfer && transfer.issueRefund !== null;
           const ship = obj(input.refundShipping);
           const shipAmount = parseDecimal(obj(ship.shippingRefundAmount).amount);
+          // issueRefund.orderTransactions (required by Shopify's schema): each refunds an amount against
+          // one of the order's own transactions, whose gateway the refund goes back to.
+          const order = s.orderById.get(ret.orderId);
+          const txErrors: UserErr[] = [];
+          const transactions = arr(obj(transfer.issueRefund).orderTransactions).map((t, i) => {
+            const parentId = idOf(t.parentId, 'OrderTransaction') ?? '';
+            const parent = order?.transactions.find((x) => x.id === parentId);
+            if (!parent)
+              txErrors.push(
+                userError(
+                  ['input', 'financialTransfer', 'issueRefund', 'orderTransactions', String(i), 'parentId'],
+                  'Transaction does not exist.',
+                  'NOT_FOUND',
+                ),
+              );
+            return {
+              amountMinor: parseDecimal(obj(t.transactionAmount).amount) ?? 0,
+              gateway: parent?.gateway ?? 'shopify_payments',
+            };
+          });
+          if (txErrors.length > 0) return { refs: {}, userErrors: txErrors };
           try {
             c.processReturn(
               ret,
               lines,
               {
                 issue,
-                shipping: ship.fullShippingRefund === true ? 'full' : (shipAmount ?? 0),
+                shipping: ship.fullRefund === true ? 'full' : (shipAmount ?? 0),
                 allowOverRefunding: obj(transfer.issueRefund).allowOverRefunding === true,
+                ...(issue ? { transactions } : {}),
               },
               ctx.now(),
             );
@@ -1872,7 +1892,7 @@ function productSet(ctx: ResolverContext, a: Args): StoredOutcome {
     );
   const variantsIn = Array.isArray(input.variants) ? arr(input.variants) : null;
   if (!product && !str(input.title))
-    errors.push(userError(['input', 'title'], "Title can't be blank", 'BLANK'));
+    errors.push(userError(['input', 'title'], "Title can't be blank", 'MISSING_FIELD_REQUIRED'));
   if (variantsIn && variantsIn.length > 2048)
     errors.push(userError(['input', 'variants'], 'Too many variants', 'VARIANTS_OVER_LIMIT'));
   const skus = new Set<string>();
@@ -1885,7 +1905,7 @@ function productSet(ctx: ResolverContext, a: Args): StoredOutcome {
         userError(
           ['input', 'variants', String(i), 'inventoryItem', 'sku'],
           'SKU has already been taken',
-          'TAKEN',
+          'DUPLICATED_VALUE',
         ),
       );
     }

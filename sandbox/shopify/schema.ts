@@ -12,7 +12,12 @@ import { buildSchema, type GraphQLDirective, type GraphQLSchema } from 'graphql'
  *   mutations and `refundCreate` although the schema does not mark it so.
  * - `InventoryQuantityInput.changeFromQuantity` / `InventoryChangeInput.changeFromQuantity` are
  *   nullable in the schema but must be present (explicit `null` opts out of compare-and-set).
- * - `compareQuantity` / `ignoreCompareQuantity` were removed in 2026-07.
+ * - `compareQuantity` / `ignoreCompareQuantity` were removed in 2026-04
+ *   (https://shopify.dev/changelog/finalizing-compare-and-swap-redesign-for-inventory-set-quantities).
+ *
+ * `test/sandbox/shopify-schema.test.ts` checks that every type, field, argument, input field and enum
+ * value here exists in Shopify's real schema (the 2025-04 SDL plus the sourced changes in
+ * `test/support/shopify-schema.ts`) with the same type and default: a name Shopify does not have fails.
  */
 export const ADMIN_SDL = /* GraphQL */ `
   directive @idempotent(key: String!) on FIELD
@@ -53,6 +58,16 @@ export const ADMIN_SDL = /* GraphQL */ `
     precision: CountPrecision!
   }
 
+  # The ISO 3166-1 codes the sandbox's shops and customers use (Shopify's enum has every country).
+  enum CountryCode {
+    US
+    CA
+    GB
+    AU
+    DE
+    FR
+  }
+
   type MoneyV2 {
     amount: Decimal!
     currencyCode: CurrencyCode!
@@ -63,12 +78,12 @@ export const ADMIN_SDL = /* GraphQL */ `
     presentmentMoney: MoneyV2!
   }
 
-  interface UserErrorInterface {
+  interface DisplayableError {
     field: [String!]
     message: String!
   }
 
-  type UserError implements UserErrorInterface {
+  type UserError implements DisplayableError {
     field: [String!]
     message: String!
   }
@@ -264,7 +279,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     IDEMPOTENCY_KEY_PARAMETER_MISMATCH
   }
 
-  type InventorySetQuantitiesUserError implements UserErrorInterface {
+  type InventorySetQuantitiesUserError implements DisplayableError {
     code: InventorySetQuantitiesUserErrorCode
     field: [String!]
     message: String!
@@ -297,7 +312,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     SERVICE_UNAVAILABLE
   }
 
-  type InventoryAdjustQuantitiesUserError implements UserErrorInterface {
+  type InventoryAdjustQuantitiesUserError implements DisplayableError {
     code: InventoryAdjustQuantitiesUserErrorCode
     field: [String!]
     message: String!
@@ -407,6 +422,11 @@ export const ADMIN_SDL = /* GraphQL */ `
     handle: String
   }
 
+  input ProductIdentifierInput {
+    id: ID
+    handle: String
+  }
+
   input OptionValueSetInput {
     id: ID
     name: String
@@ -471,20 +491,19 @@ export const ADMIN_SDL = /* GraphQL */ `
     PRODUCT_DOES_NOT_EXIST
     PRODUCT_VARIANT_DOES_NOT_EXIST
     DUPLICATED_OPTION_VALUE
+    DUPLICATED_VALUE
+    MISSING_FIELD_REQUIRED
     OPTIONS_OVER_LIMIT
     VARIANTS_OVER_LIMIT
-    BLANK
-    TAKEN
-    INVALID_INVENTORY_QUANTITIES
   }
 
-  type ProductSetUserError implements UserErrorInterface {
+  type ProductSetUserError implements DisplayableError {
     code: ProductSetUserErrorCode
     field: [String!]
     message: String!
   }
 
-  enum ProductSetOperationStatus {
+  enum ProductOperationStatus {
     ACTIVE
     COMPLETE
     CREATED
@@ -492,7 +511,7 @@ export const ADMIN_SDL = /* GraphQL */ `
 
   type ProductSetOperation implements Node {
     id: ID!
-    status: ProductSetOperationStatus!
+    status: ProductOperationStatus!
     product: Product
     userErrors: [ProductSetUserError!]!
   }
@@ -516,7 +535,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     province: String
     provinceCode: String
     country: String
-    countryCodeV2: String
+    countryCodeV2: CountryCode
     zip: String
     phone: String
   }
@@ -628,7 +647,7 @@ export const ADMIN_SDL = /* GraphQL */ `
   enum OrderSortKeys {
     CREATED_AT
     ID
-    NUMBER
+    ORDER_NUMBER
     PROCESSED_AT
     UPDATED_AT
     TOTAL_PRICE
@@ -638,7 +657,6 @@ export const ADMIN_SDL = /* GraphQL */ `
     id: ID!
     legacyResourceId: UnsignedInt64!
     name: String!
-    number: Int!
     email: String
     note: String
     tags: [String!]!
@@ -732,7 +750,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     address1: String
     city: String
     province: String
-    countryCode: String!
+    countryCode: CountryCode!
     zip: String
     location: Location
   }
@@ -749,8 +767,6 @@ export const ADMIN_SDL = /* GraphQL */ `
     REQUEST_CANCELLATION
     REQUEST_FULFILLMENT
     SPLIT
-    UNSUBMITTED
-    MARK_PREPARED_FOR_PICKUP
   }
 
   type FulfillmentOrderSupportedAction {
@@ -866,7 +882,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     UNABLE_TO_PREPARE_QUANTITY
   }
 
-  type FulfillmentOrderLineItemsPreparedForPickupUserError implements UserErrorInterface {
+  type FulfillmentOrderLineItemsPreparedForPickupUserError implements DisplayableError {
     code: FulfillmentOrderLineItemsPreparedForPickupUserErrorCode
     field: [String!]
     message: String!
@@ -1014,30 +1030,17 @@ export const ADMIN_SDL = /* GraphQL */ `
     note: String
     notify: Boolean
     currency: CurrencyCode
-    allowOverRefunding: Boolean
+    allowOverRefunding: Boolean = false
     refundLineItems: [RefundLineItemInput!]
     shipping: ShippingRefundInput
     transactions: [OrderTransactionInput!]
   }
 
-  enum RefundUserErrorCode {
-    INVALID
-    NOT_FOUND
-    OVER_REFUND
-    IDEMPOTENCY_CONCURRENT_REQUEST
-    IDEMPOTENCY_KEY_PARAMETER_MISMATCH
-  }
-
-  type RefundUserError implements UserErrorInterface {
-    code: RefundUserErrorCode
-    field: [String!]
-    message: String!
-  }
-
+  # refundCreate answers plain UserErrors (no code), unlike the inventory mutations.
   type RefundCreatePayload {
     order: Order
     refund: Refund
-    userErrors: [RefundUserError!]!
+    userErrors: [UserError!]!
   }
 
   # ---------------------------------------------------------------- returns
@@ -1182,7 +1185,6 @@ export const ADMIN_SDL = /* GraphQL */ `
     orderId: ID!
     returnLineItems: [ReturnLineItemInput!]!
     requestedAt: DateTime
-    notifyCustomer: Boolean = false
   }
 
   enum ReturnErrorCode {
@@ -1211,7 +1213,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     WRONG_LENGTH
   }
 
-  type ReturnUserError implements UserErrorInterface {
+  type ReturnUserError implements DisplayableError {
     code: ReturnErrorCode
     field: [String!]
     message: String!
@@ -1237,7 +1239,7 @@ export const ADMIN_SDL = /* GraphQL */ `
 
   input RefundShippingInput {
     shippingRefundAmount: MoneyInput
-    fullShippingRefund: Boolean
+    fullRefund: Boolean = false
   }
 
   input MoneyInput {
@@ -1245,8 +1247,14 @@ export const ADMIN_SDL = /* GraphQL */ `
     currencyCode: CurrencyCode!
   }
 
+  input ReturnRefundOrderTransactionInput {
+    parentId: ID!
+    transactionAmount: MoneyInput!
+  }
+
   input ReturnProcessRefundInput {
     allowOverRefunding: Boolean = false
+    orderTransactions: [ReturnRefundOrderTransactionInput!]!
   }
 
   input ReturnProcessFinancialTransferInput {
@@ -1255,7 +1263,7 @@ export const ADMIN_SDL = /* GraphQL */ `
 
   input ReturnProcessInput {
     returnId: ID!
-    returnLineItems: [ReturnProcessReturnLineItemInput!]
+    returnLineItems: [ReturnProcessReturnLineItemInput!] = []
     refundShipping: RefundShippingInput
     financialTransfer: ReturnProcessFinancialTransferInput
     notifyCustomer: Boolean = false
@@ -1318,7 +1326,7 @@ export const ADMIN_SDL = /* GraphQL */ `
   input WebhookSubscriptionInput {
     uri: String
     callbackUrl: URL
-    format: WebhookSubscriptionFormat = JSON
+    format: WebhookSubscriptionFormat
     includeFields: [String!]
     filter: String
   }
@@ -1345,12 +1353,12 @@ export const ADMIN_SDL = /* GraphQL */ `
     inventoryItems(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false): InventoryItemConnection!
     inventoryLevel(id: ID!): InventoryLevel
     product(id: ID!): Product
-    productByIdentifier(identifier: ProductSetIdentifiers!): Product
+    productByIdentifier(identifier: ProductIdentifierInput!): Product
     products(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false): ProductConnection!
     productVariant(id: ID!): ProductVariant
     productVariants(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false): ProductVariantConnection!
     order(id: ID!): Order
-    orders(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false, sortKey: OrderSortKeys = ID): OrderConnection!
+    orders(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false, sortKey: OrderSortKeys = PROCESSED_AT): OrderConnection!
     fulfillmentOrder(id: ID!): FulfillmentOrder
     fulfillmentOrders(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false, includeClosed: Boolean = false): FulfillmentOrderConnection!
     refund(id: ID!): Refund

@@ -31,11 +31,15 @@ export interface SquareLocation {
   mcc: string;
 }
 
+/**
+ * Catalog objects carry `updated_at` and `version`, no `created_at`: Square's `CatalogObject` defines
+ * none, and Square staff call the `created_at` some answers once showed "an incorrectly exposed field
+ * that we will not continue to support" (https://github.com/square/square-nodejs-sdk/issues/121).
+ */
 export interface CatalogVariation {
   type: 'ITEM_VARIATION';
   id: string;
   updated_at: string;
-  created_at: string;
   version: number;
   is_deleted: false;
   present_at_all_locations: true;
@@ -57,7 +61,6 @@ export interface CatalogItem {
   type: 'ITEM';
   id: string;
   updated_at: string;
-  created_at: string;
   version: number;
   is_deleted: false;
   present_at_all_locations: true;

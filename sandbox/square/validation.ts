@@ -91,6 +91,24 @@ export function invalidRequest(err: z.ZodError): HttpError {
       field,
     );
   }
+  if (issue?.code === 'invalid_value') {
+    return sqError(
+      400,
+      'INVALID_REQUEST_ERROR',
+      'INVALID_ENUM_VALUE',
+      `Field \`${field}\` does not hold a valid enum value.`,
+      field,
+    );
+  }
+  if (issue?.message === 'INVALID_TIME') {
+    return sqError(
+      400,
+      'INVALID_REQUEST_ERROR',
+      'INVALID_TIME',
+      `Field \`${field}\` is not an RFC 3339 time.`,
+      field,
+    );
+  }
   return sqError(400, 'INVALID_REQUEST_ERROR', 'INVALID_VALUE', issue?.message ?? 'Invalid value', field);
 }
 
@@ -101,12 +119,32 @@ export function notFound(detail: string, field?: string): HttpError {
 
 const Quantity = z.string().regex(/^-?\d+(\.\d+)?$/, 'quantity must be a decimal string');
 
+/** Square's `InventoryState` values (OpenAPI spec 2025-08-20); any other state is `INVALID_ENUM_VALUE`. */
+const InventoryState = z.enum([
+  'CUSTOM',
+  'IN_STOCK',
+  'SOLD',
+  'RETURNED_BY_CUSTOMER',
+  'RESERVED_FOR_SALE',
+  'SOLD_ONLINE',
+  'ORDERED_FROM_VENDOR',
+  'RECEIVED_FROM_VENDOR',
+  'IN_TRANSIT_TO',
+  'NONE',
+  'WASTE',
+  'UNLINKED_RETURN',
+  'COMPOSED',
+  'DECOMPOSED',
+  'SUPPORTED_BY_NEWER_VERSION',
+  'IN_TRANSIT',
+]);
+
 /** `InventoryPhysicalCount` as a client sends it. */
 export const PhysicalCountSchema = z.looseObject({
   reference_id: z.string().optional(),
   catalog_object_id: z.string().min(1),
   catalog_object_type: z.string().optional(),
-  state: z.string().min(1),
+  state: InventoryState,
   location_id: z.string().min(1),
   quantity: Quantity,
   occurred_at: z.iso.datetime({ offset: true }),
@@ -115,8 +153,8 @@ export const PhysicalCountSchema = z.looseObject({
 /** `InventoryAdjustment` as a client sends it. */
 export const AdjustmentSchema = z.looseObject({
   reference_id: z.string().optional(),
-  from_state: z.string().min(1),
-  to_state: z.string().min(1),
+  from_state: InventoryState,
+  to_state: InventoryState,
   location_id: z.string().min(1),
   catalog_object_id: z.string().min(1),
   catalog_object_type: z.string().optional(),
@@ -154,7 +192,9 @@ export const BatchRetrieveOrdersSchema = z.object({
   order_ids: z.array(z.string()).min(1).max(100),
 });
 
-const TimeRange = z.object({ start_at: z.string().optional(), end_at: z.string().optional() });
+/** Square's `TimeRange`: RFC 3339 datetimes (spec 2025-08-20); anything else is `INVALID_TIME`. */
+const Rfc3339 = z.iso.datetime({ offset: true, error: 'INVALID_TIME' });
+const TimeRange = z.object({ start_at: Rfc3339.optional(), end_at: Rfc3339.optional() });
 
 /** `POST /v2/orders/search` subset: location_ids, state_filter, date_time_filter, sort, limit, cursor. */
 export const SearchOrdersSchema = z.object({

@@ -10,6 +10,13 @@ import {
   type OnboardingSnapshot,
   type SourceCatalog,
 } from './mappings.ts';
+import {
+  isRetryableStatus,
+  RetryableVendorError,
+  retryAfterMs,
+  type VendorRetryOptions,
+  withVendorRetry,
+} from './retry.ts';
 
 /**
  * Readers of what onboarding matches: the ERP item master, locations and payment methods (SuiteQL),
@@ -110,9 +117,25 @@ export interface ShopifyAccess {
   readonly baseUrl: string;
   readonly accessToken: string;
   readonly fetch?: typeof fetch;
-  /** Waits between throttled retries (tests). @default setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Retries of 429 / 5xx / `THROTTLED` answers. */
+  readonly retry?: VendorRetryOptions;
 }
+
+/**
+ * The GraphQL documents onboarding sends (validated against Shopify's Admin schema by
+ * `test/sandbox/shopify-schema.test.ts`). 250 nodes a page: Shopify's maximum `first`.
+ */
+export const SHOPIFY_VARIANT_SKUS_QUERY = `query OnboardingVariants($after: String) {
+  productVariants(first: 250, after: $after) { pageInfo { hasNextPage endCursor } nodes { sku } }
+}`;
+export const SHOPIFY_LOCATIONS_QUERY = `query OnboardingLocations($after: String) {
+  locations(first: 250, after: $after) { pageInfo { hasNextPage endCursor } nodes { id name } }
+}`;
+/** Every GraphQL document the hub sends to Shopify. */
+export const SHOPIFY_DOCUMENTS: Readonly<Record<string, string>> = {
+  SHOPIFY_VARIANT_SKUS_QUERY,
+  SHOPIFY_LOCATIONS_QUERY,
+};
 
 const PageInfoSchema = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
 
@@ -138,51 +161,81 @@ const GraphQlAnswerSchema = z.object({
     .optional(),
 });
 
-const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const giveUp = (what: string) => (last: RetryableVendorError, attempts: number) =>
+  new OnboardingSourceError(`${what}: gave up after ${attempts} attempts (${last.message})`, { cause: last });
 
-/** One GraphQL call, waiting out `THROTTLED` answers (HTTP 200) as the leaky bucket refills. */
+/** A fetch that failed without an answer (connection refused or reset) is worth another try. */
+async function send(fetchFn: typeof fetch, url: string, init: RequestInit, what: string): Promise<Response> {
+  try {
+    return await fetchFn(url, init);
+  } catch (error) {
+    throw new RetryableVendorError(`${what}: ${(error as Error).message}`, undefined, { cause: error });
+  }
+}
+
+/**
+ * The wait Shopify's leaky bucket needs before a throttled query fits: the missing points over the
+ * restore rate, `(requestedQueryCost − currentlyAvailable) / restoreRate` seconds
+ * (https://shopify.dev/docs/api/usage/limits#graphql-admin-api-rate-limits).
+ */
+function throttledWaitMs(cost: z.infer<typeof GraphQlAnswerSchema>['extensions']): number | undefined {
+  const c = cost?.cost;
+  if (!c || c.throttleStatus.restoreRate <= 0) return undefined;
+  const missing = Math.max(0, c.requestedQueryCost - c.throttleStatus.currentlyAvailable);
+  return Math.ceil((missing / c.throttleStatus.restoreRate) * 1000);
+}
+
+/**
+ * One GraphQL call. Retried: HTTP 429 (Shopify's REST-style limit, with `Retry-After`), 5xx (503 during
+ * an outage carries `Retry-After`) and `THROTTLED` (HTTP 200 with the bucket's state in
+ * `extensions.cost`), see {@link withVendorRetry}.
+ */
 async function shopifyQuery(
   shop: ShopifyAccess,
   query: string,
   variables: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const url = `${shop.baseUrl.replace(/\/+$/, '')}${graphqlPath()}`;
-  for (let attempt = 0; ; attempt += 1) {
-    const res = await (shop.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-shopify-access-token': shop.accessToken },
-      body: JSON.stringify({ query, variables }),
-    });
-    if (!res.ok) throw new OnboardingSourceError(`Shopify GraphQL answered ${res.status}`);
-    const answer = parse(GraphQlAnswerSchema, await res.json(), 'Shopify GraphQL');
-    const throttled = answer.errors?.some((e) => e.extensions?.code === 'THROTTLED') ?? false;
-    if (throttled && attempt < 10) {
-      const cost = answer.extensions?.cost;
-      const missing = cost ? cost.requestedQueryCost - cost.throttleStatus.currentlyAvailable : 0;
-      const ms =
-        cost && cost.throttleStatus.restoreRate > 0
-          ? (missing / cost.throttleStatus.restoreRate) * 1000
-          : 1000;
-      await (shop.sleep ?? wait)(Math.min(10_000, Math.max(50, Math.ceil(ms))));
-      continue;
-    }
-    if (answer.errors?.length || !answer.data) {
-      throw new OnboardingSourceError(
-        `Shopify GraphQL: ${answer.errors?.map((e) => e.message).join('; ') ?? 'no data'}`,
+  return withVendorRetry(
+    async () => {
+      const res = await send(
+        shop.fetch ?? fetch,
+        url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-shopify-access-token': shop.accessToken },
+          body: JSON.stringify({ query, variables }),
+        },
+        'Shopify GraphQL',
       );
-    }
-    return answer.data;
-  }
+      if (isRetryableStatus(res.status))
+        throw new RetryableVendorError(
+          `Shopify GraphQL answered ${res.status}`,
+          retryAfterMs(res.headers.get('retry-after')),
+        );
+      if (!res.ok) throw new OnboardingSourceError(`Shopify GraphQL answered ${res.status}`);
+      const answer = parse(GraphQlAnswerSchema, await res.json(), 'Shopify GraphQL');
+      if (answer.errors?.some((e) => e.extensions?.code === 'THROTTLED'))
+        throw new RetryableVendorError('Shopify GraphQL: THROTTLED', throttledWaitMs(answer.extensions));
+      if (answer.errors?.length || !answer.data) {
+        throw new OnboardingSourceError(
+          `Shopify GraphQL: ${answer.errors?.map((e) => e.message).join('; ') ?? 'no data'}`,
+        );
+      }
+      return answer.data;
+    },
+    giveUp('Shopify GraphQL'),
+    shop.retry,
+  );
 }
 
-/** Every node of a connection, 250 (Shopify's maximum `first`) per call. */
+/** Every node of a connection: `query` pages `field` with `$after`. */
 async function shopifyAll<S extends z.ZodType>(
   shop: ShopifyAccess,
+  query: string,
   field: string,
-  selection: string,
   node: S,
 ): Promise<z.infer<S>[]> {
-  const query = `query Onboarding($after: String) { ${field}(first: 250, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${selection} } } }`;
   const Connection = z.object({ pageInfo: PageInfoSchema, nodes: z.array(node) });
   const out: z.infer<S>[] = [];
   let after: string | null = null;
@@ -201,8 +254,8 @@ async function shopifyAll<S extends z.ZodType>(
  */
 export async function fetchShopifyCatalog(shop: ShopifyAccess): Promise<SourceCatalog> {
   const [variants, locations] = await Promise.all([
-    shopifyAll(shop, 'productVariants', 'sku', z.object({ sku: z.string().nullable() })),
-    shopifyAll(shop, 'locations', 'id name', z.object({ id: z.string(), name: z.string() })),
+    shopifyAll(shop, SHOPIFY_VARIANT_SKUS_QUERY, 'productVariants', z.object({ sku: z.string().nullable() })),
+    shopifyAll(shop, SHOPIFY_LOCATIONS_QUERY, 'locations', z.object({ id: z.string(), name: z.string() })),
   ]);
   return {
     system: 'shopify',
@@ -222,21 +275,44 @@ export interface SquareAccess {
   readonly baseUrl: string;
   readonly accessToken: string;
   readonly fetch?: typeof fetch;
+  /** Retries of 429 / 5xx answers. */
+  readonly retry?: VendorRetryOptions;
 }
 
 /** The Square API version the hub's Square shapes follow. */
 const SQUARE_VERSION = '2025-08-20';
 
+/**
+ * One GET, retried on 429 (`RATE_LIMITED`) and 5xx, after `Retry-After` when Square sends one
+ * (https://developer.squareup.com/docs/build-basics/handling-errors), see {@link withVendorRetry}.
+ */
 async function squareGet(square: SquareAccess, path: string): Promise<unknown> {
-  const res = await (square.fetch ?? fetch)(`${square.baseUrl.replace(/\/+$/, '')}${path}`, {
-    headers: {
-      authorization: `Bearer ${square.accessToken}`,
-      'square-version': SQUARE_VERSION,
-      accept: 'application/json',
+  const what = `Square GET ${path}`;
+  return withVendorRetry(
+    async () => {
+      const res = await send(
+        square.fetch ?? fetch,
+        `${square.baseUrl.replace(/\/+$/, '')}${path}`,
+        {
+          headers: {
+            authorization: `Bearer ${square.accessToken}`,
+            'square-version': SQUARE_VERSION,
+            accept: 'application/json',
+          },
+        },
+        what,
+      );
+      if (isRetryableStatus(res.status))
+        throw new RetryableVendorError(
+          `${what} answered ${res.status}`,
+          retryAfterMs(res.headers.get('retry-after')),
+        );
+      if (!res.ok) throw new OnboardingSourceError(`${what} answered ${res.status}`);
+      return res.json();
     },
-  });
-  if (!res.ok) throw new OnboardingSourceError(`Square GET ${path} answered ${res.status}`);
-  return res.json();
+    giveUp(what),
+    square.retry,
+  );
 }
 
 const SquareLocationsSchema = z.object({

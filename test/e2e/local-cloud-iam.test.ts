@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { synthProbeStack } from '#local/harness/probe-stack.ts';
 import type { Denial } from '#local/iam/local-iam.ts';
@@ -60,7 +61,13 @@ beforeAll(async () => {
   const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-iam-'));
   const { stackName } = synthProbeStack(assemblyDir);
   withoutGrants(assemblyDir, stackName);
-  cloud = await startLocalCloud({ assemblyDir, stackName, port: 0, env: { OMNIHUB_SHOPIFY_SECRET: SECRET } });
+  cloud = await startLocalCloud({
+    assemblyDir,
+    stackName,
+    port: 0,
+    env: { OMNIHUB_SHOPIFY_SECRET: SECRET },
+    chaos: { ...DEFAULT_CHAOS, seed: 33 },
+  });
   sqs = new SQSClient({
     endpoint: cloud.endpoints.sqs,
     region: 'us-east-1',

@@ -3,13 +3,33 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeReplayCommand,
   EventBridgeClient,
+  ListArchivesCommand,
+  ListEventBusesCommand,
   PutEventsCommand,
   StartReplayCommand,
+  TestEventPatternCommand,
 } from '@aws-sdk/client-eventbridge';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import {
+  ListDeadLetterSourceQueuesCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { synthProbeStack } from '#local/harness/probe-stack.ts';
@@ -267,5 +287,130 @@ describe('local cloud operations (e2e)', () => {
     expect(
       ((await aws('secretsmanager', 'list-secrets'))?.SecretList as unknown[] | undefined)?.length,
     ).toBeGreaterThan(0);
+  });
+
+  // Last: it moves the DLQ's messages back to their source queue.
+  it('answers the AWS SDK v3 client of each service for the operations the README lists', async () => {
+    const config = { endpoint: cloud.endpoints.aws, region: 'us-east-1', credentials };
+    const lambda = new LambdaClient(config);
+    const eventBridge = new EventBridgeClient(config);
+    const sfn = new SFNClient(config);
+    const cloudWatch = new CloudWatchClient(config);
+    const secrets = new SecretsManagerClient(config);
+    const sqs = new SQSClient({ ...config, endpoint: cloud.endpoints.sqs });
+    const dynamodb = new DynamoDBClient({ ...config, endpoint: cloud.endpoints.dynamodb });
+    try {
+      // Lambda: list, then a synchronous invoke of the probe as a Step Functions task would call it.
+      const probe = cloud.template
+        .ofType('AWS::Lambda::Function')
+        .find((fn) => fn.logicalId.startsWith('ProbeFunction'))?.name;
+      const functions = await lambda.send(new ListFunctionsCommand({}));
+      expect(functions.Functions?.map((fn) => fn.FunctionName)).toContain(probe);
+      const invoked = await lambda.send(
+        new InvokeCommand({
+          FunctionName: probe,
+          Payload: JSON.stringify({ kind: 'task-token', token: 'sdk-token', input: { id: 'sdk' } }),
+        }),
+      );
+      expect(invoked.StatusCode).toBe(200);
+      expect(invoked.FunctionError).toBeUndefined();
+      expect(JSON.parse(new TextDecoder().decode(invoked.Payload))).toEqual({ stored: true });
+      // DynamoDB: the invocation's write, read back with a scan.
+      const probeTable = cloud.template
+        .ofType('AWS::DynamoDB::Table')
+        .find((table) => table.logicalId.startsWith('ProbeTable'))?.name;
+      const scanned = await dynamodb.send(new ScanCommand({ TableName: probeTable }));
+      expect(scanned.Items?.map((item) => item.pk?.S)).toContain('TOKEN#sdk');
+
+      // EventBridge.
+      const bus = cloud.template.ofType('AWS::Events::EventBus')[0]?.name;
+      const buses = await eventBridge.send(new ListEventBusesCommand({}));
+      expect(buses.EventBuses?.map((entry) => entry.Name)).toEqual(expect.arrayContaining(['default', bus]));
+      const archives = await eventBridge.send(new ListArchivesCommand({}));
+      expect(archives.Archives).toHaveLength(1);
+      const tested = await eventBridge.send(
+        new TestEventPatternCommand({
+          EventPattern: JSON.stringify({
+            source: ['omnihub.shopify'],
+            detail: { n: [{ numeric: ['>', 5] }] },
+          }),
+          Event: JSON.stringify({
+            id: '1',
+            account: '000000000000',
+            source: 'omnihub.shopify',
+            time: new Date().toISOString(),
+            region: 'us-east-1',
+            resources: [],
+            'detail-type': 'OrderCreated',
+            detail: { n: 6 },
+          }),
+        }),
+      );
+      expect(tested.Result).toBe(true);
+
+      // Step Functions: an execution started, listed and described.
+      const machine = cloud.template
+        .ofType('AWS::StepFunctions::StateMachine')
+        .find((resource) => resource.logicalId.startsWith('ProbeWorkflow'));
+      const machines = await sfn.send(new ListStateMachinesCommand({}));
+      expect(machines.stateMachines?.map((entry) => entry.stateMachineArn)).toContain(machine?.arn);
+      await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: machine?.arn,
+          name: 'sdk-listed',
+          input: '{"id":"sdk"}',
+        }),
+      );
+      const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machine?.arn }));
+      const execution = executions.executions?.find((entry) => entry.name === 'sdk-listed');
+      const described = await sfn.send(
+        new DescribeExecutionCommand({ executionArn: execution?.executionArn }),
+      );
+      expect(described).toMatchObject({ name: 'sdk-listed', status: 'RUNNING', input: '{"id":"sdk"}' });
+
+      // CloudWatch: the DLQ alarm (the order published before all tests ends in the DLQ).
+      const alarms = await until(
+        60_000,
+        async () => {
+          const answer = await cloudWatch.send(new DescribeAlarmsCommand({ StateValue: 'ALARM' }));
+          return answer.MetricAlarms?.length ? answer.MetricAlarms : undefined;
+        },
+        'an alarm in ALARM through DescribeAlarms',
+      );
+      expect(alarms.map((alarm) => alarm.Namespace)).toContain('AWS/SQS');
+
+      // Secrets Manager: every secret of the template is readable by the admin.
+      const secret = cloud.template.ofType('AWS::SecretsManager::Secret')[0];
+      const value = await secrets.send(new GetSecretValueCommand({ SecretId: secret?.arn }));
+      expect(value.ARN).toBe(secret?.arn);
+
+      // SQS: the DLQ's source queue, a receive, and a redrive back to the source.
+      const queues = await sqs.send(new ListQueuesCommand({}));
+      const dlqUrl = queues.QueueUrls?.find((url) => /ProbeDeadLetterQueue/.test(url));
+      expect(dlqUrl).toBeDefined();
+      const sources = await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlqUrl }));
+      expect(sources.queueUrls).toHaveLength(1);
+      const received = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+      );
+      expect(received.Messages?.length).toBeGreaterThan(0);
+      const dlq = cloud.template
+        .ofType('AWS::SQS::Queue')
+        .find((queue) => queue.logicalId.startsWith('ProbeDeadLetterQueue'));
+      const moved = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlq?.arn }));
+      expect(moved.TaskHandle).toBeTruthy();
+      await until(
+        20_000,
+        async () => {
+          const listed = await local<{ name: string; visible: number; inFlight: number }[]>('/_local/queues');
+          const entry = listed.find((queue) => queue.name === dlq?.name);
+          // Moved out of the DLQ (the probe fails them again, so they come back later: only "left" counts).
+          return entry && entry.visible + entry.inFlight === 0 ? true : undefined;
+        },
+        'the DLQ emptied by StartMessageMoveTask',
+      );
+    } finally {
+      for (const client of [lambda, eventBridge, sfn, cloudWatch, secrets, sqs, dynamodb]) client.destroy();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
+import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
@@ -48,6 +49,7 @@ async function boot() {
     stackName,
     port,
     state,
+    chaos: { ...DEFAULT_CHAOS, seed: 32 },
     sandboxes: sandboxes.handle,
     env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials },
     log: { info: () => {}, warn: () => {}, error: () => {} },

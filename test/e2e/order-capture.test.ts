@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { erpTotalMinor, OrderPipeline, type PipelineException } from '#local/harness/order-pipeline.ts';
 import { DEV_SHOP } from '#local/harness/shopify-webhooks.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
@@ -77,6 +78,8 @@ beforeAll(async () => {
     erpConcurrencyLimit: 15,
     erpLatencyMs: { min: 20, max: 60 },
     seed: 7,
+    // AWS's own at-least-once, unordered delivery and failed PutEvents entries, at `npm start -- --chaos` rates.
+    chaos: { ...DEFAULT_CHAOS, putEventsFailureRate: 0.03, seed: 9 },
   });
   await pipeline.control('shopify', '/_control/faults', { webhooks: WEBHOOK_FAULTS, seed: 11 });
   // Faults on Square's webhook deliveries only; its API (the order fetch) stays healthy.
@@ -167,6 +170,12 @@ describe('order capture under faults (e2e): one ERP document per source order, w
     expect(deliveries.webhooks.reordered).toBeGreaterThan(0);
     const pos = await pipeline.control<{ webhooks: { duplicated: number } }>('square', '/_control/flush', {});
     expect(pos.webhooks.duplicated).toBeGreaterThan(0);
+    const chaos = pipeline.cloud.chaos?.counters;
+    console.info(`local cloud chaos: ${JSON.stringify(chaos)}`);
+    expect(chaos?.sqsDuplicates).toBeGreaterThan(0);
+    expect(chaos?.eventDuplicates).toBeGreaterThan(0);
+    expect((chaos?.sqsReorders ?? 0) + (chaos?.eventReorders ?? 0)).toBeGreaterThan(0);
+    expect(chaos?.putEventsFailures).toBeGreaterThan(0);
   });
 
   it('has exactly one ERP sales order per Shopify order, with its total and status', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dismissException, parseExceptionId } from '#shared/ops/dismiss-exception.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import { LedgerRepository, orderKey } from '#shared/repositories/ledger.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
@@ -215,5 +216,51 @@ describe('DynamoExceptionStore (DynamoDB Local)', () => {
       }),
     );
     expect(gunzipSync(items.Items?.[0]?.payload as Uint8Array).toString()).toBe('{"a":1}');
+  });
+
+  it('dismisses a parked input once, with its reason and an expiry; a second dismissal or a replay after it does nothing', async () => {
+    const store = new DynamoExceptionStore(document, exceptionsTable);
+    const { exceptionId } = await store.park(parked(Buffer.from('{"b":2}'), 'to-dismiss/with slash'));
+    expect(parseExceptionId(exceptionId)).toEqual({
+      kind: 'shopify-webhook',
+      sk: '2026-11-27T12:00:00.000Z#to-dismiss/with slash',
+    });
+    const now = new Date('2026-12-01T00:00:00.000Z');
+    await expect(dismissException({ exceptions: store }, exceptionId, '  ')).rejects.toThrow(/reason/);
+    const first = await dismissException(
+      { exceptions: store, resolvedRetentionDays: 30, now: () => now },
+      exceptionId,
+      'booked by hand in the ERP (ticket OPS-17)',
+    );
+    expect(first).toEqual({
+      status: 'dismissed',
+      exceptionId,
+      expiresAt: Math.floor(now.getTime() / 1000) + 30 * 86_400,
+    });
+    const { kind, sk } = parseExceptionId(exceptionId);
+    const item = await store.get(kind, sk);
+    expect(item?.status).toBe('DISMISSED');
+    expect((await store.listParked('shopify-webhook')).map((e) => e.exceptionId)).not.toContain(exceptionId);
+    const raw = await document.send(
+      new QueryCommand({
+        TableName: exceptionsTable,
+        KeyConditionExpression: 'pk = :pk AND sk = :sk',
+        ExpressionAttributeValues: { ':pk': `EXC#${kind}`, ':sk': sk },
+      }),
+    );
+    expect(raw.Items?.[0]).toMatchObject({
+      dismissedReason: 'booked by hand in the ERP (ticket OPS-17)',
+      expiresAt: first.status === 'dismissed' ? first.expiresAt : -1,
+    });
+    expect(await dismissException({ exceptions: store }, exceptionId, 'again')).toEqual({
+      status: 'not-parked',
+      exceptionId,
+      current: 'DISMISSED',
+    });
+    expect(await store.markReplayed(kind, sk)).toBe(false);
+    expect(await dismissException({ exceptions: store }, 'shopify-webhook/nope', 'x')).toEqual({
+      status: 'not-found',
+      exceptionId: 'shopify-webhook/nope',
+    });
   });
 });

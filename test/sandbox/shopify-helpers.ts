@@ -6,6 +6,25 @@ import {
   type ShopifySandbox,
   type ShopifySandboxOptions,
 } from '#sandbox/shopify/index.ts';
+import { PINNED_VERSION, validateAgainstShopify } from '#test/support/shopify-schema.ts';
+
+/**
+ * Refuses a document Shopify's real Admin schema (pinned version) would refuse, so a sandbox test can
+ * only exercise what a client written against Shopify could send. Tests of the sandbox's own
+ * validation errors pass `offSchema: true`.
+ */
+export function assertShopifyDocument(query: string): void {
+  let errors: readonly { message: string }[];
+  try {
+    errors = validateAgainstShopify(query);
+  } catch (error) {
+    errors = [error as Error];
+  }
+  if (errors.length > 0)
+    throw new Error(
+      `not a valid document for Shopify's Admin API ${PINNED_VERSION}: ${errors.map((e) => e.message).join('; ')}\n${query}`,
+    );
+}
 
 /** A GraphQL answer as the tests read it. */
 export interface GqlAnswer {
@@ -32,7 +51,7 @@ export interface ShopifyHarness {
   gql(
     query: string,
     variables?: Record<string, unknown>,
-    opts?: { token?: string | null; version?: string },
+    opts?: { token?: string | null; version?: string; offSchema?: boolean },
   ): Promise<GqlAnswer>;
   control(
     method: 'GET' | 'POST' | 'DELETE',
@@ -52,6 +71,7 @@ export async function startShopify(options: ShopifySandboxOptions = {}): Promise
     server,
     base,
     async gql(query, variables = {}, opts = {}) {
+      if (!opts.offSchema) assertShopifyDocument(query);
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       const token = opts.token === undefined ? app.credentials.accessToken : opts.token;
       if (token !== null) headers['x-shopify-access-token'] = token;

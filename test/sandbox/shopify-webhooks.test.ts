@@ -443,7 +443,9 @@ describe('shopify sandbox: store flows through the Admin API', () => {
       lineItems: { nodes: Array<{ id: string; sku: string; remainingQuantity: number }> };
     };
     expect(fo.deliveryMethod.methodType).toBe('PICK_UP');
-    expect(fo.supportedActions.map((a) => a.action)).toContain('MARK_PREPARED_FOR_PICKUP');
+    // Shopify has no pick-up action in FulfillmentOrderAction: readiness is the
+    // fulfillmentOrderLineItemsPreparedForPickup mutation below.
+    expect(fo.supportedActions.map((a) => a.action)).toEqual(['CREATE_FULFILLMENT', 'HOLD', 'MOVE']);
     const storeId = fo.assignedLocation.location.id.split('/').pop() ?? '';
     expect(h.app.store.locationById.get(storeId)?.kind).toBe('store');
     const line = fo.lineItems.nodes[0];
@@ -494,7 +496,7 @@ describe('shopify sandbox: store flows through the Admin API', () => {
     const before = level(line.sku, order.locationId);
     const REFUND = `mutation($input: RefundInput!, $key: String!) { refundCreate(input: $input) @idempotent(key: $key) {
       refund { id totalRefundedSet { shopMoney { amount } } refundLineItems(first: 5) { nodes { quantity restockType location { id } } } }
-      userErrors { field message code } } }`;
+      userErrors { field message } } }`;
     const input = {
       orderId: gidOf('Order', order.id),
       note: 'Customer changed their mind',
@@ -580,6 +582,8 @@ describe('shopify sandbox: store flows through the Admin API', () => {
     }>(created, 'returnCreate').return;
     expect(ret.status).toBe('OPEN');
     const rli = ret.returnLineItems.nodes[0]?.id;
+    const sale = order.transactions.find((t) => t.kind === 'SALE');
+    if (!sale) throw new Error('no sale transaction');
     const rfoli = ret.reverseFulfillmentOrders.nodes[0]?.lineItems.nodes[0]?.id;
     const processed = await h.gql(
       `mutation($input: ReturnProcessInput!) { returnProcess(input: $input) { return { status refunds(first: 2) { nodes { id } } } userErrors { field message code } } }`,
@@ -600,7 +604,16 @@ describe('shopify sandbox: store flows through the Admin API', () => {
               ],
             },
           ],
-          financialTransfer: { issueRefund: {} },
+          financialTransfer: {
+            issueRefund: {
+              orderTransactions: [
+                {
+                  parentId: gidOf('OrderTransaction', sale.id),
+                  transactionAmount: { amount: (line.priceMinor / 100).toFixed(2), currencyCode: 'USD' },
+                },
+              ],
+            },
+          },
         },
       },
     );

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NetSuiteRequest, NetSuiteResponse } from '#shared/connectors/netsuite/client.ts';
 import {
   fetchErpItems,
@@ -57,6 +57,25 @@ describe('fetchErpItems', () => {
   });
 });
 
+/** Runs a read under fake timers to completion, so the retry waits cost no real time. */
+async function settle<T>(promise: Promise<T>): Promise<T> {
+  const outcome = promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  await vi.runAllTimersAsync();
+  const result = await outcome;
+  if ('error' in result) throw result.error;
+  return result.value;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('fetchShopifyCatalog', () => {
   it('waits out THROTTLED answers as the bucket refills, then reads numeric location ids and codes', async () => {
     const sleeps: number[] = [];
@@ -96,14 +115,14 @@ describe('fetchShopifyCatalog', () => {
       });
     }) as typeof fetch;
 
-    const catalog = await fetchShopifyCatalog({
-      baseUrl: 'http://shop.test/',
-      accessToken: 'shpat_x',
-      fetch: fakeFetch,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-    });
+    const catalog = await settle(
+      fetchShopifyCatalog({
+        baseUrl: 'http://shop.test/',
+        accessToken: 'shpat_x',
+        fetch: fakeFetch,
+        retry: { onRetry: ({ delayMs }) => sleeps.push(delayMs) },
+      }),
+    );
 
     expect(sleeps).toEqual([2000]);
     expect(catalog).toEqual({
@@ -153,5 +172,149 @@ describe('fetchSquareCatalog', () => {
       'http://sq.test/v2/catalog/list?types=ITEM_VARIATION',
       'http://sq.test/v2/catalog/list?types=ITEM_VARIATION&cursor=MTAw',
     ]);
+  });
+});
+
+describe('onboarding retries vendor refusals with their backoff hints', () => {
+  const locations = {
+    data: { locations: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } },
+  };
+  const variants = {
+    data: {
+      productVariants: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ sku: 'SKU-1' }] },
+    },
+  };
+  const throttled = {
+    errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }],
+    extensions: {
+      cost: {
+        requestedQueryCost: 252,
+        actualQueryCost: null,
+        throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 2, restoreRate: 100 },
+      },
+    },
+  };
+
+  /** A Shopify whose variants query answers `script` in turn (then succeeds); locations always succeed. */
+  function shopify(script: Array<() => Response>) {
+    let calls = 0;
+    const fake = (async (_url: string, init: RequestInit) => {
+      if (String(init.body).includes('locations')) return jsonResponse(locations);
+      calls += 1;
+      return script[calls - 1]?.() ?? jsonResponse(variants);
+    }) as typeof fetch;
+    return { fake, calls: () => calls };
+  }
+
+  it('waits out a 429 for its Retry-After, then reads', async () => {
+    const delays: number[] = [];
+    const shop = shopify([
+      () =>
+        new Response('{"errors":"Exceeded 2 calls per second for api client."}', {
+          status: 429,
+          headers: { 'retry-after': '2' },
+        }),
+    ]);
+    const catalog = await settle(
+      fetchShopifyCatalog({
+        baseUrl: 'http://shop.test',
+        accessToken: 't',
+        fetch: shop.fake,
+        retry: { onRetry: ({ delayMs }) => delays.push(delayMs) },
+      }),
+    );
+    expect(catalog.skus).toEqual(['SKU-1']);
+    expect(delays).toEqual([2000]);
+    expect(shop.calls()).toBe(2);
+  });
+
+  it('waits out THROTTLED for (requested − available) / restoreRate, and 5xx with a backoff', async () => {
+    const delays: number[] = [];
+    const shop = shopify([
+      () => jsonResponse(throttled),
+      () => new Response('{"errors":"Service Unavailable"}', { status: 503 }),
+      () => new Response('{"errors":"Bad Gateway"}', { status: 502 }),
+    ]);
+    await settle(
+      fetchShopifyCatalog({
+        baseUrl: 'http://shop.test',
+        accessToken: 't',
+        fetch: shop.fake,
+        retry: { initialDelayMs: 100, onRetry: ({ delayMs }) => delays.push(delayMs) },
+      }),
+    );
+    // 250 missing points at 100 points/s; then 100 ms doubling for the unhinted 5xx answers.
+    expect(delays).toEqual([2500, 200, 400]);
+    expect(shop.calls()).toBe(4);
+  });
+
+  it('gives up after the bounded attempts, naming the last refusal', async () => {
+    const shop = shopify(Array.from({ length: 10 }, () => () => new Response('{}', { status: 500 })));
+    await expect(
+      settle(
+        fetchShopifyCatalog({
+          baseUrl: 'http://shop.test',
+          accessToken: 't',
+          fetch: shop.fake,
+          retry: { maxAttempts: 3 },
+        }),
+      ),
+    ).rejects.toThrow(/Shopify GraphQL: gave up after 4 attempts \(Shopify GraphQL answered 500\)/);
+    expect(shop.calls()).toBe(4);
+  });
+
+  it('does not wait for a hint past the deadline', async () => {
+    const shop = shopify(
+      Array.from(
+        { length: 10 },
+        () => () => new Response('{}', { status: 503, headers: { 'retry-after': '30' } }),
+      ),
+    );
+    await expect(
+      settle(
+        fetchShopifyCatalog({
+          baseUrl: 'http://shop.test',
+          accessToken: 't',
+          fetch: shop.fake,
+          retry: { deadlineMs: 45_000, maxDelayMs: 60_000 },
+        }),
+      ),
+    ).rejects.toThrow(/gave up after 2 attempts/);
+    expect(shop.calls()).toBe(2);
+  });
+
+  it('does not retry what a retry cannot fix (401)', async () => {
+    const shop = shopify([() => new Response('{"errors":"[API] Invalid API key"}', { status: 401 })]);
+    await expect(
+      settle(fetchShopifyCatalog({ baseUrl: 'http://shop.test', accessToken: 't', fetch: shop.fake })),
+    ).rejects.toThrow(/Shopify GraphQL answered 401/);
+    expect(shop.calls()).toBe(1);
+  });
+
+  it('Square: waits out a 429 (Retry-After) and a network failure, then reads', async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const fakeFetch = (async (url: string) => {
+      calls += 1;
+      if (calls === 1)
+        return new Response('{"errors":[{"category":"RATE_LIMIT_ERROR","code":"RATE_LIMITED"}]}', {
+          status: 429,
+          headers: { 'retry-after': '3' },
+        });
+      if (calls === 2) throw new TypeError('fetch failed');
+      if (url.endsWith('/v2/locations'))
+        return jsonResponse({ locations: [{ id: 'L1', name: 'ST-001 Austin' }] });
+      return jsonResponse({ objects: [{ type: 'ITEM_VARIATION', item_variation_data: { sku: 'SKU-9' } }] });
+    }) as typeof fetch;
+    const catalog = await settle(
+      fetchSquareCatalog({
+        baseUrl: 'http://sq.test',
+        accessToken: 't',
+        fetch: fakeFetch,
+        retry: { initialDelayMs: 100, onRetry: ({ delayMs }) => delays.push(delayMs) },
+      }),
+    );
+    expect(catalog.skus).toEqual(['SKU-9']);
+    expect(delays).toEqual([3000, 200]);
   });
 });
