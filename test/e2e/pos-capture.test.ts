@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { type ErpDocument, erpTotalMinor, OrderPipeline } from '#local/harness/order-pipeline.ts';
 import { waitFor } from '#local/services/ports.ts';
 
 /**
  * POS capture through the local cloud, as Square behaves: register sales announce themselves through
  * payment events only (no order events), refunds through refund events, with 5 % of webhooks duplicated
- * and 5 % reordered — and one sale whose webhooks Square lost, found by the scheduled sweep (EventBridge
+ * and 5 % reordered, on a local cloud with its chaos on — and one sale whose webhooks Square lost, found by the scheduled sweep (EventBridge
  * Scheduler → pos-sweep, every minute in dev). The NetSuite sandbox must end with exactly one cash sale
  * per sale and one cash refund per refund, each to the cent.
  *
