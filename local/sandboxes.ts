@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSandboxRouter, type SandboxApp, type SandboxFactory } from '#sandbox/core/http.ts';
-import { SQUARE_ORDER_EVENT_TYPES } from '#shared/ingress/pos-webhook.ts';
+import { SQUARE_HANDLED_EVENT_TYPES } from '#shared/ingress/pos-webhook.ts';
 import { localSecretDefault } from './secrets.ts';
 import { applyFields, captureFields, type PersistableState } from './state/object-state.ts';
 import { IncompatibleStateError, type LocalStateStore } from './state/store.ts';
@@ -91,7 +91,7 @@ export async function startSandboxes(options: {
         {
           url: `${options.hubUrl}/webhooks/pos`,
           signatureKey: options.env.OMNIHUB_SQUARE_SIGNATURE_KEY ?? LOCAL_SQUARE_SIGNATURE_KEY,
-          eventTypes: [...SQUARE_ORDER_EVENT_TYPES],
+          eventTypes: [...SQUARE_HANDLED_EVENT_TYPES],
         },
       ],
     },

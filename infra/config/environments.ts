@@ -47,6 +47,18 @@ export interface EnvironmentConfig {
   readonly erp: ErpConfig;
   /** The POS account (Square); absent = production Square, notification URL taken from the request. */
   readonly pos?: PosConfig;
+  /** The scheduled POS sweep (`SearchOrders` for what webhooks missed). */
+  readonly posSweep: PosSweepConfig;
+}
+
+/** How often the POS sweep runs and how far it reaches back. */
+export interface PosSweepConfig {
+  /** EventBridge Scheduler expression, e.g. `rate(5 minutes)` (a minute at the least). */
+  readonly schedule: string;
+  /** Each run reaches this far before the previous run's end: clock skew and search-index lag. */
+  readonly overlapSeconds: number;
+  /** The first run (no cursor yet) reaches this far back. */
+  readonly initialLookbackSeconds: number;
 }
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -83,6 +95,7 @@ const base = {
   maxWebhookBodyBytes: 1024 * 1024,
   resolvedExceptionRetentionDays: DEFAULT_RESOLVED_RETENTION_DAYS,
   webhookThrottle: { rateLimit: 200, burstLimit: 400 },
+  posSweep: { schedule: 'rate(5 minutes)', overlapSeconds: 600, initialLookbackSeconds: 24 * 3600 },
 };
 
 export const ENVIRONMENTS: {
@@ -100,6 +113,8 @@ export const ENVIRONMENTS: {
     pointInTimeRecovery: false,
     archiveRetentionDays: 7,
     logLevel: 'DEBUG',
+    // Every minute (Scheduler's finest rate) so a missed sale shows up in the ERP quickly when trying things out.
+    posSweep: { schedule: 'rate(1 minute)', overlapSeconds: 300, initialLookbackSeconds: 6 * 3600 },
   },
   staging: {
     ...base,

@@ -21,7 +21,8 @@ import { HubFlow, type HubResources } from './hub-flow.ts';
 export const ERP_RETRY = { baseSeconds: 5, capSeconds: 120, maxReceiveCount: 125 } as const;
 
 /**
- * Order capture: OrderCreated/Updated/Cancelled (Shopify and POS) → queue → erp-order-sync → ERP.
+ * Order capture: OrderCreated/Updated/Cancelled (Shopify and POS) and RefundCreated (POS) → queue →
+ * erp-order-sync → ERP (sales orders, cash sales, cash refunds).
  * Paced to the ERP's concurrency governance: instances × calls per instance = the account limit.
  */
 export class OrderCapture extends HubFlow {
@@ -95,6 +96,12 @@ export class OrderCapture extends HubFlow {
     this.queue.subscribe(hub.bus, 'OrdersToErp', {
       source: [EVENT_SOURCES.shopify, EVENT_SOURCES.pos],
       detailType: ['OrderCreated', 'OrderUpdated', 'OrderCancelled'],
+    });
+    // Refunds of POS sales become cash refunds against their cash sale, in the same paced pipeline; refunds of
+    // online orders are the returns workflow's (Shopify's RefundCreated does not match).
+    this.queue.subscribe(hub.bus, 'PosRefundsToErp', {
+      source: [EVENT_SOURCES.pos],
+      detailType: ['RefundCreated'],
     });
 
     new CfnOutput(this, 'NetSuiteCredentialsSecretArn', {

@@ -1,8 +1,11 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { SQUARE_API_VERSION, SQUARE_PRODUCTION_BASE_URL } from '#shared/connectors/square/api-version.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import { POS_MARKER_PREFIX } from '#shared/repositories/pos-orders.ts';
+import { POS_SWEEP_PREFIX } from '#shared/repositories/pos-sweep-cursor.ts';
 import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantIdempotency, grantPartitions } from '../constructs/hub-table.ts';
@@ -10,13 +13,16 @@ import { VendorSecret } from '../constructs/vendor-secret.ts';
 import { HubFlow, type HubResources } from './hub-flow.ts';
 
 /**
- * POS ingress: Square webhooks → pos-webhook → OrderCreated/Updated/Cancelled (source omnihub.pos).
- * Square's order events carry no lines, so the function reads each order (and the SKUs of its
- * variations) from the Square API with an access token kept in Secrets Manager, and marks the first
- * completed version of each order in the ledger (single-item updates only).
+ * POS ingress: Square webhooks (payments, refunds, orders made through the API) → pos-webhook →
+ * OrderCreated/Updated/Cancelled and RefundCreated (source omnihub.pos), and the scheduled sweep
+ * (EventBridge Scheduler → pos-sweep: SearchOrders for what webhooks missed, through the same capture
+ * path). Square's events carry no lines, so both read orders (and the SKUs of their variations) from the
+ * Square API with an access token kept in Secrets Manager, and mark in the ledger what they captured
+ * (single-item reads and updates in their own partitions only).
  */
 export class PosIngress extends HubFlow {
   readonly webhookFunction: HubFunction;
+  readonly sweepFunction: HubFunction;
 
   constructor(scope: Construct, id: string, hub: HubResources) {
     super(scope, id);
@@ -43,7 +49,8 @@ export class PosIngress extends HubFlow {
     this.webhookFunction = new HubFunction(this, 'PosWebhookFunction', {
       ...hub.functionDefaults,
       entry: functionEntry('pos-webhook'),
-      description: 'Verifies Square webhooks, reads the order and publishes canonical order events',
+      description:
+        'Verifies Square webhooks, reads the order and publishes canonical order and refund events',
       serviceName: 'pos-webhook',
       // Square waits 10 s for an answer; a slower delivery is retried by Square anyway.
       timeout: Duration.seconds(10),
@@ -71,10 +78,73 @@ export class PosIngress extends HubFlow {
     accessToken.grantRead(this.webhookFunction);
     hub.webhookApi.addWebhookRoute('/webhooks/pos', this.webhookFunction);
 
+    this.sweepFunction = new HubFunction(this, 'PosSweepFunction', {
+      ...hub.functionDefaults,
+      entry: functionEntry('pos-sweep'),
+      description: 'Finds POS sales and refunds the webhooks missed (Square SearchOrders) and captures them',
+      serviceName: 'pos-sweep',
+      timeout: Duration.seconds(120),
+      // One sweep at a time: two would read the same range and race on the cursor.
+      reservedConcurrentExecutions: 1,
+      environment: {
+        EVENT_BUS_NAME: hub.bus.eventBusName,
+        EXCEPTIONS_TABLE_NAME: tables.exceptions.tableName,
+        LEDGER_TABLE_NAME: tables.ledger.tableName,
+        SQUARE_ACCESS_TOKEN_SECRET_ID: accessToken.secretArn,
+        SQUARE_BASE_URL: config.pos?.squareBaseUrl ?? SQUARE_PRODUCTION_BASE_URL,
+        SQUARE_API_VERSION,
+        ...(config.pos?.merchantIds ? { SQUARE_MERCHANT_IDS: JSON.stringify(config.pos.merchantIds) } : {}),
+        SWEEP_OVERLAP_SECONDS: String(config.posSweep.overlapSeconds),
+        SWEEP_INITIAL_LOOKBACK_SECONDS: String(config.posSweep.initialLookbackSeconds),
+      },
+    });
+    // A failed run is covered by the next one (the cursor only moves after a complete run): no retries.
+    this.sweepFunction.configureAsyncInvoke({ retryAttempts: 0 });
+    hub.grantPublish(this.sweepFunction, EVENT_SOURCES.pos);
+    tables.exceptions.grant(this.sweepFunction, 'dynamodb:PutItem');
+    // The capture markers (read to skip what webhooks captured, raised after a capture) and the cursor.
+    grantPartitions(
+      tables.ledger,
+      this.sweepFunction,
+      [POS_MARKER_PREFIX],
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    );
+    grantPartitions(
+      tables.ledger,
+      this.sweepFunction,
+      [POS_SWEEP_PREFIX],
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    );
+    accessToken.grantRead(this.sweepFunction);
+
+    // EventBridge Scheduler invokes the sweep with a role that may invoke this function and nothing else.
+    const schedulerRole = new Role(this, 'PosSweepSchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler: invokes the POS sweep',
+    });
+    schedulerRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.sweepFunction.functionArn],
+      }),
+    );
+    new CfnSchedule(this, 'PosSweepSchedule', {
+      description: 'Runs the POS sweep (Square SearchOrders for sales and refunds the webhooks missed)',
+      scheduleExpression: config.posSweep.schedule,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: this.sweepFunction.functionArn,
+        roleArn: schedulerRole.roleArn,
+        retryPolicy: { maximumRetryAttempts: 0 },
+      },
+    });
+
     new CfnOutput(this, 'PosWebhookUrl', {
       value: hub.webhookApi.url('/webhooks/pos'),
       description:
-        'Register this URL for the Square webhook subscription (order.created, order.updated, order.fulfillment.updated)',
+        'Register this URL for the Square webhook subscription (payment.created, payment.updated, refund.created, refund.updated, order.created, order.updated, order.fulfillment.updated)',
     });
     new CfnOutput(this, 'SquareSignatureKeySecretArn', {
       value: signatureKey.secretArn,

@@ -179,7 +179,7 @@ export class OrderPipeline {
     }
   }
 
-  erpDocuments(type: 'salesOrder' | 'cashSale'): Promise<ErpDocument[]> {
+  erpDocuments(type: 'salesOrder' | 'cashSale' | 'cashRefund'): Promise<ErpDocument[]> {
     return this.all<ErpDocument>(
       'netsuite',
       `type=${type}&full=1`,

@@ -9,6 +9,8 @@ export interface WebhookMessage {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** Lost by the vendor: recorded and counted as dropped, never sent (a targeted drop fault). */
+  drop?: boolean;
 }
 
 /** Retry schedule, compressed from the vendors' hours into seconds by default. */
@@ -146,7 +148,7 @@ export class WebhookDispatcher {
     this.counts.queued++;
     const d = this.decide();
     const now = Date.now();
-    if (d.drop) {
+    if (d.drop || msg.drop) {
       this.counts.dropped++;
       const rec = this.record(msg, 0, 'dropped', false);
       return [rec];

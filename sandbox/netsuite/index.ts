@@ -47,6 +47,7 @@ import {
 } from './store.ts';
 import { isSublist, LINE_SEQ, mergeUpdate, newRecordLines } from './sublists.ts';
 import { parseSuiteQl, pinned, type Row, runSuiteQl, SuiteQlError, type SuiteQlTable } from './suiteql.ts';
+import { transformBody, transformExternalId } from './transform.ts';
 
 export { createClientAssertion, defaultCredentials, type NsCredentials, TOKEN_PATH } from './auth.ts';
 
@@ -282,6 +283,9 @@ export class NetSuiteSandbox implements SandboxApp {
     r.on('PUT', `${RECORD_BASE}/:type/:id`, (c) => this.upsert(c.req, c.res, c.path, c.params));
     r.on('DELETE', `${RECORD_BASE}/:type/:id`, (c) => this.remove(c.res, c.params));
     r.on('GET', `${RECORD_BASE}/:type/:id/:sublist`, (c) => this.readSublist(c.req, c.res, c.path, c.params));
+    r.on('POST', `${RECORD_BASE}/:type/:id/!transform/:target`, (c) =>
+      this.transform(c.req, c.res, c.path, c.params),
+    );
 
     const cr = this.controlRoutes;
     cr.on('POST', '/_control/plan', async ({ req, res }) => {
@@ -562,6 +566,34 @@ export class NetSuiteSandbox implements SandboxApp {
     );
     const rec = this.write(type, existing?.id ?? this.store.allocateId(type), externalId, body, existing);
     sendEmpty(res, 204, { location: this.selfUrl(req, path, type, rec.id) });
+  }
+
+  /** `POST …/<type>/<id>/!transform/<target>`: a new record from an existing one (see transform.ts). */
+  private async transform(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    p: Record<string, string>,
+  ): Promise<void> {
+    const type = this.recordType(p.type ?? '');
+    const target = this.recordType(p.target ?? '');
+    const input = await this.body(req);
+    const source = this.find(type, p.id ?? '');
+    if (!source) throw this.notFound(p.id ?? '');
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      throw nsError(
+        400,
+        'INVALID_CONTENT',
+        'Error while accessing a resource. The request body must be a JSON object.',
+      );
+    }
+    const { externalId: _e, ...rest } = input as Record<string, unknown>;
+    const replace = new Set((queryOf(req).get('replace') ?? '').split(',').filter(Boolean));
+    const body = prepareBody(target, transformBody(source, target, rest, replace), this.store);
+    // Synchronous from the uniqueness check to the write: two transforms of one external id cannot both create.
+    const externalId = transformExternalId(this.store, target, input);
+    const rec = this.write(target, this.store.allocateId(target), externalId, body, undefined);
+    sendEmpty(res, 204, { location: this.selfUrl(req, path, target, rec.id) });
   }
 
   private async remove(res: ServerResponse, p: Record<string, string>): Promise<void> {

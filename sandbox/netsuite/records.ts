@@ -65,6 +65,7 @@ const Sale = z.looseObject({
 export const SALE_TYPES: ReadonlySet<RecordType> = new Set([
   'salesOrder',
   'cashSale',
+  'cashRefund',
   'creditMemo',
   'returnAuthorization',
 ]);
@@ -72,6 +73,7 @@ export const SALE_TYPES: ReadonlySet<RecordType> = new Set([
 const Schemas: Record<RecordType, z.ZodType<Record<string, unknown>>> = {
   salesOrder: Sale,
   cashSale: Sale,
+  cashRefund: Sale,
   creditMemo: Sale,
   returnAuthorization: Sale,
   inventoryAdjustment: z.looseObject({

@@ -4,6 +4,7 @@ import type { Retailer } from '../core/retailer.ts';
 export const TRANSACTION_TYPES = {
   salesOrder: { code: 'SalesOrd', recordtype: 'salesorder', prefix: 'SO' },
   cashSale: { code: 'CashSale', recordtype: 'cashsale', prefix: 'CS' },
+  cashRefund: { code: 'CashRfnd', recordtype: 'cashrefund', prefix: 'CR' },
   creditMemo: { code: 'CustCred', recordtype: 'creditmemo', prefix: 'CM' },
   returnAuthorization: { code: 'RtnAuth', recordtype: 'returnauthorization', prefix: 'RMA' },
   inventoryAdjustment: { code: 'InvAdjst', recordtype: 'inventoryadjustment', prefix: 'IA' },

@@ -119,14 +119,101 @@ export class PosActivity {
     };
   }
 
-  /** A completed in-store sale: order, payment, `order.updated` (and `order.created` if asked), stock out. */
+  /**
+   * A completed sale rung up at the register: order (no `version`: "Orders not created through the API do
+   * not include a version number", Order `version`), payment, stock out. Square publishes `payment.created`
+   * and `payment.updated` (a card payment is APPROVED, then COMPLETED; cash is COMPLETED at once) and the
+   * inventory change — no order event (unless `orderEvents`, for receivers that want them anyway).
+   */
   sale(
     rng: Rng,
     locationId: string,
     lines: Array<{ v: CatalogVariation; q: number }>,
     at: string,
-    orderCreated: boolean,
+    orderEvents: boolean,
   ): string {
+    const order = this.completedOrder(rng, locationId, lines, at, { source: 'Square Point of Sale' });
+    if (orderEvents) {
+      this.orderEvent(rng, 'order.created', order, 'OPEN', 1, at);
+      this.orderEvent(rng, 'order.updated', order, 'COMPLETED', 2, at);
+    }
+    this.paymentEvents(rng, order, at);
+    this.stockOut(rng, order, at);
+    return order.id;
+  }
+
+  /**
+   * An order made through the Orders API, paid and completed: versioned, with `order.created` (OPEN),
+   * the payment events and `order.updated` (COMPLETED). With `pickup`, a pick-up order the hub created
+   * for an online order (BOPIS: `metadata.omnihub_origin`, a PICKUP fulfilment, paid online so no Square
+   * payment), picked up: `order.created`, `order.fulfillment.updated` (PREPARED → COMPLETED) and
+   * `order.updated` (COMPLETED).
+   */
+  apiOrder(
+    rng: Rng,
+    locationId: string,
+    lines: Array<{ v: CatalogVariation; q: number }>,
+    at: string,
+    pickup: boolean,
+  ): string {
+    const origin = pickup ? `shopify:omnihub-dev.myshopify.com:${rng.int(100000, 999999)}` : undefined;
+    const order = this.completedOrder(rng, locationId, lines, at, {
+      source: pickup ? 'Omnihub' : 'Order Ahead',
+      version: 4,
+      ...(origin ? { metadata: { omnihub_origin: origin }, reference_id: `#${origin.split(':')[2]}` } : {}),
+      tendered: !pickup,
+    });
+    if (pickup) {
+      order.fulfillments = [{ uid: squareId(rng, 22, 'b62'), type: 'PICKUP', state: 'COMPLETED' }];
+    }
+    this.orderEvent(rng, 'order.created', order, 'OPEN', 1, at);
+    if (pickup) {
+      this.emitter.emit(
+        'order.fulfillment.updated',
+        'order_fulfillment_updated',
+        order.id,
+        {
+          order_fulfillment_updated: {
+            created_at: at,
+            fulfillment_update: [
+              {
+                fulfillment_uid: order.fulfillments?.[0]?.uid,
+                new_state: 'COMPLETED',
+                old_state: 'PREPARED',
+              },
+            ],
+            location_id: order.location_id,
+            order_id: order.id,
+            state: 'COMPLETED',
+            updated_at: at,
+            version: 3,
+          },
+        },
+        at,
+        rng,
+      );
+    } else {
+      this.paymentEvents(rng, order, at);
+    }
+    this.orderEvent(rng, 'order.updated', order, 'COMPLETED', order.version ?? 4, at);
+    this.stockOut(rng, order, at);
+    return order.id;
+  }
+
+  /** The completed order of a sale, its tender and (when tendered) its payment, stored. */
+  private completedOrder(
+    rng: Rng,
+    locationId: string,
+    lines: Array<{ v: CatalogVariation; q: number }>,
+    at: string,
+    options: {
+      source: string;
+      version?: number;
+      metadata?: Record<string, string>;
+      reference_id?: string;
+      tendered?: boolean;
+    },
+  ): Order {
     const currency = this.currency;
     const orderId = squareId(rng, 29, 'b62');
     const paymentId = squareId(rng, 29, 'b62');
@@ -137,10 +224,12 @@ export class PosActivity {
     const tax = items.reduce((s, l) => s + l.total_tax_money.amount, 0);
     const zero = money(0, currency);
     const tenderType = rng.chance(0.8) ? 'CARD' : 'CASH';
+    const tendered = options.tendered ?? true;
     const order: Order = {
       id: orderId,
       location_id: locationId,
-      source: { name: 'Square Point of Sale' },
+      ...(options.reference_id ? { reference_id: options.reference_id } : {}),
+      source: { name: options.source },
       line_items: items,
       net_amounts: {
         total_money: money(total, currency),
@@ -149,22 +238,27 @@ export class PosActivity {
         tip_money: zero,
         service_charge_money: zero,
       },
-      tenders: [
-        {
-          id: paymentId,
-          location_id: locationId,
-          transaction_id: orderId,
-          created_at: at,
-          amount_money: money(total, currency),
-          type: tenderType,
-          payment_id: paymentId,
-        },
-      ],
+      ...(tendered
+        ? {
+            tenders: [
+              {
+                id: paymentId,
+                location_id: locationId,
+                transaction_id: orderId,
+                created_at: at,
+                amount_money: money(total, currency),
+                type: tenderType,
+                payment_id: paymentId,
+              },
+            ],
+          }
+        : {}),
+      ...(options.metadata ? { metadata: options.metadata } : {}),
       created_at: at,
       updated_at: at,
       closed_at: at,
       state: 'COMPLETED',
-      version: 2,
+      ...(options.version !== undefined ? { version: options.version } : {}),
       total_money: money(total, currency),
       total_tax_money: money(tax, currency),
       total_discount_money: zero,
@@ -172,44 +266,96 @@ export class PosActivity {
       total_service_charge_money: zero,
     };
     this.store.orders.set(orderId, order);
-    const payment: Payment = {
-      id: paymentId,
-      created_at: at,
-      updated_at: at,
-      amount_money: money(total, currency),
-      total_money: money(total, currency),
-      status: 'COMPLETED',
-      source_type: tenderType,
-      location_id: locationId,
-      order_id: orderId,
-    };
-    this.store.payments.set(paymentId, payment);
-    if (orderCreated) {
+    if (tendered) {
+      this.store.payments.set(paymentId, {
+        id: paymentId,
+        created_at: at,
+        updated_at: at,
+        amount_money: money(total, currency),
+        total_money: money(total, currency),
+        status: 'COMPLETED',
+        source_type: tenderType,
+        location_id: locationId,
+        order_id: orderId,
+      });
+    }
+    return order;
+  }
+
+  /**
+   * `payment.created` and, for a card, `payment.updated` once it completes (cash completes at once), as
+   * the Payments API publishes them for payments taken in the POS app ("The payment.created event
+   * notification is sent ... when a payment is taken by a seller through the Point of Sale application",
+   * developer.squareup.com/docs/payments-api/webhooks).
+   */
+  private paymentEvents(rng: Rng, order: Order, at: string): void {
+    const payment = this.store.payments.get(order.tenders?.[0]?.payment_id ?? '');
+    if (!payment) return;
+    const card = payment.source_type === 'CARD';
+    this.emitter.emit(
+      'payment.created',
+      'payment',
+      payment.id,
+      { payment: paymentObject({ ...payment, status: card ? 'APPROVED' : 'COMPLETED' }) },
+      at,
+      rng,
+    );
+    if (card) {
       this.emitter.emit(
-        'order.created',
-        'order_created',
-        orderId,
-        {
-          order_created: {
-            created_at: at,
-            location_id: locationId,
-            order_id: orderId,
-            state: 'OPEN',
-            version: 1,
-          },
-        },
+        'payment.updated',
+        'payment',
+        payment.id,
+        { payment: paymentObject(payment) },
         at,
         rng,
       );
     }
-    this.orderUpdated(rng, order, at);
+  }
+
+  /** An order event (`order.created` / `order.updated`): ids, state and version, never the lines. */
+  private orderEvent(
+    rng: Rng,
+    type: 'order.created' | 'order.updated',
+    order: Order,
+    state: Order['state'],
+    version: number,
+    at: string,
+  ): void {
+    const key = type === 'order.created' ? 'order_created' : 'order_updated';
+    this.emitter.emit(
+      type,
+      key,
+      order.id,
+      {
+        [key]: {
+          created_at: at,
+          location_id: order.location_id,
+          order_id: order.id,
+          state,
+          ...(type === 'order.updated' ? { updated_at: at } : {}),
+          version,
+        },
+      },
+      at,
+      rng,
+    );
+  }
+
+  /** Stock out for a sale's lines, announced with one `inventory.count.updated`. */
+  private stockOut(rng: Rng, order: Order, at: string): void {
     const counts: InventoryCount[] = [];
-    for (const l of items) {
-      this.store.record(l.catalog_object_id, locationId, 'adjust', -Number(l.quantity), Date.parse(at), at);
-      counts.push(this.store.count(l.catalog_object_id, locationId, at));
+    for (const l of order.line_items ?? []) {
+      this.store.record(
+        l.catalog_object_id,
+        order.location_id,
+        'adjust',
+        -Number(l.quantity),
+        Date.parse(at),
+        at,
+      );
+      counts.push(this.store.count(l.catalog_object_id, order.location_id, at));
     }
     this.emitter.emitCounts(dedupeCounts(counts), at, rng);
-    return orderId;
   }
 
   private returnLines(
@@ -255,7 +401,6 @@ export class PosActivity {
       updated_at: at,
       closed_at: at,
       state: 'COMPLETED',
-      version: 1,
       total_money: zero,
       total_tax_money: zero,
       total_discount_money: zero,
@@ -265,27 +410,6 @@ export class PosActivity {
     };
     this.store.orders.set(order.id, order);
     return order;
-  }
-
-  /** `order.updated` for a completed order (no line items: receivers fetch the order). */
-  private orderUpdated(rng: Rng, order: Order, at: string): void {
-    this.emitter.emit(
-      'order.updated',
-      'order_updated',
-      order.id,
-      {
-        order_updated: {
-          created_at: at,
-          location_id: order.location_id,
-          order_id: order.id,
-          state: 'COMPLETED',
-          updated_at: at,
-          version: order.version,
-        },
-      },
-      at,
-      rng,
-    );
   }
 
   /** Restocks returned lines (10 % go to WASTE as damaged) and emits the count changes. */
@@ -355,13 +479,24 @@ export class PosActivity {
       payment.refund_ids = [...(payment.refund_ids ?? []), refundId];
       payment.refunded_money = money((payment.refunded_money?.amount ?? 0) + amount, this.currency);
     }
-    this.orderUpdated(rng, order, at);
     this.emitter.emit('refund.created', 'refund', refundId, { refund: refundObject(refund) }, at, rng);
     const doneAt = new Date(Date.parse(at) + 2000).toISOString();
     refund.status = 'COMPLETED';
     refund.updated_at = doneAt;
     refund.version = 2;
     this.emitter.emit('refund.updated', 'refund', refundId, { refund: refundObject(refund) }, doneAt, rng);
+    // The refund changes the payment (`refunded_money`, `refund_ids`): Square publishes payment.updated.
+    if (payment) {
+      payment.updated_at = doneAt;
+      this.emitter.emit(
+        'payment.updated',
+        'payment',
+        payment.id,
+        { payment: paymentObject(payment) },
+        doneAt,
+        rng,
+      );
+    }
     this.restock(rng, src.location_id, rl, at);
     return { orderId: order.id, refundId };
   }
@@ -396,7 +531,6 @@ export class PosActivity {
         metadata: { online_order_reference: reference, return_channel: 'in_store' },
       },
     );
-    this.orderUpdated(rng, order, at);
     this.restock(rng, locationId, rl, at);
     return order.id;
   }
@@ -414,6 +548,23 @@ function refundObject(r: PaymentRefund): Record<string, unknown> {
     status: r.status,
     updated_at: r.updated_at,
     version: r.version,
+  };
+}
+
+/** The payment as `payment.created` / `payment.updated` carry it (Payment, Square-Version 2025-08-20). */
+function paymentObject(p: Payment): Record<string, unknown> {
+  return {
+    amount_money: p.amount_money,
+    created_at: p.created_at,
+    id: p.id,
+    location_id: p.location_id,
+    order_id: p.order_id,
+    ...(p.refund_ids ? { refund_ids: p.refund_ids } : {}),
+    ...(p.refunded_money ? { refunded_money: p.refunded_money } : {}),
+    source_type: p.source_type,
+    status: p.status,
+    total_money: p.total_money,
+    updated_at: p.updated_at,
   };
 }
 

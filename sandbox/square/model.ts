@@ -147,12 +147,18 @@ export interface Order {
   };
   tenders?: OrderTender[];
   refunds?: OrderRefund[];
+  fulfillments?: Array<{
+    uid: string;
+    type: 'PICKUP';
+    state: 'PROPOSED' | 'RESERVED' | 'PREPARED' | 'COMPLETED' | 'CANCELED';
+  }>;
   metadata?: Record<string, string>;
   created_at: string;
   updated_at: string;
   closed_at?: string;
   state: 'OPEN' | 'COMPLETED' | 'CANCELED' | 'DRAFT';
-  version: number;
+  /** Only orders made through the Orders API have one (Order `version`). */
+  version?: number;
   total_money: Money;
   total_tax_money: Money;
   total_discount_money: Money;
@@ -167,7 +173,7 @@ export interface Payment {
   amount_money: Money;
   total_money: Money;
   refunded_money?: Money;
-  status: 'COMPLETED';
+  status: 'APPROVED' | 'COMPLETED';
   source_type: 'CARD' | 'CASH';
   location_id: string;
   order_id: string;

@@ -271,13 +271,39 @@ async function batchRetrieveOrders(
   sendJson(res, 200, { orders });
 }
 
-/** `POST /v2/orders/search` subset: location_ids, state_filter, date_time_filter, sort, limit, cursor. */
+/**
+ * `POST /v2/orders/search` subset: location_ids, state_filter, date_time_filter, sort, limit, cursor. As
+ * Square: the time range's start and end are inclusive; only one `date_time_filter` field at a time, and
+ * `sort.sort_field` must be that field ("If this field does not match the timestamp field in
+ * DateTimeFilter, SearchOrders returns an error", SearchOrdersSort); `sort_order` defaults to DESC.
+ */
 async function searchOrders(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { location_ids, cursor, limit, query } = await parseSquareBody(SearchOrdersSchema, req);
   const { store } = ctx.session();
   const f = query?.filter;
+  const ranged = Object.keys(f?.date_time_filter ?? {});
+  if (ranged.length > 1) {
+    throw sqError(
+      400,
+      'INVALID_REQUEST_ERROR',
+      'INVALID_VALUE',
+      'Only one of created_at, updated_at and closed_at may be set in a date_time_filter.',
+      'query.filter.date_time_filter',
+    );
+  }
+  if (ranged[0] && ranged[0].toUpperCase() !== (query?.sort?.sort_field ?? 'CREATED_AT')) {
+    throw sqError(
+      400,
+      'INVALID_REQUEST_ERROR',
+      'INVALID_VALUE',
+      `sort_field must be ${ranged[0].toUpperCase()} when filtering on ${ranged[0]}.`,
+      'query.sort.sort_field',
+    );
+  }
+  const ms = (v: string | undefined) => (v === undefined ? Number.NaN : Date.parse(v));
   const inRange = (v: string | undefined, r: { start_at?: string; end_at?: string } | undefined): boolean =>
-    !r || (v !== undefined && (!r.start_at || v >= r.start_at) && (!r.end_at || v < r.end_at));
+    !r ||
+    (v !== undefined && (!r.start_at || ms(v) >= ms(r.start_at)) && (!r.end_at || ms(v) <= ms(r.end_at)));
   const field = (query?.sort?.sort_field ?? 'CREATED_AT').toLowerCase() as
     | 'created_at'
     | 'updated_at'
@@ -289,7 +315,7 @@ async function searchOrders(ctx: ApiContext, req: IncomingMessage, res: ServerRe
     .filter((o) => inRange(o.updated_at, f?.date_time_filter?.updated_at))
     .filter((o) => inRange(o.closed_at, f?.date_time_filter?.closed_at))
     .sort((a, b) => String(a[field] ?? '').localeCompare(String(b[field] ?? '')) || a.id.localeCompare(b.id));
-  if (query?.sort?.sort_order === 'DESC') orders.reverse();
+  if ((query?.sort?.sort_order ?? 'DESC') === 'DESC') orders.reverse();
   const offset = cursorOffset(cursor);
   const page = orders.slice(offset, offset + limit);
   const next = nextCursor(offset + limit, orders.length);

@@ -40,8 +40,24 @@ export const SquareScenarioSchema = z.object({
   /** Restrict activity to these stores (location ids or codes such as `ST-001`). */
   locations: z.array(z.string()).optional(),
   maxLinesPerSale: z.number().int().min(1).max(20).default(3),
-  /** Square does not publish order.created for orders made in the POS app; set true to emit it anyway. */
+  /**
+   * Square publishes no order events for orders made in the POS app (only payment, refund and inventory
+   * events); set true to emit `order.created` and `order.updated` for register sales anyway.
+   */
   orderCreatedForPos: z.boolean().default(false),
+  /**
+   * Sales made through the Orders API by another application (a kiosk, an order-ahead app): versioned
+   * orders that publish `order.created` (OPEN), `payment.*` and `order.updated` (COMPLETED).
+   */
+  apiSales: z.number().int().min(0).max(100_000).default(0),
+  /**
+   * Pick-up orders the hub itself created through the Orders API for online orders (BOPIS), marked
+   * `metadata.omnihub_origin`, picked up at the store: `order.created`, `order.fulfillment.updated`
+   * and `order.updated` (COMPLETED), no payment (it was taken online).
+   */
+  pickups: z.number().int().min(0).max(10_000).default(0),
+  /** Fault: every webhook of this run is lost by "Square" (recorded and counted as dropped, never sent). */
+  dropWebhooks: z.boolean().default(false),
 });
 
 /** Settings of a scenario run that belong to the sandbox, not to the request. */
@@ -72,6 +88,8 @@ export function runScenario(session: SquareSession, input: unknown, options: Sce
   const online = Array.isArray(sc.onlineReturns) ? sc.onlineReturns : [];
   const kinds = rng.shuffle([
     ...Array<string>(sc.sales).fill('sale'),
+    ...Array<string>(sc.apiSales).fill('apiSale'),
+    ...Array<string>(sc.pickups).fill('pickup'),
     ...Array<string>(sc.returns).fill('return'),
     ...Array<string>(Array.isArray(sc.onlineReturns) ? sc.onlineReturns.length : sc.onlineReturns).fill(
       'online',
@@ -83,6 +101,8 @@ export function runScenario(session: SquareSession, input: unknown, options: Sce
   const firstEvent = store.events.length;
   const summary = {
     sales: [] as string[],
+    apiSales: [] as string[],
+    pickups: [] as string[],
     returns: [] as string[],
     onlineReturns: [] as string[],
     refunds: [] as string[],
@@ -91,65 +111,78 @@ export function runScenario(session: SquareSession, input: unknown, options: Sce
     skipped: 0,
   };
   let onlineIdx = 0;
-  for (const kind of kinds) {
-    t += rng.int(1, 90) * 1000;
-    const at = new Date(t).toISOString();
-    const loc = rng.pick(locations);
-    if (kind === 'sale') {
-      const lines = Array.from({ length: rng.int(1, sc.maxLinesPerSale) }, () => ({
-        v: rng.pick(variations),
-        q: rng.int(1, 2),
-      }));
-      summary.sales.push(activity.sale(rng, loc.id, lines, at, sc.orderCreatedForPos));
-    } else if (kind === 'return') {
-      const r = activity.linkedReturn(rng, at);
-      if (r) {
-        summary.returns.push(r.orderId);
-        summary.refunds.push(r.refundId);
-      } else summary.skipped++;
-    } else if (kind === 'online') {
-      const spec = online[onlineIdx++];
-      const returnedAt = spec?.location
-        ? (store.locationByCode.get(spec.location) ?? store.locations.find((l) => l.id === spec.location))
-        : loc;
-      const lines = spec
-        ? spec.lines.map((l) => {
-            const v = store.variationBySku.get(l.sku);
-            if (!v)
-              throw sqError(
-                400,
-                'INVALID_REQUEST_ERROR',
-                'INVALID_VALUE',
-                `Unknown SKU ${l.sku}`,
-                'onlineReturns',
-              );
-            return { v, q: l.quantity, price: l.priceMinor };
-          })
-        : Array.from({ length: rng.int(1, 2) }, () => ({
-            v: rng.pick(variations),
-            q: 1,
-            price: undefined,
-          }));
-      summary.onlineReturns.push(
-        activity.onlineReturn(
-          rng,
-          (returnedAt ?? loc).id,
-          spec?.reference ?? `#${rng.int(1001, 99999)}`,
-          lines,
-          at,
-        ),
-      );
-    } else if (kind === 'count') {
-      const v = rng.pick(variations);
-      const cur = store.quantity(v.id, loc.id);
-      const counted = Math.max(0, cur + rng.int(-2, 2));
-      activity.inventoryChange(rng, v.id, loc.id, 'count', counted, at, 'PHYSICAL_COUNT');
-      summary.counts++;
-    } else {
-      const v = rng.pick(variations);
-      activity.inventoryChange(rng, v.id, loc.id, 'adjust', -rng.int(1, 2), at, 'WASTE');
-      summary.adjustments++;
+  session.emitter.dropping = sc.dropWebhooks;
+  try {
+    for (const kind of kinds) {
+      t += rng.int(1, 90) * 1000;
+      const at = new Date(t).toISOString();
+      const loc = rng.pick(locations);
+      if (kind === 'sale') {
+        const lines = Array.from({ length: rng.int(1, sc.maxLinesPerSale) }, () => ({
+          v: rng.pick(variations),
+          q: rng.int(1, 2),
+        }));
+        summary.sales.push(activity.sale(rng, loc.id, lines, at, sc.orderCreatedForPos));
+      } else if (kind === 'apiSale' || kind === 'pickup') {
+        const lines = Array.from({ length: rng.int(1, sc.maxLinesPerSale) }, () => ({
+          v: rng.pick(variations),
+          q: rng.int(1, 2),
+        }));
+        const made = activity.apiOrder(rng, loc.id, lines, at, kind === 'pickup');
+        (kind === 'pickup' ? summary.pickups : summary.sales).push(made);
+        if (kind === 'apiSale') summary.apiSales.push(made);
+      } else if (kind === 'return') {
+        const r = activity.linkedReturn(rng, at);
+        if (r) {
+          summary.returns.push(r.orderId);
+          summary.refunds.push(r.refundId);
+        } else summary.skipped++;
+      } else if (kind === 'online') {
+        const spec = online[onlineIdx++];
+        const returnedAt = spec?.location
+          ? (store.locationByCode.get(spec.location) ?? store.locations.find((l) => l.id === spec.location))
+          : loc;
+        const lines = spec
+          ? spec.lines.map((l) => {
+              const v = store.variationBySku.get(l.sku);
+              if (!v)
+                throw sqError(
+                  400,
+                  'INVALID_REQUEST_ERROR',
+                  'INVALID_VALUE',
+                  `Unknown SKU ${l.sku}`,
+                  'onlineReturns',
+                );
+              return { v, q: l.quantity, price: l.priceMinor };
+            })
+          : Array.from({ length: rng.int(1, 2) }, () => ({
+              v: rng.pick(variations),
+              q: 1,
+              price: undefined,
+            }));
+        summary.onlineReturns.push(
+          activity.onlineReturn(
+            rng,
+            (returnedAt ?? loc).id,
+            spec?.reference ?? `#${rng.int(1001, 99999)}`,
+            lines,
+            at,
+          ),
+        );
+      } else if (kind === 'count') {
+        const v = rng.pick(variations);
+        const cur = store.quantity(v.id, loc.id);
+        const counted = Math.max(0, cur + rng.int(-2, 2));
+        activity.inventoryChange(rng, v.id, loc.id, 'count', counted, at, 'PHYSICAL_COUNT');
+        summary.counts++;
+      } else {
+        const v = rng.pick(variations);
+        activity.inventoryChange(rng, v.id, loc.id, 'adjust', -rng.int(1, 2), at, 'WASTE');
+        summary.adjustments++;
+      }
     }
+  } finally {
+    session.emitter.dropping = false;
   }
   const events = store.events.slice(firstEvent);
   return {

@@ -220,7 +220,7 @@ export const SearchOrdersSchema = z.object({
       sort: z
         .object({
           sort_field: z.enum(['CREATED_AT', 'UPDATED_AT', 'CLOSED_AT']),
-          sort_order: z.enum(['ASC', 'DESC']).default('ASC'),
+          sort_order: z.enum(['ASC', 'DESC']).optional(),
         })
         .optional(),
     })

@@ -12,10 +12,19 @@ import { type SquareStore, squareId } from './store.ts';
  * Delivery (at least once, retries, injected faults) is the shared {@link WebhookDispatcher}'s job.
  */
 
-/** Event types the sandbox emits. */
+/**
+ * Event types the sandbox emits, by order origin as Square publishes them: a sale rung up at the register
+ * publishes `payment.*` (and `refund.*`, `inventory.count.updated`) but no order event ("Creating an order
+ * in the Point of Sale app will not publish this event": Square's `order.created` reference; Square staff,
+ * developer.squareup.com/forums/t/webhook-notification/4287); an order made through the Orders API also
+ * publishes `order.created`, `order.updated` and `order.fulfillment.updated`.
+ */
 export const SQUARE_EVENT_TYPES = [
   'order.created',
   'order.updated',
+  'order.fulfillment.updated',
+  'payment.created',
+  'payment.updated',
   'refund.created',
   'refund.updated',
   'inventory.count.updated',
@@ -53,6 +62,8 @@ export interface SquareEmitterOptions {
 /** The merchant's subscriptions, and signed deliveries of its events to them. */
 export class SquareWebhookEmitter {
   subscriptions: SquareSubscription[];
+  /** While true, events are recorded but their deliveries are lost (`dropWebhooks` of a scenario). */
+  dropping = false;
 
   /** Draws the initial subscriptions' ids from `rng` (before anything else draws from it). */
   constructor(
@@ -119,6 +130,7 @@ export class SquareWebhookEmitter {
         topic: type,
         url: sub.notification_url,
         body,
+        ...(this.dropping ? { drop: true } : {}),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Square Connect v2',

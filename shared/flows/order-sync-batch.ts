@@ -1,5 +1,6 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { mappingKeysOf, type OrderMappingKey } from '../ports/erp.ts';
+import * as z from 'zod';
+import { mappingKeysOf, type OrderMappingKey, refundMappingKeysOf } from '../ports/erp.ts';
 import { orderEventSubjects } from '../privacy/subjects.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import type { LogSink } from '../runtime/observability.ts';
@@ -9,6 +10,14 @@ import {
   OrderBusyError,
   type OrderSyncOutcome,
 } from './order-sync.ts';
+import { type RefundBusEvent, RefundBusEventSchema } from './refund-sync.ts';
+
+/** What the ERP order queue carries: order events (Shopify and POS) and POS refunds. */
+export const ErpBusEventSchema = z.discriminatedUnion('detail-type', [
+  OrderBusEventSchema,
+  RefundBusEventSchema,
+]);
+export type ErpBusEvent = OrderBusEvent | RefundBusEvent;
 
 /**
  * A parked outcome must not be remembered by the idempotency record: once the cause is fixed, the same
@@ -25,8 +34,8 @@ export class ParkedOutcomeError extends Error {
 
 /** Wraps a sync so that a parked outcome is thrown (and so never cached by an idempotency wrapper). */
 export const throwParked =
-  (sync: (event: OrderBusEvent) => Promise<OrderSyncOutcome>) =>
-  async (event: OrderBusEvent): Promise<OrderSyncOutcome> => {
+  <E extends ErpBusEvent>(sync: (event: E) => Promise<OrderSyncOutcome>) =>
+  async (event: E): Promise<OrderSyncOutcome> => {
     const outcome = await sync(event);
     if (outcome.status === 'parked') throw new ParkedOutcomeError(outcome);
     return outcome;
@@ -37,7 +46,7 @@ export const BUSY_RETRY_SECONDS = 5;
 
 export interface OrderSyncBatchDeps {
   /** Syncs one event exactly once (idempotent on its business key); a parked outcome is thrown as {@link ParkedOutcomeError}. */
-  readonly syncOnce: (event: OrderBusEvent) => Promise<OrderSyncOutcome>;
+  readonly syncOnce: (event: ErpBusEvent) => Promise<OrderSyncOutcome>;
   /** True for errors that mean "someone else is on it right now" (another consumer, an in-progress idempotency record). */
   readonly isBusy?: (error: unknown) => boolean;
   readonly exceptions: ExceptionStore;
@@ -48,7 +57,7 @@ export interface OrderSyncBatchDeps {
   readonly log: LogSink;
 }
 
-type Parsed = ReturnType<typeof OrderBusEventSchema.safeParse>;
+type Parsed = ReturnType<typeof ErpBusEventSchema.safeParse>;
 
 /**
  * One batch of the ERP order queue, record by record: a record that is not a canonical order event is
@@ -71,7 +80,7 @@ export class OrderSyncBatch {
       } catch {
         body = undefined;
       }
-      parsed = OrderBusEventSchema.safeParse(body);
+      parsed = ErpBusEventSchema.safeParse(body);
       this.parsed.set(sqsRecord, parsed);
     }
     return parsed;
@@ -85,7 +94,10 @@ export class OrderSyncBatch {
     try {
       const keys = event.Records.flatMap((sqsRecord) => {
         const parsed = this.parse(sqsRecord);
-        return parsed.success ? mappingKeysOf(parsed.data.detail.data) : [];
+        if (!parsed.success) return [];
+        return parsed.data['detail-type'] === 'RefundCreated'
+          ? refundMappingKeysOf(parsed.data.detail.data)
+          : mappingKeysOf(parsed.data.detail.data);
       });
       await this.deps.prefetchMappings(keys);
     } catch (error) {

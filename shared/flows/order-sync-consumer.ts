@@ -15,8 +15,9 @@ import { IDEMPOTENCY_KEY_PREFIXES } from '../runtime/key-prefixes.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 import { secretsManagerJson } from '../runtime/secrets.ts';
 import { VisibilityBackoff } from '../runtime/sqs-retry.ts';
-import { type OrderBusEvent, syncOrder } from './order-sync.ts';
-import { OrderSyncBatch, throwParked } from './order-sync-batch.ts';
+import { syncOrder } from './order-sync.ts';
+import { type ErpBusEvent, OrderSyncBatch, throwParked } from './order-sync-batch.ts';
+import { syncPosRefund } from './refund-sync.ts';
 
 const name = z.string().min(1);
 const count = z.coerce.number().int().positive();
@@ -71,8 +72,14 @@ export function orderSyncConsumer(
     ...observability,
   };
   // Idempotent on the business key (a producer sending twice is harmless); parked outcomes are not remembered.
+  // POS refunds share the queue, the pacing and the idempotency of orders: one cash refund per refund.
+  const refundDeps = { erp, ledger: syncDeps.ledger, exceptions, ...observability };
   const idempotency = powertoolsBusinessKeyIdempotency(
-    throwParked((event: OrderBusEvent) => syncOrder(event, syncDeps)),
+    throwParked((event: ErpBusEvent) =>
+      event['detail-type'] === 'RefundCreated'
+        ? syncPosRefund(event, refundDeps)
+        : syncOrder(event, syncDeps),
+    ),
     {
       tableName: env.IDEMPOTENCY_TABLE_NAME,
       client: clients.dynamo,

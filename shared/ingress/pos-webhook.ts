@@ -1,24 +1,28 @@
-import type { EventPublisher } from '../bus/publisher.ts';
-import { SQUARE_API_VERSION } from '../connectors/square/api-version.ts';
-import type { VariationInfo } from '../connectors/square/client.ts';
+import type * as z from 'zod';
 import { PosAuthError, PosUnavailableError } from '../connectors/square/errors.ts';
-import { catalogRefs, mapSquareOrder, parseSquareOrder } from '../connectors/square/mapper.ts';
+import { parseSquareOrder } from '../connectors/square/mapper.ts';
 import {
   type SquareOrder,
   type SquareOrderNotification,
   SquareOrderNotificationSchema,
+  type SquarePayment,
+  SquarePaymentSchema,
+  type SquareRefund,
+  SquareRefundSchema,
   type SquareWebhookEnvelope,
   SquareWebhookEnvelopeSchema,
 } from '../connectors/square/payloads.ts';
 import { SQUARE_SIGNATURE_HEADER, verifySquareSignature } from '../connectors/square/webhook-signature.ts';
 import { HubError, MappingError } from '../errors.ts';
-import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
-import { toUtc } from '../events/common.ts';
-import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
-import type { Order } from '../events/order.ts';
+import { deterministicUuid } from '../events/envelope.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
-import type { PosOrderRegistry } from '../repositories/pos-orders.ts';
-import type { LogSink, Telemetry } from '../runtime/observability.ts';
+import {
+  type CaptureContext,
+  captureOrder,
+  captureRefund,
+  isPermanent,
+  type PosCaptureDeps,
+} from './pos-capture.ts';
 import {
   answerDelivery,
   DeliveryConflictError,
@@ -46,11 +50,33 @@ export const POS_DELIVERY_RECORD_TTL_SECONDS = 4 * 24 * 3600;
  */
 export const POS_DELIVERY_WINDOW = { maxAgeSeconds: 72 * 3600, maxSkewSeconds: 300 } as const;
 
-/** The Square events that announce an order change (none carries the lines: the order is fetched). */
+/**
+ * The Square events that announce an order change (none carries the lines: the order is fetched). They
+ * fire for orders made through the API only: `order.updated` is "triggered by the UpdateOrder endpoint
+ * call, Order Manager, or the Square Dashboard", and "creating an order in the Point of Sale app will not
+ * trigger an orders webhook" (Square staff, developer.squareup.com/forums/t/webhook-notification/4287).
+ */
 export const SQUARE_ORDER_EVENT_TYPES: readonly string[] = [
   'order.created',
   'order.updated',
   'order.fulfillment.updated',
+];
+
+/**
+ * Payment events: sent "when a payment is taken by a seller through the Point of Sale application, Square
+ * Terminal, …" (developer.squareup.com/docs/payments-api/webhooks); the payment carries `order_id` and
+ * `location_id`. How register sales reach the hub.
+ */
+export const SQUARE_PAYMENT_EVENT_TYPES: readonly string[] = ['payment.created', 'payment.updated'];
+
+/** Refund events: `data.object.refund` is a PaymentRefund (`payment_id`, `order_id` = the return order). */
+export const SQUARE_REFUND_EVENT_TYPES: readonly string[] = ['refund.created', 'refund.updated'];
+
+/** Every Square event type the hub handles (subscribe the webhook to these). */
+export const SQUARE_HANDLED_EVENT_TYPES: readonly string[] = [
+  ...SQUARE_ORDER_EVENT_TYPES,
+  ...SQUARE_PAYMENT_EVENT_TYPES,
+  ...SQUARE_REFUND_EVENT_TYPES,
 ];
 
 /** A webhook request and the URL it was posted to, exactly as registered with Square (it is signed). */
@@ -58,25 +84,12 @@ export interface PosWebhookRequest extends WebhookRequest {
   readonly notificationUrl: string;
 }
 
-/** What the ingress needs from the POS API. */
-export interface PosOrderSource {
-  /** The order's current version, unparsed; throws the POS error taxonomy. */
-  retrieveOrder(orderId: string): Promise<unknown>;
-  /** Catalog variations of sold lines (see `variationKey`); null for one the POS does not know. */
-  variations(
-    refs: readonly { id: string; version: number | null }[],
-  ): Promise<ReadonlyMap<string, VariationInfo | null>>;
-}
+export type { PosOrderSource } from './pos-capture.ts';
 
-export interface PosWebhookDeps {
+export interface PosWebhookDeps extends PosCaptureDeps {
   readonly signatureKeys: WebhookSecrets;
-  readonly square: PosOrderSource;
-  readonly registry: PosOrderRegistry;
-  readonly publisher: EventPublisher;
   readonly exceptions: ExceptionStore;
   readonly deduplicate: DeliveryDeduplicator;
-  readonly telemetry: Telemetry;
-  readonly log: LogSink;
   readonly maxBodyBytes: number;
   /**
    * The Square merchants this environment serves: a signed notification for any other is parked
@@ -86,8 +99,6 @@ export interface PosWebhookDeps {
   readonly merchants?: ReadonlySet<string>;
   readonly now?: () => Date;
 }
-
-type OrderDetailType = 'OrderCreated' | 'OrderUpdated' | 'OrderCancelled';
 
 /** The order a notification is about: `data.object.<data.type>` (e.g. `order_updated`). */
 function orderNotification(envelope: SquareWebhookEnvelope): SquareOrderNotification {
@@ -112,6 +123,18 @@ function orderNotification(envelope: SquareWebhookEnvelope): SquareOrderNotifica
   throw new MappingError(`${envelope.type} does not name an order: ${issues.join('; ')}`, issues);
 }
 
+/** `data.object.<key>` of a payment or refund event, parsed; a shape the hub cannot read is a MappingError. */
+function objectOf<S extends z.ZodType>(envelope: SquareWebhookEnvelope, key: string, schema: S): z.infer<S> {
+  const object = envelope.data?.object ?? {};
+  const candidate = Object.hasOwn(object, key) ? object[key] : undefined;
+  const parsed = schema.safeParse(candidate);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map(
+    (issue) => `data.object.${key}.${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
+  throw new MappingError(`${envelope.type} does not carry a readable ${key}: ${issues.join('; ')}`, issues);
+}
+
 /**
  * A correctly signed notification for a merchant this environment does not serve (a multi-seller app,
  * or a configuration gap): parked, so nothing is lost if the allow-list was incomplete.
@@ -120,10 +143,6 @@ export class MerchantNotServedError extends HubError {
   readonly code = 'MERCHANT_NOT_SERVED';
   readonly retryable = false;
 }
-
-/** A failure that a redelivery cannot fix: park it (POS authentication excepted: see PosAuthError). */
-const isPermanent = (error: unknown): error is HubError =>
-  error instanceof HubError && !error.retryable && !(error instanceof PosAuthError);
 
 /** Why an input is parked, from whatever mapping or validation threw. */
 function parkReason(error: unknown): { code: string; reason: string; issues: readonly string[] } {
@@ -141,12 +160,16 @@ function parkReason(error: unknown): { code: string; reason: string; issues: rea
 }
 
 /**
- * POS (Square) webhook ingress: verify, de-duplicate, fetch the order, map, publish. Square's order
- * events carry no lines, so the order is read from the API — at its current version, which is what
- * gets published whichever notification arrived. A COMPLETED order is a sale: `OrderCreated` for the
- * first completed version the hub sees, `OrderUpdated` for any other; CANCELED → `OrderCancelled`;
- * OPEN and DRAFT orders are acknowledged and counted, not published. The business key carries the
- * Square version, so a redelivery changes nothing and a new version is a new event.
+ * POS (Square) webhook ingress: verify, de-duplicate, fetch, map, publish (shared/ingress/pos-capture.ts).
+ * - `payment.created` / `payment.updated` (how register sales arrive): a COMPLETED payment's order is
+ *   read and captured;
+ * - `order.created` / `order.updated` / `order.fulfillment.updated` (orders made through the API): the
+ *   order is read at its current version and captured;
+ * - `refund.created` / `refund.updated`: a COMPLETED refund of a POS sale becomes `RefundCreated`.
+ * A COMPLETED order is a sale: `OrderCreated` for the first completed version the hub sees,
+ * `OrderUpdated` for any other; CANCELED → `OrderCancelled`; OPEN and DRAFT orders, return orders and the
+ * hub's own (pick-up) orders are acknowledged, not published. The business key carries the order's
+ * version, so the same sale seen through a payment and an order event is booked once.
  *
  * Answers: 401 bad signature, 413 too large, 400 not a Square event, 200 for anything accepted
  * (published, parked, ignored, duplicate), 503 when a retry can succeed (Square API or bus
@@ -188,7 +211,7 @@ export async function handlePosWebhook(
   }
   const envelope = parsedEnvelope.data;
   const { merchant_id: merchantId, type, event_id: eventId } = envelope;
-  if (!SQUARE_ORDER_EVENT_TYPES.includes(type)) {
+  if (!SQUARE_HANDLED_EVENT_TYPES.includes(type)) {
     deps.telemetry.count('WebhookIgnoredType');
     deps.log.info('POS event type not handled by the hub', { type, merchantId, eventId });
     return json(200, { status: 'ignored', type });
@@ -233,10 +256,14 @@ export async function handlePosWebhook(
       { ...context, ...extra },
     );
 
-  /** Reads the order (and its variations) from Square; permanent failures park, others propagate. */
+  /** Reads the order from Square; never older than the version the notification announced. */
   const fetchOrder = async (notification: SquareOrderNotification): Promise<SquareOrder> => {
     const order = parseSquareOrder(await deps.square.retrieveOrder(notification.order_id));
-    if (notification.version !== undefined && order.version < notification.version) {
+    if (
+      notification.version !== undefined &&
+      order.version !== undefined &&
+      order.version < notification.version
+    ) {
       throw new PosUnavailableError(
         `Square returned version ${order.version} of order ${order.id}, older than the notified ${notification.version}`,
       );
@@ -244,13 +271,18 @@ export async function handlePosWebhook(
     return order;
   };
 
-  const process = async (): Promise<DeliveryOutcome> => {
-    if (deps.merchants && !deps.merchants.has(merchantId)) {
-      return park(
-        new MerchantNotServedError(`merchant ${merchantId} is not served by this environment`),
-        context.transactionId,
-      );
-    }
+  const captureContext: CaptureContext = {
+    merchantId,
+    receivedAt,
+    topic: type,
+    deliveryId: eventId,
+    ...(triggeredAt ? { triggeredAt } : {}),
+    log: context,
+    park: (error, transactionId, extra) => park(error, transactionId, extra),
+  };
+
+  /** `order.*`: the order the notification names, read at its current version. */
+  const processOrderEvent = async (): Promise<DeliveryOutcome> => {
     let order: SquareOrder;
     let notification: SquareOrderNotification | undefined;
     try {
@@ -260,70 +292,60 @@ export async function handlePosWebhook(
       if (!isPermanent(error)) throw error;
       return park(error, context.transactionId, notification ? { orderId: notification.order_id } : {});
     }
-    const orderContext = { orderId: order.id, version: String(order.version), state: order.state };
-    if (order.state !== 'COMPLETED' && order.state !== 'CANCELED') {
-      deps.telemetry.count('PosOrderIgnoredState');
-      deps.log.info('POS order not completed: nothing published', { ...context, ...orderContext });
-      return { status: 'ignored', reason: `order ${order.id} version ${order.version} is ${order.state}` };
-    }
+    return captureOrder(order, captureContext, deps);
+  };
 
-    const transactionId = deterministicUuid('pos', merchantId, order.id, String(order.version));
-    let variations: ReadonlyMap<string, VariationInfo | null>;
+  /**
+   * `payment.*`: a sale rung up at the register announces itself only through its payment (Square
+   * publishes no order webhook for it). A COMPLETED payment's order is read and captured like any other;
+   * other statuses move no money yet and are acknowledged.
+   */
+  const processPaymentEvent = async (): Promise<DeliveryOutcome> => {
+    let payment: SquarePayment;
     try {
-      variations = await deps.square.variations(catalogRefs(order));
+      payment = objectOf(envelope, 'payment', SquarePaymentSchema);
+    } catch (error) {
+      return park(error, context.transactionId);
+    }
+    if (payment.status !== 'COMPLETED') {
+      deps.telemetry.count('PosPaymentIgnoredState');
+      return { status: 'ignored', reason: `payment ${payment.id} is ${payment.status}` };
+    }
+    if (!payment.order_id) {
+      deps.telemetry.count('PosPaymentWithoutOrder');
+      return { status: 'ignored', reason: `payment ${payment.id} belongs to no order` };
+    }
+    let order: SquareOrder;
+    try {
+      order = parseSquareOrder(await deps.square.retrieveOrder(payment.order_id));
     } catch (error) {
       if (!isPermanent(error)) throw error;
-      return park(error, transactionId, orderContext);
+      return park(error, context.transactionId, { orderId: payment.order_id, paymentId: payment.id });
     }
-    let data: Order;
-    try {
-      data = mapSquareOrder(order, { merchantId, variations });
-    } catch (error) {
-      return park(error, transactionId, orderContext);
-    }
+    return captureOrder(order, captureContext, deps);
+  };
 
-    let detailType: OrderDetailType = 'OrderCancelled';
-    if (order.state === 'COMPLETED') {
-      const first = await deps.registry.isFirstCompletion(merchantId, order.id, order.version);
-      detailType = first ? 'OrderCreated' : 'OrderUpdated';
-    }
-    const idempotencyKey = `pos:${merchantId}:order:${order.id}:${detailType}:${order.version}`;
-    const occurredAt =
-      detailType === 'OrderCreated' && order.closed_at
-        ? toUtc(order.closed_at)
-        : detailType === 'OrderCancelled'
-          ? (data.cancelledAt ?? data.updatedAt)
-          : data.updatedAt;
-    let event: CanonicalEvent;
+  /** `refund.*`: a COMPLETED refund of a POS sale becomes RefundCreated (see captureRefund). */
+  const processRefundEvent = async (): Promise<DeliveryOutcome> => {
+    let refund: SquareRefund;
     try {
-      event = buildEvent(
-        detailType,
-        EVENT_SOURCES.pos,
-        {
-          eventId: deterministicUuid('pos', merchantId, eventId, detailType, idempotencyKey),
-          transactionId,
-          idempotencyKey,
-          occurredAt,
-          receivedAt,
-          origin: {
-            system: 'pos',
-            account: merchantId,
-            topic: type,
-            apiVersion: SQUARE_API_VERSION,
-            deliveryId: eventId,
-            resourceId: order.id,
-            ...(triggeredAt ? { triggeredAt } : {}),
-          },
-        },
-        data,
-      );
+      refund = objectOf(envelope, 'refund', SquareRefundSchema);
     } catch (error) {
-      return park(error, transactionId, orderContext);
+      return park(error, context.transactionId);
     }
-    await deps.publisher.publish([event]);
-    deps.telemetry.count('EventsPublished');
-    deps.log.info('POS order published', { ...context, ...orderContext, detailType, transactionId });
-    return { status: 'published', eventIds: [event.detail.metadata.eventId] };
+    return captureRefund(refund, captureContext, deps);
+  };
+
+  const process = async (): Promise<DeliveryOutcome> => {
+    if (deps.merchants && !deps.merchants.has(merchantId)) {
+      return park(
+        new MerchantNotServedError(`merchant ${merchantId} is not served by this environment`),
+        context.transactionId,
+      );
+    }
+    if (SQUARE_PAYMENT_EVENT_TYPES.includes(type)) return processPaymentEvent();
+    if (SQUARE_REFUND_EVENT_TYPES.includes(type)) return processRefundEvent();
+    return processOrderEvent();
   };
 
   return answerDelivery({

@@ -1,6 +1,7 @@
 import { MappingError } from '../errors.ts';
 import type { Money } from '../events/money.ts';
 import type { Order } from '../events/order.ts';
+import type { Refund } from '../events/refund.ts';
 
 /**
  * The ERP port: what the hub needs from an ERP, in the hub's own terms (canonical orders, string ids),
@@ -12,8 +13,11 @@ import type { Order } from '../events/order.ts';
  * that do not reconcile are permanent (park the message with the error as its reason).
  */
 
-/** ERP documents the hub writes: online orders become sales orders, POS sales become cash sales. */
-export type ErpRecordType = 'salesOrder' | 'cashSale';
+/**
+ * ERP documents the hub writes: online orders become sales orders, POS sales become cash sales, and a
+ * refund of a POS sale a cash refund against its cash sale.
+ */
+export type ErpRecordType = 'salesOrder' | 'cashSale' | 'cashRefund';
 
 /** Where a document lives in the ERP: enough to find it again from either side. */
 export interface ErpRecordRef {
@@ -63,6 +67,36 @@ export interface ErpPort {
     externalId: string,
     ctx?: ErpCallContext,
   ): Promise<ErpRecordRef | null>;
+}
+
+/** The refund operations order capture needs (POS refunds; online returns are the returns workflow's). */
+export interface ErpRefundPort {
+  /**
+   * Records a refund of a POS sale against the sale's cash sale (`sale`), once: keyed by
+   * {@link refundExternalId}, so a retry or a redelivery finds the document it already wrote.
+   */
+  recordCashRefund(refund: Refund, sale: ErpRecordRef, ctx: ErpCallContext): Promise<ErpRecordRef>;
+}
+
+/**
+ * The ERP external id of a POS refund: `posrefund-<account>-<refundId>`, e.g.
+ * `posrefund-MLR3F8Q2-KkAkhdMsgzn59SM8A89WgKwekxLZY_ptNBVqHYxt5gAd`. Same character rules as
+ * {@link orderExternalId}; unique among the ERP's cash refunds.
+ */
+export function refundExternalId(source: Pick<Refund['source'], 'system' | 'account' | 'refundId'>): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(source.account) || !PART.test(source.refundId)) {
+    throw new MappingError(
+      `cannot build an ERP external id from ${source.system} account ${JSON.stringify(source.account)} refund ${JSON.stringify(source.refundId)}`,
+    );
+  }
+  return `${source.system}refund-${source.account}-${source.refundId}`;
+}
+
+/** The mapping keys a refund's ERP document needs (its SKUs), for a batch prefetch. */
+export function refundMappingKeysOf(refund: Pick<Refund, 'lines'>): OrderMappingKey[] {
+  return refund.lines.flatMap((line) =>
+    line.sku === null ? [] : [{ kind: 'item' as const, source: 'sku', sourceId: line.sku }],
+  );
 }
 
 /**

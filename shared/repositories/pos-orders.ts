@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Which version of a POS order the hub first saw completed: that version is published as
@@ -8,6 +9,13 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 export interface PosOrderRegistry {
   /** Records `version` as the order's first completed version unless one is recorded; true when it is. */
   isFirstCompletion(merchantId: string, orderId: string, version: number): Promise<boolean>;
+  /**
+   * Records that version `version` of an order (key = order id) or refund (`refund:<id>`) was published
+   * or parked, keeping the highest: the sweep skips what a webhook already captured.
+   */
+  markCaptured?(merchantId: string, key: string, version: number): Promise<void>;
+  /** The highest captured version of an order or refund; undefined when none was captured. */
+  capturedVersion?(merchantId: string, key: string): Promise<number | undefined>;
 }
 
 /** The partition key prefix of the POS markers: the POS ingress may write these partitions and no other. */
@@ -38,5 +46,34 @@ export class DynamoPosOrderRegistry implements PosOrderRegistry {
       }),
     );
     return Number(result.Attributes?.firstCompletedVersion) === version;
+  }
+
+  /** `capturedVersion` on the `CAPTURED` item of the order's partition, only ever raised. */
+  async markCaptured(merchantId: string, key: string, version: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `${POS_MARKER_PREFIX}${merchantId}#${key}`, sk: 'CAPTURED' },
+          UpdateExpression: 'SET capturedVersion = :version, capturedAt = :at',
+          ConditionExpression: 'attribute_not_exists(capturedVersion) OR capturedVersion < :version',
+          ExpressionAttributeValues: { ':version': version, ':at': this.now().toISOString() },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async capturedVersion(merchantId: string, key: string): Promise<number | undefined> {
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `${POS_MARKER_PREFIX}${merchantId}#${key}`, sk: 'CAPTURED' },
+        ConsistentRead: true,
+      }),
+    );
+    const version = result.Item?.capturedVersion;
+    return version === undefined ? undefined : Number(version);
   }
 }

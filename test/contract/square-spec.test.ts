@@ -198,6 +198,8 @@ beforeAll(async () => {
     counts: 2,
     adjustments: 2,
     orderCreatedForPos: true,
+    apiSales: 2,
+    pickups: 1,
   })) as { sales: string[]; returns: string[]; onlineReturns: string[]; refunds: string[] };
 
   // The hub: order reads and catalog lookups as the POS webhook ingress makes them, onboarding reads.
@@ -218,6 +220,22 @@ beforeAll(async () => {
     for (const line of lines) await client.retrieveVariation(line.catalog_object_id, line.catalog_version);
   }
   await client.retrieveVariation('NOSUCHVARIATION000000000'); // deleted from the catalog: 404
+  // The refund capture and the scheduled sweep (shared/flows/pos-sweep.ts) as they call Square.
+  for (const id of scenario.refunds) await client.retrieveRefund(id);
+  const sweptLocations = await client.listLocations();
+  await client.searchOrders({
+    location_ids: sweptLocations.slice(0, 10).map((l) => l.id),
+    limit: 500,
+    query: {
+      filter: {
+        state_filter: { states: ['COMPLETED'] },
+        date_time_filter: {
+          updated_at: { start_at: '2026-01-01T00:00:00.000Z', end_at: new Date().toISOString() },
+        },
+      },
+      sort: { sort_field: 'UPDATED_AT', sort_order: 'ASC' },
+    },
+  });
   await fetchSquareCatalog({ baseUrl: base, accessToken: TOKEN, fetch: hub.fetch });
 
   // A Square client's calls of each route.
@@ -404,7 +422,14 @@ describe('Square spec: the hub’s requests', () => {
     expect(hub.exchanges.length).toBeGreaterThan(0);
     const operations = new Set(hub.exchanges.map((e) => spec.operation(e.method, e.url)?.operationId));
     expect(operations).toEqual(
-      new Set(['RetrieveOrder', 'RetrieveCatalogObject', 'ListLocations', 'ListCatalog']),
+      new Set([
+        'RetrieveOrder',
+        'RetrieveCatalogObject',
+        'ListLocations',
+        'ListCatalog',
+        'GetPaymentRefund',
+        'SearchOrders',
+      ]),
     );
     report(
       hub.exchanges.flatMap((e) =>
@@ -493,6 +518,10 @@ const READ_MODELS: Record<string, readonly string[]> = {
   // has no `updated_at`, which the hub reads as optional and never uses (see the test below).
   SquareOrderNotificationSchema: ['OrderUpdated', 'OrderFulfillmentUpdated'],
   RetrieveOrderResponseSchema: ['RetrieveOrderResponse'],
+  // The refund in refund.* events and GetPaymentRefund is a PaymentRefund (not the legacy Refund).
+  SquareRefundSchema: ['PaymentRefund'],
+  SquareReturnLineItemSchema: ['OrderReturnLineItem'],
+  GetRefundResponseSchema: ['GetPaymentRefundResponse'],
   CatalogObjectResponseSchema: ['RetrieveCatalogObjectResponse'],
   // Every answer's `errors` is `[Error]`; RetrieveOrder's stands for all of them.
   SquareErrorBodySchema: ['RetrieveOrderResponse'],

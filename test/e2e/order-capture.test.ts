@@ -7,7 +7,7 @@ import { waitFor } from '#local/services/ports.ts';
 
 /**
  * Order capture through the local cloud against the sandboxes, under faults: a burst of online and POS
- * orders with edits and cancellations, webhooks delivered with 5 % duplicates and reordering, the ERP
+ * orders with edits and cancellations, webhooks delivered with 5 % duplicates and 10 % reordering (and the local cloud's chaos on), the ERP
  * at concurrency 15 answering 10 % of calls with 5xx and down for 10 seconds early in the burst (once
  * it has taken its first calls), and some SKUs not yet mapped (a permanent error). Orders with an
  * unmapped SKU are parked with their reason, never retried into the DLQ; once the mappings are fixed,
@@ -25,7 +25,7 @@ const SHOPIFY_ORDERS = 120;
 const EDITS = 40;
 const CANCELLATIONS = 30;
 const POS_SALES = 40;
-const WEBHOOK_FAULTS = { duplicateRate: 0.05, reorderRate: 0.05 };
+const WEBHOOK_FAULTS = { duplicateRate: 0.05, reorderRate: 0.1 };
 const ERP_ERRORS = { errorRate: 0.1 };
 const ERP_OUTAGE = { durationMs: 10_000 };
 /** The outage starts once the ERP has taken this many calls: early in the burst on any machine speed. */
@@ -79,7 +79,7 @@ beforeAll(async () => {
     erpLatencyMs: { min: 20, max: 60 },
     seed: 7,
     // AWS's own at-least-once, unordered delivery and failed PutEvents entries, at `npm start -- --chaos` rates.
-    chaos: { ...DEFAULT_CHAOS, putEventsFailureRate: 0.03, seed: 9 },
+    chaos: { ...DEFAULT_CHAOS, reorderRate: 0.1, putEventsFailureRate: 0.03, seed: 9 },
   });
   await pipeline.control('shopify', '/_control/faults', { webhooks: WEBHOOK_FAULTS, seed: 11 });
   // Faults on Square's webhook deliveries only; its API (the order fetch) stays healthy.

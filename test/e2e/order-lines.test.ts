@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { OrderPipeline } from '#local/harness/order-pipeline.ts';
 import { DEV_SHOP } from '#local/harness/shopify-webhooks.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
@@ -87,6 +88,7 @@ beforeAll(async () => {
   pipeline = await OrderPipeline.start({
     erpConcurrencyLimit: 5,
     seed: 17,
+    chaos: { ...DEFAULT_CHAOS, seed: 19 },
     erpMapping: (mapping) => ({ ...mapping, customers: { ...mapping.customers, pos: WRONG_POS_CUSTOMER } }),
   });
   shopify = pipeline.sandboxes.apps.find((app) => app.name === 'shopify') as unknown as ShopifySandbox;

@@ -48,7 +48,8 @@ interface BusEvent {
 interface SandboxOrder {
   id: string;
   location_id: string;
-  version: number;
+  version?: number;
+  updated_at: string;
   total_money: { amount: number; currency: string };
   line_items: { catalog_object_id: string; quantity: string }[];
 }
@@ -138,15 +139,21 @@ describe('POS ingress through the local cloud (e2e): a signed Square sale become
     expect(health.routes).toContain('POST /webhooks/pos');
   });
 
-  it('turns a sandbox sale into one OrderCreated from omnihub.pos, with SKUs and totals to the cent', async () => {
+  it('turns a register sale (announced by its payment events only) into OrderCreated from omnihub.pos under one business key, with SKUs and totals to the cent', async () => {
     const order = await sale({ seed: 101 });
-    const events = await published(order.id);
+    await published(order.id);
+    // A card payment is announced twice (payment.created APPROVED, then payment.updated COMPLETED), cash once:
+    // only COMPLETED payments publish, so exactly one event.
+    await square('/_control/flush', {});
+    const events = await posEvents(order.id);
     expect(events).toHaveLength(1);
     const [event] = events;
     expect(event?.['detail-type']).toBe('OrderCreated');
     expect(event?.source).toBe('omnihub.pos');
+    // A register order has no version: the key carries its updated_at (ms).
+    expect(order.version).toBeUndefined();
     expect(event?.detail.metadata.idempotencyKey).toBe(
-      `pos:${merchantId}:order:${order.id}:OrderCreated:${order.version}`,
+      `pos:${merchantId}:order:${order.id}:OrderCreated:${Date.parse(order.updated_at)}`,
     );
     expect(event?.detail.data).toMatchObject({
       source: { system: 'pos', account: merchantId, orderId: order.id },
@@ -162,28 +169,37 @@ describe('POS ingress through the local cloud (e2e): a signed Square sale become
       order.line_items.map((line) => [skus.get(line.catalog_object_id), Number(line.quantity)]),
     );
 
-    // The event is on the bus before the hub's 200 reaches Square: let the delivery settle, then check it.
-    await square('/_control/flush', {});
     const webhooks = await square<{ items: { topic: string; state: string; lastStatus?: number }[] }>(
       '/_control/webhooks?limit=1000',
     );
-    expect(webhooks.items.map(({ state, lastStatus }) => [state, lastStatus])).toEqual([['delivered', 200]]);
+    expect(webhooks.items.map(({ topic }) => topic)).not.toContain('order.updated');
+    expect(new Set(webhooks.items.map(({ state, lastStatus }) => `${state} ${lastStatus}`))).toEqual(
+      new Set(['delivered 200']),
+    );
   });
 
-  it('keeps one business key per order version when Square notifies it twice (order.created and order.updated)', async () => {
+  it('keeps one business key per order version when Square notifies it through order and payment events', async () => {
     const order = await sale({ seed: 202, orderCreatedForPos: true });
     const events = await published(order.id, 2);
-    expect(events.map((event) => event['detail-type'])).toEqual(['OrderCreated', 'OrderCreated']);
+    expect(new Set(events.map((event) => event['detail-type']))).toEqual(new Set(['OrderCreated']));
     expect(new Set(events.map((event) => event.detail.metadata.idempotencyKey)).size).toBe(1);
   });
 
   it('answers a redelivery as a duplicate and refuses a wrongly signed one, publishing nothing', async () => {
     const order = await sale({ seed: 303 });
     await published(order.id);
-    const { items } = await square<{ items: { type: string; data: { id: string } }[] }>(
-      '/_control/events?type=order.updated&limit=1000',
+    await square('/_control/flush', {});
+    const { items } = await square<{
+      items: { type: string; data: { object: { payment: { order_id: string; status: string } } } }[];
+    }>('/_control/events?limit=1000');
+    const body = JSON.stringify(
+      items.find(
+        (event) =>
+          event.type.startsWith('payment.') &&
+          event.data.object.payment.order_id === order.id &&
+          event.data.object.payment.status === 'COMPLETED',
+      ),
     );
-    const body = JSON.stringify(items.find((event) => event.data.id === order.id));
     const url = `${cloud.url}/webhooks/pos`;
     const post = (key: string) =>
       fetch(url, {

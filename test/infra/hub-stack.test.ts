@@ -259,7 +259,12 @@ describe('HubStack', () => {
               .flatMap((statement) => [statement.Action].flat()),
           ),
         ].sort();
-      expect(actionsOn('LedgerTable')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      // PutItem is the POS sweep's cursor only (POSSWEEP#…, pinned in least-privilege.test.ts).
+      expect(actionsOn('LedgerTable')).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
       expect(actionsOn('MappingsTable')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
     });
 

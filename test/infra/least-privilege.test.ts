@@ -104,6 +104,29 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    // pos-sweep: PutEvents (omnihub.pos); the capture markers (Get/UpdateItem) and its cursor (Get/PutItem);
+    // park (PutItem); the Square token; X-Ray. No idempotency table: the markers and business keys do it.
+    expect(actionsOf('PosSweepFunction')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
+  it('lets EventBridge Scheduler invoke the POS sweep and nothing else', () => {
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    expect(schedules).toHaveLength(1);
+    const target = schedules[0]?.Properties.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string] } };
+    expect(JSON.stringify(target.Arn)).toContain('PosSweepFunction');
+    const statements = statementsByRole.get(target.RoleArn['Fn::GetAtt'][0]) ?? [];
+    expect(statements.map((statement) => [statement.Action, JSON.stringify(statement.Resource)])).toEqual([
+      ['lambda:InvokeFunction', expect.stringContaining('PosSweepFunction')],
+    ]);
   });
 
   it('confines each writer of a shared table to its own partitions', () => {
@@ -116,6 +139,14 @@ describe('least privilege (prod template)', () => {
     expect(leadingKeys('ErpOrderSyncFunction', 'IdempotencyTable')).toEqual([['erp-order-sync#*']]);
     expect(leadingKeys('PosWebhookFunction', 'LedgerTable')).toEqual([['POSORDER#*']]);
     expect(leadingKeys('ErpOrderSyncFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
+    expect(leadingKeys('PosSweepFunction', 'LedgerTable')).toEqual([['POSORDER#*'], ['POSSWEEP#*']]);
+    const sweepLedger = statementsOf('PosSweepFunction').filter((statement) =>
+      JSON.stringify(statement.Condition ?? {}).includes('POSSWEEP#'),
+    );
+    expect(sweepLedger.flatMap((statement) => [statement.Action].flat()).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
   });
 
   it('lets each publisher put only its own source, and denies PutEvents to every other principal', () => {
@@ -127,6 +158,9 @@ describe('least privilege (prod template)', () => {
     expect(putEvents('PosWebhookFunction').map((statement) => statement.Condition)).toEqual([
       { StringEquals: { 'events:source': 'omnihub.pos' } },
     ]);
+    expect(putEvents('PosSweepFunction').map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'events:source': 'omnihub.pos' } },
+    ]);
     expect(putEvents('ErpOrderSyncFunction')).toEqual([]);
     const [busPolicy] = Object.values(template.findResources('AWS::Events::EventBusPolicy'));
     const statement = busPolicy?.Properties.Statement as Statement;
@@ -134,7 +168,8 @@ describe('least privilege (prod template)', () => {
     const publishers = statement.Condition?.ArnNotEquals?.['aws:PrincipalArn'] as unknown[];
     expect(JSON.stringify(publishers)).toContain('ShopifyWebhookFunctionServiceRole');
     expect(JSON.stringify(publishers)).toContain('PosWebhookFunctionServiceRole');
-    expect(publishers).toHaveLength(2);
+    expect(JSON.stringify(publishers)).toContain('PosSweepFunctionServiceRole');
+    expect(publishers).toHaveLength(3);
   });
 });
 

@@ -5,7 +5,12 @@ import { parseShopifyJson } from '#shared/connectors/shopify/json.ts';
 import { shopifyTopicMapper } from '#shared/connectors/shopify/mappers.ts';
 import type { Order } from '#shared/events/order.ts';
 import { type OrderBusEvent, OrderBusyError, type OrderSyncOutcome } from '#shared/flows/order-sync.ts';
-import { BUSY_RETRY_SECONDS, OrderSyncBatch, throwParked } from '#shared/flows/order-sync-batch.ts';
+import {
+  BUSY_RETRY_SECONDS,
+  type ErpBusEvent,
+  OrderSyncBatch,
+  throwParked,
+} from '#shared/flows/order-sync-batch.ts';
 import { ErpThrottledError } from '#shared/ports/erp-errors.ts';
 import { powertoolsBusinessKeyIdempotency } from '#shared/runtime/idempotency.ts';
 import { localDynamo } from '#test/support/dynamodb.ts';
@@ -85,7 +90,7 @@ describe('OrderSyncBatch', () => {
     const delays: (number | undefined)[] = [];
     const exceptions = new RecordingExceptions();
     const idempotency = powertoolsBusinessKeyIdempotency(
-      throwParked(async (event: OrderBusEvent) => {
+      throwParked(async (event: ErpBusEvent) => {
         calls.push(event.detail.metadata.idempotencyKey);
         const next = outcomes.shift();
         if (!next) throw new Error('no more outcomes');

@@ -82,11 +82,26 @@ function request(body: string, signedFor = NOTIFICATION_URL): APIGatewayProxyEve
   };
 }
 
-/** One in-store sale in the sandbox and the `order.updated` body the sandbox emitted for it. */
-async function sale(seed: number): Promise<{ orderId: string; body: string }> {
-  const { sales } = (await sandbox.scenario({ sales: 1, seed })) as { sales: string[] };
+/**
+ * One sale in the sandbox and the body that announces it: for a register sale the COMPLETED payment
+ * event (Square publishes no order event for it), for an API-made order (`api`) its `order.updated`.
+ */
+async function sale(
+  seed: number,
+  kind: 'register' | 'api' = 'register',
+): Promise<{ orderId: string; body: string }> {
+  const { sales } = (await sandbox.scenario(kind === 'api' ? { apiSales: 1, seed } : { sales: 1, seed })) as {
+    sales: string[];
+  };
   const orderId = sales[0] ?? '';
-  const event = sandbox.store.events.find((e) => e.type === 'order.updated' && e.data.id === orderId);
+  const event = sandbox.store.events.find((e) =>
+    kind === 'api'
+      ? e.type === 'order.updated' && e.data.id === orderId
+      : e.type.startsWith('payment.') &&
+        (e.data.object.payment as { order_id: string; status: string }).order_id === orderId &&
+        (e.data.object.payment as { status: string }).status === 'COMPLETED',
+  );
+  if (!event) throw new Error(`no ${kind} event for sale ${orderId}`);
   return { orderId, body: JSON.stringify(event) };
 }
 
@@ -151,7 +166,7 @@ beforeEach(() => {
 });
 
 describe('pos-webhook handler (DynamoDB Local, Square sandbox)', () => {
-  it('publishes a sandbox sale once, with its catalog SKUs, however often Square redelivers it', async () => {
+  it('publishes a register sale from its payment event once, with its catalog SKUs, however often Square redelivers it', async () => {
     const { orderId, body } = await sale(1);
     const before = stub.entries.length;
 
@@ -192,18 +207,27 @@ describe('pos-webhook handler (DynamoDB Local, Square sandbox)', () => {
         ConsistentRead: true,
       }),
     );
-    expect(marker.Item?.firstCompletedVersion?.N).toBe('2');
+    // A register order has no version: its updated_at (ms) stands in.
+    expect(marker.Item?.firstCompletedVersion?.N).toBe(String(Date.parse(order?.updated_at ?? '')));
+    const captured = await dynamodb.send(
+      new GetItemCommand({
+        TableName: ledgerTable,
+        Key: { pk: { S: `POSORDER#${sandbox.store.merchantId}#${orderId}` }, sk: { S: 'CAPTURED' } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(captured.Item?.capturedVersion?.N).toBe(marker.Item?.firstCompletedVersion?.N);
   });
 
   it('publishes a later version of the order as OrderUpdated under its own key', async () => {
-    const { orderId } = await sale(2);
+    const { orderId } = await sale(2, 'api');
     const first = orderWebhookBody(
       { id: orderId },
       {
         createdAt: new Date().toISOString(),
         merchantId: sandbox.store.merchantId,
-        eventId: `${orderId}-v2`,
-        version: 2,
+        eventId: `${orderId}-v4`,
+        version: 4,
       },
     );
     const order = sandbox.store.orders.get(orderId);
@@ -211,15 +235,15 @@ describe('pos-webhook handler (DynamoDB Local, Square sandbox)', () => {
     const before = stub.entries.length;
     expect(status(await handler(request(first), context()))).toBe(200);
 
-    order.version = 3;
+    order.version = 5;
     order.updated_at = new Date(Date.parse(order.updated_at) + 60_000).toISOString();
     const second = orderWebhookBody(
       { id: orderId },
       {
         createdAt: new Date().toISOString(),
         merchantId: sandbox.store.merchantId,
-        eventId: `${orderId}-v3`,
-        version: 3,
+        eventId: `${orderId}-v5`,
+        version: 5,
       },
     );
     expect(status(await handler(request(second), context()))).toBe(200);
@@ -229,7 +253,7 @@ describe('pos-webhook handler (DynamoDB Local, Square sandbox)', () => {
       'OrderUpdated',
     ]);
     expect(detailOf(before + 1).metadata.idempotencyKey).toBe(
-      `pos:${sandbox.store.merchantId}:order:${orderId}:OrderUpdated:3`,
+      `pos:${sandbox.store.merchantId}:order:${orderId}:OrderUpdated:5`,
     );
   });
 

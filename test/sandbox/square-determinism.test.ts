@@ -134,6 +134,6 @@ describe('square sandbox: scenario determinism', () => {
       .digest('hex');
 
     // Assert
-    expect(digest).toBe('f3842ed584bd46f8546250f63ee19641f31d4b8c68b9913e76b841690e4890b3');
+    expect(digest).toBe('2969a6cfe8e622ff66d05a71ce15e5137ef7052f17bb45b35dc52c1ad229ff7a');
   });
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StartedServer } from '#sandbox/core/http.ts';
 import { SquareSandbox, squareSignature } from '#sandbox/square/index.ts';
-import type { InventoryCount, Order, SquareEvent } from '#sandbox/square/model.ts';
+import type { InventoryCount, Order, Payment, SquareEvent } from '#sandbox/square/model.ts';
 import { json, type Page, postJson, start, until } from './helpers.ts';
 
 interface SqState {
@@ -14,6 +14,9 @@ interface SqState {
 }
 interface ScenarioResult {
   sales: string[];
+  apiSales: string[];
+  pickups: string[];
+  events: number;
   returns: string[];
   onlineReturns: string[];
   eventIds: string[];
@@ -249,34 +252,86 @@ describe('square sandbox: BatchChangeInventory', () => {
 });
 
 describe('square sandbox: POS activity and webhooks', () => {
-  it('delivers signed order.updated webhooks without line items; the order is fetched by id', async () => {
+  it('publishes payment events for register sales and no order event; the order (no version) is fetched by id', async () => {
     const res = await postJson(`${base}/_control/scenario`, { seed: 3, sales: 4 });
     const { sales } = res.json as ScenarioResult;
     await flush();
-    const orderEvents = received.filter((d) => JSON.parse(d.body).type === 'order.updated');
-    expect(orderEvents).toHaveLength(4);
     for (const d of received) {
       expect(d.headers['x-square-hmacsha256-signature']).toBe(expectedSignature(KEY, hookUrl, d.body));
       const e = JSON.parse(d.body);
       expect(Object.keys(e)).toEqual(['merchant_id', 'type', 'event_id', 'created_at', 'data']);
     }
-    const ev = JSON.parse(orderEvents[0]?.body ?? '{}');
-    expect(ev.data.object.order_updated).toEqual({
-      created_at: expect.any(String),
-      location_id: expect.any(String),
-      order_id: sales[0],
-      state: 'COMPLETED',
-      updated_at: expect.any(String),
-      version: 2,
+    expect(events().filter((e) => e.type.startsWith('order.'))).toEqual([]);
+    const completed = events().filter(
+      (e) => e.type.startsWith('payment.') && (e.data.object.payment as Payment).status === 'COMPLETED',
+    );
+    expect(completed.map((e) => (e.data.object.payment as Payment).order_id).sort()).toEqual(
+      [...sales].sort(),
+    );
+    expect(completed[0]?.data).toMatchObject({
+      type: 'payment',
+      object: { payment: { location_id: expect.any(String) } },
     });
     const { order } = await json<{ order: Order }>(sq(`/v2/orders/${sales[0]}`));
+    expect(order.version).toBeUndefined();
     expect(order.line_items?.length).toBeGreaterThan(0);
     expect(order.line_items?.[0]?.base_price_money).toEqual({ amount: expect.any(Number), currency: 'USD' });
     const batch = await json<{ orders: Order[] }>(
       sq('/v2/orders/batch-retrieve', { order_ids: [...sales, 'missing'] }),
     );
     expect(batch.orders.map((o: { id: string }) => o.id)).toEqual(sales);
-    expect(received.some((d) => JSON.parse(d.body).type === 'order.created')).toBe(false);
+  });
+
+  it('publishes order events too for orders made through the API, and marks the hub’s own pick-up orders', async () => {
+    const res = (await postJson(`${base}/_control/scenario`, { seed: 4, apiSales: 1, pickups: 1 }))
+      .json as ScenarioResult;
+    await flush();
+    const [apiSale] = res.apiSales;
+    const [pickup] = res.pickups;
+    const typesOf = (id: string | undefined) =>
+      events()
+        .filter((e) => e.data.id === id || (e.data.object.payment as Payment | undefined)?.order_id === id)
+        .map((e) => e.type);
+    expect(typesOf(apiSale)).toEqual(
+      expect.arrayContaining(['order.created', 'payment.created', 'order.updated']),
+    );
+    expect(typesOf(pickup)).toEqual(['order.created', 'order.fulfillment.updated', 'order.updated']);
+    const { order } = await json<{ order: Order }>(sq(`/v2/orders/${pickup}`));
+    expect(order).toMatchObject({
+      version: 4,
+      metadata: { omnihub_origin: expect.stringMatching(/^shopify:/) },
+    });
+    expect(order.tenders).toBeUndefined();
+    const updated = events().find((e) => e.type === 'order.updated' && e.data.id === apiSale);
+    expect(updated?.data.object.order_updated).toMatchObject({
+      order_id: apiSale,
+      state: 'COMPLETED',
+      version: 4,
+    });
+  });
+
+  it('searches orders as Square does: inclusive time range, sort field must match the filter', async () => {
+    const { sales } = (
+      await postJson(`${base}/_control/scenario`, { seed: 6, sales: 3, at: '2026-05-01T10:00:00.000Z' })
+    ).json as ScenarioResult;
+    const orders = await Promise.all(
+      sales.map(async (id) => (await json<{ order: Order }>(sq(`/v2/orders/${id}`))).order),
+    );
+    const locations = [...new Set(orders.map((o) => o.location_id))];
+    const first = orders[0]?.updated_at ?? '';
+    const filter = { date_time_filter: { updated_at: { start_at: first, end_at: first } } };
+    const found = await json<{ orders: Order[] }>(
+      sq('/v2/orders/search', {
+        location_ids: locations,
+        query: { filter, sort: { sort_field: 'UPDATED_AT' } },
+      }),
+    );
+    expect(found.orders.map((o) => o.id)).toEqual([sales[0]]);
+    const refused = await sq('/v2/orders/search', { location_ids: locations, query: { filter } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      errors: [{ code: 'INVALID_VALUE', field: 'query.sort.sort_field' }],
+    });
   });
 
   it('emits refund.created for returns and tags returns of online orders', async () => {
@@ -340,29 +395,38 @@ describe('square sandbox: POS activity and webhooks', () => {
 describe('square sandbox: webhook faults', () => {
   it('drops webhooks and counts them', async () => {
     await postJson(`${base}/_control/faults`, { webhooks: { dropRate: 1 } });
-    await postJson(`${base}/_control/scenario`, { seed: 1, sales: 3 });
+    const r = (await postJson(`${base}/_control/scenario`, { seed: 1, sales: 3 })).json as ScenarioResult;
     await flush();
     expect(received).toHaveLength(0);
-    expect((await state()).webhooks).toMatchObject({ dropped: 6, delivered: 0 });
+    expect((await state()).webhooks).toMatchObject({ dropped: r.events, delivered: 0 });
+  });
+
+  it('drops every webhook of a scenario run that asks for it (dropWebhooks), and only those', async () => {
+    const lost = (await postJson(`${base}/_control/scenario`, { seed: 1, sales: 1, dropWebhooks: true }))
+      .json as ScenarioResult;
+    const kept = (await postJson(`${base}/_control/scenario`, { seed: 2, sales: 1 })).json as ScenarioResult;
+    await flush();
+    expect(events().map((e) => e.event_id)).toEqual(kept.eventIds);
+    expect((await state()).webhooks).toMatchObject({ dropped: lost.events, delivered: kept.events });
   });
 
   it('duplicates deliveries with the same event_id', async () => {
     await postJson(`${base}/_control/faults`, { webhooks: { duplicateRate: 1 } });
-    await postJson(`${base}/_control/scenario`, { seed: 1, sales: 1 });
+    const r = (await postJson(`${base}/_control/scenario`, { seed: 1, sales: 1 })).json as ScenarioResult;
     await flush();
     const ids = events().map((e) => e.event_id);
-    expect(ids).toHaveLength(4);
-    expect(new Set(ids).size).toBe(2);
-    expect((await state()).webhooks).toMatchObject({ duplicated: 2, delivered: 4 });
+    expect(ids).toHaveLength(2 * r.events);
+    expect(new Set(ids).size).toBe(r.events);
+    expect((await state()).webhooks).toMatchObject({ duplicated: r.events, delivered: 2 * r.events });
   });
 
   it('retries non-2xx deliveries with backoff and gives up after maxAttempts', async () => {
     failNext = 2;
-    await postJson(`${base}/_control/scenario`, { seed: 1, sales: 1 });
+    const r = (await postJson(`${base}/_control/scenario`, { seed: 1, sales: 1 })).json as ScenarioResult;
     await flush();
-    expect(events()).toHaveLength(2);
+    expect(events()).toHaveLength(r.events);
     let w = (await state()).webhooks;
-    expect(w).toMatchObject({ delivered: 2, retried: 2, failed: 0 });
+    expect(w).toMatchObject({ delivered: r.events, retried: 2, failed: 0 });
     failNext = 100;
     await postJson(`${base}/_control/scenario`, { seed: 2, counts: 1, adjustments: 0 });
     await flush();

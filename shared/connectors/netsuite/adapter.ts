@@ -1,20 +1,24 @@
 import * as z from 'zod';
 import { toMinorUnits } from '../../events/money.ts';
 import type { Order } from '../../events/order.ts';
+import type { Refund } from '../../events/refund.ts';
 import {
   type ErpCallContext,
   type ErpLineKeys,
   type ErpPort,
   type ErpRecordRef,
   type ErpRecordType,
+  type ErpRefundPort,
   type ErpSyncResult,
   type MappingLookup,
   orderExternalId,
+  refundExternalId,
 } from '../../ports/erp.ts';
 import { ErpUnavailableError, ErpValidationError } from '../../ports/erp-errors.ts';
 import { type CredentialsSource, NETSUITE_TOKEN_PATH, NetSuiteAuth } from './auth.ts';
 import { NetSuiteClient, type NetSuiteResponse } from './client.ts';
 import { mapOrderToNetSuite, type NetSuiteMappingConfig, type NsSaleLine } from './mapper.ts';
+import { mapRefundToNetSuite } from './refund.ts';
 
 const RECORD_PATH = '/services/rest/record/v1';
 
@@ -105,6 +109,11 @@ export function matchLineKeys(
   return out;
 }
 
+/** The internal id at the end of a `Location` header NetSuite answers a create or transform with. */
+function idFromLocation(location: string | null): string | undefined {
+  return location ? /\/(\d+)\/?$/.exec(new URL(location, 'http://x').pathname)?.[1] : undefined;
+}
+
 function readRecord(res: NetSuiteResponse, what: string): z.infer<typeof ReadRecordSchema> {
   const parsed = ReadRecordSchema.safeParse(res.body);
   if (!parsed.success) {
@@ -132,8 +141,45 @@ function readRecord(res: NetSuiteResponse, what: string): z.infer<typeof ReadRec
  * line keys NetSuite assigned go to the sync ledger, its total (with the tax it booked) to the order
  * sync's check. Cancelling closes every line, as NetSuite documents for closing a sales order.
  */
-export class NetSuiteErpAdapter implements ErpPort {
+export class NetSuiteErpAdapter implements ErpPort, ErpRefundPort {
   constructor(private readonly options: NetSuiteErpAdapterOptions) {}
+
+  /**
+   * One cash refund per POS refund, by transforming the sale's cash sale (see netsuite/refund.ts for the
+   * choice): looked up by its external id first, so a retry finds what an earlier attempt booked; a
+   * transform refused because the external id exists (a concurrent attempt won) is answered by that record.
+   */
+  async recordCashRefund(refund: Refund, sale: ErpRecordRef, ctx: ErpCallContext): Promise<ErpRecordRef> {
+    const externalId = refundExternalId(refund.source);
+    const existing = await this.findByExternalId('cashRefund', externalId, ctx);
+    if (existing) return existing;
+    const body = await mapRefundToNetSuite(refund, externalId, this.options.mappings, this.options.config);
+    let res: NetSuiteResponse;
+    try {
+      res = await this.options.client.request({
+        method: 'POST',
+        path: `${RECORD_PATH}/cashSale/${encodeURIComponent(sale.internalId)}/!transform/cashRefund`,
+        query: { replace: 'item,taxDetails' },
+        body,
+        ctx,
+      });
+    } catch (error) {
+      if (error instanceof ErpValidationError) {
+        const raced = await this.findByExternalId('cashRefund', externalId, ctx);
+        if (raced) return raced;
+      }
+      throw error;
+    }
+    const internalId = idFromLocation(res.headers.get('location'));
+    if (internalId !== undefined) return { internalId, externalId, recordType: 'cashRefund' };
+    const found = await this.findByExternalId('cashRefund', externalId, ctx);
+    if (found) return found;
+    throw new ErpUnavailableError(
+      `cashRefund ${externalId}: NetSuite accepted the transform but the record cannot be read back yet`,
+      res.status,
+      undefined,
+    );
+  }
 
   upsertSalesOrder(order: Order, ctx: ErpCallContext, lines: ErpLineKeys = {}): Promise<ErpSyncResult> {
     return this.upsert('salesOrder', order, ctx, lines);
@@ -204,7 +250,7 @@ export class NetSuiteErpAdapter implements ErpPort {
   }
 
   private async upsert(
-    type: ErpRecordType,
+    type: 'salesOrder' | 'cashSale',
     order: Order,
     ctx: ErpCallContext,
     known: ErpLineKeys,

@@ -4,7 +4,10 @@ import { SQUARE_API_VERSION, SQUARE_PRODUCTION_BASE_URL } from './api-version.ts
 import { PosAuthError, PosNotFoundError, PosRequestError, PosUnavailableError } from './errors.ts';
 import {
   CatalogObjectResponseSchema,
+  GetRefundResponseSchema,
+  ListLocationsResponseSchema,
   RetrieveOrderResponseSchema,
+  SearchOrdersResponseSchema,
   SquareErrorBodySchema,
 } from './payloads.ts';
 
@@ -59,6 +62,24 @@ export class SquareClient {
     return parse(RetrieveOrderResponseSchema, body, 'RetrieveOrder').order;
   }
 
+  /** `GET /v2/refunds/{refund_id}`: the PaymentRefund, unparsed. */
+  async retrieveRefund(refundId: string): Promise<unknown> {
+    const body = await this.get(`/v2/refunds/${encodeURIComponent(refundId)}`, `refund ${refundId}`);
+    return parse(GetRefundResponseSchema, body, 'GetPaymentRefund').refund;
+  }
+
+  /** `GET /v2/locations`: the seller's locations (id, merchant, status). */
+  async listLocations() {
+    return parse(ListLocationsResponseSchema, await this.get('/v2/locations', 'locations'), 'ListLocations')
+      .locations;
+  }
+
+  /** `POST /v2/orders/search`: one page of complete orders (unparsed) and the next cursor. */
+  async searchOrders(request: Readonly<Record<string, unknown>>) {
+    const body = await this.get('/v2/orders/search', 'order search', request);
+    return parse(SearchOrdersResponseSchema, body, 'SearchOrders');
+  }
+
   /**
    * `GET /v2/catalog/object/{id}` (at `catalog_version` when given: the SKU the line was sold under).
    * Null when Square has no such object (deleted), so the line maps without a SKU.
@@ -79,14 +100,15 @@ export class SquareClient {
     return { sku: sku ? sku : null, itemId: data.item_id };
   }
 
-  private async get(path: string, what: string): Promise<unknown> {
-    let response = await this.send(path, await this.options.token.token(), what);
+  /** GET `path`, or POST `body` to it; the answer's JSON or the POS error taxonomy. */
+  private async get(path: string, what: string, body?: unknown): Promise<unknown> {
+    let response = await this.send(path, await this.options.token.token(), what, body);
     if (response.status === 401) {
       // The token may have been rotated since it was cached: re-read it once before giving up.
       const fresh = await this.options.token.refresh();
       if (fresh) {
         await response.arrayBuffer().catch(() => undefined);
-        response = await this.send(path, fresh, what);
+        response = await this.send(path, fresh, what, body);
       }
     }
     const text = await response.text().catch(() => '');
@@ -113,15 +135,17 @@ export class SquareClient {
     throw new PosRequestError(message, response.status);
   }
 
-  private async send(path: string, token: string, what: string): Promise<Response> {
+  private async send(path: string, token: string, what: string, body?: unknown): Promise<Response> {
     try {
       return await this.fetchFn(`${this.baseUrl}${path}`, {
-        method: 'GET',
+        method: body === undefined ? 'GET' : 'POST',
         headers: {
           authorization: `Bearer ${token}`,
           'square-version': this.apiVersion,
           accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {

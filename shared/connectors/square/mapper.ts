@@ -329,3 +329,34 @@ export function mapSquareOrder(order: SquareOrder, context: PosOrderContext): Or
     cancelledAt: order.state === 'CANCELED' ? toUtc(order.closed_at ?? order.updated_at) : null,
   };
 }
+
+/**
+ * The version the hub keys an order change on: Square's `version` for orders made through the API; a
+ * sale rung up at the register has none ("Orders not created through the API do not include a version
+ * number", Order `version`), so its `updated_at` in epoch milliseconds stands in — it moves with every
+ * change Square records, and an order never switches between the two kinds.
+ */
+export function orderVersionOf(order: Pick<SquareOrder, 'version' | 'updated_at'>): number {
+  if (order.version !== undefined) return order.version;
+  const at = Date.parse(order.updated_at);
+  if (Number.isNaN(at)) throw new MappingError(`order updated_at ${order.updated_at} is not a timestamp`);
+  return at;
+}
+
+/**
+ * The metadata key the hub writes on every order it creates in Square itself (BOPIS pick-up orders:
+ * `{"omnihub_origin": "<system>:<account>:<orderId>"}` of the online order). Square keeps an
+ * application's metadata private to that application, so staff cannot set or fake it at the register,
+ * and the hub reads it back with the same application's token. Such an order is already booked from
+ * its online source: it is never a POS sale.
+ */
+export const HUB_ORIGIN_METADATA_KEY = 'omnihub_origin';
+
+/** True for an order the hub created in Square (see {@link HUB_ORIGIN_METADATA_KEY}). */
+export function isHubMadeOrder(order: Pick<SquareOrder, 'metadata'>): boolean {
+  const origin = order.metadata?.[HUB_ORIGIN_METADATA_KEY];
+  return typeof origin === 'string' && origin.length > 0;
+}
+
+/** Square tender / payment source types as payment gateway names (the mapping table's `gateway#<name>`). */
+export const gatewayName = gatewayOf;

@@ -72,6 +72,73 @@ export const SquareLineItemSchema = z.object({
 });
 export type SquareLineItem = z.infer<typeof SquareLineItemSchema>;
 
+/** `OrderReturnLineItem`: a line of a return order, with the sale line it returns. */
+export const SquareReturnLineItemSchema = z.object({
+  uid: z.string().min(1),
+  source_line_item_uid: Text,
+  name: Text,
+  quantity: z.string(),
+  catalog_object_id: Text,
+  catalog_version: z.number().int().nullable().optional(),
+  variation_name: Text,
+  item_type: Text,
+  base_price_money: SquareMoneySchema.optional(),
+  gross_return_money: SquareMoneySchema.optional(),
+  total_tax_money: SquareMoneySchema.optional(),
+  total_discount_money: SquareMoneySchema.optional(),
+  total_money: SquareMoneySchema.optional(),
+});
+export type SquareReturnLineItem = z.infer<typeof SquareReturnLineItemSchema>;
+
+/**
+ * `data.object.payment` of `payment.created` / `payment.updated` (Payment, Square-Version 2025-08-20):
+ * "the payment.status ... field is updated when a payment is authorized, canceled, or completed"
+ * (developer.squareup.com/docs/payments-api/webhooks). Only what the ingress routes on.
+ */
+export const SquarePaymentSchema = z.object({
+  id: z.string().min(1),
+  status: z.string(),
+  order_id: Text,
+  location_id: Text,
+  source_type: Text,
+  updated_at: Text,
+});
+export type SquarePayment = z.infer<typeof SquarePaymentSchema>;
+
+/**
+ * `data.object.refund` of `refund.created` / `refund.updated`, and `GET /v2/refunds/{id}` (PaymentRefund):
+ * `order_id` is the return order Square creates for every refund, itemized or custom ("Both the
+ * itemized refund and custom refund create a return order", developer.squareup.com/docs/orders-api/
+ * order-returns-exchanges), `payment_id` the refunded payment; an `unlinked` refund has no payment.
+ */
+export const SquareRefundSchema = z.object({
+  id: z.string().min(1),
+  status: z.string(),
+  amount_money: SquareMoneySchema,
+  payment_id: Text,
+  order_id: Text,
+  location_id: Text,
+  unlinked: z.boolean().nullable().optional(),
+  reason: Text,
+  created_at: z.string(),
+  updated_at: Text,
+});
+export type SquareRefund = z.infer<typeof SquareRefundSchema>;
+
+/** `GET /v2/refunds/{refund_id}` answer. */
+export const GetRefundResponseSchema = z.object({ refund: z.unknown() });
+
+/** `GET /v2/locations` answer, as far as the sweep reads it. */
+export const ListLocationsResponseSchema = z.object({
+  locations: z.array(z.object({ id: z.string().min(1), merchant_id: Text, status: Text })).default([]),
+});
+
+/** `POST /v2/orders/search` answer: complete orders (unparsed here) and the next page's cursor. */
+export const SearchOrdersResponseSchema = z.object({
+  orders: z.array(z.unknown()).default([]),
+  cursor: z.string().optional(),
+});
+
 export const SquareOrderSchema = z.object({
   id: z.string().min(1),
   location_id: z.string().min(1),
@@ -80,7 +147,16 @@ export const SquareOrderSchema = z.object({
   customer_id: Text,
   source: z.object({ name: Text }).nullable().optional(),
   state: z.string(),
-  version: z.number().int().nonnegative(),
+  /**
+   * "Orders not created through the API do not include a version number" (Square API reference, Order
+   * `version`, Square-Version 2025-08-20): a sale rung up at the register has none; see {@link orderVersionOf}.
+   */
+  version: z.number().int().nonnegative().optional(),
+  /**
+   * Application-defined data; "entries written by applications are private and can only be read or
+   * modified by the same application" (Order `metadata`): the hub marks the orders it creates here.
+   */
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
   created_at: z.string(),
   updated_at: z.string(),
   closed_at: Text,
@@ -108,7 +184,16 @@ export const SquareOrderSchema = z.object({
     .default([]),
   service_charges: z.array(z.object({ uid: z.string().optional() })).default([]),
   fulfillments: z.array(z.object({ type: Text, state: Text })).default([]),
-  returns: z.array(z.object({ uid: z.string().optional() })).default([]),
+  returns: z
+    .array(
+      z.object({
+        uid: z.string().optional(),
+        /** "An order that contains the original sale of these return line items. This is unset for unlinked returns." */
+        source_order_id: Text,
+        return_line_items: z.array(SquareReturnLineItemSchema).default([]),
+      }),
+    )
+    .default([]),
   tenders: z
     .array(
       z.object({
