@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { synthProbeStack } from '#local/harness/probe-stack.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
@@ -115,7 +116,13 @@ beforeAll(async () => {
 
   const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-pos-'));
   const { stackName } = synthProbeStack(assemblyDir, { squareBaseUrl: squareUrl });
-  cloud = await startLocalCloud({ assemblyDir, stackName, port: 0, env });
+  cloud = await startLocalCloud({
+    assemblyDir,
+    stackName,
+    port: 0,
+    env,
+    chaos: { ...DEFAULT_CHAOS, seed: 34 },
+  });
   sandboxes = await startSandboxes({ hubUrl: cloud.url, env, seed: 17 });
   route = sandboxes.handle;
   merchantId = (await square<{ merchantId: string }>('/_control/state?limit=1')).merchantId;
