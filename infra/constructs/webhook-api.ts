@@ -12,6 +12,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { HubKey } from './hub-key.ts';
 
 /**
  * JSON access log built only from HTTP API `$context` variables (the REST API standard fields include
@@ -82,9 +83,11 @@ export class WebhookApi extends Construct {
       createDefaultStage: false,
       description: 'Omnihub webhook ingress',
     });
+    const encryptionKey = HubKey.of(this);
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
     this.stage = new HttpStage(this, 'Stage', {
       httpApi: this.api,

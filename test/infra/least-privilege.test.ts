@@ -74,13 +74,15 @@ describe('least privilege (prod template)', () => {
     const actionsOf = (prefix: string) =>
       [...new Set(statementsOf(prefix).flatMap((statement) => [statement.Action].flat()))].sort();
     // shopify-webhook: PutEvents; Powertools idempotency (Get/Put/Update/DeleteItem); park (PutItem);
-    // the webhook secret (GetSecretValue via Powertools parameters); X-Ray.
+    // the webhook secret (GetSecretValue via Powertools parameters); X-Ray; kms:Decrypt on the hub key
+    // (prod's example config is customer-managed: DynamoDB decrypts the table key on the caller's behalf).
     expect(actionsOf('ShopifyWebhookFunction')).toEqual([
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'events:PutEvents',
+      'kms:Decrypt',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'xray:PutTelemetryRecords',
@@ -94,6 +96,7 @@ describe('least privilege (prod template)', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'kms:Decrypt',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'sqs:ChangeMessageVisibility',
