@@ -64,10 +64,16 @@ export class HubStack extends Stack {
       });
 
     this.bus = bus;
+    const functionDefaults = {
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+      logLevel: config.logLevel,
+    };
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       throttle: config.webhookThrottle,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
+      ...(config.waf?.webAclArn ? { edge: { webAclArn: config.waf.webAclArn, functionDefaults } } : {}),
     });
     this.hub = {
       config,
@@ -89,11 +95,7 @@ export class HubStack extends Stack {
         ledger: table('LedgerTable', 'ledger-table', { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' }),
         mappings: table('MappingsTable', 'mappings-table', { partitionKey: 'pk', sortKey: 'sk' }),
       },
-      functionDefaults: {
-        logRetention: config.logRetention,
-        removalPolicy: config.removalPolicy,
-        logLevel: config.logLevel,
-      },
+      functionDefaults,
     };
 
     new ShopifyIngress(this, 'ShopifyIngress', this.hub);

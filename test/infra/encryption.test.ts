@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -144,7 +144,9 @@ describe('encryption: customer-managed (the prod example)', () => {
         JSON.stringify(statement.Principal).includes('FunctionServiceRole') &&
         JSON.stringify(statement.Condition).includes('kms:ViaService'),
     );
+    // shopify-webhook, pos-webhook, erp-order-sync and (behind WAF) origin-verify read a secret each.
     expect(viaSecrets.map((statement) => statement.Action)).toEqual([
+      'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',
@@ -156,8 +158,15 @@ describe('the local cloud and a customer-managed template', () => {
   it('loads it and evaluates its IAM (KMS grants carry no condition key the local cloud refuses)', () => {
     // The local cloud runs dev (aws-managed); someone running a customer-managed template must not be
     // stopped at boot. Key policies are not evaluated locally (there is no local KMS); role policies are.
+    // Without the WAF edge: CloudFront and WAF have no local emulation (dev has no edge either).
     const dir = mkdtempSync(join(tmpdir(), 'omnihub-cmk-'));
-    writeFileSync(join(dir, 'Cmk.template.json'), JSON.stringify(template('prod').toJSON()));
+    const { edge: _edge, ...operator } = JSON.parse(
+      readFileSync('docs/examples/operator-config.prod.json', 'utf8'),
+    ) as Record<string, unknown>;
+    expect(operator.encryption).toBe('customer-managed');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(operator));
+    const cmk = template('prod', { config: join(dir, 'config.json') });
+    writeFileSync(join(dir, 'Cmk.template.json'), JSON.stringify(cmk.toJSON()));
     const local = loadTemplate(dir, 'Cmk', {
       sqsEndpoint: 'http://127.0.0.1:9324',
       apiEndpoint: 'http://127.0.0.1:3000',

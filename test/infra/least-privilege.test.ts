@@ -109,6 +109,18 @@ describe('least privilege (prod template)', () => {
     ]);
   });
 
+  it('gives the origin-verify authorizer (behind WAF) its secret and X-Ray only', () => {
+    const actions = [
+      ...new Set(statementsOf('WebhookApiEdgeOriginVerifyFunction').flatMap((s) => [s.Action].flat())),
+    ];
+    expect(actions.sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
   it('confines each writer of a shared table to its own partitions', () => {
     const leadingKeys = (prefix: string, table: string) =>
       statementsOf(prefix)
