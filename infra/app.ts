@@ -4,6 +4,7 @@ import { type EnvironmentConfig, resolveEnvironment } from './config/environment
 import { withErpConcurrencyLimit } from './config/erp-pacing.ts';
 import { withPosOverrides } from './config/pos.ts';
 import { HubStack } from './stacks/hub-stack.ts';
+import { CLOUDFRONT_WAF_REGION, WebhookWafStack } from './stacks/webhook-waf-stack.ts';
 
 /**
  * `cdk synth|deploy -c env=<dev|staging|prod> [-c config=<operator config file>]`: one stack per
@@ -14,7 +15,7 @@ export function buildApp(
   app: App = new App(),
   /** Last say over the resolved settings (test harnesses: e.g. a booking id the ERP lacks). */
   adjust: (config: EnvironmentConfig) => EnvironmentConfig = (config) => config,
-): { app: App; stack: HubStack; config: EnvironmentConfig } {
+): { app: App; stack: HubStack; config: EnvironmentConfig; wafStack?: WebhookWafStack } {
   const context = (key: string): unknown => app.node.tryGetContext(key);
   const resolved = withPosOverrides(
     withErpConcurrencyLimit(
@@ -35,8 +36,19 @@ export function buildApp(
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     tags: { project: 'omnihub', environment: config.name },
   });
+  // AWS WAF for the webhook API: its web ACL lives in us-east-1 (CloudFront scope), in a stack of its own;
+  // the hub is fronted by it once its ARN is in the operator config (README, "Deploy").
+  const wafStack = config.waf
+    ? new WebhookWafStack(app, `Omnihub-${config.name}-waf`, {
+        environmentName: config.name,
+        waf: config.waf,
+        description: `Omnihub AWS WAF web ACL for the webhook API (${config.name})`,
+        env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: CLOUDFRONT_WAF_REGION },
+        tags: { project: 'omnihub', environment: config.name },
+      })
+    : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack, config };
+  return { app, stack, config, ...(wafStack ? { wafStack } : {}) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,7 +1,9 @@
 import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  CustomerManagedEncryptionConfiguration,
   DefinitionBody,
   type IChainable,
   LogLevel,
@@ -10,6 +12,7 @@ import {
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { HubKey } from '../infra/constructs/hub-key.ts';
 
 /** Express workflows run at most 5 minutes (AWS Step Functions quotas). */
 export const EXPRESS_MAX_DURATION = Duration.minutes(5);
@@ -38,6 +41,11 @@ export interface HubStateMachineProps {
    * Standard executions keep their history for operators anyway. @default false
    */
   readonly includeExecutionData?: boolean;
+  /**
+   * Key of the execution history, state data and logs.
+   * @default the stack's `HubKey` (customer-managed environments), else keys AWS owns
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /**
@@ -62,9 +70,11 @@ export class HubStateMachine extends Construct {
         `${id}: an Express workflow runs at most 5 minutes, not ${props.timeout.toHumanString()}`,
       );
     }
+    const encryptionKey = props.encryptionKey ?? HubKey.of(this);
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromChainable(props.definition),
@@ -73,6 +83,12 @@ export class HubStateMachine extends Construct {
       comment: props.description,
       timeout: props.timeout,
       tracingEnabled: true,
+      // With the hub key, CDK grants the role kms:Decrypt/GenerateDataKey in the state machine's encryption
+      // context and the key policy what log delivery needs, as AWS documents
+      // (https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html).
+      ...(encryptionKey
+        ? { encryptionConfiguration: new CustomerManagedEncryptionConfiguration(encryptionKey) }
+        : {}),
       logs: {
         destination: this.logGroup,
         level: LogLevel.ALL,

@@ -3,6 +3,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import { DEFAULT_RESOLVED_RETENTION_DAYS } from '#shared/repositories/exceptions.ts';
 import type { ShopConfig } from '#shared/runtime/shops.ts';
+import type { EncryptionMode } from './encryption-modes.ts';
 import { loadOperatorConfig, REQUIRED_OPERATOR_SETTINGS } from './operator.ts';
 import type { PosConfig } from './pos.ts';
 
@@ -21,6 +22,19 @@ export interface ErpConfig {
 
 /** Powertools log level of every function in an environment. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/**
+ * AWS WAF in front of the webhook API (CloudFront with a web ACL; see `infra/constructs/webhook-edge.ts`).
+ */
+export interface WafConfig {
+  /** Requests one client IP may send in any 5 minutes before WAF answers 429 (AWS WAF minimum 10). */
+  readonly rateLimitPer5Minutes: number;
+  /**
+   * ARN of the CLOUDFRONT-scope web ACL (in us-east-1) that `Omnihub-<env>-waf` created: its
+   * `WebAclArn` output. Absent: the web ACL stack is synthesized but the hub is not yet fronted by it.
+   */
+  readonly webAclArn?: string;
+}
 
 /** Everything that differs between environments, typed, in one place. */
 export interface EnvironmentConfig {
@@ -44,6 +58,10 @@ export interface EnvironmentConfig {
    */
   readonly resolvedExceptionRetentionDays: number;
   readonly logLevel: LogLevel;
+  /** Keys of everything the hub stores (operator config `encryption`); dev stays `aws-managed`. */
+  readonly encryption: EncryptionMode;
+  /** AWS WAF in front of the webhook API (operator config `edge.waf`). @default none */
+  readonly waf?: WafConfig;
   readonly erp: ErpConfig;
   /** The POS account (Square); absent = production Square, notification URL taken from the request. */
   readonly pos?: PosConfig;
@@ -92,6 +110,7 @@ const SANDBOX_ERP: ErpConfig = {
 };
 
 const base = {
+  encryption: 'aws-managed' as EncryptionMode,
   maxWebhookBodyBytes: 1024 * 1024,
   resolvedExceptionRetentionDays: DEFAULT_RESOLVED_RETENTION_DAYS,
   webhookThrottle: { rateLimit: 200, burstLimit: 400 },
@@ -167,6 +186,8 @@ export function resolveEnvironment(name: unknown, context: EnvironmentContext = 
       shops: operator.shops,
       erp: operator.erp,
       pos: { ...defaults.pos, ...operator.pos },
+      ...(operator.encryption ? { encryption: operator.encryption } : {}),
+      ...(operator.edge?.waf ? { waf: operator.edge.waf } : {}),
     };
   }
   const { shops, erp } = defaults;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import * as z from 'zod';
 import { NetSuiteMappingConfigSchema } from '#shared/connectors/netsuite/mapper.ts';
 import { ShopConfigSchema } from '#shared/runtime/shops.ts';
+import { ENCRYPTION_MODES } from './encryption-modes.ts';
 
 const HttpsUrlSchema = z.url({ protocol: /^https$/ });
 
@@ -37,6 +38,30 @@ export const OperatorConfigSchema = z.strictObject({
     /** The Square merchants this environment serves; notifications for any other are parked. */
     merchantIds: z.array(z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'a Square merchant id')).min(1),
   }),
+  /**
+   * Keys of what the hub stores: `aws-managed` (each service's own key) or `customer-managed` (one hub
+   * KMS key per environment, `alias/omnihub-<env>`). @default 'aws-managed'
+   */
+  encryption: z.enum(ENCRYPTION_MODES).optional(),
+  edge: z
+    .strictObject({
+      /** AWS WAF in front of the webhook API: CloudFront + a CLOUDFRONT-scope web ACL in us-east-1. */
+      waf: z
+        .strictObject({
+          /** Requests per client IP in any 5 minutes (AWS WAF rate-based rule; minimum 10). */
+          rateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000),
+          /** The `WebAclArn` output of the `Omnihub-<env>-waf` stack, once deployed (README, "Deploy"). */
+          webAclArn: z
+            .string()
+            .regex(
+              /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]{1,128}\/[0-9a-f-]{36}$/,
+              'the ARN of a CLOUDFRONT-scope (global, us-east-1) AWS WAF web ACL',
+            )
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
 

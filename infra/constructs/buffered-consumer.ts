@@ -1,11 +1,14 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { type EventPattern, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { HubKey } from './hub-key.ts';
 
 export interface BufferedConsumerProps {
   /** The function that consumes the queue; it must answer with `batchItemFailures`. */
@@ -21,11 +24,13 @@ export interface BufferedConsumerProps {
   /** @default six times the function timeout, as AWS recommends for SQS event sources */
   readonly visibilityTimeout?: Duration;
   readonly removalPolicy: RemovalPolicy;
+  /** The hub's customer managed key. @default the stack's `HubKey`, if any, else SQS-managed encryption */
+  readonly encryptionKey?: IKey;
 }
 
 /**
- * A queue in front of a consumer function, with the hub's defaults: SQS-managed encryption and
- * SSL-only access on the queue and its DLQ, redrive after `maxReceiveCount`, an event source mapping
+ * A queue in front of a consumer function, with the hub's defaults: SQS-managed encryption (or the hub's
+ * customer managed key) and SSL-only access on the queue and its DLQ, redrive after `maxReceiveCount`, an event source mapping
  * that reports batch item failures (only failed records come back), 14 days' retention in the DLQ,
  * and an alarm as soon as anything reaches the DLQ.
  */
@@ -33,18 +38,25 @@ export class BufferedConsumer extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly dlqAlarm: Alarm;
+  private readonly encryptionKey: IKey | undefined;
 
   constructor(scope: Construct, id: string, props: BufferedConsumerProps) {
     super(scope, id);
+    this.encryptionKey = props.encryptionKey ?? HubKey.of(this);
     const functionTimeout = props.handler.timeout ?? Duration.seconds(3);
+    // With a customer managed key, the consumer's event source mapping gets kms:Decrypt with its receive
+    // permissions (grantConsumeMessages), and EventBridge gets the key for its deliveries (subscribe).
+    const encryption = this.encryptionKey
+      ? { encryption: QueueEncryption.KMS, encryptionMasterKey: this.encryptionKey }
+      : { encryption: QueueEncryption.SQS_MANAGED };
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...encryption,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy,
     });
     this.queue = new Queue(this, 'Queue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...encryption,
       enforceSSL: true,
       retentionPeriod: Duration.days(4),
       visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(functionTimeout.toSeconds() * 6),
@@ -77,7 +89,7 @@ export class BufferedConsumer extends Construct {
    * to 24 hours and then parks the event in the same DLQ, so nothing is dropped silently.
    */
   subscribe(bus: IEventBus, id: string, eventPattern: EventPattern): Rule {
-    return new Rule(this, id, {
+    const rule = new Rule(this, id, {
       eventBus: bus,
       eventPattern,
       targets: [
@@ -88,5 +100,26 @@ export class BufferedConsumer extends Construct {
         }),
       ],
     });
+    // The SqsQueue target lets EventBridge use the key for the queue (CDK's send grant, limited to this
+    // account: a rule ARN in the key policy would be a cycle, key → bus → rule → key), but not for the
+    // rule's DLQ, which AWS documents as needing kms:Decrypt and kms:GenerateDataKey for events.amazonaws.com
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html). Limited the same way, to
+    // the rules of this account (one statement for every consumer).
+    const stack = Stack.of(this);
+    this.encryptionKey?.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'EventBridgeRuleDeadLetterQueues',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }),
+          },
+        },
+      }),
+    );
+    return rule;
   }
 }

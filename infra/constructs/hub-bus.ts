@@ -1,8 +1,10 @@
-import { type Duration, Lazy } from 'aws-cdk-lib';
-import { EventBus, Match } from 'aws-cdk-lib/aws-events';
-import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Archive, type CfnArchive, EventBus, Match } from 'aws-cdk-lib/aws-events';
+import { AnyPrincipal, Effect, type IRole, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { EventSource } from '#shared/events/envelope.ts';
+import { HubKey } from './hub-key.ts';
 
 export interface HubBusProps {
   readonly busName: string;
@@ -32,8 +34,14 @@ export class HubBus extends Construct {
   constructor(scope: Construct, id: string, props: HubBusProps) {
     super(scope, id);
     // Created in the stack's scope under the ids the bus was first deployed with.
-    this.bus = new EventBus(scope, 'Bus', { eventBusName: props.busName });
-    this.bus.archive('Archive', {
+    const kmsKey = HubKey.of(scope);
+    this.bus = new EventBus(scope, 'Bus', { eventBusName: props.busName, ...(kmsKey ? { kmsKey } : {}) });
+    // With the hub key, CDK adds the key policy statement AWS documents for the bus (events.amazonaws.com,
+    // limited to this bus by aws:SourceArn and kms:EncryptionContext:aws:events:event-bus:arn:
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html). Publishers
+    // need no key permission: EventBridge encrypts on their behalf.
+    const archive = new Archive(this.bus, 'Archive', {
+      sourceEventBus: this.bus,
       archiveName: props.archiveName,
       description: props.archiveExcludes?.length
         ? `Every event on the bus except ${props.archiveExcludes.join(', ')}, for replay`
@@ -44,6 +52,7 @@ export class HubBus extends Construct {
       },
       retention: props.archiveRetention,
     });
+    if (kmsKey) encryptArchive(archive, kmsKey, props.busName);
     this.bus.addToResourcePolicy(
       new PolicyStatement({
         sid: 'OnlyHubPublishers',
@@ -73,4 +82,39 @@ export class HubBus extends Construct {
       }),
     );
   }
+}
+
+/**
+ * Encrypts the archive with the hub key. Set on the CloudFormation resource, with the key policy statement
+ * AWS documents for archives (events.amazonaws.com: kms:DescribeKey; kms:Decrypt, kms:GenerateDataKey,
+ * kms:ReEncrypt* in the bus's encryption context:
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html), naming the bus by
+ * its ARN as text: CDK's `kmsKey` on `Archive` names it by reference, which is a cycle (key policy → bus →
+ * key), and `EventBus.archive()` drops the key altogether (aws-cdk-lib 2.276).
+ */
+function encryptArchive(archive: Archive, key: IKey, busName: string): void {
+  (archive.node.defaultChild as CfnArchive).kmsKeyIdentifier = key.keyArn;
+  const busArn = Stack.of(archive).formatArn({
+    service: 'events',
+    resource: 'event-bus',
+    resourceName: busName,
+  });
+  const events = new ServicePrincipal('events.amazonaws.com');
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'EventBridgeArchiveDescribeKey',
+      principals: [events],
+      actions: ['kms:DescribeKey'],
+      resources: ['*'],
+    }),
+  );
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'EventBridgeArchiveOfTheHubBus',
+      principals: [events],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': busArn } },
+    }),
+  );
 }

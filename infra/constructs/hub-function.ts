@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { LogLevel } from '../config/environments.ts';
+import { HubKey } from './hub-key.ts';
 
 /** The handler module of `functions/<name>/`. */
 export const functionEntry = (name: string): string =>
@@ -37,16 +38,19 @@ export interface HubFunctionProps extends HubFunctionDefaults {
 
 /**
  * Every Lambda of the hub: Node.js 24 on arm64, an ESM bundle minified with source maps (bundled by the
- * local esbuild, never Docker), active tracing, JSON logs into an explicit log group with retention,
+ * local esbuild, never Docker), active tracing, JSON logs into an explicit log group with retention
+ * (encrypted with the hub key when the environment has one),
  * Powertools configured through its environment variables.
  */
 export class HubFunction extends NodejsFunction {
   readonly logGroupResource: LogGroup;
 
   constructor(scope: Construct, id: string, props: HubFunctionProps) {
+    const encryptionKey = HubKey.of(scope);
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
     super(scope, id, {
       entry: props.entry,

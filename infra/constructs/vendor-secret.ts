@@ -1,7 +1,9 @@
 import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { LocalRole } from '../config/local-roles.ts';
+import { HubKey } from './hub-key.ts';
 import { markLocalRole } from './local-role.ts';
 
 export interface VendorSecretProps {
@@ -28,6 +30,11 @@ export interface VendorSecretProps {
   /** How the local cloud recognises the secret to fill it with the sandbox's value (see `local/secrets.ts`). */
   readonly localRole: LocalRole;
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * The hub's customer managed key; `grantRead` then grants `kms:Decrypt` through Secrets Manager.
+   * @default the stack's `HubKey`, if any, else Secrets Manager's AWS managed key
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /**
@@ -36,6 +43,7 @@ export interface VendorSecretProps {
  */
 export class VendorSecret extends Secret {
   constructor(scope: Construct, id: string, props: VendorSecretProps) {
+    const encryptionKey = props.encryptionKey ?? HubKey.of(scope);
     super(scope, id, {
       description: props.description,
       generateSecretString: {
@@ -45,6 +53,7 @@ export class VendorSecret extends Secret {
         excludePunctuation: true,
       },
       removalPolicy: props.removalPolicy,
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
     Validations.of(this).acknowledge({ id: 'AwsSolutions-SMG4', reason: props.rotatedBy });
     markLocalRole(this, props.localRole);

@@ -12,6 +12,9 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { HubFunctionDefaults } from './hub-function.ts';
+import { HubKey } from './hub-key.ts';
+import { WebhookEdge } from './webhook-edge.ts';
 
 /**
  * JSON access log built only from HTTP API `$context` variables (the REST API standard fields include
@@ -52,6 +55,11 @@ export interface WebhookApiProps {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * AWS WAF in front of the API (operator config `edge.waf.webAclArn`): CloudFront with the web ACL, and
+   * routes that refuse requests that did not come through it (see `WebhookEdge`). @default none
+   */
+  readonly edge?: { readonly webAclArn: string; readonly functionDefaults: HubFunctionDefaults };
 }
 
 /**
@@ -62,12 +70,14 @@ export interface WebhookApiProps {
  * alarm watches the number of 4xx answers (refused signatures, malformed bodies, throttling with 429).
  *
  * AWS WAF cannot be attached to an HTTP API (WAF protects REST APIs, CloudFront, ALB, AppSync, …);
- * a WAF rate rule would need CloudFront in front of the API with a web ACL in us-east-1. The hub
- * relies on per-route throttling and HMAC verification instead; see README, "Security".
+ * with `edge`, CloudFront with the web ACL fronts the API ({@link WebhookEdge}), vendors are given its
+ * URLs ({@link WebhookApi.url}) and the routes refuse what did not come through it. See README, "Security".
  */
 export class WebhookApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
+  /** CloudFront and WAF in front of the API, when the environment has them. */
+  readonly edge?: WebhookEdge;
   /** More than {@link CLIENT_ERRORS_PER_5_MINUTES} 4xx answers in 5 minutes. */
   readonly clientErrorAlarm: Alarm;
   /** CloudFormation's `RouteSettings` is a JSON map keyed by route key, written as CloudFormation names it. */
@@ -82,9 +92,11 @@ export class WebhookApi extends Construct {
       createDefaultStage: false,
       description: 'Omnihub webhook ingress',
     });
+    const encryptionKey = HubKey.of(this);
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
     this.stage = new HttpStage(this, 'Stage', {
       httpApi: this.api,
@@ -100,6 +112,13 @@ export class WebhookApi extends Construct {
       produce: () => (Object.keys(this.routeThrottles).length > 0 ? this.routeThrottles : undefined),
     });
     this.throttle = props.throttle;
+    if (props.edge) {
+      this.edge = new WebhookEdge(this, 'Edge', {
+        api: this.api,
+        webAclArn: props.edge.webAclArn,
+        functionDefaults: props.edge.functionDefaults,
+      });
+    }
 
     this.clientErrorAlarm = new Alarm(this, 'ClientErrorAlarm', {
       alarmDescription:
@@ -120,9 +139,9 @@ export class WebhookApi extends Construct {
 
   private readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
 
-  /** The full URL of a route on the default stage. */
+  /** The full URL of a route: CloudFront's when the API is behind WAF, else the default stage's. */
   url(path: string): string {
-    return `${this.api.apiEndpoint}${path}`;
+    return this.edge ? this.edge.url(path) : `${this.api.apiEndpoint}${path}`;
   }
 
   /** Adds a POST route authenticated by the vendor's signature inside `handler`. */
@@ -135,8 +154,9 @@ export class WebhookApi extends Construct {
       path,
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration(`${handler.node.id}Integration`, handler),
+      ...(this.edge ? { authorizer: this.edge.authorizer } : {}),
     });
-    if (route) {
+    if (route && !this.edge) {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:

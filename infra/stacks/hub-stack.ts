@@ -1,10 +1,12 @@
 import { type CfnElement, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { EventBus } from 'aws-cdk-lib/aws-events';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { COMPLIANCE_DETAIL_TYPES } from '#shared/events/compliance.ts';
 import type { EnvironmentConfig } from '../config/environments.ts';
 import type { LocalRole } from '../config/local-roles.ts';
 import { HubBus } from '../constructs/hub-bus.ts';
+import { HubKey } from '../constructs/hub-key.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
@@ -29,7 +31,15 @@ export class HubStack extends Stack {
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     super(scope, id, props);
+    // EventBridge's delivery to a queue encrypted with the hub key: CDK's key grant to events.amazonaws.com
+    // is limited to this account (aws:SourceAccount) with this flag, unconditioned without it (a rule ARN
+    // would be a cycle). Set on the stack before any construct reads it.
+    this.node.setContext(cxapi.EVENTS_TARGET_QUEUE_SAME_ACCOUNT, true);
     const { config } = props;
+    // First: the constructs after it find it (`HubKey.of`) and encrypt what they store with it.
+    if (config.encryption === 'customer-managed') {
+      new HubKey(this, { alias: `alias/omnihub-${config.name}`, removalPolicy: config.removalPolicy });
+    }
 
     const publishing = new HubBus(this, 'Publishing', {
       busName: `omnihub-${config.name}`,
@@ -54,10 +64,16 @@ export class HubStack extends Stack {
       });
 
     this.bus = bus;
+    const functionDefaults = {
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+      logLevel: config.logLevel,
+    };
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       throttle: config.webhookThrottle,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
+      ...(config.waf?.webAclArn ? { edge: { webAclArn: config.waf.webAclArn, functionDefaults } } : {}),
     });
     this.hub = {
       config,
@@ -79,11 +95,7 @@ export class HubStack extends Stack {
         ledger: table('LedgerTable', 'ledger-table', { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' }),
         mappings: table('MappingsTable', 'mappings-table', { partitionKey: 'pk', sortKey: 'sk' }),
       },
-      functionDefaults: {
-        logRetention: config.logRetention,
-        removalPolicy: config.removalPolicy,
-        logLevel: config.logLevel,
-      },
+      functionDefaults,
     };
 
     new ShopifyIngress(this, 'ShopifyIngress', this.hub);

@@ -188,7 +188,7 @@ describe('HubStack', () => {
       template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: Match.objectLike({ maxReceiveCount: 125 }),
         VisibilityTimeout: 120,
-        SqsManagedSseEnabled: true,
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HubKey'), 'Arn'] },
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',

@@ -7,6 +7,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Pass, QueryLanguage, StateMachineType, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { HubKey } from '#infra/constructs/hub-key.ts';
 import { HubStateMachine, type HubStateMachineProps } from '#state-machines/hub-state-machine.ts';
 
 const newApp = () => new App({ outdir: mkdtempSync(join(tmpdir(), 'omnihub-sfn-')) });
@@ -58,6 +59,26 @@ describe('HubStateMachine', () => {
       });
     }
     template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
+
+  it("encrypts its data and logs with the stack's hub key when there is one", () => {
+    const stack = new Stack(newApp(), 'Sfn');
+    new HubKey(stack, { alias: 'alias/omnihub-test', removalPolicy: RemovalPolicy.DESTROY });
+    workflow(stack);
+    const template = Template.fromStack(stack);
+    const key = { 'Fn::GetAtt': [Match.stringLikeRegexp('^HubKey'), 'Arn'] };
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      EncryptionConfiguration: { Type: 'CUSTOMER_MANAGED_KMS_KEY', KmsKeyId: key },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: key });
+    // Without a hub key: keys AWS owns (no EncryptionConfiguration, no KmsKeyId).
+    const plain = new Stack(newApp(), 'Plain');
+    workflow(plain);
+    const plainTemplate = Template.fromStack(plain);
+    plainTemplate.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      EncryptionConfiguration: Match.absent(),
+    });
+    plainTemplate.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.absent() });
   });
 
   it('refuses an Express workflow longer than 5 minutes', () => {

@@ -74,13 +74,15 @@ describe('least privilege (prod template)', () => {
     const actionsOf = (prefix: string) =>
       [...new Set(statementsOf(prefix).flatMap((statement) => [statement.Action].flat()))].sort();
     // shopify-webhook: PutEvents; Powertools idempotency (Get/Put/Update/DeleteItem); park (PutItem);
-    // the webhook secret (GetSecretValue via Powertools parameters); X-Ray.
+    // the webhook secret (GetSecretValue via Powertools parameters); X-Ray; kms:Decrypt on the hub key
+    // (prod's example config is customer-managed: DynamoDB decrypts the table key on the caller's behalf).
     expect(actionsOf('ShopifyWebhookFunction')).toEqual([
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'events:PutEvents',
+      'kms:Decrypt',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'xray:PutTelemetryRecords',
@@ -94,6 +96,7 @@ describe('least privilege (prod template)', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'kms:Decrypt',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'sqs:ChangeMessageVisibility',
@@ -126,6 +129,18 @@ describe('least privilege (prod template)', () => {
     const statements = statementsByRole.get(target.RoleArn['Fn::GetAtt'][0]) ?? [];
     expect(statements.map((statement) => [statement.Action, JSON.stringify(statement.Resource)])).toEqual([
       ['lambda:InvokeFunction', expect.stringContaining('PosSweepFunction')],
+    ]);
+  });
+
+  it('gives the origin-verify authorizer (behind WAF) its secret and X-Ray only', () => {
+    const actions = [
+      ...new Set(statementsOf('WebhookApiEdgeOriginVerifyFunction').flatMap((s) => [s.Action].flat())),
+    ];
+    expect(actions.sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
     ]);
   });
 

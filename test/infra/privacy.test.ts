@@ -104,7 +104,8 @@ describe('Privacy flow', () => {
         },
         maxReceiveCount: 5,
       },
-      SqsManagedSseEnabled: true,
+      // prod's example config encrypts with the hub key (test/infra/encryption.test.ts covers both modes)
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HubKey'), 'Arn'] },
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Dimensions: [
