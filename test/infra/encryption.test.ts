@@ -144,8 +144,9 @@ describe('encryption: customer-managed (the prod example)', () => {
         JSON.stringify(statement.Principal).includes('FunctionServiceRole') &&
         JSON.stringify(statement.Condition).includes('kms:ViaService'),
     );
-    // shopify-webhook, pos-webhook, erp-order-sync and (behind WAF) origin-verify read a secret each.
+    // shopify-webhook, pos-webhook, pos-sweep, erp-order-sync and (behind WAF) origin-verify read a secret each.
     expect(viaSecrets.map((statement) => statement.Action)).toEqual([
+      'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',

@@ -108,12 +108,14 @@ describe('least privilege (prod template)', () => {
       'xray:PutTraceSegments',
     ]);
     // pos-sweep: PutEvents (omnihub.pos); the capture markers (Get/UpdateItem) and its cursor (Get/PutItem);
-    // park (PutItem); the Square token; X-Ray. No idempotency table: the markers and business keys do it.
+    // park (PutItem); the Square token; X-Ray; the hub key for the tables. No idempotency table: the markers
+    // and business keys do it.
     expect(actionsOf('PosSweepFunction')).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'events:PutEvents',
+      'kms:Decrypt',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'xray:PutTelemetryRecords',
