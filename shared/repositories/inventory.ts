@@ -1,9 +1,11 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   TransactGetCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { HubError } from '../errors.ts';
 import {
@@ -287,5 +289,52 @@ export class InventoryRepository {
       markers[id] = marker ? (marker.state as MarkerState) : undefined;
     });
     return [{ value: positionOf(item, key), exists: item !== undefined }, markers];
+  }
+}
+
+/**
+ * A change-feed cursor in the inventory table (`pk = FEED#<name>`, `sk = CURSOR`): the last entry id
+ * whose events are on the bus. It only moves forward, and only from the value the poller read, so two
+ * overlapping polls cannot move it backwards or skip a page.
+ */
+export class FeedCursorRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly name: string,
+  ) {}
+
+  private get key() {
+    return { pk: `FEED#${this.name}`, sk: 'CURSOR' };
+  }
+
+  /** The cursor (0 before the first poll). */
+  async read(): Promise<number> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }),
+    );
+    return Number(result.Item?.position ?? 0);
+  }
+
+  /** Moves the cursor from `from` to `to` (> from); false when it is no longer at `from`. */
+  async advance(from: number, to: number): Promise<boolean> {
+    if (!(to > from)) throw new RangeError(`a cursor only moves forward (${from} → ${to})`);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key,
+          UpdateExpression: 'SET #position = :to, updatedAt = :at',
+          ConditionExpression:
+            from === 0 ? 'attribute_not_exists(#position) OR #position = :from' : '#position = :from',
+          ExpressionAttributeNames: { '#position': 'position' },
+          ExpressionAttributeValues: { ':to': to, ':from': from, ':at': new Date().toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }
