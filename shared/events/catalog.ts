@@ -57,9 +57,10 @@ export const EVENT_CATALOG = {
     data: InventoryAdjustedSchema,
   }),
   InventoryCounted: define({
-    version: '1.0',
+    version: '1.1',
     sources: [EVENT_SOURCES.shopify, EVENT_SOURCES.pos, EVENT_SOURCES.erp],
-    description: 'An absolute stock quantity at a location, ordered by the source sequence.',
+    description:
+      'An absolute stock quantity at a location, ordered by the source sequence (1.1: `books`, the channel movement it includes).',
     data: InventoryCountedSchema,
   }),
   ProductChanged: define({

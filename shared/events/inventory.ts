@@ -26,5 +26,8 @@ export const InventoryCountedSchema = z.object({
   quantity: z.number().int().nullable().describe('null when the item is not tracked at this location'),
   sequence: z.number().int().nonnegative().describe('source ordering key (epoch ms of the source update)'),
   countedAt: UtcTimestampSchema,
+  books: IdSchema.optional().describe(
+    'movement id of the channel movement this count now includes (e.g. the POS sale a cash sale records), since 1.1',
+  ),
 });
 export type InventoryCounted = z.infer<typeof InventoryCountedSchema>;

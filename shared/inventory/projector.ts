@@ -1,0 +1,161 @@
+import type { EventDetail } from '../events/catalog.ts';
+import type { LocationRef } from '../events/common.ts';
+import type { Applied, ProjectionInput } from './projection.ts';
+
+/**
+ * The inventory projector's logic: canonical inventory events → projection inputs → the projection,
+ * and which SKU × locations must be published afterwards. Handler-free: the repository, the location
+ * lookup and the publish request are passed in.
+ *
+ * | event | projection input |
+ * |---|---|
+ * | `InventoryCounted` from the ERP (`on_hand`) | ERP count (sequence = change-feed id, `books`) |
+ * | `InventoryCounted` from Shopify (`available`) or the POS | channel observation (echo recognised) |
+ * | `InventoryAdjusted` from the POS or the hub | channel movement (pending until the ERP books it); `reservation` → reserved |
+ * | `InventoryAdjusted` from the ERP | refused: the ERP sends absolute counts with a sequence (a delta without one cannot be ordered against them) |
+ *
+ * Locations are the hub's location keys: the ERP location id; a Shopify or POS location is translated
+ * through the location mappings. An event without a SKU or with an unmapped location cannot be
+ * projected: it is returned as `parked` with its reason (the caller parks it for a replay).
+ */
+
+export type InventoryEvent =
+  | { readonly detailType: 'InventoryCounted'; readonly detail: EventDetail<'InventoryCounted'> }
+  | { readonly detailType: 'InventoryAdjusted'; readonly detail: EventDetail<'InventoryAdjusted'> };
+
+export interface PositionRef {
+  readonly sku: string;
+  readonly location: string;
+}
+
+export interface ProjectorDeps {
+  readonly apply: (key: PositionRef, input: ProjectionInput) => Promise<Applied>;
+  /** A source location → the hub location (ERP location id); undefined when not mapped. */
+  readonly hubLocation: (location: LocationRef) => Promise<string | undefined>;
+}
+
+/** Why an event cannot be projected as it is (park it; replay after the fix). */
+export interface Parked {
+  readonly eventId: string;
+  readonly code: 'NO_SKU' | 'UNKNOWN_MAPPING' | 'UNSUPPORTED';
+  readonly reason: string;
+}
+
+export interface ProjectorReport {
+  readonly outcomes: Record<Applied['outcome'], number>;
+  /** SKU × locations whose availability may have changed, or whose channel diverged: publish them. */
+  readonly publish: PositionRef[];
+  readonly parked: Parked[];
+}
+
+/** The projection input of an event (its location still in the source's namespace), or why not. */
+export function inputOf(
+  event: InventoryEvent,
+): { readonly sku: string; readonly location: LocationRef; readonly input: ProjectionInput } | Parked {
+  const { data, metadata } = event.detail;
+  const sku = data.item.sku;
+  if (sku === null)
+    return { eventId: metadata.eventId, code: 'NO_SKU', reason: 'the source sent no SKU for this item' };
+  const system = data.location.system;
+  if (event.detailType === 'InventoryCounted') {
+    const counted = event.detail.data;
+    if (system === 'erp') {
+      if (counted.quantityName !== 'on_hand' || counted.quantity === null)
+        return {
+          eventId: metadata.eventId,
+          code: 'UNSUPPORTED',
+          reason: `an ERP count must be an on_hand quantity (got ${counted.quantityName} ${counted.quantity})`,
+        };
+      return {
+        sku,
+        location: data.location,
+        input: {
+          kind: 'erp-count',
+          sequence: counted.sequence,
+          quantity: counted.quantity,
+          ...(counted.books ? { books: counted.books } : {}),
+        },
+      };
+    }
+    if (system === 'shopify' || system === 'pos')
+      return {
+        sku,
+        location: data.location,
+        input: {
+          kind: 'observation',
+          channel: system,
+          sequence: counted.sequence,
+          quantity: counted.quantity,
+        },
+      };
+    return { eventId: metadata.eventId, code: 'UNSUPPORTED', reason: `no counts from ${system}` };
+  }
+  const adjusted = event.detail.data;
+  if (system === 'erp')
+    return {
+      eventId: metadata.eventId,
+      code: 'UNSUPPORTED',
+      reason: 'ERP stock changes come as counts with the change-feed sequence, not as deltas',
+    };
+  if (adjusted.reason === 'reservation')
+    return {
+      sku,
+      location: data.location,
+      input: { kind: 'reservation', movementId: adjusted.movementId, delta: adjusted.delta },
+    };
+  return {
+    sku,
+    location: data.location,
+    input: {
+      kind: 'movement',
+      source: system === 'shopify' ? 'shopify' : system === 'pos' ? 'pos' : 'hub',
+      movementId: adjusted.movementId,
+      delta: adjusted.delta,
+    },
+  };
+}
+
+/** Which outcomes change what a channel should show (and so must be published). */
+const PUBLISH_ON: ReadonlySet<Applied['outcome']> = new Set(['applied', 'observed']);
+
+/**
+ * Applies `events` in order (the caller groups a batch by position if it wants them in parallel) and
+ * returns the distinct positions to publish.
+ */
+export async function projectInventoryEvents(
+  events: readonly InventoryEvent[],
+  deps: ProjectorDeps,
+): Promise<ProjectorReport> {
+  const outcomes: Record<Applied['outcome'], number> = {
+    applied: 0,
+    observed: 0,
+    echo: 0,
+    duplicate: 0,
+    stale: 0,
+    included: 0,
+  };
+  const publish = new Map<string, PositionRef>();
+  const parked: Parked[] = [];
+  for (const event of events) {
+    const mapped = inputOf(event);
+    if ('code' in mapped) {
+      parked.push(mapped);
+      continue;
+    }
+    const location =
+      mapped.location.system === 'erp' ? mapped.location.id : await deps.hubLocation(mapped.location);
+    if (location === undefined) {
+      parked.push({
+        eventId: event.detail.metadata.eventId,
+        code: 'UNKNOWN_MAPPING',
+        reason: `no ERP location for ${mapped.location.system} location ${mapped.location.id}`,
+      });
+      continue;
+    }
+    const key = { sku: mapped.sku, location };
+    const applied = await deps.apply(key, mapped.input);
+    outcomes[applied.outcome] += 1;
+    if (PUBLISH_ON.has(applied.outcome)) publish.set(`${key.sku}|${key.location}`, key);
+  }
+  return { outcomes, publish: [...publish.values()], parked };
+}
