@@ -1,0 +1,91 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { toJsonLogLine } from '#local/function-logs.ts';
+import { groupParked, opsCommand, type ParkedItem, replayCommand } from '#local/parked.ts';
+import { freePort, portInUseMessage, takenPort } from '#local/services/ports.ts';
+import { synthCacheDir } from '#local/synth.ts';
+
+describe('function log files hold JSON lines only', () => {
+  it('keeps a JSON record as one line and wraps plain text as Lambda’s JSON log format does', () => {
+    const now = new Date('2026-01-02T03:04:05.000Z');
+    expect(toJsonLogLine('Fn', '{"level":"INFO","message":"ok"}', now)).toBe(
+      '{"level":"INFO","message":"ok"}',
+    );
+    expect(toJsonLogLine('Fn', '{\n  "level": "WARN",\n  "message": "multi"\n}', now)).toBe(
+      '{"level":"WARN","message":"multi"}',
+    );
+    const plain = 'No application metrics to publish. The cold-start metric may be published if enabled.';
+    const wrapped = JSON.parse(toJsonLogLine('Fn', plain, now)) as Record<string, unknown>;
+    expect(wrapped).toEqual({ timestamp: now.toISOString(), level: 'INFO', message: plain, function: 'Fn' });
+    expect(JSON.parse(toJsonLogLine('Fn', 'TypeError: boom\n    at x (y.js:1:1)', now))).toMatchObject({
+      level: 'ERROR',
+      message: 'TypeError: boom\n    at x (y.js:1:1)',
+    });
+    // Something that looks like JSON but is not: wrapped, never written as is.
+    expect(JSON.parse(toJsonLogLine('Fn', '{not json}', now))).toMatchObject({ message: '{not json}' });
+    expect(toJsonLogLine('Fn', 'START RequestId: 1', now)).not.toContain('\n');
+  });
+});
+
+describe('parked items: grouped by kind and code, each with the command that replays it', () => {
+  const item = (kind: string, code: string, n: number): ParkedItem => ({
+    kind,
+    code,
+    exceptionId: `${kind}/${n}`,
+    reason: `reason ${n}`,
+    parkedAt: `2026-01-01T00:00:0${n}Z`,
+  });
+
+  it('names replay-orders for ERP orders (with the PORT of a cloud on another port) and no invented command for webhooks', () => {
+    const groups = groupParked(
+      [
+        item('erp-order', 'UNKNOWN_MAPPING', 1),
+        item('erp-order', 'UNKNOWN_MAPPING', 2),
+        item('shopify-webhook', 'SHOP_MISMATCH', 3),
+      ],
+      opsCommand(3010),
+    );
+    expect(groups).toEqual([
+      {
+        kind: 'erp-order',
+        code: 'UNKNOWN_MAPPING',
+        count: 2,
+        reason: 'reason 2',
+        replay: 'PORT=3010 npm run -s ops -- replay-orders --code UNKNOWN_MAPPING',
+        exceptionIds: ['erp-order/1', 'erp-order/2'],
+      },
+      expect.objectContaining({ kind: 'shopify-webhook', count: 1 }),
+    ]);
+    expect(groups[1]?.replay).toContain('no replay command for webhooks yet');
+    expect(replayCommand('erp-order', 'ERP_VALIDATION', opsCommand(3000))).toBe(
+      'npm run -s ops -- replay-orders --code ERP_VALIDATION',
+    );
+  });
+});
+
+describe('npm start: one synth per stack and context, ports named with their setting', () => {
+  it('gives another PORT (other sandbox URLs in the template) another synth directory', () => {
+    const at = (port: number) =>
+      synthCacheDir('/x/cdk.out', 'Omnihub-dev', {
+        netsuiteBaseUrl: `http://127.0.0.1:${port}/_sandbox/netsuite`,
+      });
+    expect(at(3000)).toBe(at(3000));
+    expect(at(3000)).not.toBe(at(3010));
+    expect(at(3000)).toMatch(/^\/x\/cdk\.out\/Omnihub-dev-[0-9a-f]{10}$/);
+    expect(synthCacheDir('/x', 'Omnihub-staging')).not.toBe(synthCacheDir('/x', 'Omnihub-dev'));
+  });
+
+  it('finds the taken one of PORT … PORT+3 and names it with what it is for and the setting that moves it', async () => {
+    const blocker = createServer();
+    const base = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(base + 2, '127.0.0.1', () => resolve()));
+    try {
+      expect(await takenPort(base)).toBe(base + 2);
+      const message = await portInUseMessage(base, base + 2);
+      expect(message).toContain(`port ${base + 2} is in use (PORT+2: SQS)`);
+      expect(message).toMatch(/start on other ports with PORT=\d+ npm start/);
+    } finally {
+      blocker.close();
+    }
+  });
+});
