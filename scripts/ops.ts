@@ -5,9 +5,10 @@
  *                                     true or false per line, as the running local cloud's EventBridge
  *                                     `TestEventPattern` answers (`aws events test-event-pattern` against
  *                                     its endpoint; --endpoint-url <url>, default http://127.0.0.1:PORT+1)
- *   status [--json]                   what happened in the running local cloud, per flow: events published, queued
+ *   status [--wait [s]] [--json]      what happened in the running local cloud, per flow: events published, queued
  *                                     and in flight, orders in the Shopify and Square sandboxes, documents booked
- *                                     in the NetSuite sandbox, and what is parked with its reason and replay command
+ *                                     in the NetSuite sandbox, and what is parked with its reason and replay command;
+ *                                     --wait first waits (default up to 60 s) until nothing is moving
  *   send-shopify <topic> <file.json>  signs the payload with the local Shopify secret and posts it to the
  *                                     local webhook route; prints the status and the response
  *                                     (--webhook-id <id> to repeat a delivery, --secret <s> to sign otherwise)
@@ -54,7 +55,7 @@ import { hubUrl, localDynamo, localHealth, OpsError, roleName, unreachable } fro
 const [command, ...args] = process.argv.slice(2);
 
 /** Options that take no value. */
-const FLAGS = new Set(['--sample', '--force', '--json']);
+const FLAGS = new Set(['--sample', '--force', '--json', '--wait']);
 
 function option(name: string): string | undefined {
   const index = args.indexOf(`--${name}`);
@@ -336,11 +337,15 @@ async function localHub() {
 }
 
 async function status(): Promise<number> {
-  const { collectStatus, formatStatus } = await import('./ops/status.ts');
-  const result = await collectStatus(hubUrl());
-  if (flag('json')) console.log(JSON.stringify(result));
+  const { collectStatus, formatStatus, settledStatus } = await import('./ops/status.ts');
+  const waitSeconds = flag('wait') ? Number(option('wait')?.match(/^\d+$/) ? option('wait') : 60) : 0;
+  const { status: result, settled } = waitSeconds
+    ? await settledStatus(hubUrl(), waitSeconds * 1000)
+    : { status: await collectStatus(hubUrl()), settled: true };
+  if (flag('json')) console.log(JSON.stringify({ ...result, settled }));
   else for (const line of formatStatus(result)) console.log(line);
-  return 0;
+  if (!settled) console.error(`still moving after ${waitSeconds} s: run it again`);
+  return settled ? 0 : 1;
 }
 
 const EXCEPTION_KINDS = ['erp-order', 'shopify-webhook', 'pos-webhook'] as const;

@@ -203,3 +203,41 @@ export function formatStatus(status: HubStatus): string[] {
   );
   return lines;
 }
+
+/** Webhooks the Shopify and Square sandboxes have yet to deliver (queued for a retry or on the wire). */
+async function sandboxWebhooksPending(url: string): Promise<number> {
+  type Counters = { pending: number; inFlight: number };
+  const [shopify, square] = await Promise.all([
+    sandboxState<{ counters: { webhooks: Counters } }>(url, 'shopify', 'records=none'),
+    sandboxState<{ webhooks: Counters }>(url, 'square', 'limit=1'),
+  ]);
+  const busy = (counters: Counters | undefined) => (counters ? counters.pending + counters.inFlight : 0);
+  return busy(shopify?.counters.webhooks) + busy(square?.webhooks);
+}
+
+/**
+ * `status --wait`: the status once nothing moves — no webhook left in the sandboxes, nothing queued or in
+ * flight, and the same counts on two reads a second apart (an event between the bus and its queue shows as a
+ * change) — or at the deadline, with `settled: false`. Polls against the deadline; no fixed sleep decides.
+ */
+export async function settledStatus(
+  url: string,
+  timeoutMs: number,
+): Promise<{ status: HubStatus; settled: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  let previous = '';
+  for (;;) {
+    const [status, webhooks] = await Promise.all([collectStatus(url), sandboxWebhooksPending(url)]);
+    const moving =
+      webhooks +
+      status.flows.reduce(
+        (total, flow) => total + (flow.queue ? flow.queue.queued + flow.queue.inFlight : 0),
+        0,
+      );
+    const signature = JSON.stringify(status.flows);
+    if (moving === 0 && signature === previous) return { status, settled: true };
+    if (Date.now() > deadline) return { status, settled: false };
+    previous = moving === 0 ? signature : '';
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
