@@ -8,7 +8,7 @@ import type { LocalRole } from '#infra/config/local-roles.ts';
  * both settings, never a stack trace.
  */
 export function hubUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return (env.OMNIHUB_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`).replace(/\/+$/, '');
+  return (env.OMNIHUB_URL || `http://127.0.0.1:${env.PORT || 3000}`).replace(/\/+$/, '');
 }
 
 /** A problem the operator fixes (no local cloud, a refused file): printed as one message, exit 1. */

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { toJsonLogLine } from '#local/function-logs.ts';
 import { groupParked, opsCommand, type ParkedItem, replayCommand } from '#local/parked.ts';
@@ -86,6 +88,47 @@ describe('npm start: one synth per stack and context, ports named with their set
       expect(message).toMatch(/start on other ports with PORT=\d+ npm start/);
     } finally {
       blocker.close();
+    }
+  });
+});
+
+describe('ops commands with no local cloud answering', () => {
+  const projectDir = fileURLToPath(new URL('../../../', import.meta.url));
+  const ops = (args: readonly string[], env: Record<string, string>) =>
+    new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/ops.ts', ...args], {
+        cwd: projectDir,
+        env: { ...process.env, OMNIHUB_URL: '', ...env },
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, output }));
+    });
+
+  it('name the URL they tried and the settings to change, without a stack trace', {
+    timeout: 60_000,
+  }, async () => {
+    const port = await freePort();
+    const env = { PORT: String(port) };
+    for (const args of [
+      ['status'],
+      ['exceptions'],
+      ['send-shopify', 'orders/create', '--sample'],
+      ['replay-orders'],
+    ]) {
+      const { code, output } = await ops(args, env);
+      expect(code, output).toBe(1);
+      expect(output).toContain(
+        `no local cloud answered at http://127.0.0.1:${port} (from PORT=${port}; ECONNREFUSED)`,
+      );
+      expect(output).toContain('OMNIHUB_URL=');
+      expect(output).not.toMatch(/\n\s+at /);
     }
   });
 });
