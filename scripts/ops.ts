@@ -182,39 +182,19 @@ const MappingsFileSchema = z.array(
   }),
 );
 
-/**
- * Rows that would corrupt the local demo: SKUs pointed at the ERP's booking items (discount, shipping, tax,
- * gift card — the lines that are not products), or rows npm start built from the sandboxes changed to
- * another target (the sample file's `shopify_payments` → 1, say). `--force` loads them anyway.
- */
+/** What in the file would corrupt the local demo (scripts/ops/mapping-guard.ts), read against the table. */
 async function localMappingProblems(
   rows: z.infer<typeof MappingsFileSchema>,
   repository: MappingRepository,
 ): Promise<string[]> {
   // The local cloud runs the dev stack: it books with dev's booking items.
   const { ENVIRONMENTS } = await import('#infra/config/environments.ts');
-  const bookingItems = new Map(
-    Object.entries(ENVIRONMENTS.dev.erp.mapping.items).map(([name, id]) => [String(id), name]),
-  );
+  const { mappingProblems } = await import('./ops/mapping-guard.ts');
+  const kinds = ['item', 'location', 'payment-method'] as const;
   const existing = new Map(
-    await Promise.all(
-      (['item', 'location', 'payment-method'] as const).map(
-        async (kind) => [kind, await repository.targets(kind)] as const,
-      ),
-    ),
+    await Promise.all(kinds.map(async (kind) => [kind, await repository.targets(kind)] as const)),
   );
-  const problems: string[] = [];
-  for (const row of rows) {
-    const booking = row.kind === 'item' ? bookingItems.get(row.target) : undefined;
-    if (booking)
-      problems.push(
-        `${row.source} ${row.sourceId} → item ${row.target}: that is the ERP's ${booking} booking item`,
-      );
-    const current = existing.get(row.kind)?.get(`${row.source}#${row.sourceId}`);
-    if (current !== undefined && current !== row.target)
-      problems.push(`${row.kind} ${row.source} ${row.sourceId}: ${current} now, the file says ${row.target}`);
-  }
-  return problems;
+  return mappingProblems(rows, ENVIRONMENTS.dev.erp.mapping.items, existing);
 }
 
 async function loadMappings(): Promise<number> {

@@ -215,6 +215,12 @@ describe('the first hour: the README path books orders end to end, and a restart
     const first = await status();
     expect(first.parked, JSON.stringify(first.flows)).toBe(0);
 
+    // The sample mappings file is for a deployed account: the local cloud refuses it, changing nothing.
+    const refused = await sh('npm run -s ops -- load-mappings docs/examples/mappings.sample.json');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("that is the ERP's shipping booking item");
+    expect(refused.stderr).toContain('payment-method gateway shopify_payments:');
+
     // Ctrl-C: a clean stop that says where the state is.
     expect(await stop()).toBe(0);
     expect(output).toContain('stopped, state saved in');

@@ -6,6 +6,7 @@ import { toJsonLogLine } from '#local/function-logs.ts';
 import { groupParked, opsCommand, type ParkedItem, replayCommand } from '#local/parked.ts';
 import { freePort, portInUseMessage, takenPort } from '#local/services/ports.ts';
 import { synthCacheDir } from '#local/synth.ts';
+import { mappingProblems } from '../../../scripts/ops/mapping-guard.ts';
 
 describe('function log files hold JSON lines only', () => {
   it('keeps a JSON record as one line and wraps plain text as Lambda’s JSON log format does', () => {
@@ -130,5 +131,30 @@ describe('ops commands with no local cloud answering', () => {
       expect(output).toContain('OMNIHUB_URL=');
       expect(output).not.toMatch(/\n\s+at /);
     }
+  });
+});
+
+describe('load-mappings into the local cloud', () => {
+  it('refuses the sample file for deployed accounts: SKUs on booking items, a sandbox row changed', async () => {
+    const { readFileSync } = await import('node:fs');
+    const rows = JSON.parse(
+      readFileSync(new URL('../../../docs/examples/mappings.sample.json', import.meta.url), 'utf8'),
+    ) as Parameters<typeof mappingProblems>[0];
+    const booking = { discount: '1', shipping: '2', tax: '3', giftCard: '4' };
+    const existing = new Map([['payment-method' as const, new Map([['gateway#shopify_payments', '7']])]]);
+    const problems = mappingProblems(rows, booking, existing);
+    expect(problems).toContain("sku SKU2006-020 → item 2: that is the ERP's shipping booking item");
+    expect(problems).toContain('payment-method gateway shopify_payments: 7 now, the file says 1');
+    // A row that adds a mapping or repeats the table's is fine.
+    expect(
+      mappingProblems(
+        [
+          { kind: 'item', source: 'sku', sourceId: 'NEW-1', target: '100' },
+          { kind: 'payment-method', source: 'gateway', sourceId: 'shopify_payments', target: '7' },
+        ],
+        booking,
+        existing,
+      ),
+    ).toEqual([]);
   });
 });
