@@ -4,15 +4,20 @@
  * under `.local/` unless `--fresh` is given; `--chaos` turns on duplicated and reordered deliveries and
  * failed PutEvents entries (see local/chaos.ts). Ctrl-C stops everything.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LocalRole } from '#infra/config/local-roles.ts';
 import { startLocalCloud } from './cloud.ts';
+import { toJsonLogLine } from './function-logs.ts';
 import { onboardOnStart } from './onboarding.ts';
+import { opsCommand } from './parked.ts';
+import { type ParkedWatch, watchParked } from './parked-watch.ts';
 import { sandboxSeed, startSandboxes } from './sandboxes.ts';
+import { portInUseMessage, takenPort } from './services/ports.ts';
 import { LocalStateStore } from './state/store.ts';
-import { synthesize } from './synth.ts';
+import { synthCacheDir, synthesize } from './synth.ts';
 
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
 const fresh = process.argv.includes('--fresh');
@@ -22,20 +27,59 @@ const environment = 'dev';
 const stackName = `Omnihub-${environment}`;
 // OMNIHUB_LOCAL_DIR: another place for the synth, logs and state (tests run a second `npm start` beside yours).
 const localDir = process.env.OMNIHUB_LOCAL_DIR ?? join(projectDir, '.local');
+const relativeDir = relative(process.cwd(), localDir);
+const shownDir = relativeDir.startsWith('..') ? localDir : relativeDir || '.';
 const logDir = join(localDir, 'logs');
 mkdirSync(logDir, { recursive: true });
 
 const started = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
+/** A boot that cannot go on: what is wrong and what to do, without a stack trace. */
+const refuse = (message: string): never => {
+  process.stderr.write(`omnihub: the local cloud could not start: ${message}\n`);
+  process.exit(1);
+};
+
+if (!Number.isInteger(port) || port < 1 || port > 65_532)
+  refuse(`PORT=${process.env.PORT} is not a port number (npm start takes PORT … PORT+3)`);
+
+// One npm start per local directory: two would write the same state. The lock names the running one.
+const lockFile = join(localDir, 'npm-start.lock');
+const running = readLock();
+if (running) {
+  refuse(
+    `another npm start (pid ${running.pid}, PORT=${running.port}) is using ${shownDir}/ — stop it (Ctrl-C), ` +
+      `or run this one with its own directory and ports: OMNIHUB_LOCAL_DIR=<dir> PORT=<n> npm start`,
+  );
+}
+// Ports are checked before the synth: a taken one is named at once, not after the synth's seconds.
+const taken = await takenPort(port);
+if (taken !== undefined) refuse(await portInUseMessage(port, taken));
+writeFileSync(lockFile, JSON.stringify({ pid: process.pid, port }));
+
+function readLock(): { pid: number; port: number } | undefined {
+  try {
+    const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number; port: number };
+    process.kill(lock.pid, 0);
+    return lock;
+  } catch {
+    // No lock, an unreadable one, or its process is gone (a crash): free to start.
+    return undefined;
+  }
+}
+
 say(`omnihub: synthesizing ${stackName}…`);
 const url = `http://127.0.0.1:${port}`;
 // The dev stack as deployed, except that the ERP and the POS are the local NetSuite and Square sandboxes.
-const synth = await synthesize({
-  projectDir,
-  outDir: join(localDir, 'cdk.out'),
-  environment,
-  context: { netsuiteBaseUrl: `${url}/_sandbox/netsuite`, squareBaseUrl: `${url}/_sandbox/square` },
-});
+const context = { netsuiteBaseUrl: `${url}/_sandbox/netsuite`, squareBaseUrl: `${url}/_sandbox/square` };
+// One cached synth per stack and context: another PORT has its own, so two local clouds never evict each other.
+const assemblyDir = synthCacheDir(join(localDir, 'cdk.out'), stackName, context);
+const synth = await synthesize({ projectDir, outDir: assemblyDir, environment, context }).catch(
+  (error: Error) => {
+    rmSync(lockFile, { force: true });
+    return refuse(error.message);
+  },
+);
 say(
   `omnihub: ${synth.cached ? 'template unchanged, using the cached synth' : `synthesized in ${(synth.ms / 1000).toFixed(1)} s`}`,
 );
@@ -58,19 +102,28 @@ function openState(): LocalStateStore {
       },
     });
   } catch (error) {
-    process.stderr.write(`omnihub: the local cloud could not start: ${(error as Error).message}\n`);
-    process.exit(1);
+    rmSync(lockFile, { force: true });
+    return refuse((error as Error).message);
   }
 }
 // Mapping rows from the sandboxes themselves, so sandbox orders book into the NetSuite sandbox. Health stays
 // 503 until they are written: an order posted the moment health is 200 finds its mappings.
 await onboardOnStart(cloud.url, say);
 cloud.ready();
+const parkedWatch = startParkedWatch();
+
+/** One console line when something is parked (local/parked-watch.ts); none when the stack has no such table. */
+function startParkedWatch(): ParkedWatch | undefined {
+  const table = cloud.template.withRole('exceptions-table' satisfies LocalRole)[0]?.name;
+  return table
+    ? watchParked({ dynamodbEndpoint: cloud.endpoints.dynamodb, table, say, ops: opsCommand(port) })
+    : undefined;
+}
 
 async function bootCloud() {
   try {
     return await startLocalCloud({
-      assemblyDir: join(localDir, 'cdk.out'),
+      assemblyDir,
       stackName,
       port,
       state,
@@ -81,7 +134,7 @@ async function bootCloud() {
       sandboxes: sandboxes.handle,
       env: { OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials, ...process.env },
       onFunctionLog: (name, line) => {
-        void appendFile(join(logDir, `${name}.log`), `${line}\n`);
+        void appendFile(join(logDir, `${name}.log`), `${toJsonLogLine(name, line)}\n`);
       },
       log: {
         info: (message, details) => say(`omnihub: ${message} ${details ? JSON.stringify(details) : ''}`),
@@ -94,8 +147,11 @@ async function bootCloud() {
     // Nothing may keep running when the boot fails: close the sandboxes and say why (the state stays as it was).
     state.abandon();
     await sandboxes.close();
-    process.stderr.write(`omnihub: the local cloud could not start: ${(error as Error).message}\n`);
-    process.exit(1);
+    rmSync(lockFile, { force: true });
+    const { code, port: busy } = error as NodeJS.ErrnoException & { port?: number };
+    // A port taken between the check and the boot (another program was quicker): named with its setting.
+    if (code === 'EADDRINUSE' && typeof busy === 'number') return refuse(await portInUseMessage(port, busy));
+    return refuse((error as Error).message);
   }
 }
 
@@ -104,7 +160,7 @@ const webhook = cloud.template
   .map((route) => String(route.properties.RouteKey));
 say('');
 say(
-  `Omnihub local cloud is up in ${((Date.now() - started) / 1000).toFixed(1)} s (${stackName}${fresh ? ', fresh state' : ', state in .local/'})`,
+  `Omnihub local cloud is up in ${((Date.now() - started) / 1000).toFixed(1)} s (${stackName}${fresh ? ', fresh state' : `, state in ${shownDir}/`})`,
 );
 say('');
 say(`  API           ${cloud.url}   routes: ${webhook.join(', ')}`);
@@ -123,7 +179,8 @@ for (const name of sandboxes.names) say(`  sandbox       ${cloud.url}/_sandbox/$
 say(
   `  AWS services  Lambda, EventBridge, Step Functions, CloudWatch, Secrets Manager, SSM: ${cloud.endpoints.aws}   SQS: ${cloud.endpoints.sqs}   DynamoDB: ${cloud.endpoints.dynamodb}`,
 );
-say(`  function logs .local/logs/<function>.log`);
+say(`  function logs ${shownDir}/logs/<function>.log (JSON lines)`);
+say(`  status        ${opsCommand(port)} status   (per flow: events, queues, booked, parked)`);
 say('');
 say('Ctrl-C to stop.');
 
@@ -134,10 +191,12 @@ const stop = async () => {
   say('\nomnihub: stopping…');
   // The hub first: the sandboxes' snapshot must come after the last call the hub makes to them (a document
   // the ERP booked after its snapshot would be lost while the hub remembers it as booked).
+  await parkedWatch?.stop();
   await cloud.stop();
   await sandboxes.close();
   state.close();
-  say('omnihub: stopped, state saved in .local/state.');
+  rmSync(lockFile, { force: true });
+  say(`omnihub: stopped, state saved in ${shownDir}/state.`);
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());

@@ -46,6 +46,20 @@ export function sourceHash(
 }
 
 /**
+ * The cloud assembly directory of one stack and context under `root` (`.local/cdk.out/Omnihub-dev-<hash>`):
+ * two local clouds with different context (another `PORT` puts other sandbox URLs in the template) keep a
+ * synth each instead of overwriting one another's assembly while it runs.
+ */
+export function synthCacheDir(
+  root: string,
+  stackName: string,
+  context: Readonly<Record<string, string>> = {},
+): string {
+  const key = createHash('sha256').update(JSON.stringify(context)).digest('hex').slice(0, 10);
+  return join(root, `${stackName}-${key}`);
+}
+
+/**
  * `cdk synth -c env=<environment>` into `outDir`, skipped when the sources are unchanged since the last
  * synth (the hash is kept beside the assembly). Runs the CDK CLI with this Node, no Docker.
  */

@@ -5,12 +5,21 @@
  *                                     true or false per line, as the running local cloud's EventBridge
  *                                     `TestEventPattern` answers (`aws events test-event-pattern` against
  *                                     its endpoint; --endpoint-url <url>, default http://127.0.0.1:PORT+1)
+ *   status [--wait [s]] [--json]      what happened in the running local cloud, per flow: events published, queued
+ *                                     and in flight, orders in the Shopify and Square sandboxes, documents booked
+ *                                     in the NetSuite sandbox, and what is parked with its reason and replay command;
+ *                                     --wait first waits (default up to 60 s) until nothing is moving
  *   send-shopify <topic> <file.json>  signs the payload with the local Shopify secret and posts it to the
  *                                     local webhook route; prints the status and the response
  *                                     (--webhook-id <id> to repeat a delivery, --secret <s> to sign otherwise)
+ *   send-shopify orders/create --sample
+ *                                     the same with a new order built from the running Shopify sandbox's catalog
+ *                                     (scripts/ops/sample-order.ts), so it maps and is booked in the ERP sandbox
  *   load-mappings <file.json>         loads SKU/location/payment-method mappings into the mappings table:
  *                                     --table <name> on AWS (credentials and region from the environment), or
- *                                     the local cloud's table when omitted (started with `npm start`)
+ *                                     the local cloud's table when omitted (started with `npm start`); into the
+ *                                     local cloud it refuses rows that point SKUs at the booking items or change
+ *                                     rows npm start built from the sandboxes, unless --force
  *   sync-mappings                     builds the mappings from the running local cloud's sandboxes (ERP items
  *                                     by SKU, locations by code, payment methods by name) and loads them into
  *                                     its mappings table (--table <name>: another table in the local DynamoDB);
@@ -28,24 +37,39 @@
  *   privacy-requests [--shop <domain>] the Shopify compliance requests the hub recorded for a shop (default: the
  *                                     dev shop): what each matched, redacted, deleted, and — for a data request —
  *                                     what the hub held (ids and field names, never values)
+ *
+ * Every command but load-mappings --table talks to the local cloud at OMNIHUB_URL, else
+ * http://127.0.0.1:$PORT (default 3000): when none answers it says which URL it tried and which setting to change.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { LocalRole } from '#infra/config/local-roles.ts';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
 import { MappingRepository } from '#shared/repositories/mappings.ts';
+import { hubUrl, localDynamo, localHealth, OpsError, roleName, unreachable } from './ops/hub.ts';
 
 const [command, ...args] = process.argv.slice(2);
+
+/** Options that take no value. */
+const FLAGS = new Set(['--sample', '--force', '--json', '--wait']);
 
 function option(name: string): string | undefined {
   const index = args.indexOf(`--${name}`);
   return index >= 0 ? args[index + 1] : undefined;
 }
+
+const flag = (name: string) => args.includes(`--${name}`);
+
+/** The arguments that are neither options nor their values. */
+const positional = () =>
+  args.filter(
+    (arg, index) =>
+      !arg.startsWith('--') && !(args[index - 1]?.startsWith('--') && !FLAGS.has(args[index - 1] ?? '')),
+  );
 
 /**
  * Asks the local cloud's EventBridge, over its AWS JSON API, whether each event matches its pattern — the
@@ -102,32 +126,48 @@ async function testPattern(): Promise<number> {
 }
 
 async function sendShopify(): Promise<number> {
-  const [topic, file] = args.filter(
-    (arg, index) => !arg.startsWith('--') && !args[index - 1]?.startsWith('--'),
-  );
-  if (!topic || !file) {
+  const [topic, file] = positional();
+  const sample = flag('sample');
+  if (!topic || (!file && !sample) || (sample && topic !== 'orders/create')) {
     console.error(
-      'usage: npm run -s ops -- send-shopify <topic> <payload.json> [--webhook-id <id>] [--secret <secret>]',
+      'usage: npm run -s ops -- send-shopify <topic> <payload.json> [--webhook-id <id>] [--secret <secret>]\n' +
+        "       npm run -s ops -- send-shopify orders/create --sample   (a new order from the Shopify sandbox's catalog)",
     );
     return 2;
   }
-  const body = JSON.stringify(JSON.parse(readFileSync(file, 'utf8')));
+  const base = hubUrl();
+  let body: string;
+  let shopDomain = process.env.OMNIHUB_SHOP_DOMAIN ?? 'omnihub-dev.myshopify.com';
+  if (sample) {
+    const { sampleOrder } = await import('./ops/sample-order.ts');
+    const order = await sampleOrder(base);
+    body = JSON.stringify(order.body);
+    shopDomain = process.env.OMNIHUB_SHOP_DOMAIN ?? order.shopDomain;
+    console.error(order.summary);
+  } else {
+    body = JSON.stringify(JSON.parse(readFileSync(file as string, 'utf8')));
+  }
   const secret = option('secret') ?? process.env.OMNIHUB_SHOPIFY_SECRET ?? 'omnihub-local-shopify-secret';
-  const url = `${process.env.OMNIHUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`}/webhooks/shopify`;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': topic,
-      'x-shopify-hmac-sha256': signShopifyBody(body, secret),
-      'x-shopify-shop-domain': process.env.OMNIHUB_SHOP_DOMAIN ?? 'omnihub-dev.myshopify.com',
-      'x-shopify-api-version': SHOPIFY_API_VERSION,
-      'x-shopify-webhook-id': option('webhook-id') ?? randomUUID(),
-      'x-shopify-event-id': randomUUID(),
-      'x-shopify-triggered-at': new Date().toISOString(),
-    },
-    body,
-  });
+  const url = `${base}/webhooks/shopify`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-topic': topic,
+        'x-shopify-hmac-sha256': signShopifyBody(body, secret),
+        'x-shopify-shop-domain': shopDomain,
+        'x-shopify-api-version': SHOPIFY_API_VERSION,
+        'x-shopify-webhook-id': option('webhook-id') ?? randomUUID(),
+        'x-shopify-event-id': randomUUID(),
+        'x-shopify-triggered-at': new Date().toISOString(),
+      },
+      body,
+    });
+  } catch (error) {
+    throw unreachable(base, error);
+  }
   console.log(response.status);
   console.log(await response.text());
   return response.ok ? 0 : 1;
@@ -142,28 +182,25 @@ const MappingsFileSchema = z.array(
   }),
 );
 
-/** The local cloud's mappings table and DynamoDB endpoint, from the synthesized dev template. */
-function localMappingsTarget(): { table: string; endpoint: string } {
-  const templateFile = '.local/cdk.out/Omnihub-dev.template.json';
-  if (!existsSync(templateFile))
-    throw new Error('no local cloud template: run `npm start` first, or pass --table');
-  const resources = (
-    JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Type: string }> }
-  ).Resources;
-  const logicalId = Object.keys(resources).find(
-    (id) => id.startsWith('MappingsTable') && resources[id]?.Type === 'AWS::DynamoDB::Table',
+/** What in the file would corrupt the local demo (scripts/ops/mapping-guard.ts), read against the table. */
+async function localMappingProblems(
+  rows: z.infer<typeof MappingsFileSchema>,
+  repository: MappingRepository,
+): Promise<string[]> {
+  // The local cloud runs the dev stack: it books with dev's booking items.
+  const { ENVIRONMENTS } = await import('#infra/config/environments.ts');
+  const { mappingProblems } = await import('./ops/mapping-guard.ts');
+  const kinds = ['item', 'location', 'payment-method'] as const;
+  const existing = new Map(
+    await Promise.all(kinds.map(async (kind) => [kind, await repository.targets(kind)] as const)),
   );
-  if (!logicalId) throw new Error('the template has no mappings table');
-  return {
-    table: `Omnihub-dev-${logicalId}`,
-    endpoint: `http://127.0.0.1:${Number(process.env.PORT ?? 3000) + 3}`,
-  };
+  return mappingProblems(rows, ENVIRONMENTS.dev.erp.mapping.items, existing);
 }
 
 async function loadMappings(): Promise<number> {
-  const [file] = args.filter((arg, index) => !arg.startsWith('--') && !args[index - 1]?.startsWith('--'));
+  const [file] = positional();
   if (!file) {
-    console.error('usage: npm run -s ops -- load-mappings <mappings.json> [--table <name>]');
+    console.error('usage: npm run -s ops -- load-mappings <mappings.json> [--table <name>] [--force]');
     return 2;
   }
   const parsed = MappingsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
@@ -175,26 +212,48 @@ async function loadMappings(): Promise<number> {
     return 1;
   }
   const explicit = option('table');
-  const target = explicit ? { table: explicit, endpoint: undefined } : localMappingsTarget();
-  const client = new DynamoDBClient(
-    target.endpoint
-      ? {
-          endpoint: target.endpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }
-      : {},
-  );
-  const loaded = await new MappingRepository(DynamoDBDocumentClient.from(client), target.table).load(
-    parsed.data,
-  );
-  console.log(`loaded ${loaded} mappings into ${target.table}`);
-  client.destroy();
-  return 0;
+  if (explicit) {
+    // A deployed account's table: credentials and region from the environment, as the AWS CLI takes them.
+    const client = new DynamoDBClient({});
+    try {
+      const loaded = await new MappingRepository(DynamoDBDocumentClient.from(client), explicit).load(
+        parsed.data,
+      );
+      console.log(`loaded ${loaded} mappings into ${explicit}`);
+      return 0;
+    } finally {
+      client.destroy();
+    }
+  }
+  const health = await localHealth();
+  const table = roleName(health, 'mappings-table');
+  const { client, documents } = localDynamo(health);
+  try {
+    const repository = new MappingRepository(documents, table);
+    const problems = flag('force') ? [] : await localMappingProblems(parsed.data, repository);
+    if (problems.length > 0) {
+      console.error(
+        `load-mappings: nothing loaded into the local cloud's ${table}: ${problems.length} row(s) would break the mappings npm start built from the sandboxes:`,
+      );
+      for (const problem of problems.slice(0, 10)) console.error(`  ${problem}`);
+      if (problems.length > 10) console.error(`  … and ${problems.length - 10} more`);
+      console.error(
+        'docs/examples/mappings.sample.json is for a deployed account (--table <MappingsTableName>); locally, ' +
+          'npm run -s ops -- sync-mappings rebuilds the mappings from the sandboxes. --force loads the file anyway.',
+      );
+      return 1;
+    }
+    const loaded = await repository.load(parsed.data);
+    console.log(`loaded ${loaded} mappings into ${table}`);
+    return 0;
+  } finally {
+    client.destroy();
+  }
 }
 
 async function syncMappings(): Promise<number> {
-  const url = process.env.OMNIHUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  const url = hubUrl();
+  await localHealth(url);
   const table = option('table');
   // Loaded here: only this command needs the onboarding modules and their clients.
   const { syncLocalMappings } = await import('#local/onboarding.ts');
@@ -215,14 +274,9 @@ async function syncMappings(): Promise<number> {
 }
 
 async function replayOrders(): Promise<number> {
-  const url = process.env.OMNIHUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
-  const health = (await (await fetch(`${url}/_local/health`)).json()) as {
-    endpoints: { sqs: string; dynamodb: string };
-    roles: Partial<Record<LocalRole, string>>;
-  };
-  const queue = health.roles['erp-order-queue'];
-  const table = health.roles['exceptions-table'];
-  if (!queue || !table) throw new Error('the local stack has no ERP order queue or exceptions table');
+  const health = await localHealth();
+  const queue = roleName(health, 'erp-order-queue');
+  const table = roleName(health, 'exceptions-table');
   const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const { SQSClient, GetQueueUrlCommand, SendMessageCommand } = await import('@aws-sdk/client-sqs');
   const { DynamoExceptionStore } = await import('#shared/repositories/exceptions.ts');
@@ -257,25 +311,28 @@ async function replayOrders(): Promise<number> {
 
 /** The running local cloud's endpoints and its tables by role (`/_local/health`). */
 async function localHub() {
-  const url = process.env.OMNIHUB_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
-  const health = (await (await fetch(`${url}/_local/health`)).json()) as {
-    endpoints: { sqs: string; dynamodb: string };
-    roles: Partial<Record<LocalRole, string>>;
-  };
-  const dynamodb = new DynamoDBClient({
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    endpoint: health.endpoints.dynamodb,
-  });
-  return { health, dynamodb, documents: DynamoDBDocumentClient.from(dynamodb) };
+  const health = await localHealth();
+  const { client: dynamodb, documents } = localDynamo(health);
+  return { health, dynamodb, documents };
+}
+
+async function status(): Promise<number> {
+  const { collectStatus, formatStatus, settledStatus } = await import('./ops/status.ts');
+  const waitSeconds = flag('wait') ? Number(option('wait')?.match(/^\d+$/) ? option('wait') : 60) : 0;
+  const { status: result, settled } = waitSeconds
+    ? await settledStatus(hubUrl(), waitSeconds * 1000)
+    : { status: await collectStatus(hubUrl()), settled: true };
+  if (flag('json')) console.log(JSON.stringify({ ...result, settled }));
+  else for (const line of formatStatus(result)) console.log(line);
+  if (!settled) console.error(`still moving after ${waitSeconds} s: run it again`);
+  return settled ? 0 : 1;
 }
 
 const EXCEPTION_KINDS = ['erp-order', 'shopify-webhook', 'pos-webhook'] as const;
 
 async function listExceptions(): Promise<number> {
   const { health, dynamodb, documents } = await localHub();
-  const table = health.roles['exceptions-table'];
-  if (!table) throw new Error('the local stack has no exceptions table');
+  const table = roleName(health, 'exceptions-table');
   const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
   const status = (option('status') ?? 'PARKED').toUpperCase();
   const kinds = option('kind') ? [option('kind') as string] : EXCEPTION_KINDS;
@@ -314,17 +371,14 @@ async function listExceptions(): Promise<number> {
 }
 
 async function dismiss(): Promise<number> {
-  const [exceptionId] = args.filter(
-    (arg, index) => !arg.startsWith('--') && !args[index - 1]?.startsWith('--'),
-  );
+  const [exceptionId] = positional();
   const reason = option('reason');
   if (!exceptionId || !reason) {
     console.error('usage: npm run -s ops -- dismiss <exceptionId> --reason <why>');
     return 2;
   }
   const { health, dynamodb, documents } = await localHub();
-  const table = health.roles['exceptions-table'];
-  if (!table) throw new Error('the local stack has no exceptions table');
+  const table = roleName(health, 'exceptions-table');
   const { DynamoExceptionStore } = await import('#shared/repositories/exceptions.ts');
   const { dismissException } = await import('#shared/ops/dismiss-exception.ts');
   const { ENVIRONMENTS } = await import('#infra/config/environments.ts');
@@ -354,8 +408,7 @@ async function dismiss(): Promise<number> {
 
 async function privacyRequests(): Promise<number> {
   const { health, dynamodb, documents } = await localHub();
-  const table = health.roles['privacy-requests-table'];
-  if (!table) throw new Error('the local stack has no privacy requests table');
+  const table = roleName(health, 'privacy-requests-table');
   const { PrivacyRequestStore } = await import('#shared/repositories/privacy-requests.ts');
   const { ENVIRONMENTS } = await import('#infra/config/environments.ts');
   const shop = option('shop') ?? ENVIRONMENTS.dev.shops[0]?.domain ?? '';
@@ -370,6 +423,7 @@ async function privacyRequests(): Promise<number> {
 }
 
 const commands: Record<string, () => Promise<number>> = {
+  status,
   exceptions: listExceptions,
   dismiss,
   'privacy-requests': privacyRequests,
@@ -384,4 +438,17 @@ if (!run) {
   console.error(`usage: npm run -s ops -- <${Object.keys(commands).join('|')}> …`);
   process.exit(2);
 }
-process.exit(await run());
+try {
+  process.exit(await run());
+} catch (error) {
+  // What the operator can act on, without a stack trace (OMNIHUB_DEBUG=1 shows it).
+  if (process.env.OMNIHUB_DEBUG) console.error(error);
+  const message =
+    error instanceof OpsError
+      ? error.message
+      : (error as Error).message === 'fetch failed'
+        ? unreachable(hubUrl(), error).message
+        : `${(error as Error).name}: ${(error as Error).message}`;
+  console.error(`ops ${command}: ${message}`);
+  process.exit(1);
+}

@@ -63,6 +63,13 @@ function isMachinery(value: object): boolean {
   );
 }
 
+/** What a capture leaves out, so its absence from a capture says nothing: functions, instances, machinery. */
+function isBehaviour(value: unknown): boolean {
+  if (typeof value === 'function') return true;
+  if (typeof value !== 'object' || value === null || isBuiltin(value)) return false;
+  return !isPlainObject(value) || holdsFunctions(value) || isMachinery(value);
+}
+
 function capture(value: unknown, memo: Map<object, unknown>, path: string, inCollection: boolean): unknown {
   if (typeof value === 'function') return SKIP;
   if (typeof value !== 'object' || value === null) return value;
@@ -156,7 +163,13 @@ function applyInto(live: Record<string, unknown>, data: Record<string, unknown>)
       !isBuiltin(value)
     ) {
       if (isPlainObject(current) && !holdsFunctions(current)) {
-        for (const existing of Object.keys(current)) delete (current as Record<string, unknown>)[existing];
+        // A plain record comes back as it was saved: keys it no longer had go. A key the capture holds is
+        // applied into (below), so a class instance under a plain object — a session's store, its activity —
+        // keeps its class; deleting it first would put a plain copy without methods in its place.
+        for (const [existing, inner] of Object.entries(current)) {
+          if (!(existing in (value as Record<string, unknown>)) && !isBehaviour(inner))
+            delete (current as Record<string, unknown>)[existing];
+        }
       }
       applyInto(current as Record<string, unknown>, value as Record<string, unknown>);
     } else {

@@ -107,6 +107,20 @@ describe('captureFields / applyFields', () => {
     expect(owner.store.clock()).toBe(1);
   });
 
+  it('applies into a class instance held by a plain object, which keeps its methods (a sandbox session)', () => {
+    const before = { session: { store: new Store(), runs: 1 } };
+    before.session.store.add('o1');
+    const data = captureFields(before, ['session']);
+    const owner = { session: { store: new Store(), runs: 0, stale: 'gone' } as Record<string, unknown> };
+    applyFields(owner, structuredClone(data));
+    const store = owner.session.store as Store;
+    expect(store).toBeInstanceOf(Store);
+    store.add('o2');
+    expect(store.orders.map((order) => order.id)).toEqual(['o1', 'o2']);
+    expect(owner.session.runs).toBe(1);
+    expect(owner.session).not.toHaveProperty('stale');
+  });
+
   it('refuses a class instance inside a collection, which would come back without its methods', () => {
     expect(() => captureFields({ list: [new Counter()] }, ['list'])).toThrow(/list\[0\].*Counter/);
   });
@@ -275,6 +289,11 @@ describe('sandboxes in the local state', () => {
       before.netsuite,
     );
     expect((await control('shopify', '/_control/webhooks?state=pending')).total).toBe(before.pending.total);
+    // Each sandbox goes on working after the restore (its classes kept their methods): a Square sale.
+    const sale = (await control('square', '/_control/scenario', { seed: 4, sales: 1 })) as {
+      sales?: unknown[];
+    };
+    expect(sale.sales).toHaveLength(1);
     expect(before.pending.total).toBeGreaterThan(0);
     // The next order continues the sequence instead of re-using an id the hub has already seen.
     await control('shopify', '/_control/scenario', { seed: 1, orders: 1 });
