@@ -328,7 +328,7 @@ async function status(): Promise<number> {
   return settled ? 0 : 1;
 }
 
-const EXCEPTION_KINDS = ['erp-order', 'shopify-webhook', 'pos-webhook'] as const;
+const EXCEPTION_KINDS = ['erp-order', 'shopify-webhook', 'pos-webhook', 'pos-sweep'] as const;
 
 async function listExceptions(): Promise<number> {
   const { health, dynamodb, documents } = await localHub();

@@ -135,7 +135,7 @@ export async function collectStatus(url: string = hubUrl()): Promise<HubStatus> 
             },
           }
         : {}),
-      parked: parkedOf('pos-webhook'),
+      parked: [...parkedOf('pos-webhook'), ...parkedOf('pos-sweep')],
     },
     {
       flow: 'order capture',
@@ -158,7 +158,7 @@ export async function collectStatus(url: string = hubUrl()): Promise<HubStatus> 
     },
   ];
   // Parked items of a kind no flow above names (a new flow's) are still shown.
-  const known = new Set(['shopify-webhook', 'pos-webhook', 'erp-order']);
+  const known = new Set(['shopify-webhook', 'pos-webhook', 'pos-sweep', 'erp-order']);
   const other = parked.filter((group) => !known.has(group.kind));
   if (other.length > 0) flows.push({ flow: 'other', parked: other });
   return {

@@ -1,4 +1,4 @@
-import { PosUnavailableError } from '../connectors/square/errors.ts';
+import { PosAuthError, PosUnavailableError } from '../connectors/square/errors.ts';
 import { isHubMadeOrder, orderVersionOf, parseSquareOrder } from '../connectors/square/mapper.ts';
 import { type SquareOrder, SquareRefundSchema } from '../connectors/square/payloads.ts';
 import { MappingError } from '../errors.ts';
@@ -141,6 +141,26 @@ export async function sweepPosOrders(deps: PosSweepDeps): Promise<SweepSummary> 
     },
   });
 
+  /**
+   * One order or refund the sweep cannot take (Square answers 404 or 400 for it, or it cannot be mapped) is
+   * parked with its reason and the sweep goes on: only an outage or a refused token stops the run (and keeps
+   * the cursor), otherwise a single unreadable refund would stop every later run at the same place.
+   */
+  const isolated = async (
+    inputId: string,
+    at: string,
+    payload: unknown,
+    extra: Record<string, string>,
+    work: () => Promise<void>,
+  ) => {
+    try {
+      await work();
+    } catch (error) {
+      if (error instanceof PosUnavailableError || error instanceof PosAuthError) throw error;
+      count(await contextFor(inputId, at, payload).park(error, runId, extra));
+    }
+  };
+
   const sweepRefunds = async (order: SquareOrder, raw: unknown) => {
     const refunds = Array.isArray((raw as { refunds?: unknown }).refunds)
       ? ((raw as { refunds: { id?: unknown }[] }).refunds
@@ -152,14 +172,24 @@ export async function sweepPosOrders(deps: PosSweepDeps): Promise<SweepSummary> 
         counts.skipped += 1;
         continue;
       }
-      const rawRefund = await call('GetPaymentRefund', () => deps.square.retrieveRefund(refundId));
-      const ctx = contextFor(refundMarkerKey(refundId), order.updated_at, rawRefund);
-      const parsed = SquareRefundSchema.safeParse(rawRefund);
-      if (!parsed.success) {
-        count(await ctx.park(new MappingError(`refund ${refundId} is not readable`), runId, { refundId }));
-        continue;
-      }
-      count(await captureRefund(parsed.data, ctx, { ...deps, square: retrying(deps.square, call) }));
+      await isolated(
+        refundMarkerKey(refundId),
+        order.updated_at,
+        { refundId, orderId: order.id },
+        { refundId },
+        async () => {
+          const rawRefund = await call('GetPaymentRefund', () => deps.square.retrieveRefund(refundId));
+          const ctx = contextFor(refundMarkerKey(refundId), order.updated_at, rawRefund);
+          const parsed = SquareRefundSchema.safeParse(rawRefund);
+          if (!parsed.success) {
+            count(
+              await ctx.park(new MappingError(`refund ${refundId} is not readable`), runId, { refundId }),
+            );
+            return;
+          }
+          count(await captureRefund(parsed.data, ctx, { ...deps, square: retrying(deps.square, call) }));
+        },
+      );
     }
   };
 
@@ -203,12 +233,14 @@ export async function sweepPosOrders(deps: PosSweepDeps): Promise<SweepSummary> 
           counts.skipped += 1;
           continue;
         }
-        count(
-          await captureOrder(order, contextFor(`${order.id}#${version}`, order.updated_at, raw), {
-            ...deps,
-            square: retrying(deps.square, call),
-          }),
-        );
+        await isolated(`${order.id}#${version}`, order.updated_at, raw, { orderId: order.id }, async () => {
+          count(
+            await captureOrder(order, contextFor(`${order.id}#${version}`, order.updated_at, raw), {
+              ...deps,
+              square: retrying(deps.square, call),
+            }),
+          );
+        });
       }
       page = result.cursor;
     } while (page);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PosUnavailableError } from '#shared/connectors/square/errors.ts';
+import { PosNotFoundError, PosUnavailableError } from '#shared/connectors/square/errors.ts';
 import { type PosSweepDeps, type PosSweepSource, sweepPosOrders } from '#shared/flows/pos-sweep.ts';
 import type { SweepCursorStore } from '#shared/repositories/pos-sweep-cursor.ts';
 import { RecordingExceptions, RecordingPublisher } from '#test/support/ingress-fakes.ts';
@@ -173,6 +173,30 @@ describe('POS sweep: SearchOrders for what webhooks missed, through the same cap
     expect(
       publisher.published.map((event) => [event.detailType, event.detail.metadata.idempotencyKey]),
     ).toEqual([['RefundCreated', `pos:${MERCHANT}:refund:TENDER1_r1`]]);
+  });
+
+  it('parks a refund Square will not return (404) and sweeps the rest of the page; the cursor moves', async () => {
+    const { deps, square, publisher, exceptions, cursors } = sweep();
+    square.locations = square.locations.slice(0, 1);
+    square.retrieveRefund = async (id: string) => {
+      throw new PosNotFoundError(`refund ${id} not found`);
+    };
+    const returnOrder = {
+      ...squareSale({ id: 'RETURN404', version: undefined }),
+      line_items: [],
+      returns: [{ uid: 'r1', source_order_id: 'LEGACY', return_line_items: [] }],
+      refunds: [{ id: 'LEGACY_r1', status: 'COMPLETED', amount_money: usd(500) }],
+    };
+    const sale = squareSale({ id: 'AFTER', version: undefined });
+    square.pages.push({ orders: [returnOrder, sale] });
+    await sweepPosOrders(deps);
+    expect(exceptions.parked.map((parked) => [parked.kind, parked.attributes.refundId])).toEqual([
+      ['pos-sweep', 'LEGACY_r1'],
+    ]);
+    expect(publisher.published.map((event) => event.detail.metadata.idempotencyKey)).toEqual([
+      expect.stringContaining(':order:AFTER:'),
+    ]);
+    expect(cursors.values.get(MERCHANT)).toBe(NOW.toISOString());
   });
 
   it('backs off on 429 and goes on; gives up (cursor unmoved) when Square stays throttled', async () => {
