@@ -1,8 +1,8 @@
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { type EventPattern, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -39,6 +39,8 @@ export class BufferedConsumer extends Construct {
   readonly deadLetterQueue: Queue;
   readonly dlqAlarm: Alarm;
   private readonly encryptionKey: IKey | undefined;
+  /** The rules that feed the queue: the only ones EventBridge may deliver from (see `subscribe`). */
+  private readonly ruleArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: BufferedConsumerProps) {
     super(scope, id);
@@ -100,6 +102,24 @@ export class BufferedConsumer extends Construct {
         }),
       ],
     });
+    // With a customer-managed key, CDK's SqsQueue target allows EventBridge by account (aws:SourceAccount),
+    // not by rule: any rule of the account — on any bus, made by anyone allowed PutRule — could then feed
+    // this queue (a forged RefundCreated into the ERP queue). An explicit Deny for every other source keeps
+    // delivery to the hub's own rules whatever the Allow says (an explicit Deny wins). The rule ARNs can sit
+    // in the queue policy (queue policy → rule → queue is no cycle), not in the key policy.
+    if (this.ruleArns.length === 0) {
+      this.queue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'OnlyTheHubRulesDeliver',
+          effect: Effect.DENY,
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [this.queue.queueArn],
+          conditions: { ArnNotEquals: { 'aws:SourceArn': Lazy.list({ produce: () => this.ruleArns }) } },
+        }),
+      );
+    }
+    this.ruleArns.push(rule.ruleArn);
     // The SqsQueue target lets EventBridge use the key for the queue (CDK's send grant, limited to this
     // account: a rule ARN in the key policy would be a cycle, key → bus → rule → key), but not for the
     // rule's DLQ, which AWS documents as needing kms:Decrypt and kms:GenerateDataKey for events.amazonaws.com

@@ -76,6 +76,34 @@ describe('encryption: customer-managed (the prod example)', () => {
     keyStatements = (keys[keyId]?.Properties.KeyPolicy.Statement ?? []) as Statement[];
   }, 120_000);
 
+  it('lets EventBridge deliver to a queue only from the rules that feed it, though the Allow is by account', () => {
+    const policies = Object.values(prod.findResources('AWS::SQS::QueuePolicy'));
+    const fromEvents = (statement: Statement) =>
+      JSON.stringify(statement.Principal).includes('events.amazonaws.com');
+    let accountWide = 0;
+    for (const policy of policies) {
+      const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+      const allows = statements.filter((st) => st.Effect === 'Allow' && fromEvents(st));
+      if (!allows.some((st) => JSON.stringify(st.Condition ?? {}).includes('aws:SourceAccount'))) continue;
+      accountWide += 1;
+      // The Deny names every rule targeting the queue, and nothing else.
+      const deny = statements.find((st) => st.Effect === 'Deny' && fromEvents(st));
+      const arns = deny?.Condition?.ArnNotEquals?.['aws:SourceArn'] as unknown[] | undefined;
+      const queue = (policy.Properties.Queues as unknown[])[0];
+      const rules = Object.values(prod.findResources('AWS::Events::Rule')).filter((rule) =>
+        (rule.Properties.Targets as { Arn: unknown }[]).some(
+          (target) =>
+            JSON.stringify(target.Arn) ===
+            JSON.stringify({ 'Fn::GetAtt': [(queue as { Ref: string }).Ref, 'Arn'] }),
+        ),
+      );
+      expect(rules.length).toBeGreaterThan(0);
+      expect(arns).toHaveLength(rules.length);
+    }
+    // The ERP order queue and the privacy queue at least are fed by rules.
+    expect(accountWide).toBeGreaterThanOrEqual(2);
+  });
+
   it('is one rotated key per environment, retained in prod, with an alias', () => {
     expect(resolveEnvironment('prod', { config: 'docs/examples/operator-config.prod.json' }).encryption).toBe(
       'customer-managed',

@@ -134,7 +134,7 @@ describe('ERP change-feed poller (NetSuite sandbox, cursor on DynamoDB Local)', 
       path: '/services/rest/record/v1/cashSale',
       body: {
         externalId,
-        entity: { id: '42' },
+        entity: { id: '2' },
         location: { externalId: 'ST-001' },
         item: { items: [{ item: { externalId: 'SKU-000001' }, quantity: 2, rate: 19.5 }] },
       },
