@@ -312,8 +312,9 @@ export class DynamoExceptionStore implements ExceptionStore {
     to: ExceptionStatus,
     change: { readonly update: string; readonly values: Record<string, unknown> },
   ): Promise<boolean> {
+    let parts: number;
     try {
-      await this.client.send(
+      const updated = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: pkOf(kind), sk },
@@ -321,13 +322,38 @@ export class DynamoExceptionStore implements ExceptionStore {
           ConditionExpression: '#status = :from',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':from': from, ':to': to, ...change.values },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      parts = typeof updated.Attributes?.payloadParts === 'number' ? updated.Attributes.payloadParts : 0;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+    // A payload too big for one item lives in part items: they expire with the exception (TTL), or stop
+    // expiring when it is parked again — a resolved raw order must not outlive its retention in pieces.
+    const expiresAt = change.values[':expires'];
+    for (let index = 0; index < parts; index += 1) {
+      await this.client
+        .send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: pkOf(kind), sk: partKey(sk, index) },
+            ...(typeof expiresAt === 'number'
+              ? {
+                  UpdateExpression: 'SET expiresAt = :expires',
+                  ExpressionAttributeValues: { ':expires': expiresAt },
+                }
+              : { UpdateExpression: 'REMOVE expiresAt' }),
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        )
+        // A part already gone (a redaction rewrote the payload) is nothing to expire.
+        .catch((error: unknown) => {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        });
+    }
+    return true;
   }
 
   /**

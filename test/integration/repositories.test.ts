@@ -286,4 +286,29 @@ describe('DynamoExceptionStore (DynamoDB Local)', () => {
       exceptionId: 'shopify-webhook/nope',
     });
   });
+
+  it('expires the part items of a large payload with the exception, and keeps them when it is parked again', async () => {
+    const store = new DynamoExceptionStore(document, exceptionsTable);
+    const payload = Buffer.from(randomBytes(600 * 1024).toString('base64'));
+    const { exceptionId } = await store.park(parked(payload, 'big-resolved'));
+    const { kind, sk } = parseExceptionId(exceptionId);
+    const items = async () =>
+      (
+        await document.send(
+          new QueryCommand({
+            TableName: exceptionsTable,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+            ExpressionAttributeValues: { ':pk': `EXC#${kind}`, ':sk': sk },
+          }),
+        )
+      ).Items ?? [];
+    const parts = (await items()).filter((item) => String(item.sk).includes('#part#'));
+    expect(parts.length).toBeGreaterThan(1);
+    expect(await store.markReplayed(kind, sk, { expiresAt: 1_900_000_000 })).toBe(true);
+    expect((await items()).map((item) => item.expiresAt)).toEqual(
+      Array.from({ length: parts.length + 1 }, () => 1_900_000_000),
+    );
+    expect(await store.markReplayed(kind, sk, { revert: true })).toBe(true);
+    expect((await items()).filter((item) => item.expiresAt !== undefined)).toEqual([]);
+  });
 });
