@@ -23,6 +23,7 @@ export function buildApp(
         config: context('config'),
         shops: context('shops'),
         netsuiteBaseUrl: context('netsuiteBaseUrl'),
+        shopifyBaseUrl: context('shopifyBaseUrl'),
       }),
       context('erpConcurrencyLimit'),
     ),

@@ -71,7 +71,11 @@ function readLock(): { pid: number; port: number } | undefined {
 say(`omnihub: synthesizing ${stackName}…`);
 const url = `http://127.0.0.1:${port}`;
 // The dev stack as deployed, except that the ERP and the POS are the local NetSuite and Square sandboxes.
-const context = { netsuiteBaseUrl: `${url}/_sandbox/netsuite`, squareBaseUrl: `${url}/_sandbox/square` };
+const context = {
+  netsuiteBaseUrl: `${url}/_sandbox/netsuite`,
+  squareBaseUrl: `${url}/_sandbox/square`,
+  shopifyBaseUrl: `${url}/_sandbox/shopify`,
+};
 // One cached synth per stack and context: another PORT has its own, so two local clouds never evict each other.
 const assemblyDir = synthCacheDir(join(localDir, 'cdk.out'), stackName, context);
 const synth = await synthesize({ projectDir, outDir: assemblyDir, environment, context }).catch(

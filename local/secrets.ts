@@ -35,6 +35,13 @@ export const KNOWN_SECRETS: readonly {
     render: (value: string) => JSON.stringify({ accessToken: value }),
   },
   {
+    // The Shopify sandbox accepts this Admin API token by default (sandbox/shopify: `accessToken`).
+    role: 'shopify-admin-token',
+    env: 'OMNIHUB_SHOPIFY_ACCESS_TOKEN',
+    defaultValue: 'shpat_omnihub_sandbox_0000000000000000',
+    render: (value: string) => JSON.stringify({ accessToken: value }),
+  },
+  {
     // `npm start` fills it with the NetSuite sandbox's M2M credentials (a published test key pair).
     role: 'netsuite-credentials',
     env: 'OMNIHUB_NETSUITE_CREDENTIALS',

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
+import { DEFAULT_POLICY, type InventoryPolicy } from '#shared/inventory/policy.ts';
 import { DEFAULT_RESOLVED_RETENTION_DAYS } from '#shared/repositories/exceptions.ts';
 import type { ShopConfig } from '#shared/runtime/shops.ts';
 import type { EncryptionMode } from './encryption-modes.ts';
@@ -67,6 +68,28 @@ export interface EnvironmentConfig {
   readonly pos?: PosConfig;
   /** The scheduled POS sweep (`SearchOrders` for what webhooks missed). */
   readonly posSweep: PosSweepConfig;
+  /** Inventory availability (issue #13): policy, ERP change-feed polling. */
+  readonly inventory: InventoryConfig;
+  /**
+   * Admin API base URL of the shops (`-c shopifyBaseUrl=`; the local cloud points it at its sandbox).
+   * @default `https://<shop domain>` per shop
+   */
+  readonly shopifyAdminBaseUrl?: string;
+}
+
+/** The inventory flow's settings. */
+export interface InventoryConfig {
+  /** Availability policy, as data (shared/inventory/policy.ts). */
+  readonly policy: InventoryPolicy;
+  /** The ERP change-feed poller: the schedule that starts a run, and how one run polls. */
+  readonly erpPoll: {
+    /** EventBridge Scheduler expression (a minute at the least). */
+    readonly schedule: string;
+    /** How long one run keeps polling (s): below the schedule's rate, so runs do not overlap. */
+    readonly windowSeconds: number;
+    /** Pause between polls when the feed is drained (ms). */
+    readonly intervalMs: number;
+  };
 }
 
 /** How often the POS sweep runs and how far it reaches back. */
@@ -115,6 +138,11 @@ const base = {
   resolvedExceptionRetentionDays: DEFAULT_RESOLVED_RETENTION_DAYS,
   webhookThrottle: { rateLimit: 200, burstLimit: 400 },
   posSweep: { schedule: 'rate(5 minutes)', overlapSeconds: 600, initialLookbackSeconds: 24 * 3600 },
+  // Every location publishes online, no safety stock (the documented default; replace as data per environment).
+  inventory: {
+    policy: DEFAULT_POLICY,
+    erpPoll: { schedule: 'rate(1 minute)', windowSeconds: 50, intervalMs: 5000 },
+  },
 };
 
 export const ENVIRONMENTS: {
@@ -134,6 +162,11 @@ export const ENVIRONMENTS: {
     logLevel: 'DEBUG',
     // Every minute (Scheduler's finest rate) so a missed sale shows up in the ERP quickly when trying things out.
     posSweep: { schedule: 'rate(1 minute)', overlapSeconds: 300, initialLookbackSeconds: 6 * 3600 },
+    inventory: {
+      policy: DEFAULT_POLICY,
+      // Polls every 2 s so a stock change reaches the sandbox Shopify in seconds when trying things out.
+      erpPoll: { schedule: 'rate(1 minute)', windowSeconds: 50, intervalMs: 2000 },
+    },
   },
   staging: {
     ...base,
@@ -164,6 +197,8 @@ export interface EnvironmentContext {
   readonly shops?: unknown;
   /** `-c netsuiteBaseUrl=`: the local cloud points the ERP at its sandbox. */
   readonly netsuiteBaseUrl?: unknown;
+  /** `-c shopifyBaseUrl=`: the local cloud points the shops' Admin API at its sandbox. */
+  readonly shopifyBaseUrl?: unknown;
 }
 
 /**
@@ -204,6 +239,13 @@ export function resolveEnvironment(name: unknown, context: EnvironmentContext = 
       throw new Error(`-c netsuiteBaseUrl must be an ${name === 'dev' ? 'http(s)' : 'https'} URL`);
     }
     config = { ...config, erp: { ...config.erp, baseUrl: netsuiteBaseUrl } };
+  }
+  const { shopifyBaseUrl } = context;
+  if (shopifyBaseUrl !== undefined && shopifyBaseUrl !== '') {
+    if (typeof shopifyBaseUrl !== 'string' || !vendorUrlPattern(name).test(shopifyBaseUrl)) {
+      throw new Error(`-c shopifyBaseUrl must be an ${name === 'dev' ? 'http(s)' : 'https'} URL`);
+    }
+    config = { ...config, shopifyAdminBaseUrl: shopifyBaseUrl };
   }
   return withShopsOverride(config, context.shops);
 }

@@ -17,5 +17,7 @@ export const LOCAL_ROLES = [
   'mappings-table',
   'erp-order-queue',
   'privacy-requests-table',
+  'inventory-table',
+  'shopify-admin-token',
 ] as const;
 export type LocalRole = (typeof LOCAL_ROLES)[number];

@@ -28,6 +28,8 @@ export const ERP_RETRY = { baseSeconds: 5, capSeconds: 120, maxReceiveCount: 125
 export class OrderCapture extends HubFlow {
   readonly syncFunction: HubFunction;
   readonly queue: BufferedConsumer;
+  /** The NetSuite M2M credentials (other flows that call the ERP read the same secret). */
+  readonly credentials: VendorSecret;
 
   constructor(scope: Construct, id: string, hub: HubResources) {
     super(scope, id);
@@ -42,6 +44,7 @@ export class OrderCapture extends HubFlow {
       localRole: 'netsuite-credentials',
       removalPolicy: config.removalPolicy,
     });
+    this.credentials = credentials;
 
     const pacing = erpPacing(config.erp.concurrencyLimit);
     this.syncFunction = new HubFunction(this, 'ErpOrderSyncFunction', {

@@ -10,6 +10,7 @@ import { HubKey } from '../constructs/hub-key.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
+import { InventorySync } from '../flows/inventory-sync.ts';
 import { OrderCapture } from '../flows/order-capture.ts';
 import { PosIngress } from '../flows/pos-ingress.ts';
 import { Privacy, withSubjectIndex } from '../flows/privacy.ts';
@@ -100,8 +101,9 @@ export class HubStack extends Stack {
 
     new ShopifyIngress(this, 'ShopifyIngress', this.hub);
     new PosIngress(this, 'PosIngress', this.hub);
-    new OrderCapture(this, 'OrderCapture', this.hub);
+    const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
+    new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
 
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'MappingsTableName', {

@@ -92,6 +92,7 @@ export class OrderPipeline {
         netsuiteBaseUrl: `${url}/_sandbox/netsuite`,
         erpConcurrencyLimit: String(options.erpConcurrencyLimit),
         squareBaseUrl: `${url}/_sandbox/square`,
+        shopifyBaseUrl: `${url}/_sandbox/shopify`,
         squareNotificationUrl: `${url}/webhooks/pos`,
       },
     });

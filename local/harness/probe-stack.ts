@@ -36,6 +36,7 @@ export function synthProbeStack(
       env: 'dev',
       netsuiteBaseUrl: 'http://127.0.0.1:9',
       squareBaseUrl: 'http://127.0.0.1:9',
+      shopifyBaseUrl: 'http://127.0.0.1:9',
       ...context,
     },
   });

@@ -34,8 +34,10 @@ import {
  * result is the one a serial application gives.
  */
 
-/** The partition key prefix of the inventory table. */
+/** The partition key prefix of the inventory table's positions and movement markers. */
 export const INVENTORY_KEY_PREFIX = 'SKU#';
+/** The partition key prefix of the change-feed cursors in the same table. */
+export const FEED_KEY_PREFIX = 'FEED#';
 
 export interface PositionKey {
   readonly sku: string;
@@ -305,7 +307,7 @@ export class FeedCursorRepository {
   ) {}
 
   private get key() {
-    return { pk: `FEED#${this.name}`, sk: 'CURSOR' };
+    return { pk: `${FEED_KEY_PREFIX}${this.name}`, sk: 'CURSOR' };
   }
 
   /** The cursor (0 before the first poll). */

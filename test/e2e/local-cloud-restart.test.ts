@@ -142,6 +142,7 @@ beforeAll(async () => {
       env: 'dev',
       netsuiteBaseUrl: `${url}/_sandbox/netsuite`,
       squareBaseUrl: `${url}/_sandbox/square`,
+      shopifyBaseUrl: `${url}/_sandbox/shopify`,
       squareNotificationUrl: `${url}/webhooks/pos`,
     },
   });

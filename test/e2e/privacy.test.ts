@@ -159,7 +159,12 @@ beforeAll(async () => {
   // The dev stack as `npm start` synthesizes it; vendor APIs point at a closed loopback port.
   const app = new App({
     outdir: assemblyDir,
-    context: { env: 'dev', netsuiteBaseUrl: 'http://127.0.0.1:9', squareBaseUrl: 'http://127.0.0.1:9' },
+    context: {
+      env: 'dev',
+      netsuiteBaseUrl: 'http://127.0.0.1:9',
+      squareBaseUrl: 'http://127.0.0.1:9',
+      shopifyBaseUrl: 'http://127.0.0.1:9',
+    },
   });
   const { stack } = buildApp(app);
   app.synth();

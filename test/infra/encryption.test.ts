@@ -162,8 +162,12 @@ describe('encryption: customer-managed (the prod example)', () => {
       ),
     );
     expect(kms.length).toBeGreaterThanOrEqual(4);
+    // The one exception: the inventory projector sends to the (encrypted) availability queues, and an SSE-KMS
+    // producer needs kms:GenerateDataKey besides kms:Decrypt (SQS Developer Guide, key management).
+    const producers = kms.filter((statement) => JSON.stringify(statement.Action).includes('GenerateDataKey'));
+    expect(producers.map((statement) => statement.Action)).toEqual([['kms:GenerateDataKey', 'kms:Decrypt']]);
     for (const statement of kms) {
-      expect(statement.Action).toBe('kms:Decrypt');
+      if (!producers.includes(statement)) expect(statement.Action).toBe('kms:Decrypt');
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     }
     // Secrets are decrypted through Secrets Manager only (kms:ViaService in the key policy).
@@ -172,8 +176,12 @@ describe('encryption: customer-managed (the prod example)', () => {
         JSON.stringify(statement.Principal).includes('FunctionServiceRole') &&
         JSON.stringify(statement.Condition).includes('kms:ViaService'),
     );
-    // shopify-webhook, pos-webhook, pos-sweep, erp-order-sync and (behind WAF) origin-verify read a secret each.
+    // shopify-webhook, pos-webhook, pos-sweep, erp-order-sync, inventory-erp-changes, the two shops' inventory
+    // publishers and (behind WAF) origin-verify read a secret each.
     expect(viaSecrets.map((statement) => statement.Action)).toEqual([
+      'kms:Decrypt',
+      'kms:Decrypt',
+      'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',

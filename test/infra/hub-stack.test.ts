@@ -216,7 +216,7 @@ describe('HubStack', () => {
 
   describe('tables', () => {
     it('are encrypted, on demand, with point-in-time recovery in prod and retained', () => {
-      template.resourceCountIs('AWS::DynamoDB::Table', 5);
+      template.resourceCountIs('AWS::DynamoDB::Table', 6);
       template.allResourcesProperties('AWS::DynamoDB::Table', {
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true },
@@ -265,7 +265,13 @@ describe('HubStack', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
       ]);
-      expect(actionsOn('MappingsTable')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+      // Query is the inventory publishers' read of the location mappings only (MAP#location, pinned in
+      // least-privilege.test.ts).
+      expect(actionsOn('MappingsTable')).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+      ]);
     });
 
     it('grants the idempotency table single-item access only (no scans, queries or batches)', () => {

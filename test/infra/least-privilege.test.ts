@@ -121,17 +121,88 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    // inventory-erp-changes: PutEvents (omnihub.erp); its cursor (Get/UpdateItem); the NetSuite credentials;
+    // X-Ray; the hub key for the table. Nothing else: no exceptions, no idempotency (the cursor does it).
+    expect(actionsOf('InventoryErpChangesFunction')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+      'kms:Decrypt',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // inventory-projector: positions and markers (TransactGet/TransactWrite → Get/PutItem per item), mappings
+    // (GetItem), park (PutItem); SendMessage to the availability queues with the hub key's GenerateDataKey
+    // and Decrypt (an SSE-KMS producer); its own queue's event source mapping and VisibilityBackoff actions.
+    expect(actionsOf('InventoryProjectorFunction')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // shopify-inventory-publisher (one per shop): positions (BatchGetItem; TransactGet → GetItem; TransactWrite
+    // → PutItem), the location mappings (Query), the shop's Admin token, its queue.
+    expect(actionsOf('ShopifyInventoryPublisher')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'kms:Decrypt',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 
-  it('lets EventBridge Scheduler invoke the POS sweep and nothing else', () => {
+  it('lets EventBridge Scheduler invoke the POS sweep and the ERP change-feed poller, each its own', () => {
     const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
-    expect(schedules).toHaveLength(1);
-    const target = schedules[0]?.Properties.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string] } };
-    expect(JSON.stringify(target.Arn)).toContain('PosSweepFunction');
-    const statements = statementsByRole.get(target.RoleArn['Fn::GetAtt'][0]) ?? [];
-    expect(statements.map((statement) => [statement.Action, JSON.stringify(statement.Resource)])).toEqual([
-      ['lambda:InvokeFunction', expect.stringContaining('PosSweepFunction')],
+    expect(schedules).toHaveLength(2);
+    const targets = schedules.map(
+      (schedule) => schedule.Properties.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string] } },
+    );
+    for (const fn of ['PosSweepFunction', 'InventoryErpChangesFunction']) {
+      const target = targets.find((t) => JSON.stringify(t.Arn).includes(fn));
+      if (!target) throw new Error(`no schedule invokes ${fn}`);
+      const statements = statementsByRole.get(target.RoleArn['Fn::GetAtt'][0]) ?? [];
+      expect(statements.map((statement) => [statement.Action, JSON.stringify(statement.Resource)])).toEqual([
+        ['lambda:InvokeFunction', expect.stringContaining(fn)],
+      ]);
+    }
+  });
+
+  it('runs one ERP poller and one Shopify inventory publisher per shop (one cost pacer each)', () => {
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    const reserved = (prefix: string) =>
+      functions
+        .filter(([id]) => id.startsWith(prefix))
+        .map(([, fn]) => fn.Properties.ReservedConcurrentExecutions);
+    expect(reserved('InventoryErpChangesFunction')).toEqual([1]);
+    // The prod example has two shops.
+    expect(reserved('ShopifyInventoryPublisher')).toEqual([1, 1]);
+    const publisherEnv = functions
+      .filter(([id]) => id.startsWith('ShopifyInventoryPublisher'))
+      .map(([, fn]) => fn.Properties.Environment.Variables);
+    expect(publisherEnv.map((v) => v.SHOPIFY_ADMIN_BASE_URL).sort()).toEqual([
+      'https://example-retailer-prod-eu.myshopify.com',
+      'https://example-retailer-prod.myshopify.com',
     ]);
+    expect(new Set(publisherEnv.map((v) => JSON.stringify(v.SHOPIFY_ACCESS_TOKEN_SECRET_ID))).size).toBe(2);
   });
 
   it('gives the origin-verify authorizer (behind WAF) its secret and X-Ray only', () => {
@@ -157,6 +228,10 @@ describe('least privilege (prod template)', () => {
     expect(leadingKeys('PosWebhookFunction', 'LedgerTable')).toEqual([['POSORDER#*']]);
     expect(leadingKeys('ErpOrderSyncFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
     expect(leadingKeys('PosSweepFunction', 'LedgerTable')).toEqual([['POSORDER#*'], ['POSSWEEP#*']]);
+    expect(leadingKeys('InventoryErpChangesFunction', 'InventoryTable')).toEqual([['FEED#*']]);
+    expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([['SKU#*']]);
+    expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
+    expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
     const sweepLedger = statementsOf('PosSweepFunction').filter((statement) =>
       JSON.stringify(statement.Condition ?? {}).includes('POSSWEEP#'),
     );
@@ -186,7 +261,11 @@ describe('least privilege (prod template)', () => {
     expect(JSON.stringify(publishers)).toContain('ShopifyWebhookFunctionServiceRole');
     expect(JSON.stringify(publishers)).toContain('PosWebhookFunctionServiceRole');
     expect(JSON.stringify(publishers)).toContain('PosSweepFunctionServiceRole');
-    expect(publishers).toHaveLength(3);
+    expect(putEvents('InventoryErpChangesFunction').map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'events:source': 'omnihub.erp' } },
+    ]);
+    expect(JSON.stringify(publishers)).toContain('InventoryErpChangesFunctionServiceRole');
+    expect(publishers).toHaveLength(4);
   });
 });
 

@@ -17,10 +17,16 @@ const DEPLOYED_STATEFUL_IDS = {
   'AWS::DynamoDB::Table': [
     'ExceptionsTable607612EC',
     'IdempotencyTable22A5A209',
+    'InventoryTableFD135387',
     'LedgerTable38A58B60',
     'MappingsTableC26BA654',
   ],
-  'AWS::SQS::Queue': ['ErpOrdersDeadLetterQueue28DF3A0D', 'ErpOrdersQueueE8EC9F42'],
+  'AWS::SQS::Queue': [
+    'ErpOrdersDeadLetterQueue28DF3A0D',
+    'ErpOrdersQueueE8EC9F42',
+    'InventoryEventsDeadLetterQueue35D04FE1',
+    'InventoryEventsQueue0437E83B',
+  ],
   'AWS::SecretsManager::Secret': [
     'NetSuiteCredentials23D2FCDE',
     'ShopifyWebhookSecret9817FB19',

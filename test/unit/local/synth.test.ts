@@ -27,7 +27,11 @@ describe('synthesize (cdk synth for the local cloud)', () => {
         ? [resource.Properties.Environment.Variables.NETSUITE_BASE_URL]
         : [],
     );
-    expect(urls).toEqual(['http://127.0.0.1:4999/_sandbox/netsuite']);
+    // Order capture and the inventory change-feed poller call the ERP.
+    expect(urls).toEqual([
+      'http://127.0.0.1:4999/_sandbox/netsuite',
+      'http://127.0.0.1:4999/_sandbox/netsuite',
+    ]);
     expect((await synthesize({ projectDir, outDir, environment: 'dev', context })).cached).toBe(true);
     expect(
       (
