@@ -23,7 +23,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENVIRONMENTS } from '#infra/config/environments.ts';
-import { erpPacing } from '#infra/config/erp-pacing.ts';
+import { erpPacing, orderCaptureLimit } from '#infra/config/erp-pacing.ts';
 import { OrderPipeline } from '#local/harness/order-pipeline.ts';
 import { NetSuiteErpAdapter } from '#shared/connectors/netsuite/adapter.ts';
 import {
@@ -90,7 +90,7 @@ function erpFunctionName(pipeline: OrderPipeline): string {
  * fetched, connections open): a Black Friday backlog meets warm functions.
  */
 async function warmUp(pipeline: OrderPipeline, limit: number): Promise<void> {
-  const { instances } = erpPacing(limit);
+  const { instances } = erpPacing(orderCaptureLimit(limit));
   for (let round = 1; round <= 8; round += 1) {
     await pipeline.control('shopify', '/_control/scenario', { seed: round, orders: instances * 20 });
     await pipeline.drained(120_000);

@@ -40,10 +40,21 @@ export function erpPacing(concurrencyLimit: number): ErpPacing {
   };
 }
 
+/**
+ * ERP calls kept for the inventory change feed: its poller (reserved concurrency 1, one call at a time)
+ * reads NetSuite's outbox while order capture runs, and both count against the one account limit.
+ */
+export const ERP_SLOTS_FOR_CHANGE_FEED = 1;
+
+/** The share of the account's limit order capture paces itself to: the limit less the change feed's slot. */
+export function orderCaptureLimit(concurrencyLimit: number): number {
+  return concurrencyLimit - ERP_SLOTS_FOR_CHANGE_FEED;
+}
+
 /** `-c erpConcurrencyLimit=<n>`: the account's limit when it differs from the environment's default. */
 export function withErpConcurrencyLimit(config: EnvironmentConfig, override: unknown): EnvironmentConfig {
   if (override === undefined || override === '') return config;
   const limit = Number(override);
-  erpPacing(limit);
+  erpPacing(orderCaptureLimit(limit));
   return { ...config, erp: { ...config.erp, concurrencyLimit: limit } };
 }

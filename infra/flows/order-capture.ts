@@ -4,7 +4,7 @@ import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import { ORDER_KEY_PREFIX } from '#shared/repositories/ledger.ts';
 import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
-import { erpPacing } from '../config/erp-pacing.ts';
+import { erpPacing, orderCaptureLimit } from '../config/erp-pacing.ts';
 import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantIdempotency, grantPartitions } from '../constructs/hub-table.ts';
@@ -46,7 +46,8 @@ export class OrderCapture extends HubFlow {
     });
     this.credentials = credentials;
 
-    const pacing = erpPacing(config.erp.concurrencyLimit);
+    // The account's limit less the inventory change feed's slot (erp-pacing.ts): together never above it.
+    const pacing = erpPacing(orderCaptureLimit(config.erp.concurrencyLimit));
     this.syncFunction = new HubFunction(this, 'ErpOrderSyncFunction', {
       ...hub.functionDefaults,
       entry: functionEntry('erp-order-sync'),

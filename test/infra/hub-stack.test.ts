@@ -164,17 +164,17 @@ describe('HubStack', () => {
       });
     });
 
-    it('paces the consumer to the ERP limit: instances × calls per instance = 15, partial batch responses', () => {
+    it('paces the consumer to the ERP limit less the change feed’s slot: instances × calls per instance = 14 of 15, partial batch responses', () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: 5 },
-        BatchSize: 30,
+        ScalingConfig: { MaximumConcurrency: 7 },
+        BatchSize: 20,
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
-        ReservedConcurrentExecutions: 5,
+        ReservedConcurrentExecutions: 7,
         Environment: {
           Variables: Match.objectLike({
-            ERP_MAX_CONCURRENCY: '3',
+            ERP_MAX_CONCURRENCY: '2',
             RETRY_BASE_SECONDS: '5',
             RETRY_CAP_SECONDS: '120',
             NETSUITE_BASE_URL: 'https://0000000-example.suitetalk.api.netsuite.com',
