@@ -29,7 +29,7 @@ const WEBHOOK_FAULTS = { duplicateRate: 0.05, reorderRate: 0.1 };
 const ERP_ERRORS = { errorRate: 0.1 };
 const ERP_OUTAGE = { durationMs: 10_000 };
 /** The outage starts once the ERP has taken this many calls: early in the burst on any machine speed. */
-const OUTAGE_AFTER_ERP_CALLS = 30;
+const OUTAGE_AFTER_ERP_DOCUMENTS = 10;
 /** Every n-th catalog SKU is left unmapped. */
 const UNMAPPED_EVERY = 40;
 
@@ -104,10 +104,23 @@ beforeAll(async () => {
     cancellations: CANCELLATIONS,
     spacingSeconds: { min: 1, max: 5 },
   });
-  // The whole ERP goes down once the burst is flowing into it (the seeded 5xx stream carries on).
-  await waitFor(async () => (await erpCounters()).governedCalls >= OUTAGE_AFTER_ERP_CALLS, {
+  // The whole ERP goes down once the burst is flowing into it (the seeded 5xx stream carries on). Counted in
+  // documents booked, not calls: the inventory change feed's poller calls the ERP too, burst or not.
+  const booked = async () => {
+    let total = 0;
+    for (const type of ['salesOrder', 'cashSale']) {
+      const state = await pipeline.control<{ records: { total: number } }>(
+        'netsuite',
+        `/_control/state?type=${type}&limit=1`,
+      );
+      total += state.records.total;
+    }
+    return total;
+  };
+  await waitFor(async () => (await booked()) >= OUTAGE_AFTER_ERP_DOCUMENTS, {
     timeoutMs: 120_000,
-    what: `${OUTAGE_AFTER_ERP_CALLS} ERP calls before the outage`,
+    intervalMs: 50,
+    what: `${OUTAGE_AFTER_ERP_DOCUMENTS} ERP documents booked before the outage`,
   });
   await pipeline.control('netsuite', '/_control/faults', { ...ERP_ERRORS, outage: ERP_OUTAGE });
   await pipeline.drained(240_000, ['shopify', 'square']);
