@@ -97,7 +97,7 @@ export async function syncPosRefund(event: RefundBusEvent, deps: RefundSyncDeps)
 
   try {
     const entry = await deps.ledger.get(saleKey);
-    if (!entry || entry.recordType !== 'cashSale') {
+    if (entry?.recordType !== 'cashSale') {
       // Measured from when the hub received the refund (a refund found late by the sweep still gets its wait).
       const age = (deps.now?.() ?? new Date()).getTime() - Date.parse(metadata.receivedAt);
       throw new RefundSaleNotBookedError(

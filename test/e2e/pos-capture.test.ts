@@ -50,6 +50,7 @@ beforeAll(async () => {
     erpConcurrencyLimit: 15,
     erpLatencyMs: { min: 20, max: 60 },
     seed: 9,
+    chaos: { ...DEFAULT_CHAOS, seed: 23 },
   });
   merchantId = (await pipeline.control<{ merchantId: string }>('square', '/_control/state?limit=1'))
     .merchantId;

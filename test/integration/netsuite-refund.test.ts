@@ -13,7 +13,7 @@ import { NetSuiteClient, type NetSuiteClientOptions } from '#shared/connectors/n
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import type { Refund } from '#shared/events/refund.ts';
 import { type MappingLookup, refundExternalId } from '#shared/ports/erp.ts';
-import { json, type Page, postJson, start } from '#test/sandbox/helpers.ts';
+import { json, type Page, start } from '#test/sandbox/helpers.ts';
 import { canonicalOrder } from '#test/support/orders.ts';
 
 interface NsState {
