@@ -58,13 +58,21 @@ if (taken !== undefined) refuse(await portInUseMessage(port, taken));
 writeFileSync(lockFile, JSON.stringify({ pid: process.pid, port }));
 
 function readLock(): { pid: number; port: number } | undefined {
+  let lock: { pid: number; port: number };
   try {
-    const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number; port: number };
+    lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number; port: number };
+  } catch {
+    return undefined; // No lock, or an unreadable one.
+  }
+  // Our own pid or our parent's (npm, the bootstrap): a lock left by a crash in a container, where every
+  // start gets the same pids — not another npm start.
+  if (lock.pid === process.pid || lock.pid === process.ppid) return undefined;
+  try {
     process.kill(lock.pid, 0);
     return lock;
-  } catch {
-    // No lock, an unreadable one, or its process is gone (a crash): free to start.
-    return undefined;
+  } catch (error) {
+    // EPERM: the process exists, owned by another user — it is running. ESRCH: gone (a crash): free.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? lock : undefined;
   }
 }
 

@@ -507,12 +507,21 @@ export class ShopifyLevelDirectory implements ShopifyLevelResolver {
     const missing = [...new Set(keys.map((k) => k.sku))].filter((sku) => !this.items.has(sku));
     for (let start = 0; start < missing.length; start += 50) {
       const skus = missing.slice(start, start + 50);
-      for (const sku of skus) this.items.set(sku, null);
+      // Cached only once every page was read: a lookup that failed half way (a 5xx) must not leave its
+      // SKUs cached as unknown, or the redelivered batch would drop their updates as unmapped.
+      const found = new Map<string, string>();
       const query = skus.map((sku) => `sku:${JSON.stringify(sku)}`).join(' OR ');
       let after: string | null = null;
       for (let throttled = 0; ; ) {
         const grant = await this.pacer.acquire(ITEMS_PAGE_COST);
-        const answer = await this.graphql(INVENTORY_ITEMS_BY_SKU_QUERY, { query, after });
+        let answer: Awaited<ReturnType<ShopifyGraphql>>;
+        try {
+          answer = await this.graphql(INVENTORY_ITEMS_BY_SKU_QUERY, { query, after });
+        } catch (error) {
+          // The call is over: release its place in the pacer (a cold pacer waits for none in flight).
+          grant.settle({});
+          throw error;
+        }
         grant.settle(answer.throttleStatus ? { throttleStatus: answer.throttleStatus } : {});
         if (answer.errors.some((e) => e.code === 'THROTTLED')) {
           // The pacer now knows the bucket and waits for the points; a bucket that never holds a page fails.
@@ -527,10 +536,11 @@ export class ShopifyLevelDirectory implements ShopifyLevelResolver {
               nodes: { sku: string | null; inventoryItem: { id: string } }[];
             }
           | undefined;
-        for (const node of page?.nodes ?? []) if (node.sku) this.items.set(node.sku, node.inventoryItem.id);
+        for (const node of page?.nodes ?? []) if (node.sku) found.set(node.sku, node.inventoryItem.id);
         after = page?.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
         if (after === null) break;
       }
+      for (const sku of skus) this.items.set(sku, found.get(sku) ?? null);
     }
     const out = new Map<string, ShopifyLevelRef>();
     for (const key of keys) {
