@@ -129,7 +129,15 @@ beforeAll(async () => {
   deadLettersBeforeReplay = await pipeline.deadLetters();
   // The fix: the SKUs are onboarded. A warm consumer remembers a miss for up to 10 s, so a replay in
   // that window parks again, as it would in AWS: replay until nothing parks, against a deadline.
-  await syncLocalMappings(pipeline.url);
+  // As an operator would: again until it goes through (the ERP still answers 10 % 5xx, and its circuit
+  // breaker may have opened on the outage's tail or on the change feed's share of the limit).
+  await waitFor(
+    async () => {
+      await syncLocalMappings(pipeline.url);
+      return true;
+    },
+    { timeoutMs: 90_000, intervalMs: 2_000, what: 'the mapping fix (sync-mappings) to go through' },
+  );
   await waitFor(
     async () => {
       replayRounds += 1;
