@@ -1,11 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePortRange, stopProcessGroup } from '#test/support/npm-start.ts';
 
 /**
  * The first hour, scripted: what a newcomer does with the README alone. Fresh state → `npm start` (local/cli.ts,
@@ -24,23 +23,6 @@ let localDir: string;
 let port: number;
 let url: string;
 let output = '';
-
-/** A base port with the three after it free too (`npm start` takes PORT … PORT+3). */
-async function freePortRange(): Promise<number> {
-  const bind = (p: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(p, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let free = true;
-    for (let offset = 0; offset < 4 && free; offset++) free = await bind(base + offset);
-    if (free) return base;
-  }
-  throw new Error('no four consecutive free ports');
-}
 
 async function until<T>(timeoutMs: number, check: () => Promise<T | undefined>, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -79,14 +61,8 @@ function start(fresh: boolean) {
 }
 
 /** Ctrl-C: SIGINT to npm start's process group, as a terminal sends it. */
-async function stop(): Promise<number | null> {
-  const running = child;
-  if (!running?.pid || running.exitCode !== null) return running?.exitCode ?? null;
-  const exited = once(running, 'exit');
-  process.kill(-running.pid, 'SIGINT');
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-  if (running.exitCode === null) process.kill(-running.pid, 'SIGKILL');
-  return running.exitCode;
+function stop(): Promise<number | null> {
+  return stopProcessGroup(child, 'SIGINT', 30_000);
 }
 
 /** A shell command as the README shows it, run on this test's port; stdout and stderr. */

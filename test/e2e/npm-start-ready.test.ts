@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePortRange, stopProcessGroup } from '#test/support/npm-start.ts';
 
 /**
  * Health means ready: `npm start` (local/cli.ts, on fresh state in a directory of its own) is polled from the
@@ -20,23 +19,6 @@ let child: ChildProcess | undefined;
 let localDir: string;
 let port: number;
 let output = '';
-
-/** A base port with the three after it free too (`npm start` takes PORT … PORT+3). */
-async function freePortRange(): Promise<number> {
-  const bind = (p: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(p, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let free = true;
-    for (let offset = 0; offset < 4 && free; offset++) free = await bind(base + offset);
-    if (free) return base;
-  }
-  throw new Error('no four consecutive free ports');
-}
 
 async function until<T>(
   timeoutMs: number,
@@ -77,12 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child?.pid && child.exitCode === null) {
-    const exited = once(child, 'exit');
-    process.kill(-child.pid, 'SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
-    if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
-  }
+  await stopProcessGroup(child, 'SIGTERM', 20_000);
   rmSync(localDir, { recursive: true, force: true });
 });
 
