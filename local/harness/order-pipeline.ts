@@ -14,7 +14,7 @@ import { buildApp } from '#infra/app.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
-import { freePort } from '#local/services/ports.ts';
+import { freePortRange } from '#local/services/ports.ts';
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
 import { type ReplayResult, replayParkedOrders } from '#shared/ops/replay-orders.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
@@ -82,7 +82,7 @@ export class OrderPipeline {
   ) {}
 
   static async start(options: OrderPipelineOptions): Promise<OrderPipeline> {
-    const port = await freePort();
+    const port = await freePortRange();
     const url = `http://127.0.0.1:${port}`;
     const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-pipeline-'));
     const app = new App({

@@ -15,6 +15,28 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A base port with the `count − 1` after it free too, for a local cloud on a fixed port (it takes PORT …
+ * PORT+3). Chosen below Linux's ephemeral range (32768+), where the OS hands out ports to outgoing
+ * connections and `port 0` listeners — a base taken from there can lose a neighbour to another process.
+ */
+export async function freePortRange(count = 4): Promise<number> {
+  const bind = (p: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(p, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (32_000 - 20_000));
+    let free = true;
+    for (let offset = 0; offset < count && free; offset++) free = await bind(base + offset);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports`);
+}
+
 /** Polls `probe` until it resolves true or the deadline passes (no fixed sleeps). */
 export async function waitFor(
   probe: () => Promise<boolean>,

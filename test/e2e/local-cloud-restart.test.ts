@@ -8,7 +8,7 @@ import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
-import { freePort } from '#local/services/ports.ts';
+import { freePortRange } from '#local/services/ports.ts';
 import { LocalStateStore } from '#local/state/store.ts';
 
 /**
@@ -132,7 +132,7 @@ const progress = async () => ({
 });
 
 beforeAll(async () => {
-  port = await freePort();
+  port = await freePortRange();
   const url = `http://127.0.0.1:${port}`;
   assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-restart-'));
   stateDir = join(mkdtempSync(join(tmpdir(), 'omnihub-restart-state-')), 'state');

@@ -1,22 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+export { freePortRange } from '#local/services/ports.ts';
 
-/** A base port with the three after it free too (`npm start` takes PORT … PORT+3). */
-export async function freePortRange(): Promise<number> {
-  const bind = (p: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(p, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let free = true;
-    for (let offset = 0; offset < 4 && free; offset++) free = await bind(base + offset);
-    if (free) return base;
-  }
-  throw new Error('no four consecutive free ports');
-}
+import type { ChildProcess } from 'node:child_process';
 
 /**
  * Stops a detached `npm start` by signalling its process group (`SIGINT` as a terminal's Ctrl-C, or
