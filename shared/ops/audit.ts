@@ -68,7 +68,7 @@ export class AuditLog {
     await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: key,
+        Key: { pk: key.pk, sk: key.sk },
         UpdateExpression: 'SET #status = :status, #result = :result, finishedAt = :at',
         ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
         ExpressionAttributeValues: {
