@@ -118,11 +118,10 @@ export class OrderSyncBatch {
     const { transactionId } = parsed.data.detail.metadata;
     const receiveCount = Number(sqsRecord.attributes.ApproximateReceiveCount);
     if (receiveCount <= 1) {
-      const sent = Number(sqsRecord.attributes.SentTimestamp);
+      // Taken from the queue (now), the first time only: retries are the `failed` checkpoints.
       await trace.checkpoint({
         transactionId,
         step: 'queued',
-        ...(Number.isFinite(sent) ? { at: new Date(sent).toISOString() } : {}),
         refs: [sourceOrderIdOf(parsed.data)],
         detail: { detailType: parsed.data['detail-type'], messageId: sqsRecord.messageId },
       });

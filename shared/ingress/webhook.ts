@@ -120,12 +120,21 @@ export async function answerDelivery(options: {
   const { transactionId } = context;
   const trace = deps.trace ?? NO_TRACE;
   deps.correlate?.(transactionId);
+  // Checkpoints are written once the outcome is known (a duplicate says so), at the times of their steps.
+  const receivedAt = new Date().toISOString();
+  let processedAt = receivedAt;
+  const process = async () => {
+    const outcome = await options.process();
+    processedAt = new Date().toISOString();
+    return outcome;
+  };
   const bodyHash = createHash('sha256').update(options.raw).digest('base64');
   try {
-    const outcome = await deps.deduplicate({ key: options.key, bodyHash }, options.process);
+    const outcome = await deps.deduplicate({ key: options.key, bodyHash }, process);
     await trace.checkpoint({
       transactionId,
       step: 'received',
+      at: receivedAt,
       refs: options.refs ?? [options.deliveryId],
       detail: { deliveryId: options.deliveryId, ...(outcome.duplicate ? { duplicate: true } : {}) },
     });
@@ -136,10 +145,16 @@ export async function answerDelivery(options: {
       await trace.checkpoint({
         transactionId,
         step: 'published',
+        at: processedAt,
         detail: { events: outcome.eventIds.length },
       });
     } else if (outcome.status === 'parked') {
-      await trace.checkpoint({ transactionId, step: 'parked', detail: { exceptionId: outcome.exceptionId } });
+      await trace.checkpoint({
+        transactionId,
+        step: 'parked',
+        at: processedAt,
+        detail: { exceptionId: outcome.exceptionId },
+      });
     }
     return jsonResponse(200, outcome);
   } catch (error) {

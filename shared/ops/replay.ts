@@ -246,6 +246,7 @@ async function redriveDlq(
           held.push(message.ReceiptHandle ?? '');
           continue;
         }
+        const at = new Date().toISOString();
         await deps.sqs.send(
           new SendMessageCommand({
             QueueUrl: queue.queueUrl,
@@ -263,6 +264,7 @@ async function redriveDlq(
           await deps.trace.checkpoint({
             transactionId: summary.transactionId,
             step: 'replayed',
+            at,
             detail: { via: 'dlq-redrive', queue: queue.name, messageId: summary.messageId },
           });
         }
@@ -319,15 +321,17 @@ async function retryExceptions(
   const queueUrl = deps.targets.exceptionQueues[command.kind];
   if (!queueUrl) throw new OpsCommandError(`exceptions of kind ${command.kind} have no replay target`);
   const ids = command.exceptionIds ? new Set(command.exceptionIds) : undefined;
-  const traced: { transactionId: string; exceptionId: string }[] = [];
+  // Each replay's checkpoint is timed before its send: the consumer's checkpoints come after it.
+  const traced: { transactionId: string; at: string }[] = [];
   const result = await replayParkedOrders(
     {
       exceptions: deps.exceptions,
       send: async (body) => {
+        const at = new Date().toISOString();
         await deps.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
         const transactionId = (JSON.parse(body) as { detail?: { metadata?: { transactionId?: unknown } } })
           .detail?.metadata?.transactionId;
-        if (typeof transactionId === 'string') traced.push({ transactionId, exceptionId: '' });
+        if (typeof transactionId === 'string') traced.push({ transactionId, at });
       },
       resolvedRetentionDays: deps.targets.resolvedRetentionDays,
       ...(deps.now ? { now: deps.now } : {}),
@@ -340,6 +344,7 @@ async function retryExceptions(
     await deps.trace.checkpoint({
       transactionId: entry.transactionId,
       step: 'replayed',
+      at: entry.at,
       detail: { via: 'exceptions-retry', exceptionId: result.replayed[index] ?? '' },
     });
   }
