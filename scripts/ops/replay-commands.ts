@@ -84,7 +84,9 @@ export async function trace(args: Args): Promise<number> {
           .join(' '),
       ]);
       for (const line of table(['time (UTC)', 'step', 'by', 'detail'], rows)) console.log(`  ${line}`);
-      console.log(`  path: ${checkpoints.map((checkpoint) => checkpoint.step).join(' → ')}`);
+      // The path leaves out duplicate deliveries (the table shows them).
+      const path = checkpoints.filter((checkpoint) => checkpoint.detail?.duplicate !== true);
+      console.log(`  path: ${path.map((checkpoint) => checkpoint.step).join(' → ')}`);
     }
     return 0;
   });
