@@ -89,7 +89,7 @@ export class Operations extends HubFlow {
     const fn = this.replayFunction;
 
     this.auditTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    tables.trace.grant(fn, 'dynamodb:PutItem');
+    tables.trace.grant(fn, 'dynamodb:BatchWriteItem');
     // exceptions-retry: the parked items are listed per kind (Query) and marked replayed (UpdateItem).
     tables.exceptions.grant(fn, 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     // SQS with a customer managed key: a receiver needs kms:Decrypt, a sender kms:GenerateDataKey and

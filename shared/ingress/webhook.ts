@@ -131,30 +131,29 @@ export async function answerDelivery(options: {
   const bodyHash = createHash('sha256').update(options.raw).digest('base64');
   try {
     const outcome = await deps.deduplicate({ key: options.key, bodyHash }, process);
-    await trace.checkpoint({
+    const received = {
       transactionId,
-      step: 'received',
+      step: 'received' as const,
       at: receivedAt,
       refs: options.refs ?? [options.deliveryId],
       detail: { deliveryId: options.deliveryId, ...(outcome.duplicate ? { duplicate: true } : {}) },
-    });
+    };
     if (outcome.duplicate) {
       deps.telemetry.count('WebhookDuplicate');
       deps.log.info('duplicate webhook delivery: nothing published', context);
+      await trace.checkpoint(received);
     } else if (outcome.status === 'published') {
-      await trace.checkpoint({
-        transactionId,
-        step: 'published',
-        at: processedAt,
-        detail: { events: outcome.eventIds.length },
-      });
+      await trace.checkpoints([
+        received,
+        { transactionId, step: 'published', at: processedAt, detail: { events: outcome.eventIds.length } },
+      ]);
     } else if (outcome.status === 'parked') {
-      await trace.checkpoint({
-        transactionId,
-        step: 'parked',
-        at: processedAt,
-        detail: { exceptionId: outcome.exceptionId },
-      });
+      await trace.checkpoints([
+        received,
+        { transactionId, step: 'parked', at: processedAt, detail: { exceptionId: outcome.exceptionId } },
+      ]);
+    } else {
+      await trace.checkpoint(received);
     }
     return jsonResponse(200, outcome);
   } catch (error) {

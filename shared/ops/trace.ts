@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 
 /**
@@ -48,13 +48,15 @@ export interface CheckpointInput {
   readonly at?: string;
 }
 
-/** What the handlers call: `checkpoint` never throws. */
+/** What the handlers call: neither method ever throws. */
 export interface TraceRecorder {
   checkpoint(input: CheckpointInput): Promise<void>;
+  /** Several checkpoints in one write (one DynamoDB call for up to 25 items with their refs). */
+  checkpoints(inputs: readonly CheckpointInput[]): Promise<void>;
 }
 
 /** A recorder that records nothing (a function without a trace table, unit tests). */
-export const NO_TRACE: TraceRecorder = { checkpoint: async () => {} };
+export const NO_TRACE: TraceRecorder = { checkpoint: async () => {}, checkpoints: async () => {} };
 
 export interface TraceWriterOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -69,68 +71,83 @@ export interface TraceWriterOptions {
 }
 
 const MAX_DETAIL_CHARS = 300;
+/** BatchWriteItem takes at most 25 put requests. */
+const BATCH_LIMIT = 25;
 
-/** Writes checkpoints to the trace table. */
+/**
+ * Writes checkpoints to the trace table with BatchWriteItem: a step's checkpoints and their refs cost one
+ * call, so tracing adds one round trip to a webhook's answer, not one per item. Unprocessed items are
+ * retried once; what still fails is logged and counted, never thrown.
+ */
 export class TraceWriter implements TraceRecorder {
   constructor(private readonly options: TraceWriterOptions) {}
 
-  async checkpoint(input: CheckpointInput): Promise<void> {
-    const { documents, tableName, service } = this.options;
+  checkpoint(input: CheckpointInput): Promise<void> {
+    return this.checkpoints([input]);
+  }
+
+  async checkpoints(inputs: readonly CheckpointInput[]): Promise<void> {
+    const { documents, tableName } = this.options;
     try {
-      const now = this.options.now?.() ?? new Date();
-      const at = input.at ?? now.toISOString();
-      const expiresAt =
-        Math.floor(now.getTime() / 1000) +
-        (this.options.retentionDays ?? DEFAULT_TRACE_RETENTION_DAYS) * 24 * 3600;
-      const refs = [...new Set(input.refs?.filter((ref): ref is string => !!ref) ?? [])];
-      const detail = Object.fromEntries(
-        Object.entries(input.detail ?? {})
-          .filter(([, value]) => value !== undefined)
-          .map(([key, value]) => [
-            key,
-            typeof value === 'string' && value.length > MAX_DETAIL_CHARS
-              ? `${value.slice(0, MAX_DETAIL_CHARS)}…`
-              : value,
-          ]),
-      );
-      await documents.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            pk: `TX#${input.transactionId}`,
-            // Time first: a query returns the path in order; the suffix keeps two checkpoints of one ms apart.
-            sk: `${at}#${input.step}#${randomUUID().slice(0, 8)}`,
-            transactionId: input.transactionId,
-            step: input.step,
-            at,
-            service,
-            ...(refs.length ? { refs } : {}),
-            ...(Object.keys(detail).length ? { detail } : {}),
-            expiresAt,
-          },
-        }),
-      );
-      for (const ref of refs) {
-        await documents.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              pk: `REF#${ref}`,
-              sk: `TX#${input.transactionId}`,
-              transactionId: input.transactionId,
-              expiresAt,
-            },
-          }),
-        );
+      const items = inputs.flatMap((input) => this.items(input));
+      for (let start = 0; start < items.length; start += BATCH_LIMIT) {
+        let requests = items.slice(start, start + BATCH_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; requests.length > 0; attempt += 1) {
+          if (attempt === 2) throw new Error(`${requests.length} trace item(s) left unprocessed`);
+          const answer = await documents.send(
+            new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+          );
+          requests = (answer.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+        }
       }
     } catch (error) {
       this.options.telemetry.count('TraceCheckpointFailed');
       this.options.log.warn('trace checkpoint not written; the step goes on', {
-        transactionId: input.transactionId,
-        step: input.step,
+        transactionId: inputs[0]?.transactionId,
+        steps: inputs.map((input) => input.step),
         error: error as Error,
       });
     }
+  }
+
+  private items(input: CheckpointInput): Record<string, unknown>[] {
+    const { service } = this.options;
+    const now = this.options.now?.() ?? new Date();
+    const at = input.at ?? now.toISOString();
+    const expiresAt =
+      Math.floor(now.getTime() / 1000) +
+      (this.options.retentionDays ?? DEFAULT_TRACE_RETENTION_DAYS) * 24 * 3600;
+    const refs = [...new Set(input.refs?.filter((ref): ref is string => !!ref) ?? [])];
+    const detail = Object.fromEntries(
+      Object.entries(input.detail ?? {})
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => [
+          key,
+          typeof value === 'string' && value.length > MAX_DETAIL_CHARS
+            ? `${value.slice(0, MAX_DETAIL_CHARS)}…`
+            : value,
+        ]),
+    );
+    return [
+      {
+        pk: `TX#${input.transactionId}`,
+        // Time first: a query returns the path in order; the suffix keeps two checkpoints of one ms apart.
+        sk: `${at}#${input.step}#${randomUUID().slice(0, 8)}`,
+        transactionId: input.transactionId,
+        step: input.step,
+        at,
+        service,
+        ...(refs.length ? { refs } : {}),
+        ...(Object.keys(detail).length ? { detail } : {}),
+        expiresAt,
+      },
+      ...refs.map((ref) => ({
+        pk: `REF#${ref}`,
+        sk: `TX#${input.transactionId}`,
+        transactionId: input.transactionId,
+        expiresAt,
+      })),
+    ];
   }
 }
 

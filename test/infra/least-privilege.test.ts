@@ -82,10 +82,12 @@ describe('least privilege (prod template)', () => {
   it('gives each function exactly the actions its code calls', () => {
     const actionsOf = (prefix: string) =>
       [...new Set(statementsOf(prefix).flatMap((statement) => [statement.Action].flat()))].sort();
-    // shopify-webhook: PutEvents; Powertools idempotency (Get/Put/Update/DeleteItem); park (PutItem);
+    // shopify-webhook: PutEvents; Powertools idempotency (Get/Put/Update/DeleteItem); park (PutItem); trace
+    // checkpoints (BatchWriteItem on the trace table);
     // the webhook secret (GetSecretValue via Powertools parameters); X-Ray; kms:Decrypt on the hub key
     // (prod's example config is customer-managed: DynamoDB decrypts the table key on the caller's behalf).
     expect(actionsOf('ShopifyWebhookFunction')).toEqual([
+      'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -97,10 +99,11 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
-    // erp-order-sync adds the ledger and mappings reads and SQS ChangeMessageVisibility/GetQueueUrl
+    // erp-order-sync adds trace checkpoints (BatchWriteItem), the ledger and mappings reads and SQS ChangeMessageVisibility/GetQueueUrl
     // (VisibilityBackoff) and the event source mapping's receive/delete.
     expect(actionsOf('ErpOrderSyncFunction')).toEqual([
       'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -177,7 +180,7 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
-    // ops-replay: the audit rows (Put/UpdateItem), trace checkpoints (PutItem), parked exceptions (Query,
+    // ops-replay: the audit rows (Put/UpdateItem), trace checkpoints (BatchWriteItem), parked exceptions (Query,
     // GetItem, UpdateItem to mark them replayed); every consumer's DLQ (receive, release, delete, depth) and
     // queue (send, depth) with the hub key (Decrypt; GenerateDataKey to send); StartReplay on the archive;
     // ListExecutions and RedriveExecution on each Standard state machine, when the stack has one.
@@ -186,6 +189,7 @@ describe('least privilege (prod template)', () => {
     );
     expect(actionsOf('OpsReplayFunction')).toEqual(
       [
+        'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
