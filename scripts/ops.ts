@@ -24,13 +24,28 @@
  *                                     by SKU, locations by code, payment methods by name) and loads them into
  *                                     its mappings table (--table <name>: another table in the local DynamoDB);
  *                                     prints a summary, exits 1 when the booking config names missing ERP ids
- *   replay-orders                     puts the order events the ERP sync parked (unknown mapping, ERP
- *                                     validation, totals) back on the running local cloud's ERP order queue,
- *                                     once each, after their cause is fixed (--code <CODE> to replay only those);
- *                                     a replayed exception expires after resolvedExceptionRetentionDays
- *   exceptions [--kind <kind>]        lists what is parked in the running local cloud (erp-order, shopify-webhook,
- *                                     pos-webhook, or --kind): id, code, reason, when; --status <PARKED|REPLAYED|
- *                                     DISMISSED|ALL> (default PARKED)
+ *   replay-orders                     = exceptions retry (kept for its users)
+ *   exceptions [list] [--kind <kind>] lists what is parked (erp-order, shopify-webhook, pos-webhook, or --kind):
+ *                                     id, code, reason, when; --status <PARKED|REPLAYED|DISMISSED|ALL> (default PARKED)
+ *   exceptions retry [--code <CODE>] [<exceptionId>…]
+ *                                     the ops Lambda puts the order events the ERP sync parked (unknown mapping,
+ *                                     ERP validation, totals) back on the ERP order queue, once each, after their
+ *                                     cause is fixed; audited; a replayed exception expires after
+ *                                     resolvedExceptionRetentionDays
+ *   trace <transactionId|shopifyOrderId|webhookId>
+ *                                     the checkpoints of the transaction(s): received → published → queued →
+ *                                     parked → replayed → erp-posted …, with when, by which function, and why
+ *   dlq list | show <queue> | replay <queue> [--transaction <id>] [--detail-type <t>] [--from ISO] [--to ISO] [--dry-run]
+ *                                     the consumer queues and their DLQs; a DLQ's messages; moving them (all or
+ *                                     filtered) back to their queue through the ops Lambda, audited, with progress
+ *   replay-archive --from ISO [--to ISO] [--no-wait]
+ *                                     replays the bus archive's window onto the bus (EventBridge StartReplay) and
+ *                                     follows it to COMPLETED
+ *
+ * trace, dlq, exceptions and replay-archive act on the local cloud (--local, the default) or on a deployed
+ * environment (--env <env>: the stack Omnihub-<env> found by its CloudFormation outputs, AWS credentials and
+ * region from the environment); --json prints one JSON document; --actor <who> names who replays (the audit
+ * row's actor; default the OS user at this host).
  *   dismiss <exceptionId> --reason <text>
  *                                     resolves a parked input without replaying it, keeping the reason; it then
  *                                     expires after resolvedExceptionRetentionDays like a replayed one
@@ -55,7 +70,7 @@ import { hubUrl, localDynamo, localHealth, OpsError, roleName, unreachable } fro
 const [command, ...args] = process.argv.slice(2);
 
 /** Options that take no value. */
-const FLAGS = new Set(['--sample', '--force', '--json', '--wait']);
+const FLAGS = new Set(['--sample', '--force', '--json', '--wait', '--local', '--dry-run', '--no-wait']);
 
 function option(name: string): string | undefined {
   const index = args.indexOf(`--${name}`);
@@ -273,40 +288,10 @@ async function syncMappings(): Promise<number> {
   return result.report.configProblems.length > 0 ? 1 : 0;
 }
 
+/** The former local-only replay: now a thin client of the ops Lambda's `exceptions-retry`. */
 async function replayOrders(): Promise<number> {
-  const health = await localHealth();
-  const queue = roleName(health, 'erp-order-queue');
-  const table = roleName(health, 'exceptions-table');
-  const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-  const { SQSClient, GetQueueUrlCommand, SendMessageCommand } = await import('@aws-sdk/client-sqs');
-  const { DynamoExceptionStore } = await import('#shared/repositories/exceptions.ts');
-  const { replayParkedOrders } = await import('#shared/ops/replay-orders.ts');
-  // The local cloud runs the dev stack: a replayed exception expires after dev's retention.
-  const { ENVIRONMENTS } = await import('#infra/config/environments.ts');
-  const sqs = new SQSClient({ ...local, endpoint: health.endpoints.sqs });
-  const dynamodb = new DynamoDBClient({ ...local, endpoint: health.endpoints.dynamodb });
-  try {
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue }));
-    const code = option('code');
-    const result = await replayParkedOrders(
-      {
-        exceptions: new DynamoExceptionStore(DynamoDBDocumentClient.from(dynamodb), table),
-        send: async (body) => {
-          await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
-        },
-        resolvedRetentionDays: ENVIRONMENTS.dev.resolvedExceptionRetentionDays,
-      },
-      (exception) => code === undefined || exception.code === code,
-    );
-    console.log(
-      `replayed ${result.replayed.length} parked order events${result.alreadyReplayed.length ? `, ${result.alreadyReplayed.length} taken by another replay` : ''}`,
-    );
-    for (const skipped of result.skipped) console.log(`skipped ${skipped.exceptionId}: ${skipped.why}`);
-    return 0;
-  } finally {
-    sqs.destroy();
-    dynamodb.destroy();
-  }
+  const { exceptionsRetry } = await import('./ops/replay-commands.ts');
+  return exceptionsRetry(cliArgs);
 }
 
 /** The running local cloud's endpoints and its tables by role (`/_local/health`). */
@@ -330,9 +315,27 @@ async function status(): Promise<number> {
 
 const EXCEPTION_KINDS = ['erp-order', 'shopify-webhook', 'pos-webhook', 'pos-sweep'] as const;
 
+async function exceptions(): Promise<number> {
+  const [sub] = positional();
+  if (sub === 'retry') {
+    const { exceptionsRetry } = await import('./ops/replay-commands.ts');
+    return exceptionsRetry(cliArgs);
+  }
+  if (sub !== undefined && sub !== 'list') {
+    console.error(
+      'usage: npm run -s ops -- exceptions [list] [--kind <kind>] [--status <PARKED|REPLAYED|DISMISSED|ALL>]\n' +
+        '       npm run -s ops -- exceptions retry [--code <CODE>] [<exceptionId>…]   (each [--env <env> | --local])',
+    );
+    return 2;
+  }
+  return listExceptions();
+}
+
 async function listExceptions(): Promise<number> {
-  const { health, dynamodb, documents } = await localHub();
-  const table = roleName(health, 'exceptions-table');
+  const { resolveTarget } = await import('./ops/ops-client.ts');
+  const target = await resolveTarget({ env: option('env') });
+  const { dynamodb, documents } = target;
+  const table = target.tables.exceptions;
   const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
   const status = (option('status') ?? 'PARKED').toUpperCase();
   const kinds = option('kind') ? [option('kind') as string] : EXCEPTION_KINDS;
@@ -367,6 +370,7 @@ async function listExceptions(): Promise<number> {
     return 0;
   } finally {
     dynamodb.destroy();
+    target.destroy();
   }
 }
 
@@ -422,9 +426,18 @@ async function privacyRequests(): Promise<number> {
   }
 }
 
+/** The command line for the modules in scripts/ops/. */
+const cliArgs = { positional, option, flag };
+
+const replayCommand = (name: 'trace' | 'dlq' | 'replayArchive') => async (): Promise<number> =>
+  (await import('./ops/replay-commands.ts'))[name](cliArgs);
+
 const commands: Record<string, () => Promise<number>> = {
   status,
-  exceptions: listExceptions,
+  exceptions,
+  trace: replayCommand('trace'),
+  dlq: replayCommand('dlq'),
+  'replay-archive': replayCommand('replayArchive'),
   dismiss,
   'privacy-requests': privacyRequests,
   'replay-orders': replayOrders,

@@ -21,6 +21,11 @@ const { deps, registerLambdaContext } = posWebhookDeps(
   { telemetry: powertoolsTelemetry, log: logger },
 );
 
+const correlatedDeps = {
+  ...deps,
+  correlate: (transactionId: string) => logger.setCorrelationId(transactionId),
+};
+
 /** POST /webhooks/pos — thin glue: the work is in shared/ingress/pos-webhook.ts. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
   .use(captureLambdaHandler(tracer))
@@ -30,6 +35,6 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
     registerLambdaContext(context);
     return handlePosWebhook(
       { ...event, notificationUrl: env.SQUARE_NOTIFICATION_URL ?? requestUrl(event) },
-      deps,
+      correlatedDeps,
     );
   });

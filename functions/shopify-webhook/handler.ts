@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import * as z from 'zod';
 import { EventBridgePublisher } from '#shared/bus/publisher.ts';
 import { handleShopifyWebhook } from '#shared/ingress/shopify-webhook.ts';
+import { traceRecorder } from '#shared/ops/trace.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import { readEnv } from '#shared/runtime/env.ts';
 import { powertoolsDeduplicator } from '#shared/runtime/idempotency.ts';
@@ -25,6 +26,7 @@ const env = readEnv(
     SHOPIFY_WEBHOOK_SECRET_ID: z.string().min(1),
     SHOPIFY_SHOPS: ShopsSchema,
     MAX_BODY_BYTES: z.coerce.number().int().positive(),
+    TRACE_TABLE_NAME: z.string().min(1).optional(),
   }),
 );
 
@@ -46,6 +48,14 @@ const deps = {
   telemetry: powertoolsTelemetry,
   log: logger,
   maxBodyBytes: env.MAX_BODY_BYTES,
+  trace: traceRecorder({
+    documents: DynamoDBDocumentClient.from(dynamo),
+    tableName: env.TRACE_TABLE_NAME,
+    service: 'shopify-webhook',
+    telemetry: powertoolsTelemetry,
+    log: logger,
+  }),
+  correlate: (transactionId: string) => logger.setCorrelationId(transactionId),
 };
 
 /** POST /webhooks/shopify — thin glue: the work is in shared/ingress/shopify-webhook.ts. */

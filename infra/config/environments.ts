@@ -21,6 +21,12 @@ export interface ErpConfig {
   readonly mapping: NetSuiteMappingConfig;
 }
 
+/** The alarm topic's subscriptions. */
+export interface AlarmSubscriptions {
+  readonly emails: readonly string[];
+  readonly httpsEndpoints: readonly string[];
+}
+
 /** Powertools log level of every function in an environment. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -61,6 +67,8 @@ export interface EnvironmentConfig {
   readonly logLevel: LogLevel;
   /** Keys of everything the hub stores (operator config `encryption`); dev stays `aws-managed`. */
   readonly encryption: EncryptionMode;
+  /** Who the alarm topic notifies (operator config `alarms`). @default nobody (subscribe later, README) */
+  readonly alarms?: AlarmSubscriptions;
   /** AWS WAF in front of the webhook API (operator config `edge.waf`). @default none */
   readonly waf?: WafConfig;
   readonly erp: ErpConfig;
@@ -223,6 +231,7 @@ export function resolveEnvironment(name: unknown, context: EnvironmentContext = 
       pos: { ...defaults.pos, ...operator.pos },
       ...(operator.encryption ? { encryption: operator.encryption } : {}),
       ...(operator.edge?.waf ? { waf: operator.edge.waf } : {}),
+      ...(operator.alarms ? { alarms: operator.alarms } : {}),
     };
   }
   const { shops, erp } = defaults;

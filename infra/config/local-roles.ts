@@ -19,5 +19,8 @@ export const LOCAL_ROLES = [
   'privacy-requests-table',
   'inventory-table',
   'shopify-admin-token',
+  'trace-table',
+  'audit-table',
+  'ops-replay-function',
 ] as const;
 export type LocalRole = (typeof LOCAL_ROLES)[number];

@@ -43,6 +43,16 @@ export const OperatorConfigSchema = z.strictObject({
    * KMS key per environment, `alias/omnihub-<env>`). @default 'aws-managed'
    */
   encryption: z.enum(ENCRYPTION_MODES).optional(),
+  /**
+   * Who the alarm topic (`omnihub-<env>-alarms`) notifies: e-mail addresses (each confirms the
+   * subscription from the e-mail SNS sends) and HTTPS endpoints (a pager's or chat's webhook). @default none
+   */
+  alarms: z
+    .strictObject({
+      emails: z.array(z.email()).default([]),
+      httpsEndpoints: z.array(HttpsUrlSchema).default([]),
+    })
+    .optional(),
   edge: z
     .strictObject({
       /** AWS WAF in front of the webhook API: CloudFront + a CLOUDFRONT-scope web ACL in us-east-1. */

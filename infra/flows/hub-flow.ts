@@ -17,6 +17,8 @@ export interface SharedTables {
   readonly ledger: HubTable;
   /** SKU, location and payment-method mappings between the systems. */
   readonly mappings: HubTable;
+  /** Trace checkpoints by transaction id (shared/ops/trace.ts; `enableTrace` lets a function write them). */
+  readonly trace: HubTable;
 }
 
 /** What the stack gives every flow: the environment, the bus, the webhook API and the shared tables. */

@@ -9,6 +9,7 @@ import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantIdempotency, grantPartitions } from '../constructs/hub-table.ts';
 import { markLocalRole } from '../constructs/local-role.ts';
+import { enableTrace } from '../constructs/trace.ts';
 import { VendorSecret } from '../constructs/vendor-secret.ts';
 import { HubFlow, type HubResources } from './hub-flow.ts';
 
@@ -83,6 +84,7 @@ export class OrderCapture extends HubFlow {
     tables.exceptions.grant(this.syncFunction, 'dynamodb:PutItem');
     grantIdempotency(tables.idempotency, this.syncFunction, IDEMPOTENCY_KEY_PREFIXES.erpOrderSync);
     credentials.grantRead(this.syncFunction);
+    enableTrace(this.syncFunction, tables.trace);
 
     this.queue = new BufferedConsumer(this, 'ErpOrders', {
       handler: this.syncFunction,

@@ -9,6 +9,7 @@ import { POS_SWEEP_PREFIX } from '#shared/repositories/pos-sweep-cursor.ts';
 import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantIdempotency, grantPartitions } from '../constructs/hub-table.ts';
+import { enableTrace } from '../constructs/trace.ts';
 import { VendorSecret } from '../constructs/vendor-secret.ts';
 import { HubFlow, type HubResources } from './hub-flow.ts';
 
@@ -76,6 +77,7 @@ export class PosIngress extends HubFlow {
     grantPartitions(tables.ledger, this.webhookFunction, [POS_MARKER_PREFIX], 'dynamodb:UpdateItem');
     signatureKey.grantRead(this.webhookFunction);
     accessToken.grantRead(this.webhookFunction);
+    enableTrace(this.webhookFunction, tables.trace);
     hub.webhookApi.addWebhookRoute('/webhooks/pos', this.webhookFunction);
 
     this.sweepFunction = new HubFunction(this, 'PosSweepFunction', {

@@ -5,6 +5,7 @@ import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import { IDEMPOTENCY_KEY_PREFIXES } from '#shared/runtime/key-prefixes.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantIdempotency } from '../constructs/hub-table.ts';
+import { enableTrace } from '../constructs/trace.ts';
 import { VendorSecret } from '../constructs/vendor-secret.ts';
 import { HubFlow, type HubResources } from './hub-flow.ts';
 
@@ -51,6 +52,7 @@ export class ShopifyIngress extends HubFlow {
     // Parking is one PutItem per item (a large payload in parts); nothing is read back.
     tables.exceptions.grant(this.webhookFunction, 'dynamodb:PutItem');
     this.webhookSecret.grantRead(this.webhookFunction);
+    enableTrace(this.webhookFunction, tables.trace);
     hub.webhookApi.addWebhookRoute('/webhooks/shopify', this.webhookFunction);
 
     new CfnOutput(this, 'ShopifyWebhookUrl', {

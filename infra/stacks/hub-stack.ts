@@ -7,10 +7,12 @@ import type { EnvironmentConfig } from '../config/environments.ts';
 import type { LocalRole } from '../config/local-roles.ts';
 import { HubBus } from '../constructs/hub-bus.ts';
 import { HubKey } from '../constructs/hub-key.ts';
+import { HubMonitoring } from '../constructs/hub-monitoring.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
 import { InventorySync } from '../flows/inventory-sync.ts';
+import { Operations } from '../flows/operations.ts';
 import { OrderCapture } from '../flows/order-capture.ts';
 import { PosIngress } from '../flows/pos-ingress.ts';
 import { Privacy, withSubjectIndex } from '../flows/privacy.ts';
@@ -95,6 +97,7 @@ export class HubStack extends Stack {
         ),
         ledger: table('LedgerTable', 'ledger-table', { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' }),
         mappings: table('MappingsTable', 'mappings-table', { partitionKey: 'pk', sortKey: 'sk' }),
+        trace: table('TraceTable', 'trace-table', { partitionKey: 'pk', sortKey: 'sk', ttl: 'expiresAt' }),
       },
       functionDefaults,
     };
@@ -104,6 +107,9 @@ export class HubStack extends Stack {
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
     new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    // Keep these two last: they walk the flows above (queues, functions, state machines, alarms).
+    new Operations(this, 'Operations', this.hub, { exceptionQueues: { 'erp-order': orders.queue.queue } });
+    new HubMonitoring(this, 'Monitoring', { config, webhookApi: this.webhookApi });
 
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'MappingsTableName', {

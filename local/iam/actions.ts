@@ -235,6 +235,9 @@ export function jsonProtocolRequests(
         return [{ action: `events:${operation}`, resource: ruleArn(directory, input) }];
       if (operation === 'ListRules')
         return [{ action: 'events:ListRules', resource: ruleArn(directory, {}) }];
+      // StartReplay's resource type is the archive (Service Authorization Reference, Amazon EventBridge).
+      if (operation === 'StartReplay' && typeof input.EventSourceArn === 'string')
+        return [{ action: 'events:StartReplay', resource: input.EventSourceArn }];
       return [{ action: `events:${operation}`, resource: '*' }];
     case 'AWSStepFunctions': {
       if (operation.startsWith('SendTask')) return [{ action: `states:${operation}`, resource: '*' }];

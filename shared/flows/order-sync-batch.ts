@@ -1,5 +1,6 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { NO_TRACE, type TraceRecorder } from '../ops/trace.ts';
 import { mappingKeysOf, type OrderMappingKey, refundMappingKeysOf } from '../ports/erp.ts';
 import { orderEventSubjects } from '../privacy/subjects.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
@@ -55,6 +56,8 @@ export interface OrderSyncBatchDeps {
   /** Reads the mappings a batch needs at once. */
   readonly prefetchMappings: (keys: readonly OrderMappingKey[]) => Promise<void>;
   readonly log: LogSink;
+  /** Trace checkpoints: queued (first receive), erp-posted, parked, failed (each retry). @default none */
+  readonly trace?: TraceRecorder;
 }
 
 type Parsed = ReturnType<typeof ErpBusEventSchema.safeParse>;
@@ -111,10 +114,49 @@ export class OrderSyncBatch {
   readonly record = async (sqsRecord: SQSRecord): Promise<OrderSyncOutcome> => {
     const parsed = this.parse(sqsRecord);
     if (!parsed.success) return this.parkMalformed(sqsRecord, parsed.error.issues);
+    const trace = this.deps.trace ?? NO_TRACE;
+    const { transactionId } = parsed.data.detail.metadata;
+    const receiveCount = Number(sqsRecord.attributes.ApproximateReceiveCount);
+    if (receiveCount <= 1) {
+      // Taken from the queue (now), the first time only: retries are the `failed` checkpoints.
+      await trace.checkpoint({
+        transactionId,
+        step: 'queued',
+        refs: [sourceOrderIdOf(parsed.data)],
+        detail: { detailType: parsed.data['detail-type'], messageId: sqsRecord.messageId },
+      });
+    }
     try {
-      return await this.deps.syncOnce(parsed.data);
+      const outcome = await this.deps.syncOnce(parsed.data);
+      if (outcome.status === 'synced') {
+        await trace.checkpoint({
+          transactionId,
+          step: 'erp-posted',
+          detail: {
+            recordType: outcome.erp.recordType,
+            erpInternalId: outcome.erp.internalId,
+            externalId: outcome.erp.externalId,
+          },
+        });
+      }
+      return outcome;
     } catch (error) {
-      if (error instanceof ParkedOutcomeError) return error.outcome;
+      if (error instanceof ParkedOutcomeError) {
+        const { outcome } = error;
+        if (outcome.status === 'parked') {
+          await trace.checkpoint({
+            transactionId,
+            step: 'parked',
+            detail: { code: outcome.code, exceptionId: outcome.exceptionId },
+          });
+        }
+        return outcome;
+      }
+      await trace.checkpoint({
+        transactionId,
+        step: 'failed',
+        detail: { receiveCount, error: (error as Error).message, code: (error as { code?: string }).code },
+      });
       const busy = error instanceof OrderBusyError || (this.deps.isBusy?.(error) ?? false);
       const retryInSeconds = await this.deps.backoff.delay(sqsRecord, busy ? BUSY_RETRY_SECONDS : undefined);
       // The record goes back to the queue after a backoff; say why, so retries and their cause are visible.
@@ -156,4 +198,10 @@ export class OrderSyncBatch {
     });
     return { status: 'parked', code: 'MALFORMED_EVENT', exceptionId };
   }
+}
+
+/** The source system's order id of an order or refund event (what an operator searches by). */
+function sourceOrderIdOf(event: ErpBusEvent): string | undefined {
+  const source = (event.detail.data as { source?: { orderId?: unknown } }).source;
+  return typeof source?.orderId === 'string' ? source.orderId : undefined;
 }

@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { netSuiteErp } from '../connectors/netsuite/adapter.ts';
 import { NetSuiteCredentialsSchema } from '../connectors/netsuite/auth.ts';
 import { NetSuiteMappingConfigSchema } from '../connectors/netsuite/mapper.ts';
+import { traceRecorder } from '../ops/trace.ts';
 import { mappingLookupFrom } from '../ports/erp.ts';
 import { DynamoExceptionStore } from '../repositories/exceptions.ts';
 import { LedgerRepository } from '../repositories/ledger.ts';
@@ -35,6 +36,8 @@ export const OrderSyncEnvSchema = z.object({
   RETRY_BASE_SECONDS: count,
   RETRY_CAP_SECONDS: count,
   NETSUITE_MAPPING_CONFIG: jsonVariable(NetSuiteMappingConfigSchema),
+  /** Trace checkpoints (infra/constructs/trace.ts); unset: none are written. */
+  TRACE_TABLE_NAME: name.optional(),
 });
 export type OrderSyncEnv = z.infer<typeof OrderSyncEnvSchema>;
 
@@ -60,6 +63,10 @@ export function orderSyncConsumer(
       'NetSuite M2M credentials',
     ),
     maxConcurrency: env.ERP_MAX_CONCURRENCY,
+    // Counted for the ERP throttling alarm (infra/constructs/hub-monitoring.ts).
+    onEvent: (event) => {
+      if (event.type === 'throttled') observability.telemetry.count('ErpThrottled');
+    },
     mappings: mappingLookupFrom(mappings),
     config: env.NETSUITE_MAPPING_CONFIG,
   });
@@ -96,6 +103,12 @@ export function orderSyncConsumer(
     backoff: new VisibilityBackoff(clients.sqs, retry, observability.log),
     prefetchMappings: (keys) => mappings.prefetch(keys),
     log: observability.log,
+    trace: traceRecorder({
+      documents,
+      tableName: env.TRACE_TABLE_NAME,
+      service: 'erp-order-sync',
+      ...observability,
+    }),
   });
   return { batch, registerLambdaContext: idempotency.registerLambdaContext };
 }

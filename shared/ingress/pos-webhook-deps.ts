@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { EventBridgePublisher } from '../bus/publisher.ts';
 import { CatalogSkuResolver, SquareClient } from '../connectors/square/client.ts';
+import { traceRecorder } from '../ops/trace.ts';
 import { DynamoExceptionStore } from '../repositories/exceptions.ts';
 import { DynamoPosOrderRegistry } from '../repositories/pos-orders.ts';
 import { jsonVariable } from '../runtime/env.ts';
@@ -28,6 +29,8 @@ export const PosWebhookEnvSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive(),
   /** The merchants this environment serves (a JSON array); unset = any (dev only). */
   SQUARE_MERCHANT_IDS: jsonVariable(z.array(z.string().min(1)).min(1)).optional(),
+  /** Trace checkpoints (infra/constructs/trace.ts); unset: none are written. */
+  TRACE_TABLE_NAME: z.string().min(1).optional(),
 });
 export type PosWebhookEnv = z.infer<typeof PosWebhookEnvSchema>;
 
@@ -66,6 +69,12 @@ export function posWebhookDeps(
     ...observability,
     maxBodyBytes: env.MAX_BODY_BYTES,
     ...(env.SQUARE_MERCHANT_IDS ? { merchants: new Set(env.SQUARE_MERCHANT_IDS) } : {}),
+    trace: traceRecorder({
+      documents,
+      tableName: env.TRACE_TABLE_NAME,
+      service: 'pos-webhook',
+      ...observability,
+    }),
   };
   return { deps, registerLambdaContext: dedup.registerLambdaContext };
 }

@@ -15,6 +15,7 @@ import {
 import { SQUARE_SIGNATURE_HEADER, verifySquareSignature } from '../connectors/square/webhook-signature.ts';
 import { HubError, MappingError } from '../errors.ts';
 import { deterministicUuid } from '../events/envelope.ts';
+import type { TraceRecorder } from '../ops/trace.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import {
   type CaptureContext,
@@ -98,6 +99,10 @@ export interface PosWebhookDeps extends PosCaptureDeps {
    */
   readonly merchants?: ReadonlySet<string>;
   readonly now?: () => Date;
+  /** Trace checkpoints (received, published, parked). @default none */
+  readonly trace?: TraceRecorder;
+  /** Sets the logs' correlation id to the transaction id. @default none */
+  readonly correlate?: (transactionId: string) => void;
 }
 
 /** The order a notification is about: `data.object.<data.type>` (e.g. `order_updated`). */

@@ -11,6 +11,7 @@ import { verifyShopifyHmac } from '../connectors/shopify/webhook-signature.ts';
 import { MappingError } from '../errors.ts';
 import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
 import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
+import type { TraceRecorder } from '../ops/trace.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 import {
@@ -42,6 +43,10 @@ export interface ShopifyWebhookDeps {
   readonly log: LogSink;
   readonly maxBodyBytes: number;
   readonly now?: () => Date;
+  /** Trace checkpoints (received, published, parked). @default none */
+  readonly trace?: TraceRecorder;
+  /** Sets the logs' correlation id to the transaction id. @default none */
+  readonly correlate?: (transactionId: string) => void;
 }
 
 /** Shopify's webhook and event ids are UUIDs; a bound keeps hostile ids out of keys and logs. */
@@ -217,10 +222,18 @@ export async function handleShopifyWebhook(
     // re-sent under a fresh webhook id is still a duplicate.
     key: `${shopDomain}#${topic}#${sourceEventId ?? webhookId}`,
     deliveryId: webhookId,
+    // The order (or other resource) id too, so `ops trace <shopifyOrderId>` finds the transaction.
+    refs: [webhookId, sourceEventId, resourceIdOf(payload)],
     raw,
     context,
     process,
     parkConflict: (_error, inputId) =>
       park('DELIVERY_CONFLICT', 'event already processed with a different body', [], inputId),
   });
+}
+
+/** The payload's own id (an order's, a refund's, …) as a string, when it has one. */
+function resourceIdOf(payload: unknown): string | undefined {
+  const id = (payload as { id?: unknown } | null)?.id;
+  return typeof id === 'number' || typeof id === 'string' ? String(id) : undefined;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PublishError } from '../errors.ts';
+import { NO_TRACE, type TraceRecorder } from '../ops/trace.ts';
 import type { ExceptionStore, ParkedInput } from '../repositories/exceptions.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 
@@ -98,6 +99,10 @@ export async function answerDelivery(options: {
     readonly deduplicate: DeliveryDeduplicator;
     readonly telemetry: Telemetry;
     readonly log: LogSink;
+    /** Trace checkpoints (received, then published or parked). @default none */
+    readonly trace?: TraceRecorder;
+    /** Makes the transaction id the logs' correlation id (Powertools `setCorrelationId`). @default none */
+    readonly correlate?: (transactionId: string) => void;
   };
   /** `<account>#<delivery id>`: the de-duplication key. */
   readonly key: string;
@@ -108,15 +113,47 @@ export async function answerDelivery(options: {
   /** Parks the body of a conflicting delivery under `inputId`; answers the outcome to send back. */
   readonly parkConflict: (error: DeliveryConflictError, inputId: string) => Promise<DeliveryOutcome>;
   readonly onError?: (error: unknown) => WebhookResponse | undefined;
+  /** Vendor ids the transaction can be traced by (webhook id, order id). @default the delivery id */
+  readonly refs?: readonly (string | undefined)[];
 }): Promise<WebhookResponse> {
   const { deps, context } = options;
   const { transactionId } = context;
+  const trace = deps.trace ?? NO_TRACE;
+  deps.correlate?.(transactionId);
+  // Checkpoints are written once the outcome is known (a duplicate says so), at the times of their steps.
+  const receivedAt = new Date().toISOString();
+  let processedAt = receivedAt;
+  const process = async () => {
+    const outcome = await options.process();
+    processedAt = new Date().toISOString();
+    return outcome;
+  };
   const bodyHash = createHash('sha256').update(options.raw).digest('base64');
   try {
-    const outcome = await deps.deduplicate({ key: options.key, bodyHash }, options.process);
+    const outcome = await deps.deduplicate({ key: options.key, bodyHash }, process);
+    const received = {
+      transactionId,
+      step: 'received' as const,
+      at: receivedAt,
+      refs: options.refs ?? [options.deliveryId],
+      detail: { deliveryId: options.deliveryId, ...(outcome.duplicate ? { duplicate: true } : {}) },
+    };
     if (outcome.duplicate) {
       deps.telemetry.count('WebhookDuplicate');
       deps.log.info('duplicate webhook delivery: nothing published', context);
+      await trace.checkpoint(received);
+    } else if (outcome.status === 'published') {
+      await trace.checkpoints([
+        received,
+        { transactionId, step: 'published', at: processedAt, detail: { events: outcome.eventIds.length } },
+      ]);
+    } else if (outcome.status === 'parked') {
+      await trace.checkpoints([
+        received,
+        { transactionId, step: 'parked', at: processedAt, detail: { exceptionId: outcome.exceptionId } },
+      ]);
+    } else {
+      await trace.checkpoint(received);
     }
     return jsonResponse(200, outcome);
   } catch (error) {

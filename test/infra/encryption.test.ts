@@ -162,10 +162,14 @@ describe('encryption: customer-managed (the prod example)', () => {
       ),
     );
     expect(kms.length).toBeGreaterThanOrEqual(4);
-    // The one exception: the inventory projector sends to the (encrypted) availability queues, and an SSE-KMS
-    // producer needs kms:GenerateDataKey besides kms:Decrypt (SQS Developer Guide, key management).
+    // The exceptions: the inventory projector sends to the (encrypted) availability queues and the ops replay
+    // function to the consumer queues it redrives, and an SSE-KMS producer needs kms:GenerateDataKey besides
+    // kms:Decrypt (SQS Developer Guide, key management).
     const producers = kms.filter((statement) => JSON.stringify(statement.Action).includes('GenerateDataKey'));
-    expect(producers.map((statement) => statement.Action)).toEqual([['kms:GenerateDataKey', 'kms:Decrypt']]);
+    expect(producers.map((statement) => statement.Action)).toEqual([
+      ['kms:GenerateDataKey', 'kms:Decrypt'],
+      ['kms:GenerateDataKey', 'kms:Decrypt'],
+    ]);
     for (const statement of kms) {
       if (!producers.includes(statement)) expect(statement.Action).toBe('kms:Decrypt');
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });

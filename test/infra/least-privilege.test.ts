@@ -65,6 +65,15 @@ describe('least privilege (prod template)', () => {
       .flat()
       .filter((statement) => JSON.stringify(statement.Resource).includes('*'));
     const offending = wildcards
+      // An execution's ARN is known only once it runs: RedriveExecution is granted on the executions of
+      // one state machine (`execution:<name>:*`, CDK's grantExecution), not on `*`.
+      .filter(
+        (statement) =>
+          !(
+            [statement.Action].flat().every((action) => action === 'states:RedriveExecution') &&
+            /:execution:[^*]+:\*/.test(JSON.stringify(statement.Resource))
+          ),
+      )
       .flatMap((statement) => [statement.Action].flat())
       .filter((action) => !Object.hasOwn(WILDCARD_ONLY_ACTIONS, action));
     expect(offending).toEqual([]);
@@ -73,10 +82,12 @@ describe('least privilege (prod template)', () => {
   it('gives each function exactly the actions its code calls', () => {
     const actionsOf = (prefix: string) =>
       [...new Set(statementsOf(prefix).flatMap((statement) => [statement.Action].flat()))].sort();
-    // shopify-webhook: PutEvents; Powertools idempotency (Get/Put/Update/DeleteItem); park (PutItem);
+    // shopify-webhook: PutEvents; Powertools idempotency (Get/Put/Update/DeleteItem); park (PutItem); trace
+    // checkpoints (BatchWriteItem on the trace table);
     // the webhook secret (GetSecretValue via Powertools parameters); X-Ray; kms:Decrypt on the hub key
     // (prod's example config is customer-managed: DynamoDB decrypts the table key on the caller's behalf).
     expect(actionsOf('ShopifyWebhookFunction')).toEqual([
+      'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -88,10 +99,11 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
-    // erp-order-sync adds the ledger and mappings reads and SQS ChangeMessageVisibility/GetQueueUrl
+    // erp-order-sync adds trace checkpoints (BatchWriteItem), the ledger and mappings reads and SQS ChangeMessageVisibility/GetQueueUrl
     // (VisibilityBackoff) and the event source mapping's receive/delete.
     expect(actionsOf('ErpOrderSyncFunction')).toEqual([
       'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -168,6 +180,33 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    // ops-replay: the audit rows (Put/UpdateItem), trace checkpoints (BatchWriteItem), parked exceptions (Query,
+    // GetItem, UpdateItem to mark them replayed); every consumer's DLQ (receive, release, delete, depth) and
+    // queue (send, depth) with the hub key (Decrypt; GenerateDataKey to send); StartReplay on the archive;
+    // ListExecutions and RedriveExecution on each Standard state machine, when the stack has one.
+    const standardMachines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).filter(
+      (machine) => machine.Properties.StateMachineType !== 'EXPRESS',
+    );
+    expect(actionsOf('OpsReplayFunction')).toEqual(
+      [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'events:StartReplay',
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:SendMessage',
+        ...(standardMachines.length ? ['states:ListExecutions', 'states:RedriveExecution'] : []),
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
   });
 
   it('lets EventBridge Scheduler invoke the POS sweep and the ERP change-feed poller, each its own', () => {

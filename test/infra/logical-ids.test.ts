@@ -20,6 +20,8 @@ const DEPLOYED_STATEFUL_IDS = {
     'InventoryTableFD135387',
     'LedgerTable38A58B60',
     'MappingsTableC26BA654',
+    'OpsAuditTable366086C5',
+    'TraceTable228F2B96',
   ],
   'AWS::SQS::Queue': [
     'ErpOrdersDeadLetterQueue28DF3A0D',

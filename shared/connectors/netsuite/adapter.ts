@@ -16,7 +16,7 @@ import {
 } from '../../ports/erp.ts';
 import { ErpUnavailableError, ErpValidationError } from '../../ports/erp-errors.ts';
 import { type CredentialsSource, NETSUITE_TOKEN_PATH, NetSuiteAuth } from './auth.ts';
-import { NetSuiteClient, type NetSuiteResponse } from './client.ts';
+import { NetSuiteClient, type NetSuiteClientOptions, type NetSuiteResponse } from './client.ts';
 import { mapOrderToNetSuite, type NetSuiteMappingConfig, type NsSaleLine } from './mapper.ts';
 import { mapRefundToNetSuite } from './refund.ts';
 
@@ -322,6 +322,8 @@ export interface NetSuiteAccountOptions {
   readonly maxConcurrency: number;
   readonly mappings: MappingLookup;
   readonly config: NetSuiteMappingConfig;
+  /** The client's telemetry hook (throttling, retries, circuit). @default none */
+  readonly onEvent?: NetSuiteClientOptions['onEvent'];
 }
 
 /** The ERP port on one NetSuite account: M2M auth, the paced REST client and the order mapping. */
@@ -335,6 +337,7 @@ export function netSuiteErp(options: NetSuiteAccountOptions): NetSuiteErpAdapter
     accountId: options.accountId,
     auth,
     maxConcurrency: options.maxConcurrency,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   return new NetSuiteErpAdapter({ client, mappings: options.mappings, config: options.config });
 }

@@ -122,6 +122,8 @@ describe('ops commands with no local cloud answering', () => {
       ['exceptions'],
       ['send-shopify', 'orders/create', '--sample'],
       ['replay-orders'],
+      ['trace', 'some-order-id'],
+      ['dlq', 'list'],
     ]) {
       const { code, output } = await ops(args, env);
       expect(code, output).toBe(1);
