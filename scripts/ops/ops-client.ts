@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -59,29 +60,12 @@ export async function resolveTarget(options: { env?: string | undefined }): Prom
   };
 }
 
-interface CloudFormationModule {
-  CloudFormationClient: new (config: object) => { send(command: unknown): Promise<unknown>; destroy(): void };
-  DescribeStacksCommand: new (input: { StackName: string }) => unknown;
-}
-
 async function deployedTarget(env: string): Promise<OpsTarget> {
   const stackName = `Omnihub-${env}`;
-  // Loaded by name: only --env needs it (the lead adds @aws-sdk/client-cloudformation to the dependencies).
-  const moduleName = '@aws-sdk/client-cloudformation';
-  let cloudFormation: CloudFormationModule;
-  try {
-    cloudFormation = (await import(moduleName)) as CloudFormationModule;
-  } catch {
-    throw new OpsError(`--env needs ${moduleName}: npm install --save-dev ${moduleName}`);
-  }
-  const client = new cloudFormation.CloudFormationClient({});
+  const client = new CloudFormationClient({});
   let outputs: Record<string, string>;
   try {
-    const answer = (await client.send(
-      new cloudFormation.DescribeStacksCommand({ StackName: stackName }),
-    )) as {
-      Stacks?: { Outputs?: { OutputKey?: string; OutputValue?: string }[] }[];
-    };
+    const answer = await client.send(new DescribeStacksCommand({ StackName: stackName }));
     outputs = Object.fromEntries(
       (answer.Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']),
     );
