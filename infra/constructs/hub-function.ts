@@ -6,7 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { LogLevel } from '../config/environments.ts';
-import { HUB_BUNDLING } from './bundling.ts';
+import { BUNDLE_ALIASES, HUB_BUNDLING } from './bundling.ts';
 import { HubKey } from './hub-key.ts';
 
 /** The handler module of `functions/<name>/`. */
@@ -85,6 +85,9 @@ export class HubFunction extends NodejsFunction {
         externalModules: [...HUB_BUNDLING.externalModules],
         forceDockerBundling: false,
         banner: HUB_BUNDLING.banner,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
       },
     });
     this.logGroupResource = logGroup;
