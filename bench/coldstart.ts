@@ -135,8 +135,9 @@ export async function run(): Promise<Record<string, unknown>> {
   const floorDir = mkdtempSync(join(tmpdir(), 'omnihub-coldstart-'));
   const floorModule = join(floorDir, 'index.mjs');
   await build(esbuildOptions(fileURLToPath(new URL('./coldstart/floor.ts', import.meta.url)), floorModule));
+  const only = process.env.COLDSTART_ONLY;
   const all: Subject[] = [
-    ...subjects(template),
+    ...subjects(template).filter((subject) => !only || subject.name.includes(only)),
     { name: '(floor: hello world)', module: floorModule, environment: {} },
   ];
   const node = node24();
