@@ -12,12 +12,13 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'outage-seconds': { type: 'string', default: '30' },
     'storm-seconds': { type: 'string', default: '30' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
-    'usage: npm run chaos -- [--scale 1] [--seed 1] [--outage-seconds 30] [--storm-seconds 30]\n\nEvery flow at once in the local cloud with chaos on (bench/chaos.ts); --scale 1 is the issue sizes.',
+    'usage: npm run chaos -- [--scale 1] [--seed 1] [--outage-seconds 30] [--storm-seconds 30] [--only orders,stock]\n\nEvery flow at once in the local cloud with chaos on (bench/chaos.ts); --scale 1 is the issue sizes.',
   );
   process.exit(0);
 }
@@ -34,6 +35,7 @@ const result = await runChaos({
   // Generous: the drain of a full-scale run under an outage takes many minutes on 2 shared cores.
   settleTimeoutMs: Math.max(240_000, 3_600_000 * scale),
   log: (message) => console.error(message),
+  ...(values.only ? { only: values.only.split(',') } : {}),
 });
 for (const flow of result.flows) console.error(`${flow.flow}: ${flow.notes.join(' | ')}`);
 console.error(`not covered yet: ${result.missing.join('; ')}`);
