@@ -285,7 +285,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       async () =>
         (await pipeline.control<{ counters: { calls: number } }>('netsuite', '/_control/state?limit=1'))
           .counters.calls >= 20,
-      { timeoutMs: 120_000, intervalMs: 100, what: 'the burst to reach the ERP' },
+      { timeoutMs: options.settleTimeoutMs, intervalMs: 100, what: 'the burst to reach the ERP' },
     );
     await pipeline.control('netsuite', '/_control/faults', {
       errorRate: FAULTS.erpErrorRate,
