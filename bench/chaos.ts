@@ -41,6 +41,8 @@ export interface FlowFindings {
   readonly records: number;
   /** Records with no outcome in the target system and no parked reason. */
   readonly lost: number;
+  /** Of `lost`, those the hub never heard of (every webhook dropped by the vendor): the heal's work. */
+  readonly lostAtVendor: number;
   /** Extra target documents for one source record. */
   readonly duplicated: number;
   /** Parked items without a code and a reason. */
@@ -85,6 +87,11 @@ interface ShopifyOrder {
 interface SquareOrder {
   id: string;
   state: string;
+}
+interface ShopifyEvent {
+  topic: string;
+  resourceId: string;
+  deliveries: { state: string }[];
 }
 
 /** Online and POS orders, with edits and cancellations, through the vendors' webhooks. */
@@ -163,14 +170,37 @@ const ORDERS: ChaosFlow = {
       `Shopify webhooks ${JSON.stringify(shopifyHooks.webhooks)}`,
       `Square webhooks ${JSON.stringify(squareHooks.webhooks)}`,
     ];
+    // A lost online order none of whose order webhooks left Shopify (every delivery dropped at the
+    // vendor) can only come back through the reconcile-with-heal (not merged yet); any other is a bug.
+    const events = await pipeline.all<ShopifyEvent>(
+      'shopify',
+      'records=events',
+      (state) =>
+        (state.records as Record<string, unknown>).events as {
+          total: number;
+          hasMore: boolean;
+          items: ShopifyEvent[];
+        },
+    );
+    const droppedAtVendor = lost.filter((key) => {
+      const orderId = key.split('-').at(-1) ?? '';
+      const mine = events.filter(
+        (e) => e.topic.startsWith('orders/') && String(e.resourceId).endsWith(orderId),
+      );
+      return (
+        key.startsWith('shopify-') && mine.every((e) => e.deliveries.every((d) => d.state === 'dropped'))
+      );
+    });
     if (lost.length > 0) {
+      const why = (key: string) =>
+        droppedAtVendor.includes(key)
+          ? ' (every order webhook dropped by Shopify: needs the reconcile-with-heal)'
+          : ' (UNEXPLAINED)';
       notes.push(
         `lost: ${lost
           .slice(0, 10)
-          .map((key) => expected.get(key))
-          .join(
-            ', ',
-          )}${lost.length > 10 ? ', …' : ''} — orders whose webhooks the vendor dropped are only found again by the reconcile-with-heal (not merged yet); POS sales are swept every minute`,
+          .map((key) => `${expected.get(key)}${why(key)}`)
+          .join(', ')}`,
       );
     }
     options.log(`orders: ${notes.join('; ')}`);
@@ -178,6 +208,7 @@ const ORDERS: ChaosFlow = {
       flow: 'orders',
       records: expected.size,
       lost: lost.length,
+      lostAtVendor: droppedAtVendor.length,
       duplicated,
       parkedUnexplained: parked.filter((e) => !e.code || !e.reason).length,
       notes,
@@ -205,6 +236,7 @@ const MOVEMENTS: ChaosFlow = {
       flow: 'stock movements',
       records: total,
       lost: 0,
+      lostAtVendor: 0,
       duplicated: 0,
       parkedUnexplained: 0,
       notes: [`${total} movements entered; availability drift is measured by the reconcile (not merged yet)`],
@@ -237,6 +269,8 @@ export const HEAL: ((context: ChaosContext) => Promise<number | undefined>) | un
 export interface ChaosResult {
   readonly orders: number;
   readonly lost: number;
+  /** Of `lost`: never reached the hub (every webhook dropped by the vendor, no heal yet). */
+  readonly lostAtVendor: number;
   readonly duplicated: number;
   readonly driftAfterHeal: number | null;
   readonly parkedUnexplained: number;
@@ -324,11 +358,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const flow of flows) findings.push(await flow.verify(context));
     const erp = (await pipeline.control<{ counters: unknown }>('netsuite', '/_control/state?limit=1'))
       .counters;
-    const sum = (key: 'lost' | 'duplicated' | 'parkedUnexplained') =>
+    const sum = (key: 'lost' | 'lostAtVendor' | 'duplicated' | 'parkedUnexplained') =>
       findings.reduce((s, f) => s + f[key], 0);
     return {
       orders: findings.find((f) => f.flow === 'orders')?.records ?? 0,
       lost: sum('lost'),
+      lostAtVendor: sum('lostAtVendor'),
       duplicated: sum('duplicated'),
       driftAfterHeal: drift ?? null,
       parkedUnexplained: sum('parkedUnexplained'),

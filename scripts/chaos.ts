@@ -44,6 +44,7 @@ console.log(
     bench: 'chaos',
     orders: result.orders,
     lost: result.lost,
+    lostAtVendor: result.lostAtVendor,
     duplicated: result.duplicated,
     driftAfterHeal: result.driftAfterHeal,
     parkedUnexplained: result.parkedUnexplained,
