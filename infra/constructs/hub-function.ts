@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { LogLevel } from '../config/environments.ts';
+import { BUNDLE_ALIASES, HUB_BUNDLING } from './bundling.ts';
 import { HubKey } from './hub-key.ts';
 
 /** The handler module of `functions/<name>/`. */
@@ -76,16 +77,17 @@ export class HubFunction extends NodejsFunction {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // Bundle the AWS SDK too: the version we test is the version that runs, on AWS and locally.
-        externalModules: [],
+        target: HUB_BUNDLING.target,
+        minify: HUB_BUNDLING.minify,
+        sourceMap: HUB_BUNDLING.sourceMap,
+        sourcesContent: HUB_BUNDLING.sourcesContent,
+        mainFields: [...HUB_BUNDLING.mainFields],
+        externalModules: [...HUB_BUNDLING.externalModules],
         forceDockerBundling: false,
-        // Bundled libraries may still call require(); give ESM output a real one.
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        banner: HUB_BUNDLING.banner,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
       },
     });
     this.logGroupResource = logGroup;

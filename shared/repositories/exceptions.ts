@@ -1,4 +1,3 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -368,6 +367,8 @@ export class DynamoExceptionStore implements ExceptionStore {
   ): Promise<
     { payloadEncoding: 'gzip'; payload: Buffer } | { payloadEncoding: 'gzip'; payloadParts: number }
   > {
+    // zlib is loaded when something is parked, not in every cold start of the functions that may park.
+    const { gzipSync } = await import('node:zlib');
     const compressed = gzipSync(payload);
     const parts = Math.ceil(compressed.length / PART_BYTES);
     if (parts <= 1) return { payloadEncoding: 'gzip', payload: compressed };
@@ -407,6 +408,7 @@ export class DynamoExceptionStore implements ExceptionStore {
     } else {
       compressed = item.payload as Uint8Array;
     }
+    const { gunzipSync } = await import('node:zlib');
     return {
       kind,
       sk,
