@@ -39,6 +39,7 @@ const result = await runChaos({
 });
 for (const flow of result.flows) console.error(`${flow.flow}: ${flow.notes.join(' | ')}`);
 console.error(`not covered yet: ${result.missing.join('; ')}`);
+if (result.unverified.length) console.error(`loaded but not verified: ${result.unverified.join('; ')}`);
 console.log(
   JSON.stringify({
     bench: 'chaos',
@@ -50,6 +51,7 @@ console.log(
     parkedUnexplained: result.parkedUnexplained,
     minutes: result.minutes,
     scale: result.scale,
+    unverified: result.unverified,
     chaos: result.chaos,
   }),
 );
