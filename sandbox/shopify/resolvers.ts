@@ -355,6 +355,9 @@ function lineItemView(ctx: ResolverContext, order: OrderRecord, line: LineItemRe
     refundableQuantity: currentQuantity(line),
     requiresShipping: line.requiresShipping,
     taxable: line.taxable,
+    // The sandbox sells no gift cards and applies no discounts (its webhooks say the same).
+    isGiftCard: false,
+    discountAllocations: [],
     variant: () => (variant ? variantView(ctx, variant) : null),
     product: () => (product ? productView(ctx, product) : null),
     originalUnitPriceSet: moneyBag(ctx, line.priceMinor),
@@ -399,6 +402,10 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
     currencyCode: ctx.store.currency,
     presentmentCurrencyCode: ctx.store.currency,
     sourceName: order.sourceName,
+    // As the sandbox's webhooks (payloads.ts): every order is paid through Shopify Payments, tax-exclusive.
+    paymentGatewayNames: ['shopify_payments'],
+    taxesIncluded: false,
+    discountCodes: [],
     displayFinancialStatus: fin.toUpperCase(),
     displayFulfillmentStatus: displayFulfillmentStatus(order),
     customer: {
@@ -449,6 +456,8 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
           deliveryCategory: s.deliveryCategory,
           originalPriceSet: moneyBag(ctx, s.priceMinor),
           discountedPriceSet: moneyBag(ctx, s.priceMinor),
+          discountAllocations: [],
+          taxLines: [],
         }),
       ),
     fulfillmentOrders: (a: Args) => {
