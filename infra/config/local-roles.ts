@@ -19,5 +19,7 @@ export const LOCAL_ROLES = [
   'privacy-requests-table',
   'inventory-table',
   'shopify-admin-token',
+  'reconciliation-table',
+  'reconciler-function',
 ] as const;
 export type LocalRole = (typeof LOCAL_ROLES)[number];

@@ -60,13 +60,14 @@ export interface ReconcileResult {
 }
 
 export interface ReconcileDeps {
-  readonly shopify?: {
+  /** One per shop. */
+  readonly shopify: readonly {
     readonly shopDomain: string;
     readonly currency: string;
     readonly readOrders: (window: { since: string; until: string }) => Promise<ShopifyOrdersRead>;
     /** One order whole (heal); null when Shopify no longer has it. */
     readonly readOrder: (orderId: string) => Promise<ShopifyOrderNode | null>;
-  };
+  }[];
   readonly square?: {
     readonly readOrders: (window: { since: string; until: string }) => Promise<SquareOrdersRead>;
     /** Captures one order as the POS ingress would (heal). */
@@ -121,11 +122,11 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcileDeps):
   const orders: ChannelOrder[] = [];
   let squareOrders = new Map<string, SquareOrder>();
   let merchantId: string | undefined;
-  if (deps.shopify) {
-    const shopify = await deps.shopify.readOrders(window);
+  for (const shop of deps.shopify) {
+    const shopify = await shop.readOrders(window);
     orders.push(...shopify.orders);
-    read.shopifyOrders = shopify.orders.length;
-    read.shopifyPages = shopify.pages;
+    read.shopifyOrders = (read.shopifyOrders ?? 0) + shopify.orders.length;
+    read.shopifyPages = (read.shopifyPages ?? 0) + shopify.pages;
   }
   if (deps.square) {
     const square = await deps.square.readOrders(window);
@@ -172,7 +173,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcileDeps):
       try {
         const outcome =
           d.system === 'shopify'
-            ? await republishShopify(d.id, deps, runId)
+            ? await republishShopify(d, deps, runId)
             : await republishPos(squareOrders.get(d.id), merchantId, deps, runId);
         if (outcome === 'published') healed += 1;
         discrepancies.push({ ...d, healing: outcome === 'published' ? 'republished' : 'not republished' });
@@ -214,14 +215,14 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcileDeps):
 }
 
 async function republishShopify(
-  orderId: string,
+  missing: Discrepancy,
   deps: ReconcileDeps,
   runId: string,
 ): Promise<'published' | 'other'> {
-  const shopify = deps.shopify;
+  const shopify = deps.shopify.find((shop) => missing.externalId?.startsWith(`shopify-${shop.shopDomain}-`));
   const mapper = shopifyTopicMapper('orders/create');
   if (!shopify || !mapper) return 'other';
-  const node = await shopify.readOrder(orderId);
+  const node = await shopify.readOrder(missing.id);
   if (!node) return 'other';
   const shopDomain = shopify.shopDomain;
   const receivedAt = (deps.now?.() ?? new Date()).toISOString();
