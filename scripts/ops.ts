@@ -34,6 +34,12 @@
  *   dismiss <exceptionId> --reason <text>
  *                                     resolves a parked input without replaying it, keeping the reason; it then
  *                                     expires after resolvedExceptionRetentionDays like a replayed one
+ *   reconcile [--heal] [--since ISO] [--until ISO] [--local | --env <env>] [--json]
+ *                                     runs the reconciler Lambda (Lambda Invoke: the local cloud's, or the deployed
+ *                                     stack Omnihub-<env>'s with the environment's AWS credentials) over the window
+ *                                     and prints its discrepancies (missing, total, status, refund, availability);
+ *                                     --heal re-publishes missing orders and drifted availability (not in a dry-run
+ *                                     environment); --json prints the run as one JSON object on the last line
  *   privacy-requests [--shop <domain>] the Shopify compliance requests the hub recorded for a shop (default: the
  *                                     dev shop): what each matched, redacted, deleted, and — for a data request —
  *                                     what the hub held (ids and field names, never values)
@@ -55,7 +61,7 @@ import { hubUrl, localDynamo, localHealth, OpsError, roleName, unreachable } fro
 const [command, ...args] = process.argv.slice(2);
 
 /** Options that take no value. */
-const FLAGS = new Set(['--sample', '--force', '--json', '--wait']);
+const FLAGS = new Set(['--sample', '--force', '--json', '--wait', '--heal', '--local', '--dry-run']);
 
 function option(name: string): string | undefined {
   const index = args.indexOf(`--${name}`);
@@ -422,8 +428,42 @@ async function privacyRequests(): Promise<number> {
   }
 }
 
+/** `reconcile`: one run of the reconciler Lambda (scripts/ops/reconcile.ts). */
+async function reconcileCommand(): Promise<number> {
+  const { runReconcile, formatReconcile, reconcileJson } = await import('./ops/reconcile.ts');
+  const env = option('env');
+  if (env !== undefined && flag('local')) {
+    console.error(
+      'usage: npm run -s ops -- reconcile [--heal] [--since ISO] [--until ISO] [--local | --env <env>] [--json]',
+    );
+    return 2;
+  }
+  const since = option('since');
+  const until = option('until');
+  for (const [name, value] of [
+    ['since', since],
+    ['until', until],
+  ] as const) {
+    if (value !== undefined && Number.isNaN(Date.parse(value))) {
+      console.error(`reconcile: --${name} ${value} is not an ISO-8601 time`);
+      return 2;
+    }
+  }
+  const { result, target } = await runReconcile({
+    ...(env ? { env } : {}),
+    ...(since ? { since: new Date(since).toISOString() } : {}),
+    ...(until ? { until: new Date(until).toISOString() } : {}),
+    heal: flag('heal'),
+    json: flag('json'),
+  });
+  if (flag('json')) console.log(reconcileJson(result));
+  else for (const line of formatReconcile(result, target)) console.log(line);
+  return 0;
+}
+
 const commands: Record<string, () => Promise<number>> = {
   status,
+  reconcile: reconcileCommand,
   exceptions: listExceptions,
   dismiss,
   'privacy-requests': privacyRequests,
