@@ -40,6 +40,13 @@
  *                                     and prints its discrepancies (missing, total, status, refund, availability);
  *                                     --heal re-publishes missing orders and drifted availability (not in a dry-run
  *                                     environment); --json prints the run as one JSON object on the last line
+ *   register-webhooks [--local] [--dry-run] [--json]
+ *                                     makes the Shopify (Admin GraphQL) and Square (Webhook Subscriptions API)
+ *                                     subscriptions match the topics the ingress consumes, at the stack's webhook
+ *                                     URLs: creates what is missing, updates what drifted, reports extras and the
+ *                                     compliance topics (a manual step in the app's configuration); a new Square
+ *                                     subscription's signature key goes into the signature-key secret, the old key
+ *                                     kept as previous for a day; --dry-run prints the plan only
  *   privacy-requests [--shop <domain>] the Shopify compliance requests the hub recorded for a shop (default: the
  *                                     dev shop): what each matched, redacted, deleted, and — for a data request —
  *                                     what the hub held (ids and field names, never values)
@@ -461,8 +468,25 @@ async function reconcileCommand(): Promise<number> {
   return 0;
 }
 
+/** `register-webhooks`: the Shopify and Square subscriptions the hub consumes (scripts/ops/register-webhooks.ts). */
+async function registerWebhooksCommand(): Promise<number> {
+  if (option('env') !== undefined) {
+    console.error(
+      "register-webhooks --env: not yet — reading a deployed stack's outputs needs @aws-sdk/client-cloudformation; run it with --local against the local cloud",
+    );
+    return 2;
+  }
+  const { registerLocal, formatRegistration } = await import('./ops/register-webhooks.ts');
+  const dryRun = flag('dry-run');
+  const { result, target } = await registerLocal(dryRun);
+  if (flag('json')) console.log(JSON.stringify(result));
+  else for (const line of formatRegistration(result, target, dryRun)) console.log(line);
+  return 0;
+}
+
 const commands: Record<string, () => Promise<number>> = {
   status,
+  'register-webhooks': registerWebhooksCommand,
   reconcile: reconcileCommand,
   exceptions: listExceptions,
   dismiss,

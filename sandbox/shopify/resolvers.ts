@@ -1531,6 +1531,42 @@ export function mutationRoot(ctx: ResolverContext): View {
       return { webhookSubscription: subscriptionView(ctx, sub), userErrors: [] };
     },
 
+    // https://shopify.dev/docs/api/admin-graphql/latest/mutations/webhookSubscriptionUpdate: the given
+    // fields replace the subscription's (the topic is fixed at creation).
+    webhookSubscriptionUpdate: async (a: Args) => {
+      await ctx.delay();
+      const id = idOf(a.id, 'WebhookSubscription');
+      const sub = s.subscriptions.find((x) => x.id === id);
+      if (!sub)
+        return {
+          webhookSubscription: null,
+          userErrors: [userError(['id'], 'Webhook subscription does not exist')],
+        };
+      const input = obj(a.webhookSubscription);
+      const uri = str(input.uri) ?? str(input.callbackUrl);
+      if (uri !== undefined) {
+        if (!/^https?:\/\/\S+$/i.test(uri))
+          return {
+            webhookSubscription: null,
+            userErrors: [userError(['webhookSubscription', 'uri'], 'Address is invalid')],
+          };
+        if (s.subscriptions.some((x) => x !== sub && x.topic === sub.topic && x.uri === uri))
+          return {
+            webhookSubscription: null,
+            userErrors: [
+              userError(['webhookSubscription', 'uri'], 'Address for this topic has already been taken'),
+            ],
+          };
+        sub.uri = uri;
+      }
+      if (input.format === 'XML' || input.format === 'JSON') sub.format = input.format;
+      if (Array.isArray(input.includeFields))
+        sub.includeFields = input.includeFields.filter((f): f is string => typeof f === 'string');
+      if (input.filter !== undefined) sub.filter = str(input.filter) ?? null;
+      sub.updatedAt = ctx.now();
+      return { webhookSubscription: subscriptionView(ctx, sub), userErrors: [] };
+    },
+
     webhookSubscriptionDelete: async (a: Args) => {
       await ctx.delay();
       const id = idOf(a.id, 'WebhookSubscription');

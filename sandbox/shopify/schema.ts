@@ -1347,6 +1347,11 @@ export const ADMIN_SDL = /* GraphQL */ `
     userErrors: [UserError!]!
   }
 
+  type WebhookSubscriptionUpdatePayload {
+    webhookSubscription: WebhookSubscription
+    userErrors: [UserError!]!
+  }
+
   type WebhookSubscriptionDeletePayload {
     deletedWebhookSubscriptionId: ID
     userErrors: [UserError!]!
@@ -1388,6 +1393,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     returnProcess(input: ReturnProcessInput!): ReturnProcessPayload
     productSet(input: ProductSetInput!, synchronous: Boolean = true, identifier: ProductSetIdentifiers): ProductSetPayload
     webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+    webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionUpdatePayload
     webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
   }
 

@@ -88,7 +88,6 @@ beforeAll(async () => {
     orders: ORDERS,
     pickupShare: 0,
     spacingSeconds: { min: 1, max: 3 },
-    wait: true,
   });
   await pipeline.drained(240_000, ['shopify']);
   until = new Date(Date.now() + 3600_000).toISOString();
