@@ -85,8 +85,14 @@ export function vendorPorts(options: {
   readonly squareBaseUrl: string;
   readonly squareToken: string;
   readonly storeSquareSignatureKey: (key: string) => Promise<void>;
+  readonly fetch?: typeof fetch;
 }): RegistrationPorts {
-  const graphql = shopifyGraphql({ baseUrl: options.shopifyBaseUrl, accessToken: options.shopifyToken });
+  const fetchFn = options.fetch ?? fetch;
+  const graphql = shopifyGraphql({
+    baseUrl: options.shopifyBaseUrl,
+    accessToken: options.shopifyToken,
+    fetch: fetchFn,
+  });
   const gql = async (document: string, variables: Record<string, unknown>) => {
     const answer = await graphql(document, variables);
     if (answer.errors.length > 0)
@@ -99,7 +105,7 @@ export function vendorPorts(options: {
     if (errors.length > 0) throw new OpsError(`Shopify refused: ${errors.map((e) => e.message).join('; ')}`);
   };
   const square = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${options.squareBaseUrl.replace(/\/+$/, '')}${path}`, {
+    const response = await fetchFn(`${options.squareBaseUrl.replace(/\/+$/, '')}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${options.squareToken}`,
