@@ -188,8 +188,9 @@ export function vendorPorts(options: {
 /** Against the running local cloud: its sandboxes, its secrets, its webhook routes. */
 export async function registerLocal(
   dryRun: boolean,
+  url?: string,
 ): Promise<{ result: RegistrationResult; target: string }> {
-  const health = await localHealth();
+  const health = await localHealth(url);
   const secrets = new SecretsManagerClient({
     endpoint: health.endpoints.aws,
     region: 'us-east-1',
