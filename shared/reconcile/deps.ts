@@ -11,6 +11,7 @@ import { sendAvailability } from '../flows/inventory-sync.ts';
 import { captureOrder } from '../ingress/pos-capture.ts';
 import { CostPacer } from '../inventory/cost-pacer.ts';
 import { InventoryPolicySchema } from '../inventory/policy.ts';
+import { effectiveOnHand, emptyPosition, type Position } from '../inventory/projection.ts';
 import { INVENTORY_LEVELS_QUERY, inventoryLevelGid } from '../inventory/shopify-documents.ts';
 import { ShopifyLevelDirectory, shopifyGraphql } from '../inventory/shopify-publisher.ts';
 import { orderExternalId } from '../ports/erp.ts';
@@ -25,7 +26,7 @@ import { secretsManagerAccessToken, secretsManagerJson } from '../runtime/secret
 import type { InventoryObservation } from './compare.ts';
 import { readErpDocuments } from './erp-documents.ts';
 import type { ReconcileDeps } from './reconcile.ts';
-import { readShopifyOrder, readShopifyOrders } from './shopify-orders.ts';
+import { paced, readShopifyOrder, readShopifyOrders } from './shopify-orders.ts';
 import { readSquareOrders } from './square-orders.ts';
 
 const name = z.string().min(1);
@@ -154,19 +155,26 @@ export function reconcilerDeps(
           TableName: env.INVENTORY_TABLE_NAME,
           FilterExpression: 'begins_with(pk, :sku) AND begins_with(sk, :loc)',
           ExpressionAttributeValues: { ':sku': INVENTORY_KEY_PREFIX, ':loc': 'LOC#' },
-          ProjectionExpression: 'sku, #location, onHand, committed, reserved',
+          ProjectionExpression: 'sku, #location, onHand, committed, reserved, pending',
           ExpressionAttributeNames: { '#location': 'location' },
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
       for (const item of page.Items ?? []) {
         if (typeof item.sku !== 'string' || typeof item.location !== 'string') continue;
+        // What the publisher computes from (shared/inventory/shopify-publisher.ts): the effective on hand —
+        // ERP on hand less the channel sales the ERP has not booked yet — and the reservations.
+        const position = {
+          ...emptyPosition(item.sku, item.location),
+          onHand: Number(item.onHand ?? 0),
+          pending: (item.pending as Position['pending'] | undefined) ?? {},
+        };
         positions.push({
           sku: item.sku,
           location: item.location,
-          onHand: Number(item.onHand ?? 0),
+          onHand: effectiveOnHand(position),
           committed: Number(item.committed ?? 0),
-          reserved: Number(item.reserved ?? 0),
+          reserved: Math.max(0, Number(item.reserved ?? 0)),
         });
       }
       startKey = page.LastEvaluatedKey;
@@ -182,31 +190,25 @@ export function reconcilerDeps(
     const refs = await new ShopifyLevelDirectory(shop.graphql, shop.pacer, locations).resolve(positions);
     const byLevel = new Map<string, string>();
     for (const [key, ref] of refs) byLevel.set(inventoryLevelGid(ref.locationId, ref.inventoryItemId), key);
-    const available = new Map<string, number | null>();
+    const levels = new Map<string, { available: number | null; committed: number }>();
     const ids = [...byLevel.keys()];
     for (let start = 0; start < ids.length; start += 250) {
       const chunk = ids.slice(start, start + 250);
-      const grant = await shop.pacer.acquire(chunk.length * 2 + 1);
-      let answer: Awaited<ReturnType<typeof shop.graphql>>;
-      try {
-        answer = await shop.graphql(INVENTORY_LEVELS_QUERY, { ids: chunk });
-      } finally {
-        grant.settle({});
-      }
-      if (answer.throttleStatus) shop.pacer.observe(answer.throttleStatus);
-      const parsed = LevelsAnswerSchema.parse(answer.data);
+      // About 2 points a level (the level and its quantities list), as the publisher's reads.
+      const data = await paced(shop, INVENTORY_LEVELS_QUERY, { ids: chunk }, chunk.length * 2 + 1);
+      const parsed = LevelsAnswerSchema.parse(data);
       parsed.nodes.forEach((node, index) => {
         const key = byLevel.get(chunk[index] ?? '');
         if (!key) return;
-        available.set(
-          key,
-          node ? (node.quantities.find((q) => q.name === 'available')?.quantity ?? null) : null,
-        );
+        const quantity = (name: string) => node?.quantities.find((q) => q.name === name)?.quantity;
+        levels.set(key, { available: quantity('available') ?? null, committed: quantity('committed') ?? 0 });
       });
     }
+    // Shopify's own `committed` (its open orders' units), as read now: the invariant is Shopify available =
+    // max(0, on hand − committed − reserved − safety) with the committed Shopify holds.
     return positions.map((p) => {
-      const key = `${p.sku}|${p.location}`;
-      return available.has(key) ? { ...p, shopify: available.get(key) ?? null } : p;
+      const level = levels.get(`${p.sku}|${p.location}`);
+      return level ? { ...p, committed: level.committed, shopify: level.available } : p;
     });
   }
 

@@ -306,7 +306,7 @@ export interface ShopifyReadOptions {
 }
 
 /** One paced call, retried with the same variables after `THROTTLED`, 429, 5xx and network failures. */
-async function paced(
+export async function paced(
   options: ShopifyReadOptions,
   document: string,
   variables: Record<string, unknown>,

@@ -5,6 +5,9 @@ import { OrderPipeline } from '#local/harness/order-pipeline.ts';
 import { DEV_SHOP } from '#local/harness/shopify-webhooks.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { waitFor } from '#local/services/ports.ts';
+import type { NetSuiteSandbox } from '#sandbox/netsuite/index.ts';
+import type { ChangeEntry } from '#sandbox/netsuite/store.ts';
+import type { ShopifySandbox } from '#sandbox/shopify/index.ts';
 import { SHOPIFY_TOPICS } from '#shared/connectors/shopify/mappers.ts';
 
 /**
@@ -14,7 +17,9 @@ import { SHOPIFY_TOPICS } from '#shared/connectors/shopify/mappers.ts';
  * through the local Lambda Invoke API — must report exactly the orders whose webhooks were all lost, plus
  * the parked ones marked as parked; after the mapping fix and the replay of the parked orders (today's
  * `replay-orders`), `ops reconcile --heal` re-publishes the lost ones, and a second run finds nothing.
- * The local cloud's chaos is on (duplicates, reordering, failed PutEvents entries).
+ * Availability too: after the ERP's stock changes reached Shopify, two levels are changed in Shopify's admin
+ * behind the hub's back; the run reports exactly those SKU × locations, heal re-enqueues them and the
+ * publisher sets them back. The local cloud's chaos is on (duplicates, reordering, failed PutEvents entries).
  */
 
 const ORDERS = 100;
@@ -41,6 +46,30 @@ let since = '';
 let until = '';
 const dropped = new Set<string>();
 const poisoned = new Set<string>();
+/** `<sku>@<ERP location id>` of the levels changed in Shopify behind the hub's back. */
+const drifted = new Set<string>();
+let netsuite: NetSuiteSandbox;
+let shopify: ShopifySandbox;
+type Level = ChangeEntry & { locationId: string; locationCode: string };
+let levels: Level[] = [];
+
+/** Shopify available vs max(0, ERP on hand − Shopify committed) for the levels the ERP changed. */
+const levelStates = () =>
+  levels.map((e) => {
+    const item = shopify.store.itemBySku.get(e.sku);
+    const location = shopify.store.locations.find((l) => l.code === e.locationCode);
+    if (!item || !location) throw new Error(`Shopify has no level ${e.sku} @ ${e.locationCode}`);
+    return {
+      key: `${e.sku}@${e.locationId}`,
+      expected: Math.max(
+        0,
+        netsuite.store.onHand(e.itemId, e.locationId) - shopify.store.quantity(item, location, 'committed'),
+      ),
+      available: shopify.store.quantity(item, location, 'available'),
+      code: e.locationCode,
+      sku: e.sku,
+    };
+  });
 let first: ReconcileJson;
 let healRun: ReconcileJson;
 let last: ReconcileJson;
@@ -74,6 +103,29 @@ beforeAll(async () => {
     seed: 21,
     chaos: { ...DEFAULT_CHAOS, seed: 5 },
   });
+  netsuite = pipeline.sandboxes.apps.find((app) => app.name === 'netsuite') as unknown as NetSuiteSandbox;
+  shopify = pipeline.sandboxes.apps.find((app) => app.name === 'shopify') as unknown as ShopifySandbox;
+  // Stock changes in the ERP reach Shopify through the change feed, the projection and the publisher.
+  const firstFeedId = netsuite.store.feed.at(-1)?.id ?? 0;
+  await pipeline.control('netsuite', '/_control/scenario', { seed: 3, receipts: 2, adjustments: 4 });
+  levels = [
+    ...new Map(
+      netsuite.store.feed
+        .filter((e): e is Level => e.id > firstFeedId && e.kind === 'onhand' && e.locationId !== undefined)
+        .map((e) => [`${e.sku}|${e.locationCode}`, e]),
+    ).values(),
+  ];
+  const poller = pipeline.cloud.template
+    .ofType('AWS::Lambda::Function')
+    .find((fn) => fn.logicalId.startsWith('InventoryErpChangesFunction'));
+  if (!poller) throw new Error('no ERP change-feed poller in the template');
+  pipeline.cloud.lambdaService.invokeAsync(poller.name, {});
+  await waitFor(async () => levelStates().every((l) => l.available === l.expected), {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+    what: 'the ERP stock changes to reach Shopify',
+  });
+
   await pipeline.control('shopify', '/_control/faults', { webhooks: { dropRate: DROP_RATE }, seed: 17 });
   const skus = await pipeline.all<{ sku: string }>(
     'square',
@@ -119,6 +171,18 @@ beforeAll(async () => {
     if (orderId) poisoned.add(orderId);
   }
 
+  // Two levels changed in Shopify's admin: the hub does not take Shopify's counts (the projection's rule
+  // leaves omnihub.shopify out), so they stay drifted until the reconciler finds them.
+  for (const level of levelStates().slice(0, 2)) {
+    await pipeline.control('shopify', '/_control/inventory', {
+      sku: level.sku,
+      location: level.code,
+      name: 'available',
+      set: level.expected + 5,
+    });
+    drifted.add(level.key);
+  }
+
   first = await reconcileJson();
   // The fix: the SKUs are mapped, the parked orders replayed (the lead swaps in `ops exceptions retry`).
   await waitFor(
@@ -139,6 +203,11 @@ beforeAll(async () => {
   );
   healRun = await reconcileJson('--heal');
   await pipeline.drained(120_000, ['shopify']);
+  await waitFor(async () => levelStates().every((l) => l.available === l.expected), {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+    what: 'the drifted levels to be published again',
+  });
   // The re-published orders go through the same queue and ERP pacing: poll until the ERP has them all.
   await waitFor(
     async () => {
@@ -169,12 +238,25 @@ describe('reconciliation (e2e): dropped webhooks and parked orders are found, he
     expect(new Set(found.filter((d) => d.healing?.startsWith('parked')).map((d) => d.id))).toEqual(poisoned);
     for (const d of found) expect(d.externalId).toBe(`shopify-${DEV_SHOP}-${d.id}`);
     expect(first.counts['order-missing-in-erp']).toBe(dropped.size + poisoned.size);
+    expect(first.counts['availability-mismatch']).toBe(drifted.size);
     expect(first.healed).toBe(0);
+  });
+
+  it("reports exactly the levels changed behind the hub's back", () => {
+    expect(levels.length).toBeGreaterThanOrEqual(2);
+    const found = first.discrepancies.filter((d) => d.kind === 'availability-mismatch');
+    expect(new Set(found.map((d) => d.id))).toEqual(drifted);
+    expect(found.every((d) => d.system === 'shopify')).toBe(true);
   });
 
   it('heal re-publishes the dropped orders once (the parked ones were replayed before)', () => {
     expect(new Set(missing(healRun).map((d) => d.id))).toEqual(dropped);
-    expect(healRun.healed).toBe(dropped.size);
+    expect(healRun.healed).toBe(dropped.size + drifted.size);
+    expect(
+      healRun.discrepancies
+        .filter((d) => d.kind === 'availability-mismatch')
+        .every((d) => d.healing === 'enqueued'),
+    ).toBe(true);
     expect(missing(healRun).every((d) => d.healing === 'republished')).toBe(true);
   });
 
