@@ -196,15 +196,15 @@ beforeAll(async () => {
     async () => {
       const replay = await ops('replay-orders');
       if (replay.code !== 0) throw new Error(`replay-orders failed: ${replay.stderr}`);
-      await pipeline.drained(120_000, ['shopify']);
+      await pipeline.drained(240_000, ['shopify']);
       return (await pipeline.exceptions()).every((e) => e.kind !== 'erp-order' || e.status !== 'PARKED');
     },
-    { timeoutMs: 120_000, intervalMs: 1_000, what: 'the parked orders to post after the mapping fix' },
+    { timeoutMs: 300_000, intervalMs: 1_000, what: 'the parked orders to post after the mapping fix' },
   );
   healRun = await reconcileJson('--heal');
-  await pipeline.drained(120_000, ['shopify']);
+  await pipeline.drained(240_000, ['shopify']);
   await waitFor(async () => levelStates().every((l) => l.available === l.expected), {
-    timeoutMs: 120_000,
+    timeoutMs: 180_000,
     intervalMs: 500,
     what: 'the drifted levels to be published again',
   });
@@ -214,10 +214,10 @@ beforeAll(async () => {
       const booked = new Set((await pipeline.erpDocuments('salesOrder')).map((d) => d.externalId));
       return [...dropped].every((id) => booked.has(`shopify-${DEV_SHOP}-${id}`));
     },
-    { timeoutMs: 120_000, intervalMs: 1_000, what: 'the healed orders to be booked in the ERP' },
+    { timeoutMs: 180_000, intervalMs: 1_000, what: 'the healed orders to be booked in the ERP' },
   );
   last = await reconcileJson();
-}, 600_000);
+}, 1_200_000);
 
 afterAll(async () => {
   await pipeline?.stop();

@@ -20,6 +20,7 @@ const DEPLOYED_STATEFUL_IDS = {
     'InventoryTableFD135387',
     'LedgerTable38A58B60',
     'MappingsTableC26BA654',
+    'ReconciliationTable0F9E5DFB',
   ],
   'AWS::SQS::Queue': [
     'ErpOrdersDeadLetterQueue28DF3A0D',
