@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { LocalRole } from '#infra/config/local-roles.ts';
 import { startLocalCloud } from './cloud.ts';
 import { toJsonLogLine } from './function-logs.ts';
-import { onboardOnStart } from './onboarding.ts';
+import { onboardOnStart, registerOnStart } from './onboarding.ts';
 import { opsCommand } from './parked.ts';
 import { type ParkedWatch, watchParked } from './parked-watch.ts';
 import { sandboxSeed, startSandboxes } from './sandboxes.ts';
@@ -98,7 +98,8 @@ say(
 
 // One local state for the hub and the sandboxes: they stop and start together (see local/state/store.ts).
 const state = openState();
-const sandboxes = await startSandboxes({ hubUrl: url, env: process.env, state });
+// The hub registers its webhook subscriptions itself once it is up (registerOnStart), as an operator would.
+const sandboxes = await startSandboxes({ hubUrl: url, env: process.env, state, webhooks: 'by-the-hub' });
 const cloud = await bootCloud();
 sandboxes.resume();
 
@@ -121,6 +122,7 @@ function openState(): LocalStateStore {
 // Mapping rows from the sandboxes themselves, so sandbox orders book into the NetSuite sandbox. Health stays
 // 503 until they are written: an order posted the moment health is 200 finds its mappings.
 await onboardOnStart(cloud.url, say);
+await registerOnStart(cloud.url, say);
 cloud.ready();
 const parkedWatch = startParkedWatch();
 

@@ -123,3 +123,23 @@ export async function onboardOnStart(url: string, say: (line: string) => void): 
     );
   }
 }
+
+/**
+ * `npm start`'s webhook registration: the sandboxes start with no subscription (as a new shop and seller
+ * account do) and the hub registers its own through the vendors' APIs — the same code as `npm run -s ops --
+ * register-webhooks --local` (scripts/ops/register-webhooks.ts). A restart finds them in place (nothing changes).
+ */
+export async function registerOnStart(url: string, say: (line: string) => void): Promise<void> {
+  try {
+    const { registerLocal } = await import('../scripts/ops/register-webhooks.ts');
+    const { result } = await registerLocal(false, url);
+    const count = (action: string) => result.steps.filter((step) => step.action === action).length;
+    say(
+      `omnihub: webhooks: ${count('ok') + result.changed} subscriptions in place (${result.changed} registered now), ${count('manual')} compliance topics set in the app's configuration`,
+    );
+  } catch (error) {
+    say(
+      `omnihub: WARN webhooks not registered (${(error as Error).message}); retry with npm run -s ops -- register-webhooks --local`,
+    );
+  }
+}

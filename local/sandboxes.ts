@@ -71,6 +71,12 @@ export async function startSandboxes(options: {
    * with the rest of the local cloud's state.
    */
   state?: LocalStateStore;
+  /**
+   * `pre-wired` (the default, for test harnesses): the sandboxes start subscribed to the hub's routes, as
+   * if an operator had registered them. `by-the-hub`: they start with no subscription, and the hub
+   * registers its own through the vendors' APIs (`npm run -s ops -- register-webhooks`, as `npm start` does).
+   */
+  webhooks?: 'pre-wired' | 'by-the-hub';
 }): Promise<RunningSandboxes> {
   const seed = sandboxSeed(options.env, options.seed);
   if (options.state && options.state.identity.seed !== seed) {
@@ -78,22 +84,25 @@ export async function startSandboxes(options: {
       `${options.state.dir} is opened for sandbox seed ${String(options.state.identity.seed)}, the sandboxes run with seed ${seed}; start with --fresh to wipe it`,
     );
   }
+  const preWired = (options.webhooks ?? 'pre-wired') === 'pre-wired';
   const settings: Record<string, Record<string, unknown>> = {
     shopify: {
       shopDomain: 'omnihub-dev.myshopify.com',
       appSecret: options.env.OMNIHUB_SHOPIFY_SECRET ?? 'omnihub-local-shopify-secret',
-      webhookUrl: `${options.hubUrl}/webhooks/shopify`,
+      ...(preWired ? { webhookUrl: `${options.hubUrl}/webhooks/shopify` } : {}),
     },
     // Square signs with the local signature key and reads with the local token: the hub's local secrets.
     square: {
       accessToken: options.env.OMNIHUB_SQUARE_ACCESS_TOKEN ?? LOCAL_SQUARE_ACCESS_TOKEN,
-      webhooks: [
-        {
-          url: `${options.hubUrl}/webhooks/pos`,
-          signatureKey: options.env.OMNIHUB_SQUARE_SIGNATURE_KEY ?? LOCAL_SQUARE_SIGNATURE_KEY,
-          eventTypes: [...SQUARE_HANDLED_EVENT_TYPES],
-        },
-      ],
+      webhooks: preWired
+        ? [
+            {
+              url: `${options.hubUrl}/webhooks/pos`,
+              signatureKey: options.env.OMNIHUB_SQUARE_SIGNATURE_KEY ?? LOCAL_SQUARE_SIGNATURE_KEY,
+              eventTypes: [...SQUARE_HANDLED_EVENT_TYPES],
+            },
+          ]
+        : [],
     },
     netsuite: {},
   };

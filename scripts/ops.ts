@@ -49,6 +49,19 @@
  *   dismiss <exceptionId> --reason <text>
  *                                     resolves a parked input without replaying it, keeping the reason; it then
  *                                     expires after resolvedExceptionRetentionDays like a replayed one
+ *   reconcile [--heal] [--since ISO] [--until ISO] [--local | --env <env>] [--json]
+ *                                     runs the reconciler Lambda (Lambda Invoke: the local cloud's, or the deployed
+ *                                     stack Omnihub-<env>'s with the environment's AWS credentials) over the window
+ *                                     and prints its discrepancies (missing, total, status, refund, availability);
+ *                                     --heal re-publishes missing orders and drifted availability (not in a dry-run
+ *                                     environment); --json prints the run as one JSON object on the last line
+ *   register-webhooks [--local] [--dry-run] [--json]
+ *                                     makes the Shopify (Admin GraphQL) and Square (Webhook Subscriptions API)
+ *                                     subscriptions match the topics the ingress consumes, at the stack's webhook
+ *                                     URLs: creates what is missing, updates what drifted, reports extras and the
+ *                                     compliance topics (a manual step in the app's configuration); a new Square
+ *                                     subscription's signature key goes into the signature-key secret, the old key
+ *                                     kept as previous for a day; --dry-run prints the plan only
  *   privacy-requests [--shop <domain>] the Shopify compliance requests the hub recorded for a shop (default: the
  *                                     dev shop): what each matched, redacted, deleted, and — for a data request —
  *                                     what the hub held (ids and field names, never values)
@@ -70,7 +83,16 @@ import { hubUrl, localDynamo, localHealth, OpsError, roleName, unreachable } fro
 const [command, ...args] = process.argv.slice(2);
 
 /** Options that take no value. */
-const FLAGS = new Set(['--sample', '--force', '--json', '--wait', '--local', '--dry-run', '--no-wait']);
+const FLAGS = new Set([
+  '--sample',
+  '--force',
+  '--json',
+  '--wait',
+  '--heal',
+  '--local',
+  '--dry-run',
+  '--no-wait',
+]);
 
 function option(name: string): string | undefined {
   const index = args.indexOf(`--${name}`);
@@ -426,6 +448,55 @@ async function privacyRequests(): Promise<number> {
   }
 }
 
+/** `reconcile`: one run of the reconciler Lambda (scripts/ops/reconcile.ts). */
+async function reconcileCommand(): Promise<number> {
+  const { runReconcile, formatReconcile, reconcileJson } = await import('./ops/reconcile.ts');
+  const env = option('env');
+  if (env !== undefined && flag('local')) {
+    console.error(
+      'usage: npm run -s ops -- reconcile [--heal] [--since ISO] [--until ISO] [--local | --env <env>] [--json]',
+    );
+    return 2;
+  }
+  const since = option('since');
+  const until = option('until');
+  for (const [name, value] of [
+    ['since', since],
+    ['until', until],
+  ] as const) {
+    if (value !== undefined && Number.isNaN(Date.parse(value))) {
+      console.error(`reconcile: --${name} ${value} is not an ISO-8601 time`);
+      return 2;
+    }
+  }
+  const { result, target } = await runReconcile({
+    ...(env ? { env } : {}),
+    ...(since ? { since: new Date(since).toISOString() } : {}),
+    ...(until ? { until: new Date(until).toISOString() } : {}),
+    heal: flag('heal'),
+    json: flag('json'),
+  });
+  if (flag('json')) console.log(reconcileJson(result));
+  else for (const line of formatReconcile(result, target)) console.log(line);
+  return 0;
+}
+
+/** `register-webhooks`: the Shopify and Square subscriptions the hub consumes (scripts/ops/register-webhooks.ts). */
+async function registerWebhooksCommand(): Promise<number> {
+  if (option('env') !== undefined) {
+    console.error(
+      "register-webhooks --env: not yet — reading a deployed stack's outputs needs @aws-sdk/client-cloudformation; run it with --local against the local cloud",
+    );
+    return 2;
+  }
+  const { registerLocal, formatRegistration } = await import('./ops/register-webhooks.ts');
+  const dryRun = flag('dry-run');
+  const { result, target } = await registerLocal(dryRun);
+  if (flag('json')) console.log(JSON.stringify(result));
+  else for (const line of formatRegistration(result, target, dryRun)) console.log(line);
+  return 0;
+}
+
 /** The command line for the modules in scripts/ops/. */
 const cliArgs = { positional, option, flag };
 
@@ -434,6 +505,8 @@ const replayCommand = (name: 'trace' | 'dlq' | 'replayArchive') => async (): Pro
 
 const commands: Record<string, () => Promise<number>> = {
   status,
+  'register-webhooks': registerWebhooksCommand,
+  reconcile: reconcileCommand,
   exceptions,
   trace: replayCommand('trace'),
   dlq: replayCommand('dlq'),

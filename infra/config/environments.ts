@@ -83,6 +83,27 @@ export interface EnvironmentConfig {
    * @default `https://<shop domain>` per shop
    */
   readonly shopifyAdminBaseUrl?: string;
+  /** The reconciler (issue #15): when it runs, how far it looks, whether it may heal. */
+  readonly reconciliation: ReconciliationConfig;
+}
+
+/** The scheduled reconciliation of ERP vs Shopify vs POS vs the projection. */
+export interface ReconciliationConfig {
+  /** EventBridge Scheduler expression of the scheduled run. */
+  readonly schedule: string;
+  /** How far back a run without `since` reaches (min); above the schedule's rate, so windows overlap. */
+  readonly lookbackMinutes: number;
+  /** Orders of the last minutes are left to the next run: their webhooks may still be in flight (min). */
+  readonly settleMinutes: number;
+  /**
+   * `on-request`: a run heals when asked (`heal: true`); `dry-run`: every run only reports, whatever it
+   * asks (the production default: healing there is a decision an operator makes by changing this).
+   */
+  readonly heal: 'on-request' | 'dry-run';
+  /** Whether the scheduled run asks to heal (only effective with `heal: on-request`). */
+  readonly scheduledHeal: boolean;
+  /** Days runs and discrepancies are kept (DynamoDB TTL). */
+  readonly retentionDays: number;
 }
 
 /** The inventory flow's settings. */
@@ -146,6 +167,14 @@ const base = {
   resolvedExceptionRetentionDays: DEFAULT_RESOLVED_RETENTION_DAYS,
   webhookThrottle: { rateLimit: 200, burstLimit: 400 },
   posSweep: { schedule: 'rate(5 minutes)', overlapSeconds: 600, initialLookbackSeconds: 24 * 3600 },
+  reconciliation: {
+    schedule: 'rate(1 hour)',
+    lookbackMinutes: 24 * 60,
+    settleMinutes: 15,
+    heal: 'on-request' as const,
+    scheduledHeal: false,
+    retentionDays: 90,
+  },
   // Every location publishes online, no safety stock (the documented default; replace as data per environment).
   inventory: {
     policy: DEFAULT_POLICY,
@@ -168,6 +197,13 @@ export const ENVIRONMENTS: {
     pointInTimeRecovery: false,
     archiveRetentionDays: 7,
     logLevel: 'DEBUG',
+    // Every 15 minutes over the last 2 hours, healing on request (the local demo heals on demand).
+    reconciliation: {
+      ...base.reconciliation,
+      schedule: 'rate(15 minutes)',
+      lookbackMinutes: 120,
+      settleMinutes: 2,
+    },
     // Every minute (Scheduler's finest rate) so a missed sale shows up in the ERP quickly when trying things out.
     posSweep: { schedule: 'rate(1 minute)', overlapSeconds: 300, initialLookbackSeconds: 6 * 3600 },
     inventory: {
@@ -194,6 +230,8 @@ export const ENVIRONMENTS: {
     webhookThrottle: { rateLimit: 1000, burstLimit: 2000 },
     archiveRetentionDays: 90,
     logLevel: 'INFO',
+    // Reports only: what heal would change in the books is an operator's decision in production.
+    reconciliation: { ...base.reconciliation, heal: 'dry-run' },
   },
 };
 

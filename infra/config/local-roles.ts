@@ -22,5 +22,7 @@ export const LOCAL_ROLES = [
   'trace-table',
   'audit-table',
   'ops-replay-function',
+  'reconciliation-table',
+  'reconciler-function',
 ] as const;
 export type LocalRole = (typeof LOCAL_ROLES)[number];

@@ -73,7 +73,8 @@ export class HubBus extends Construct {
   grantPublish(grantee: { readonly role?: IRole }, source: EventSource): void {
     const role = grantee.role;
     if (!role) throw new Error('a bus publisher needs a role');
-    this.publisherRoles.push(role);
+    // A publisher of two sources (the reconciler re-publishes as either ingress) is one principal.
+    if (!this.publisherRoles.includes(role)) this.publisherRoles.push(role);
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['events:PutEvents'],

@@ -42,6 +42,12 @@ export class InventorySync extends HubFlow {
   readonly pollFunction: HubFunction;
   readonly projectorFunction: HubFunction;
   readonly publisherFunctions: HubFunction[] = [];
+  /** Per shop: its Admin API token and availability queue (the reconciler reads and heals through them). */
+  readonly shops: {
+    readonly domain: string;
+    readonly token: VendorSecret;
+    readonly queue: BufferedConsumer;
+  }[] = [];
 
   constructor(
     scope: Construct,
@@ -171,6 +177,7 @@ export class InventorySync extends HubFlow {
       });
       queues.push(queue);
       this.publisherFunctions.push(publisher);
+      this.shops.push({ domain: shop.domain, token, queue });
       new CfnOutput(this, `ShopifyAdminToken${part}SecretArn`, {
         value: token.secretArn,
         description: `Store the Admin API access token of ${shop.domain} here: {"accessToken":"..."}`,

@@ -24,6 +24,8 @@ import { HubFlow, type HubResources } from './hub-flow.ts';
 export class PosIngress extends HubFlow {
   readonly webhookFunction: HubFunction;
   readonly sweepFunction: HubFunction;
+  /** The Square access token (the reconciler reads orders with it too). */
+  readonly accessToken: VendorSecret;
 
   constructor(scope: Construct, id: string, hub: HubResources) {
     super(scope, id);
@@ -46,6 +48,7 @@ export class PosIngress extends HubFlow {
       localRole: 'square-access-token',
       removalPolicy: config.removalPolicy,
     });
+    this.accessToken = accessToken;
 
     this.webhookFunction = new HubFunction(this, 'PosWebhookFunction', {
       ...hub.functionDefaults,

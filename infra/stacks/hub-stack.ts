@@ -16,6 +16,7 @@ import { Operations } from '../flows/operations.ts';
 import { OrderCapture } from '../flows/order-capture.ts';
 import { PosIngress } from '../flows/pos-ingress.ts';
 import { Privacy, withSubjectIndex } from '../flows/privacy.ts';
+import { Reconciliation } from '../flows/reconciliation.ts';
 import { ShopifyIngress } from '../flows/shopify-ingress.ts';
 import { logicalIdWithout } from './logical-ids.ts';
 
@@ -103,10 +104,15 @@ export class HubStack extends Stack {
     };
 
     new ShopifyIngress(this, 'ShopifyIngress', this.hub);
-    new PosIngress(this, 'PosIngress', this.hub);
+    const pos = new PosIngress(this, 'PosIngress', this.hub);
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
-    new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    const inventory = new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    new Reconciliation(this, 'Reconciliation', this.hub, {
+      erpCredentials: orders.credentials,
+      squareAccessToken: pos.accessToken,
+      inventory,
+    });
     // Keep these two last: they walk the flows above (queues, functions, state machines, alarms).
     new Operations(this, 'Operations', this.hub, { exceptionQueues: { 'erp-order': orders.queue.queue } });
     new HubMonitoring(this, 'Monitoring', { config, webhookApi: this.webhookApi });

@@ -706,6 +706,7 @@ export class NetSuiteSandbox implements SandboxApp {
           'total',
           'foreigntotal',
           'memo',
+          'status',
           'createddate',
           'lastmodifieddate',
         ],
@@ -726,6 +727,7 @@ export class NetSuiteSandbox implements SandboxApp {
                 total: b.total as number | undefined,
                 foreigntotal: b.total as number | undefined,
                 memo: b.memo as string | undefined,
+                status: transactionStatus(t, b),
                 createddate: r.createdDate,
                 lastmodifieddate: r.lastModifiedDate,
               };
@@ -1066,4 +1068,20 @@ function replaceOf(req: IncomingMessage): Set<string> {
 /** Factory used by `sandbox/serve.ts` and the local cloud. */
 export function createSandbox(options: NetSuiteSandboxOptions = {}): NetSuiteSandbox {
   return new NetSuiteSandbox(options);
+}
+
+/**
+ * `transaction.status` as SuiteQL answers it: the status letter of the record type (the label is
+ * `BUILTIN.DF(status)`; https://timdietrich.me/blog/netsuite-suiteql-transaction-statuses). The sandbox
+ * models the states the hub causes: a sales order is Closed (`H`) once every line is closed (how the hub
+ * cancels one), else Pending Fulfillment (`B`); a cash sale is Not Deposited (`B`); other types have no
+ * modelled status (NULL).
+ */
+function transactionStatus(type: string, body: Record<string, unknown>): string | undefined {
+  if (type === 'cashSale') return 'B';
+  if (type !== 'salesOrder') return undefined;
+  const lines = ((body.item as { items?: { isClosed?: unknown }[] } | undefined)?.items ?? []) as {
+    isClosed?: unknown;
+  }[];
+  return lines.length > 0 && lines.every((line) => line.isClosed === true) ? 'H' : 'B';
 }

@@ -355,6 +355,9 @@ function lineItemView(ctx: ResolverContext, order: OrderRecord, line: LineItemRe
     refundableQuantity: currentQuantity(line),
     requiresShipping: line.requiresShipping,
     taxable: line.taxable,
+    // The sandbox sells no gift cards and applies no discounts (its webhooks say the same).
+    isGiftCard: false,
+    discountAllocations: [],
     variant: () => (variant ? variantView(ctx, variant) : null),
     product: () => (product ? productView(ctx, product) : null),
     originalUnitPriceSet: moneyBag(ctx, line.priceMinor),
@@ -399,6 +402,10 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
     currencyCode: ctx.store.currency,
     presentmentCurrencyCode: ctx.store.currency,
     sourceName: order.sourceName,
+    // As the sandbox's webhooks (payloads.ts): every order is paid through Shopify Payments, tax-exclusive.
+    paymentGatewayNames: ['shopify_payments'],
+    taxesIncluded: false,
+    discountCodes: [],
     displayFinancialStatus: fin.toUpperCase(),
     displayFulfillmentStatus: displayFulfillmentStatus(order),
     customer: {
@@ -449,6 +456,8 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
           deliveryCategory: s.deliveryCategory,
           originalPriceSet: moneyBag(ctx, s.priceMinor),
           discountedPriceSet: moneyBag(ctx, s.priceMinor),
+          discountAllocations: [],
+          taxLines: [],
         }),
       ),
     fulfillmentOrders: (a: Args) => {
@@ -1519,6 +1528,42 @@ export function mutationRoot(ctx: ResolverContext): View {
         updatedAt: at,
       };
       s.subscriptions.push(sub);
+      return { webhookSubscription: subscriptionView(ctx, sub), userErrors: [] };
+    },
+
+    // https://shopify.dev/docs/api/admin-graphql/latest/mutations/webhookSubscriptionUpdate: the given
+    // fields replace the subscription's (the topic is fixed at creation).
+    webhookSubscriptionUpdate: async (a: Args) => {
+      await ctx.delay();
+      const id = idOf(a.id, 'WebhookSubscription');
+      const sub = s.subscriptions.find((x) => x.id === id);
+      if (!sub)
+        return {
+          webhookSubscription: null,
+          userErrors: [userError(['id'], 'Webhook subscription does not exist')],
+        };
+      const input = obj(a.webhookSubscription);
+      const uri = str(input.uri) ?? str(input.callbackUrl);
+      if (uri !== undefined) {
+        if (!/^https?:\/\/\S+$/i.test(uri))
+          return {
+            webhookSubscription: null,
+            userErrors: [userError(['webhookSubscription', 'uri'], 'Address is invalid')],
+          };
+        if (s.subscriptions.some((x) => x !== sub && x.topic === sub.topic && x.uri === uri))
+          return {
+            webhookSubscription: null,
+            userErrors: [
+              userError(['webhookSubscription', 'uri'], 'Address for this topic has already been taken'),
+            ],
+          };
+        sub.uri = uri;
+      }
+      if (input.format === 'XML' || input.format === 'JSON') sub.format = input.format;
+      if (Array.isArray(input.includeFields))
+        sub.includeFields = input.includeFields.filter((f): f is string => typeof f === 'string');
+      if (input.filter !== undefined) sub.filter = str(input.filter) ?? null;
+      sub.updatedAt = ctx.now();
       return { webhookSubscription: subscriptionView(ctx, sub), userErrors: [] };
     },
 

@@ -569,8 +569,10 @@ export const ADMIN_SDL = /* GraphQL */ `
     refundableQuantity: Int!
     requiresShipping: Boolean!
     taxable: Boolean!
+    isGiftCard: Boolean!
     variant: ProductVariant
     product: Product
+    discountAllocations: [DiscountAllocation!]!
     originalUnitPriceSet: MoneyBag!
     discountedUnitPriceSet: MoneyBag!
     originalTotalSet: MoneyBag!
@@ -598,6 +600,12 @@ export const ADMIN_SDL = /* GraphQL */ `
     deliveryCategory: String
     originalPriceSet: MoneyBag!
     discountedPriceSet: MoneyBag!
+    discountAllocations: [DiscountAllocation!]!
+    taxLines: [TaxLine!]!
+  }
+
+  type DiscountAllocation {
+    allocatedAmountSet: MoneyBag!
   }
 
   type ShippingLineEdge {
@@ -672,6 +680,9 @@ export const ADMIN_SDL = /* GraphQL */ `
     currencyCode: CurrencyCode!
     presentmentCurrencyCode: CurrencyCode!
     sourceName: String
+    paymentGatewayNames: [String!]!
+    taxesIncluded: Boolean!
+    discountCodes: [String!]!
     displayFinancialStatus: OrderDisplayFinancialStatus
     displayFulfillmentStatus: OrderDisplayFulfillmentStatus!
     customer: Customer
@@ -1336,6 +1347,11 @@ export const ADMIN_SDL = /* GraphQL */ `
     userErrors: [UserError!]!
   }
 
+  type WebhookSubscriptionUpdatePayload {
+    webhookSubscription: WebhookSubscription
+    userErrors: [UserError!]!
+  }
+
   type WebhookSubscriptionDeletePayload {
     deletedWebhookSubscriptionId: ID
     userErrors: [UserError!]!
@@ -1377,6 +1393,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     returnProcess(input: ReturnProcessInput!): ReturnProcessPayload
     productSet(input: ProductSetInput!, synchronous: Boolean = true, identifier: ProductSetIdentifiers): ProductSetPayload
     webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+    webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionUpdatePayload
     webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
   }
 

@@ -18,6 +18,7 @@ import {
   readSquareJson,
   SearchOrdersSchema,
   sqError,
+  UpdateSubscriptionSchema,
 } from './validation.ts';
 
 /** What the API routes read: the current session (it changes on reset) and the sandbox clock. */
@@ -86,6 +87,22 @@ export function installApiRoutes(router: Router, ctx: ApiContext): void {
       enabled: s.enabled,
     });
     sendJson(res, 200, { subscription: sub });
+  });
+  router.on('PUT', '/v2/webhooks/subscriptions/:id', async ({ req, res, params }) => {
+    const { subscription: s } = await parseSquareBody(UpdateSubscriptionSchema, req);
+    const sub = ctx.session().emitter.update(
+      params.id ?? '',
+      {
+        ...(s.name !== undefined ? { name: s.name } : {}),
+        ...(s.notification_url !== undefined ? { url: s.notification_url } : {}),
+        ...(s.event_types !== undefined ? { eventTypes: s.event_types } : {}),
+        ...(s.enabled !== undefined ? { enabled: s.enabled } : {}),
+      },
+      isoNow(ctx),
+    );
+    if (!sub) throw notFound('Subscription not found.');
+    const { signature_key: _k, ...shown } = sub;
+    sendJson(res, 200, { subscription: shown });
   });
   router.on('DELETE', '/v2/webhooks/subscriptions/:id', ({ res, params }) => {
     if (!ctx.session().emitter.unsubscribe(params.id)) throw notFound('Subscription not found.');

@@ -228,6 +228,16 @@ export const SearchOrdersSchema = z.object({
 });
 
 /** `POST /v2/webhooks/subscriptions`. */
+/** UpdateWebhookSubscriptionRequest: every field optional; the id is the path's. */
+export const UpdateSubscriptionSchema = z.object({
+  subscription: z.object({
+    name: z.string().max(64).optional(),
+    enabled: z.boolean().optional(),
+    event_types: z.array(z.string()).min(1).optional(),
+    notification_url: z.url().optional(),
+  }),
+});
+
 export const CreateSubscriptionSchema = z.object({
   idempotency_key: z.string().optional(),
   subscription: z.object({

@@ -96,6 +96,26 @@ export class SquareWebhookEmitter {
     return sub;
   }
 
+  /**
+   * `PUT /v2/webhooks/subscriptions/{id}` (UpdateWebhookSubscription): the given fields replace the
+   * subscription's; its signature key stays (a new key is UpdateWebhookSubscriptionSignatureKey's).
+   * Undefined when there is none with that id.
+   */
+  update(
+    id: string,
+    patch: { name?: string; url?: string; eventTypes?: string[]; enabled?: boolean },
+    now: string,
+  ): SquareSubscription | undefined {
+    const sub = this.subscriptions.find((s) => s.id === id);
+    if (!sub) return undefined;
+    if (patch.name !== undefined) sub.name = patch.name;
+    if (patch.url !== undefined) sub.notification_url = patch.url;
+    if (patch.eventTypes !== undefined) sub.event_types = [...patch.eventTypes];
+    if (patch.enabled !== undefined) sub.enabled = patch.enabled;
+    sub.updated_at = now;
+    return sub;
+  }
+
   /** Removes a subscription; false when there is none with that id. */
   unsubscribe(id: string | undefined): boolean {
     const before = this.subscriptions.length;

@@ -330,6 +330,9 @@ beforeAll(async () => {
       },
     },
   );
+  await call('PUT', `/v2/webhooks/subscriptions/${subscription.id}`, {
+    subscription: { event_types: ['order.updated'], notification_url: 'https://example.com/square2' },
+  });
   await call('DELETE', `/v2/webhooks/subscriptions/${subscription.id}`);
 
   // Error answers: not found, refused requests, a wrong token, injected 5xx and throttling.

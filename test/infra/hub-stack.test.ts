@@ -216,7 +216,7 @@ describe('HubStack', () => {
 
   describe('tables', () => {
     it('are encrypted, on demand, with point-in-time recovery in prod and retained', () => {
-      template.resourceCountIs('AWS::DynamoDB::Table', 8);
+      template.resourceCountIs('AWS::DynamoDB::Table', 9);
       template.allResourcesProperties('AWS::DynamoDB::Table', {
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true },

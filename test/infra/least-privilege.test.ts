@@ -207,15 +207,34 @@ describe('least privilege (prod template)', () => {
         'xray:PutTraceSegments',
       ].sort(),
     );
+    // reconciler: its runs (PutItem, BatchWriteItem); parked order events (Query); the POS capture markers
+    // (GetItem, UpdateItem); the location mappings (Query); the projection (Scan); re-publishing as the
+    // ingresses; the shops', Square's and NetSuite's secrets; the availability queues (SendMessage).
+    expect(actionsOf('ReconcilerFunction')).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:SendMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 
-  it('lets EventBridge Scheduler invoke the POS sweep and the ERP change-feed poller, each its own', () => {
+  it('lets EventBridge Scheduler invoke the POS sweep, the ERP change-feed poller and the reconciler, each its own', () => {
     const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
-    expect(schedules).toHaveLength(2);
+    expect(schedules).toHaveLength(3);
     const targets = schedules.map(
       (schedule) => schedule.Properties.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string] } },
     );
-    for (const fn of ['PosSweepFunction', 'InventoryErpChangesFunction']) {
+    for (const fn of ['PosSweepFunction', 'InventoryErpChangesFunction', 'ReconcilerFunction']) {
       const target = targets.find((t) => JSON.stringify(t.Arn).includes(fn));
       if (!target) throw new Error(`no schedule invokes ${fn}`);
       const statements = statementsByRole.get(target.RoleArn['Fn::GetAtt'][0]) ?? [];
@@ -304,7 +323,13 @@ describe('least privilege (prod template)', () => {
       { StringEquals: { 'events:source': 'omnihub.erp' } },
     ]);
     expect(JSON.stringify(publishers)).toContain('InventoryErpChangesFunctionServiceRole');
-    expect(publishers).toHaveLength(4);
+    // The reconciler heals by re-publishing as the ingress that missed the order: both sources, nothing else.
+    expect(putEvents('ReconcilerFunction').map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'events:source': 'omnihub.shopify' } },
+      { StringEquals: { 'events:source': 'omnihub.pos' } },
+    ]);
+    expect(JSON.stringify(publishers)).toContain('ReconcilerFunctionServiceRole');
+    expect(publishers).toHaveLength(5);
   });
 });
 

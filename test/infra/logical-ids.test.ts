@@ -22,6 +22,7 @@ const DEPLOYED_STATEFUL_IDS = {
     'MappingsTableC26BA654',
     'OpsAuditTable366086C5',
     'TraceTable228F2B96',
+    'ReconciliationTable0F9E5DFB',
   ],
   'AWS::SQS::Queue': [
     'ErpOrdersDeadLetterQueue28DF3A0D',
