@@ -9,6 +9,7 @@ import { HubBus } from '../constructs/hub-bus.ts';
 import { HubKey } from '../constructs/hub-key.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
+import { Finance } from '../flows/finance.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
 import { InventorySync } from '../flows/inventory-sync.ts';
 import { OrderCapture } from '../flows/order-capture.ts';
@@ -104,6 +105,8 @@ export class HubStack extends Stack {
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
     new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    if (config.finance)
+      new Finance(this, 'Finance', this.hub, config.finance, { credentials: orders.credentials });
 
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'MappingsTableName', {
