@@ -26,6 +26,7 @@ import type { BookedOrder } from './payout-check.ts';
 import {
   type FinanceBusEvent,
   FinanceBusEventSchema,
+  PayoutAwaitingBookingsError,
   type PostingOutcome,
   postFinanceEvent,
 } from './poster.ts';
@@ -203,7 +204,12 @@ export function financePosterConsumer(
       return await idempotency.run(parsed.data);
     } catch (error) {
       if (error instanceof ParkedOutcomeError) return error.outcome;
-      const retryInSeconds = await backoff.delay(sqsRecord, idempotency.isInProgress(error) ? 5 : undefined);
+      // A busy key is free again in seconds; a payout waiting for its orders' bookings is looked at again every
+      // 30 s (bookings take seconds to minutes), not after an ever longer backoff; anything else backs off.
+      const retryInSeconds = await backoff.delay(
+        sqsRecord,
+        idempotency.isInProgress(error) ? 5 : error instanceof PayoutAwaitingBookingsError ? 30 : undefined,
+      );
       observability.log.warn('finance posting failed; the record will be retried', {
         transactionId: parsed.data.detail.metadata.transactionId,
         retryInSeconds,
