@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.ts';
+import type { FinanceAccounts } from '#shared/finance/journal.ts';
 import { DEFAULT_POLICY, type InventoryPolicy } from '#shared/inventory/policy.ts';
 import { DEFAULT_RESOLVED_RETENTION_DAYS } from '#shared/repositories/exceptions.ts';
 import type { ShopConfig } from '#shared/runtime/shops.ts';
@@ -85,6 +86,11 @@ export interface EnvironmentConfig {
   readonly shopifyAdminBaseUrl?: string;
   /** The reconciler (issue #15): when it runs, how far it looks, whether it may heal. */
   readonly reconciliation: ReconciliationConfig;
+  /**
+   * Financial posting (issue #16): payouts and store takings → ERP journal entries. Absent (staging and
+   * prod without operator config `finance`): the Finance flow is not deployed.
+   */
+  readonly finance?: FinanceConfig;
 }
 
 /** The scheduled reconciliation of ERP vs Shopify vs POS vs the projection. */
@@ -105,6 +111,41 @@ export interface ReconciliationConfig {
   /** Days runs and discrepancies are kept (DynamoDB TTL). */
   readonly retentionDays: number;
 }
+
+/** The finance flow's settings. */
+export interface FinanceConfig {
+  /** EventBridge Scheduler expression of the collector (a minute at the least). */
+  readonly schedule: string;
+  /** How far back payouts are read, by issue date. */
+  readonly payoutLookbackDays: number;
+  /** Closed business days of each store (re)computed per run. */
+  readonly takingsLookbackDays: number;
+  /** Minutes after a store's local midnight before its day counts as closed. */
+  readonly closeGraceMinutes: number;
+  /** How long after a payout's issue its orders may still be on their way to the ERP (then it parks). */
+  readonly bookingGraceSeconds: number;
+  /** General-ledger accounts (NetSuite internal ids): operator config `finance.accounts`. */
+  readonly accounts: FinanceAccounts;
+}
+
+/** Finance settings every environment shares; the accounts are the account's own. */
+export const FINANCE_DEFAULTS = {
+  schedule: 'rate(1 hour)',
+  payoutLookbackDays: 7,
+  takingsLookbackDays: 3,
+  closeGraceMinutes: 60,
+  bookingGraceSeconds: 6 * 3600,
+} as const;
+
+/**
+ * The NetSuite sandbox's chart of accounts (sandbox/netsuite/store.ts `ACCOUNTS`): bank 1000 = 10, store cash
+ * 1010 = 11, Shopify Payments clearing 1100 = 12, POS card clearing 1200 = 13, sales refunds 4900 = 14,
+ * merchant fees 6100 = 15.
+ */
+const SANDBOX_FINANCE_ACCOUNTS: FinanceAccounts = {
+  shopify: { bank: '10', clearing: '12', fees: '15', refunds: '14' },
+  pos: { bank: '10', cash: '11', clearing: '13', fees: '15', refunds: '14' },
+};
 
 /** The inventory flow's settings. */
 export interface InventoryConfig {
@@ -211,6 +252,14 @@ export const ENVIRONMENTS: {
       // Polls every 2 s so a stock change reaches the sandbox Shopify in seconds when trying things out.
       erpPoll: { schedule: 'rate(1 minute)', windowSeconds: 50, intervalMs: 2000 },
     },
+    // Every minute and a short close: a day of sandbox takings reaches the ERP sandbox soon after midnight.
+    finance: {
+      ...FINANCE_DEFAULTS,
+      schedule: 'rate(1 minute)',
+      closeGraceMinutes: 5,
+      bookingGraceSeconds: 600,
+      accounts: SANDBOX_FINANCE_ACCOUNTS,
+    },
   },
   staging: {
     ...base,
@@ -270,6 +319,7 @@ export function resolveEnvironment(name: unknown, context: EnvironmentContext = 
       ...(operator.encryption ? { encryption: operator.encryption } : {}),
       ...(operator.edge?.waf ? { waf: operator.edge.waf } : {}),
       ...(operator.alarms ? { alarms: operator.alarms } : {}),
+      ...(operator.finance ? { finance: { ...FINANCE_DEFAULTS, ...operator.finance } } : {}),
     };
   }
   const { shops, erp } = defaults;

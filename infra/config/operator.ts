@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { NetSuiteMappingConfigSchema } from '#shared/connectors/netsuite/mapper.ts';
+import { FinanceAccountsSchema } from '#shared/finance/journal.ts';
 import { ShopConfigSchema } from '#shared/runtime/shops.ts';
 import { ENCRYPTION_MODES } from './encryption-modes.ts';
 
@@ -51,6 +52,17 @@ export const OperatorConfigSchema = z.strictObject({
     .strictObject({
       emails: z.array(z.email()).default([]),
       httpsEndpoints: z.array(HttpsUrlSchema).default([]),
+    })
+    .optional(),
+  /** Financial posting: the general-ledger accounts (NetSuite internal ids). Absent: no Finance flow. */
+  finance: z
+    .strictObject({
+      accounts: FinanceAccountsSchema,
+      schedule: z
+        .string()
+        .regex(/^(rate|cron)\(.+\)$/)
+        .optional(),
+      closeGraceMinutes: z.number().int().min(0).max(1440).optional(),
     })
     .optional(),
   edge: z

@@ -10,6 +10,7 @@ import { HubKey } from '../constructs/hub-key.ts';
 import { HubMonitoring } from '../constructs/hub-monitoring.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
+import { Finance } from '../flows/finance.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
 import { InventorySync } from '../flows/inventory-sync.ts';
 import { Operations } from '../flows/operations.ts';
@@ -113,6 +114,8 @@ export class HubStack extends Stack {
       squareAccessToken: pos.accessToken,
       inventory,
     });
+    if (config.finance)
+      new Finance(this, 'Finance', this.hub, config.finance, { credentials: orders.credentials });
     // Keep these two last: they walk the flows above (queues, functions, state machines, alarms).
     new Operations(this, 'Operations', this.hub, { exceptionQueues: { 'erp-order': orders.queue.queue } });
     new HubMonitoring(this, 'Monitoring', { config, webhookApi: this.webhookApi });

@@ -85,11 +85,15 @@ const Schemas: Record<RecordType, z.ZodType<Record<string, unknown>>> = {
     .looseObject({
       subsidiary: Ref.optional(),
       line: sublist(
-        z.looseObject({
-          account: Ref,
-          debit: z.number().min(0).optional(),
-          credit: z.number().min(0).optional(),
-        }),
+        z
+          .looseObject({
+            account: Ref,
+            debit: z.number().min(0).optional(),
+            credit: z.number().min(0).optional(),
+          })
+          .refine((l) => l.debit === undefined || l.credit === undefined, {
+            message: 'A journal line is either a debit or a credit, not both.',
+          }),
         2,
       ),
     })
@@ -217,10 +221,19 @@ const REFERENCE_TARGETS: Readonly<Record<string, ReadableType>> = {
   paymentMethod: 'paymentMethod',
   taxCode: 'salesTaxItem',
   taxType: 'taxType',
+  account: 'account',
 };
 
 const nameOf = (rec: NsRecord): string =>
-  String(rec.body.itemId ?? rec.body.entityId ?? rec.body.symbol ?? rec.body.name ?? rec.id);
+  String(
+    rec.body.itemId ??
+      rec.body.entityId ??
+      rec.body.symbol ??
+      rec.body.name ??
+      (rec.body.acctName !== undefined
+        ? `${String(rec.body.acctNumber)} ${String(rec.body.acctName)}`
+        : rec.id),
+  );
 
 /**
  * Resolves references in place — `item` (any item type), locations, customers, currencies, the

@@ -31,6 +31,7 @@ export const READ_ONLY_TYPES = [
   'subsidiary',
   'taxType',
   'salesTaxItem',
+  'account',
 ] as const;
 export type ReadOnlyType = (typeof READ_ONLY_TYPES)[number];
 export type ReadableType = RecordType | ReadOnlyType;
@@ -81,6 +82,22 @@ export const CURRENCIES = [
   { id: '2', symbol: 'CAD', name: 'Canadian Dollar' },
   { id: '3', symbol: 'EUR', name: 'Euro' },
   { id: '4', symbol: 'GBP', name: 'British pound' },
+] as const;
+
+/**
+ * General-ledger accounts (`account` records) the sandbox's chart of accounts holds: what inventory
+ * adjustments and the hub's journal entries (finance) post to. References take the internal id; an
+ * unknown or inactive one is refused (`INVALID_KEY_OR_REF`), as NetSuite refuses a line to an account the
+ * chart does not have. The dev config's finance accounts are these ids (infra/config/environments.ts).
+ */
+export const ACCOUNTS = [
+  { id: '1', acctNumber: '5100', acctName: 'Inventory Adjustments', acctType: 'COGS' },
+  { id: '10', acctNumber: '1000', acctName: 'Operating Bank', acctType: 'Bank' },
+  { id: '11', acctNumber: '1010', acctName: 'Store Cash (Undeposited)', acctType: 'OthCurrAsset' },
+  { id: '12', acctNumber: '1100', acctName: 'Shopify Payments Clearing', acctType: 'OthCurrAsset' },
+  { id: '13', acctNumber: '1200', acctName: 'POS Card Clearing', acctType: 'OthCurrAsset' },
+  { id: '14', acctNumber: '4900', acctName: 'Sales Refunds', acctType: 'Income' },
+  { id: '15', acctNumber: '6100', acctName: 'Merchant Processing Fees', acctType: 'Expense' },
 ] as const;
 
 /** The account's one subsidiary (OneWorld): transactions may name it. */
@@ -242,6 +259,8 @@ export class NsStore {
     for (const c of CURRENCIES) seed('currency', c.id, { symbol: c.symbol, name: c.name }, c.symbol);
     for (const s of SUBSIDIARIES) seed('subsidiary', s.id, { name: s.name, currency: { id: s.currency } });
     for (const t of TAX_TYPES) seed('taxType', t.id, { name: t.name });
+    for (const a of ACCOUNTS)
+      seed('account', a.id, { acctNumber: a.acctNumber, acctName: a.acctName, acctType: a.acctType });
     for (const t of TAX_CODES)
       seed('salesTaxItem', t.id, { itemId: t.itemId, rate: t.rate, taxType: { id: t.taxType } }, t.itemId);
     for (const method of PAYMENT_METHODS) {

@@ -38,7 +38,10 @@ export type GidType =
   | 'ReverseFulfillmentOrderLineItem'
   | 'WebhookSubscription'
   | 'DeliveryMethod'
-  | 'App';
+  | 'App'
+  | 'ShopifyPaymentsAccount'
+  | 'ShopifyPaymentsPayout'
+  | 'ShopifyPaymentsBalanceTransaction';
 
 /**
  * First id of each type. The magnitudes follow what real stores show (locations ~1e11, orders and
@@ -71,6 +74,10 @@ const BASE: Record<GidType, number> = {
   WebhookSubscription: 1_500_000_000_000,
   DeliveryMethod: 3_300_000_000_000,
   App: 2_500_000,
+  // Shopify Payments ids are issued by sandbox/shopify/payments.ts (its own counters, persisted with it).
+  ShopifyPaymentsAccount: 0,
+  ShopifyPaymentsPayout: 0,
+  ShopifyPaymentsBalanceTransaction: 0,
 };
 
 /**

@@ -24,6 +24,7 @@ import {
   fulfillmentStatus,
   totals,
 } from './orders.ts';
+import { issuePayout } from './payments.ts';
 import type { ResolverContext } from './resolvers.ts';
 import { runScenario, ScenarioSchema, type ScenarioSummary } from './scenario.ts';
 import { type LocationRecord, QUANTITY_NAMES, ShopStore, type WebhookSubscriptionRecord } from './store.ts';
@@ -106,6 +107,24 @@ const SubscriptionInputSchema = z.object({
   uri: z.url({ protocol: /^https?$/ }),
   name: z.string().max(100).default('omnihub'),
   includeFields: z.array(z.string()).default([]),
+});
+
+/** `POST _control/payouts`: issues a Shopify Payments payout of what is not paid out yet (payments.ts). */
+const PayoutInputSchema = z.strictObject({
+  feeBp: z.number().int().min(0).max(10_000).optional(),
+  feeFixedMinor: z.number().int().min(0).optional(),
+  chargeDeltaMinor: z.number().int().optional(),
+  adjustmentsMinor: z.array(z.number().int()).optional(),
+  /** Read chaos of the payout and balance-transaction lists from now on. */
+  chaos: z
+    .strictObject({
+      duplicateRate: z.number().min(0).max(1).default(0),
+      reorder: z.boolean().default(false),
+      seed: z.number().int().default(1),
+    })
+    .optional(),
+  /** Only set the chaos, issue nothing. */
+  issue: z.boolean().default(true),
 });
 
 const PlanInputSchema = z.object({
@@ -706,6 +725,37 @@ export class ShopifySandbox implements SandboxApp {
     });
     this.routes.on('DELETE', '/_control/subscriptions/:id', ({ res, params }) => {
       sendJson(res, 200, { deleted: this.unsubscribe(params.id) });
+    });
+    this.routes.on('POST', '/_control/payouts', async ({ req, res }) => {
+      const { json } = await readJson(req);
+      const input = PayoutInputSchema.parse(json ?? {});
+      if (input.chaos) this.store.payments.chaos = { ...input.chaos, reads: 0 };
+      const payout = input.issue
+        ? issuePayout(this.store, this.now(), {
+            ...(input.feeBp !== undefined ? { feeBp: input.feeBp } : {}),
+            ...(input.feeFixedMinor !== undefined ? { feeFixedMinor: input.feeFixedMinor } : {}),
+            ...(input.chargeDeltaMinor !== undefined ? { chargeDeltaMinor: input.chargeDeltaMinor } : {}),
+            ...(input.adjustmentsMinor ? { adjustmentsMinor: input.adjustmentsMinor } : {}),
+          })
+        : null;
+      const txs = payout
+        ? this.store.payments.balanceTransactions.filter((t) => t.payoutId === payout.id)
+        : [];
+      sendJson(res, 200, {
+        payout: payout && {
+          id: payout.id,
+          issuedAt: gqlTime(payout.issuedAt),
+          status: payout.status,
+          netMinor: txs.reduce((sum, t) => sum + t.amountMinor - t.feeMinor, 0),
+          transactions: txs.map((t) => ({
+            id: t.id,
+            type: t.type,
+            amountMinor: t.amountMinor,
+            feeMinor: t.feeMinor,
+            orderId: t.orderId,
+          })),
+        },
+      });
     });
     this.routes.on('POST', '/_control/plan', async ({ req, res }) => {
       const { json } = await readJson(req);

@@ -12,6 +12,7 @@ import {
   lineTax,
   totals,
 } from './orders.ts';
+import { shopifyPaymentsAccountView } from './payments.ts';
 import { type Fields, matches, type PageArgs, paginate, parseQuery } from './query.ts';
 import { idempotentDirective } from './schema.ts';
 import {
@@ -1099,6 +1100,7 @@ export function queryRoot(ctx: ResolverContext): View {
       const r = s.returnById.get(idOf(a.id, 'Return') ?? '');
       return r ? returnView(ctx, r) : null;
     },
+    shopifyPaymentsAccount: () => shopifyPaymentsAccountView(s, ctx.shop.id),
     webhookSubscription: (a: Args) => nodeById(ctx, a.id),
     webhookSubscriptions: (a: Args) => {
       const topics = Array.isArray(a.topics) ? a.topics : null;

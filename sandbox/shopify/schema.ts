@@ -1359,6 +1359,116 @@ export const ADMIN_SDL = /* GraphQL */ `
 
   # ---------------------------------------------------------------- roots
 
+  # Shopify Payments (finance): payouts and their balance transactions (sandbox/shopify/payments.ts).
+  scalar BigInt
+
+  enum ShopifyPaymentsPayoutStatus {
+    CANCELED
+    FAILED
+    PAID
+    SCHEDULED
+  }
+
+  enum ShopifyPaymentsBalanceTransactionPayoutStatus {
+    CANCELED
+    FAILED
+    PAID
+    PENDING
+    SCHEDULED
+  }
+
+  enum ShopifyPaymentsPayoutTransactionType {
+    DEPOSIT
+    WITHDRAWAL
+  }
+
+  enum ShopifyPaymentsTransactionType {
+    ADJUSTMENT
+    CHARGE
+    REFUND
+  }
+
+  enum PayoutSortKeys {
+    ID
+    ISSUED_AT
+  }
+
+  enum BalanceTransactionSortKeys {
+    ID
+    PROCESSED_AT
+  }
+
+  type ShopifyPaymentsPayoutSummary {
+    adjustmentsFee: MoneyV2!
+    adjustmentsGross: MoneyV2!
+    chargesFee: MoneyV2!
+    chargesGross: MoneyV2!
+    refundsFee: MoneyV2!
+    refundsFeeGross: MoneyV2!
+  }
+
+  type ShopifyPaymentsPayout implements Node {
+    id: ID!
+    issuedAt: DateTime!
+    legacyResourceId: UnsignedInt64!
+    net: MoneyV2!
+    status: ShopifyPaymentsPayoutStatus!
+    summary: ShopifyPaymentsPayoutSummary!
+    transactionType: ShopifyPaymentsPayoutTransactionType!
+  }
+
+  type ShopifyPaymentsPayoutEdge {
+    cursor: String!
+    node: ShopifyPaymentsPayout!
+  }
+
+  type ShopifyPaymentsPayoutConnection {
+    edges: [ShopifyPaymentsPayoutEdge!]!
+    nodes: [ShopifyPaymentsPayout!]!
+    pageInfo: PageInfo!
+  }
+
+  type ShopifyPaymentsAssociatedOrder {
+    id: ID!
+    name: String!
+  }
+
+  type ShopifyPaymentsBalanceTransactionAssociatedPayout {
+    id: ID
+    status: ShopifyPaymentsBalanceTransactionPayoutStatus
+  }
+
+  type ShopifyPaymentsBalanceTransaction implements Node {
+    amount: MoneyV2!
+    associatedOrder: ShopifyPaymentsAssociatedOrder
+    associatedPayout: ShopifyPaymentsBalanceTransactionAssociatedPayout!
+    fee: MoneyV2!
+    id: ID!
+    net: MoneyV2!
+    sourceOrderTransactionId: BigInt
+    test: Boolean!
+    transactionDate: DateTime!
+    type: ShopifyPaymentsTransactionType!
+  }
+
+  type ShopifyPaymentsBalanceTransactionEdge {
+    cursor: String!
+    node: ShopifyPaymentsBalanceTransaction!
+  }
+
+  type ShopifyPaymentsBalanceTransactionConnection {
+    edges: [ShopifyPaymentsBalanceTransactionEdge!]!
+    nodes: [ShopifyPaymentsBalanceTransaction!]!
+    pageInfo: PageInfo!
+  }
+
+  type ShopifyPaymentsAccount implements Node {
+    balanceTransactions(after: String, before: String, first: Int, hideTransfers: Boolean = false, last: Int, query: String, reverse: Boolean = false, sortKey: BalanceTransactionSortKeys = PROCESSED_AT): ShopifyPaymentsBalanceTransactionConnection!
+    defaultCurrency: CurrencyCode!
+    id: ID!
+    payouts(after: String, before: String, first: Int, last: Int, query: String, reverse: Boolean = false, sortKey: PayoutSortKeys = ISSUED_AT, transactionType: ShopifyPaymentsPayoutTransactionType): ShopifyPaymentsPayoutConnection!
+  }
+
   type QueryRoot {
     shop: Shop!
     node(id: ID!): Node
@@ -1379,6 +1489,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     fulfillmentOrders(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false, includeClosed: Boolean = false): FulfillmentOrderConnection!
     refund(id: ID!): Refund
     return(id: ID!): Return
+    shopifyPaymentsAccount: ShopifyPaymentsAccount
     webhookSubscription(id: ID!): WebhookSubscription
     webhookSubscriptions(first: Int, after: String, last: Int, before: String, topics: [WebhookSubscriptionTopic!], uri: String, reverse: Boolean = false): WebhookSubscriptionConnection!
   }

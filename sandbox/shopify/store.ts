@@ -1,5 +1,6 @@
 import { createRetailer, type Retailer, type SeedLocation } from '../core/retailer.ts';
 import { IdAllocator } from './ids.ts';
+import { newPaymentsState, type PaymentsState } from './payments.ts';
 
 /**
  * The simulated shop's data. Records hold ids as strings and money as integer minor units; the
@@ -373,6 +374,8 @@ export class ShopStore {
   readonly adjustmentGroups = new Map<string, AdjustmentGroupRecord>();
   readonly subscriptions: WebhookSubscriptionRecord[] = [];
   readonly customers: CustomerRecord[] = [];
+  /** Shopify Payments payouts and balance transactions (sandbox/shopify/payments.ts). */
+  payments: PaymentsState = newPaymentsState();
 
   readonly locationById = new Map<string, LocationRecord>();
   readonly locationByCode = new Map<string, LocationRecord>();

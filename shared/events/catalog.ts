@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PayoutSchema, StoreTakingsSchema } from '../finance/model.ts';
 import {
   CustomerDataRequestedSchema,
   CustomerRedactionRequestedSchema,
@@ -74,6 +75,20 @@ export const EVENT_CATALOG = {
     sources: [EVENT_SOURCES.erp, EVENT_SOURCES.hub],
     description: 'A price (or a scheduled promotional price) for an item changed.',
     data: PriceChangedSchema,
+  }),
+  PayoutReceived: define({
+    version: '1.0',
+    sources: [EVENT_SOURCES.shopify],
+    description:
+      'A Shopify Payments payout was paid: gross, fees, refunds, adjustments and net with its balance transactions (integer minor units).',
+    data: PayoutSchema,
+  }),
+  StoreTakingsClosed: define({
+    version: '1.0',
+    sources: [EVENT_SOURCES.pos],
+    description:
+      "A store's business day closed: card, cash, fees, refunds and nets from the POS payments (integer minor units).",
+    data: StoreTakingsSchema,
   }),
   CustomerDataRequested: define({
     version: '2.0',

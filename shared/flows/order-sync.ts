@@ -261,6 +261,7 @@ async function syncLeasedOrder(
       contentDigest,
       transactionId: metadata.transactionId,
       erpLines: erp.lines,
+      total: erp.total,
     },
     lease.owner,
   );

@@ -18,6 +18,8 @@ export interface LedgerEntry {
   readonly contentDigest?: string;
   /** The ERP's key of every document line the hub booked, by the hub's line key (absent on old entries). */
   readonly erpLines?: ErpLineKeys;
+  /** The document's total as the ERP read it back (what finance compares payouts with; absent on old entries). */
+  readonly total?: { readonly amount: number; readonly currency: string };
 }
 
 /** What taking an order's lease answers: what was synced, and the document's line keys. */
@@ -79,6 +81,9 @@ function entryOf(key: string, item: Record<string, unknown> | undefined): Ledger
     staleIgnored: Number(item.staleIgnored ?? 0),
     ...(typeof item.contentDigest === 'string' ? { contentDigest: item.contentDigest } : {}),
     ...(item.erpLines !== undefined ? { erpLines: linesOf(item) } : {}),
+    ...(typeof item.totalMinor === 'number' && typeof item.totalCurrency === 'string'
+      ? { total: { amount: item.totalMinor, currency: item.totalCurrency } }
+      : {}),
   };
 }
 
@@ -115,7 +120,7 @@ export class LedgerRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: entry.orderKey, sk: 'ERP' },
-          UpdateExpression: `SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, statusRank = :rank, contentDigest = :digest, syncedAt = :at, transactionId = :tx${entry.erpLines === undefined ? '' : ', erpLines = :lines'}${leaseOwner === undefined ? '' : ' REMOVE leaseOwner, leaseUntil'}`,
+          UpdateExpression: `SET erpInternalId = :internal, externalId = :external, recordType = :type, version = :version, #status = :status, statusRank = :rank, contentDigest = :digest, syncedAt = :at, transactionId = :tx${entry.erpLines === undefined ? '' : ', erpLines = :lines'}${entry.total === undefined ? '' : ', totalMinor = :totalMinor, totalCurrency = :totalCurrency'}${leaseOwner === undefined ? '' : ' REMOVE leaseOwner, leaseUntil'}`,
           ConditionExpression: `(attribute_not_exists(version) OR version < :version OR (version = :version AND (attribute_not_exists(statusRank) OR statusRank < :rank OR (statusRank = :rank AND (attribute_not_exists(contentDigest) OR contentDigest <> :digest)))))${leaseOwner === undefined ? '' : ' AND leaseOwner = :owner'}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -129,6 +134,9 @@ export class LedgerRepository {
             ':at': entry.syncedAt ?? new Date().toISOString(),
             ':tx': entry.transactionId,
             ...(entry.erpLines === undefined ? {} : { ':lines': entry.erpLines }),
+            ...(entry.total === undefined
+              ? {}
+              : { ':totalMinor': entry.total.amount, ':totalCurrency': entry.total.currency }),
             ...(leaseOwner === undefined ? {} : { ':owner': leaseOwner }),
           },
         }),

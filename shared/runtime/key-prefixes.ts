@@ -9,4 +9,5 @@ export const IDEMPOTENCY_KEY_PREFIXES = {
   shopifyWebhook: 'shopify-webhook',
   posWebhook: 'pos-webhook',
   erpOrderSync: 'erp-order-sync',
+  financePoster: 'finance-poster',
 } as const;

@@ -236,6 +236,20 @@ beforeAll(async () => {
       sort: { sort_field: 'UPDATED_AT', sort_order: 'ASC' },
     },
   });
+  // The finance collector (shared/finance/collector.ts): locations with their time zones and currencies, a
+  // window of payments and refunds (by location, and across them), the payment a refund refunds.
+  const zones = await client.listLocationZones();
+  const window = {
+    begin_time: '2026-01-01T00:00:00Z',
+    end_time: new Date().toISOString(),
+    sort_order: 'ASC',
+  };
+  await client.listPayments({ ...window, location_id: zones[0]?.id ?? '', limit: '100' });
+  await client.listPaymentRefunds({ ...window, location_id: zones[0]?.id ?? '', limit: '100' });
+  const anyPayments = await client.listPayments({ begin_time: window.begin_time, limit: '100' });
+  const paymentId = (anyPayments.payments[0] as { id?: string } | undefined)?.id;
+  if (!paymentId) throw new Error('the scenario made no payments');
+  await client.retrievePayment(paymentId);
   await fetchSquareCatalog({ baseUrl: base, accessToken: TOKEN, fetch: hub.fetch });
 
   // A Square client's calls of each route.
@@ -432,6 +446,9 @@ describe('Square spec: the hub’s requests', () => {
         'ListCatalog',
         'GetPaymentRefund',
         'SearchOrders',
+        'ListPayments',
+        'ListPaymentRefunds',
+        'GetPayment',
       ]),
     );
     report(
@@ -525,6 +542,9 @@ const READ_MODELS: Record<string, readonly string[]> = {
   SquareRefundSchema: ['PaymentRefund'],
   SquareReturnLineItemSchema: ['OrderReturnLineItem'],
   GetRefundResponseSchema: ['GetPaymentRefundResponse'],
+  // The finance collector's reads (shared/finance/collector.ts).
+  LocationZonesResponseSchema: ['ListLocationsResponse'],
+  ListRefundsResponseSchema: ['ListPaymentRefundsResponse'],
   CatalogObjectResponseSchema: ['RetrieveCatalogObjectResponse'],
   // Every answer's `errors` is `[Error]`; RetrieveOrder's stands for all of them.
   SquareErrorBodySchema: ['RetrieveOrderResponse'],

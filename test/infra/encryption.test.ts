@@ -156,9 +156,9 @@ describe('encryption: customer-managed (the prod example)', () => {
 
   it('grants functions kms:Decrypt on the hub key and no other key action', () => {
     const policies = Object.values(prod.findResources('AWS::IAM::Policy'));
-    const kmsOf = (policy: { Properties: { PolicyDocument: { Statement: Statement[] } } }) =>
-      policy.Properties.PolicyDocument.Statement.filter((statement) =>
-        JSON.stringify(statement.Action).includes('kms:'),
+    const kmsOf = (policy: Record<string, unknown>) =>
+      (policy.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement.filter(
+        (statement) => JSON.stringify(statement.Action).includes('kms:'),
       );
     const kms = policies.flatMap(kmsOf);
     expect(kms.length).toBeGreaterThanOrEqual(4);
@@ -171,7 +171,9 @@ describe('encryption: customer-managed (the prod example)', () => {
         JSON.stringify(statement.Action).includes('GenerateDataKey'),
       );
       if (!withDataKey.length) continue;
-      const sends = (policy.Properties.PolicyDocument.Statement as Statement[]).some((statement) =>
+      const sends = (
+        policy.Properties as { PolicyDocument: { Statement: Statement[] } }
+      ).PolicyDocument.Statement.some((statement) =>
         JSON.stringify(statement.Action).includes('sqs:SendMessage'),
       );
       expect(sends, `kms:GenerateDataKey without sqs:SendMessage: ${JSON.stringify(withDataKey)}`).toBe(true);

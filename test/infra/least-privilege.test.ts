@@ -162,6 +162,33 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    // finance-collector: PutEvents (omnihub.shopify, omnihub.pos), the shops' payout tokens and the Square
+    // payments token; nothing in DynamoDB (every run republishes its window; the poster is idempotent).
+    expect(actionsOf('FinanceCollectorFunction')).toEqual([
+      'events:PutEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // finance-poster: booked orders (GetItem), postings (Get/UpdateItem), idempotency (Get/Put/Update/Delete),
+    // park (PutItem), the NetSuite credentials, its queue.
+    expect(actionsOf('FinancePosterFunction')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'kms:Decrypt',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     // shopify-inventory-publisher (one per shop): positions (BatchGetItem; TransactGet → GetItem; TransactWrite
     // → PutItem), the location mappings (Query), the shop's Admin token, its queue.
     expect(actionsOf('ShopifyInventoryPublisher')).toEqual([
@@ -228,13 +255,18 @@ describe('least privilege (prod template)', () => {
     ]);
   });
 
-  it('lets EventBridge Scheduler invoke the POS sweep, the ERP change-feed poller and the reconciler, each its own', () => {
+  it('lets EventBridge Scheduler invoke the POS sweep, the ERP change-feed poller, the reconciler and the finance collector, each its own', () => {
     const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
-    expect(schedules).toHaveLength(3);
+    expect(schedules).toHaveLength(4);
     const targets = schedules.map(
       (schedule) => schedule.Properties.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string] } },
     );
-    for (const fn of ['PosSweepFunction', 'InventoryErpChangesFunction', 'ReconcilerFunction']) {
+    for (const fn of [
+      'PosSweepFunction',
+      'InventoryErpChangesFunction',
+      'ReconcilerFunction',
+      'FinanceCollectorFunction',
+    ]) {
       const target = targets.find((t) => JSON.stringify(t.Arn).includes(fn));
       if (!target) throw new Error(`no schedule invokes ${fn}`);
       const statements = statementsByRole.get(target.RoleArn['Fn::GetAtt'][0]) ?? [];
@@ -286,6 +318,13 @@ describe('least privilege (prod template)', () => {
     expect(leadingKeys('PosWebhookFunction', 'LedgerTable')).toEqual([['POSORDER#*']]);
     expect(leadingKeys('ErpOrderSyncFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
     expect(leadingKeys('PosSweepFunction', 'LedgerTable')).toEqual([['POSORDER#*'], ['POSSWEEP#*']]);
+    // finance-poster: reads booked orders (GetItem only), writes its postings, its own idempotency records.
+    expect(leadingKeys('FinancePosterFunction', 'LedgerTable')).toEqual([['ORDER#*'], ['FINANCE#*']]);
+    expect(leadingKeys('FinancePosterFunction', 'IdempotencyTable')).toEqual([['finance-poster#*']]);
+    const posterOrders = statementsOf('FinancePosterFunction').filter((statement) =>
+      JSON.stringify(statement.Condition ?? {}).includes('ORDER#'),
+    );
+    expect(posterOrders.flatMap((statement) => [statement.Action].flat())).toEqual(['dynamodb:GetItem']);
     expect(leadingKeys('InventoryErpChangesFunction', 'InventoryTable')).toEqual([['FEED#*']]);
     expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
@@ -329,7 +368,18 @@ describe('least privilege (prod template)', () => {
       { StringEquals: { 'events:source': 'omnihub.pos' } },
     ]);
     expect(JSON.stringify(publishers)).toContain('ReconcilerFunctionServiceRole');
-    expect(publishers).toHaveLength(5);
+    // The finance collector publishes payouts (omnihub.shopify) and store takings (omnihub.pos), nothing else.
+    expect(
+      putEvents('FinanceCollectorFunction')
+        .map((statement) => JSON.stringify(statement.Condition))
+        .sort(),
+    ).toEqual([
+      JSON.stringify({ StringEquals: { 'events:source': 'omnihub.pos' } }),
+      JSON.stringify({ StringEquals: { 'events:source': 'omnihub.shopify' } }),
+    ]);
+    expect(JSON.stringify(publishers)).toContain('FinanceCollectorFunctionServiceRole');
+    // The collector is named once per source it may put.
+    expect(new Set(publishers.map((p) => JSON.stringify(p))).size).toBe(6);
   });
 });
 

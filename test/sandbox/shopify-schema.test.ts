@@ -1,6 +1,7 @@
 import { buildSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { adminSchema } from '#sandbox/shopify/schema.ts';
+import { FINANCE_SHOPIFY_DOCUMENTS } from '#shared/finance/shopify-payouts.ts';
 import { INVENTORY_SHOPIFY_DOCUMENTS } from '#shared/inventory/shopify-documents.ts';
 import { SHOPIFY_DOCUMENTS } from '#shared/onboarding/sources.ts';
 import {
@@ -54,12 +55,15 @@ describe("Shopify's Admin schema at the pinned version", () => {
 });
 
 describe("the hub's Shopify documents", () => {
-  it.each(Object.entries({ ...SHOPIFY_DOCUMENTS, ...INVENTORY_SHOPIFY_DOCUMENTS }))(
-    '%s is valid against Shopify',
-    (_name, document) => {
-      expect(validateAgainstShopify(document).map(String)).toEqual([]);
-    },
-  );
+  it.each(
+    Object.entries({
+      ...SHOPIFY_DOCUMENTS,
+      ...INVENTORY_SHOPIFY_DOCUMENTS,
+      ...FINANCE_SHOPIFY_DOCUMENTS,
+    }),
+  )('%s is valid against Shopify', (_name, document) => {
+    expect(validateAgainstShopify(document).map(String)).toEqual([]);
+  });
 });
 
 describe("the sandbox's schema", () => {

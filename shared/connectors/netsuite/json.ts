@@ -22,6 +22,9 @@ export const DECIMAL_FIELDS: ReadonlySet<string> = new Set([
   'taxBasis',
   'taxRate',
   'taxAmount',
+  // Journal entry lines (finance).
+  'debit',
+  'credit',
 ]);
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;

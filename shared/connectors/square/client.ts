@@ -6,6 +6,9 @@ import {
   CatalogObjectResponseSchema,
   GetRefundResponseSchema,
   ListLocationsResponseSchema,
+  ListPaymentsResponseSchema,
+  ListRefundsResponseSchema,
+  LocationZonesResponseSchema,
   RetrieveOrderResponseSchema,
   SearchOrdersResponseSchema,
   SquareErrorBodySchema,
@@ -78,6 +81,38 @@ export class SquareClient {
   async searchOrders(request: Readonly<Record<string, unknown>>) {
     const body = await this.get('/v2/orders/search', 'order search', request);
     return parse(SearchOrdersResponseSchema, body, 'SearchOrders');
+  }
+
+  /** `GET /v2/locations` with what finance needs: time zone and currency of each location. */
+  async listLocationZones() {
+    return parse(LocationZonesResponseSchema, await this.get('/v2/locations', 'locations'), 'ListLocations')
+      .locations;
+  }
+
+  /** `GET /v2/payments/{payment_id}`: the Payment, unparsed (finance: the tender a refund went back to). */
+  async retrievePayment(paymentId: string): Promise<unknown> {
+    const body = await this.get(`/v2/payments/${encodeURIComponent(paymentId)}`, `payment ${paymentId}`);
+    return (body as { payment?: unknown }).payment;
+  }
+
+  /** `GET /v2/payments?…`: one page of payments (unparsed) and the next cursor (finance/takings.ts). */
+  async listPayments(query: Readonly<Record<string, string>>) {
+    const qs = new URLSearchParams(query).toString();
+    return parse(
+      ListPaymentsResponseSchema,
+      await this.get(`/v2/payments?${qs}`, 'payments'),
+      'ListPayments',
+    );
+  }
+
+  /** `GET /v2/refunds?…`: one page of payment refunds (unparsed) and the next cursor. */
+  async listPaymentRefunds(query: Readonly<Record<string, string>>) {
+    const qs = new URLSearchParams(query).toString();
+    return parse(
+      ListRefundsResponseSchema,
+      await this.get(`/v2/refunds?${qs}`, 'refunds'),
+      'ListPaymentRefunds',
+    );
   }
 
   /**

@@ -133,6 +133,33 @@ export const ListLocationsResponseSchema = z.object({
   locations: z.array(z.object({ id: z.string().min(1), merchant_id: Text, status: Text })).default([]),
 });
 
+/** `GET /v2/locations` as finance reads it: each location's time zone and currency (its business day). */
+export const LocationZonesResponseSchema = z.object({
+  locations: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        merchant_id: Text,
+        status: Text,
+        timezone: Text,
+        currency: Text,
+      }),
+    )
+    .default([]),
+});
+
+/** `GET /v2/payments` answer: payments (unparsed here) and the next page's cursor. */
+export const ListPaymentsResponseSchema = z.object({
+  payments: z.array(z.unknown()).default([]),
+  cursor: z.string().optional(),
+});
+
+/** `GET /v2/refunds` answer: payment refunds (unparsed here) and the next page's cursor. */
+export const ListRefundsResponseSchema = z.object({
+  refunds: z.array(z.unknown()).default([]),
+  cursor: z.string().optional(),
+});
+
 /** `POST /v2/orders/search` answer: complete orders (unparsed here) and the next page's cursor. */
 export const SearchOrdersResponseSchema = z.object({
   orders: z.array(z.unknown()).default([]),
