@@ -42,6 +42,10 @@ export class InventorySync extends HubFlow {
   readonly pollFunction: HubFunction;
   readonly projectorFunction: HubFunction;
   readonly publisherFunctions: HubFunction[] = [];
+  /** Every shop's availability queue: a producer sends position keys to republish (BOPIS reservations). */
+  readonly availabilityQueues: BufferedConsumer[] = [];
+  /** Every shop's Admin API access token, by shop domain (BOPIS reads and writes orders with it). */
+  readonly shopTokens = new Map<string, VendorSecret>();
 
   constructor(
     scope: Construct,
@@ -170,6 +174,8 @@ export class InventorySync extends HubFlow {
         removalPolicy: config.removalPolicy,
       });
       queues.push(queue);
+      this.availabilityQueues.push(queue);
+      this.shopTokens.set(shop.domain, token);
       this.publisherFunctions.push(publisher);
       new CfnOutput(this, `ShopifyAdminToken${part}SecretArn`, {
         value: token.secretArn,

@@ -23,6 +23,8 @@ import { HubFlow, type HubResources } from './hub-flow.ts';
 export class PosIngress extends HubFlow {
   readonly webhookFunction: HubFunction;
   readonly sweepFunction: HubFunction;
+  /** The Square access token (BOPIS creates and cancels pick-up orders with it). */
+  readonly accessToken: VendorSecret;
 
   constructor(scope: Construct, id: string, hub: HubResources) {
     super(scope, id);
@@ -45,6 +47,7 @@ export class PosIngress extends HubFlow {
       localRole: 'square-access-token',
       removalPolicy: config.removalPolicy,
     });
+    this.accessToken = accessToken;
 
     this.webhookFunction = new HubFunction(this, 'PosWebhookFunction', {
       ...hub.functionDefaults,

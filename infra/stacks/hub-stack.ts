@@ -9,6 +9,7 @@ import { HubBus } from '../constructs/hub-bus.ts';
 import { HubKey } from '../constructs/hub-key.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
+import { Bopis } from '../flows/bopis.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
 import { InventorySync } from '../flows/inventory-sync.ts';
 import { OrderCapture } from '../flows/order-capture.ts';
@@ -100,10 +101,17 @@ export class HubStack extends Stack {
     };
 
     new ShopifyIngress(this, 'ShopifyIngress', this.hub);
-    new PosIngress(this, 'PosIngress', this.hub);
+    const pos = new PosIngress(this, 'PosIngress', this.hub);
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
-    new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    const inventory = new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    new Bopis(this, 'Bopis', this.hub, {
+      inventoryTable: inventory.table,
+      availabilityQueues: inventory.availabilityQueues,
+      shopTokens: inventory.shopTokens,
+      squareAccessToken: pos.accessToken,
+      erpCredentials: orders.credentials,
+    });
 
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'MappingsTableName', {

@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { HubError } from '../errors.ts';
-import { effectiveOnHand, type MarkerState } from '../inventory/projection.ts';
+import { effectiveOnHand, type MarkerState, orderMovementId } from '../inventory/projection.ts';
 import { INVENTORY_KEY_PREFIX, InventoryContentionError } from './inventory.ts';
 
 /**
@@ -157,16 +157,18 @@ export class ReservationRepository {
   }
 
   /**
-   * The customer collected: the held units leave `reserved` and become a pending sale (the ERP's item
-   * fulfilment books it; until then availability counts it as sold, like a POS sale the ERP has not
-   * booked yet).
+   * The customer collected: the held units leave `reserved` and become a pending sale under the movement
+   * id the ERP's booking will name (`orderMovementId(bookingExternalId, sku)`: the change feed marks the
+   * item fulfilment's stock change as booking it, shared/inventory/erp-change-feed.ts), so availability
+   * counts the units as sold until the ERP's on hand includes them, and never twice.
    */
   async convertToSale(
     reservationId: string,
     location: string,
     lines: readonly ReservationLine[],
+    bookingExternalId: string,
   ): Promise<SettleResult> {
-    return this.settle(reservationId, location, lines, 'sale');
+    return this.settle(reservationId, location, lines, 'sale', bookingExternalId);
   }
 
   private async settle(
@@ -174,6 +176,7 @@ export class ReservationRepository {
     location: string,
     lines: readonly ReservationLine[],
     kind: 'release' | 'sale',
+    bookingExternalId?: string,
   ): Promise<SettleResult> {
     const merged = mergeLines(reservationId, lines);
     for (let attempt = 0; attempt < this.maxAttempts; attempt += 1) {
@@ -204,9 +207,18 @@ export class ReservationRepository {
                 items.push(this.markerAbsent(r.line.sku, location, ids.hold));
                 return items;
               }
-              const pending =
-                kind === 'sale' ? { [ids.sale]: { delta: -r.line.quantity, source: 'hub', at: now } } : {};
-              items.push(this.positionUpdate(location, r, -r.line.quantity, pending));
+              if (kind === 'sale' && bookingExternalId !== undefined) {
+                const movementId = orderMovementId(bookingExternalId, r.line.sku);
+                // The projection's marker of the pending movement (a booking that came first fails it).
+                items.push(this.markerPut(r.line.sku, location, movementId, 'pending'));
+                items.push(
+                  this.positionUpdate(location, r, -r.line.quantity, {
+                    [movementId]: { delta: -r.line.quantity, source: 'hub', at: now },
+                  }),
+                );
+                return items;
+              }
+              items.push(this.positionUpdate(location, r, -r.line.quantity, {}));
               return items;
             }),
         );
@@ -286,14 +298,19 @@ export class ReservationRepository {
     };
   }
 
-  private markerPut(sku: string, location: string, movementId: string): Record<string, unknown> {
+  private markerPut(
+    sku: string,
+    location: string,
+    movementId: string,
+    state: MarkerState = 'applied',
+  ): Record<string, unknown> {
     const now = this.now();
     return {
       Put: {
         TableName: this.tableName,
         Item: {
           ...markerKey(sku, location, movementId),
-          state: 'applied' satisfies MarkerState,
+          state,
           at: new Date(now).toISOString(),
           expiresAt: Math.floor(now / 1000) + this.markerTtlSeconds,
         },

@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { orderMovementId } from '#shared/inventory/projection.ts';
 import { InventoryRepository } from '#shared/repositories/inventory.ts';
 import {
   InvalidReservationError,
@@ -106,11 +107,13 @@ describe('ReservationRepository (DynamoDB Local)', () => {
     await stock(t.a, t.location, 4);
     const lines = [{ sku: t.a, quantity: 3 }];
     await reservations.reserve(t.order, t.location, lines);
-    expect(await reservations.convertToSale(t.order, t.location, lines)).toBe('done');
-    expect(await reservations.convertToSale(t.order, t.location, lines)).toBe('already-done');
+    expect(await reservations.convertToSale(t.order, t.location, lines, `if-${t.order}`)).toBe('done');
+    expect(await reservations.convertToSale(t.order, t.location, lines, `if-${t.order}`)).toBe(
+      'already-done',
+    );
     const position = await inventory.get({ sku: t.a, location: t.location });
     expect(position.reserved).toBe(0);
-    expect(position.pending[reservationMovementIds(t.order, t.a).sale]).toMatchObject({
+    expect(position.pending[orderMovementId(`if-${t.order}`, t.a)]).toMatchObject({
       delta: -3,
       source: 'hub',
     });
@@ -127,7 +130,7 @@ describe('ReservationRepository (DynamoDB Local)', () => {
     const t = fresh();
     await stock(t.a, t.location, 4);
     await expect(
-      reservations.convertToSale(t.order, t.location, [{ sku: t.a, quantity: 1 }]),
+      reservations.convertToSale(t.order, t.location, [{ sku: t.a, quantity: 1 }], 'if-x'),
     ).rejects.toBeInstanceOf(InvalidReservationError);
     await expect(
       reservations.reserve(t.order, t.location, [{ sku: t.a, quantity: 0 }]),
