@@ -122,16 +122,16 @@ export class BopisStateMachine extends Construct {
       return invoke;
     };
 
-    // Optional fields a task payload names ($.pickup, $.pos, $.outcome) exist from the start (as null),
+    // Optional fields a task payload names ($.pickup, $.pos, $.outcome) exist from the start (empty),
     // so a path never fails on a field a later step sets.
     const init = new Pass(this, 'Start', {
       comment: 'Names the fields later steps set, so every task payload path resolves',
       parameters: {
         'order.$': '$.order',
         'lines.$': '$.lines',
-        pickup: null,
-        pos: null,
-        outcome: null,
+        pickup: {},
+        pos: {},
+        outcome: {},
       },
     });
     const locate = task(

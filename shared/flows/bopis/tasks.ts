@@ -64,6 +64,14 @@ export const PickupSchema = z.object({
 });
 export type Pickup = z.infer<typeof PickupSchema>;
 
+/** A field the workflow has not set yet is `{}` (the Start state names it): read as null. */
+const notYet = <S extends z.ZodType>(schema: S) =>
+  z.preprocess(
+    (value) =>
+      value === null || (typeof value === 'object' && Object.keys(value as object).length === 0) ? null : value,
+    schema.nullable(),
+  );
+
 export const TaskInputSchema = z.object({
   task: z.enum([
     'locate',
@@ -81,9 +89,9 @@ export const TaskInputSchema = z.object({
   ]),
   order: PickupOrderSchema,
   lines: z.array(PickupLineSchema).min(1),
-  pickup: PickupSchema.nullable(),
-  pos: z.object({ squareOrderId: z.string() }).nullable(),
-  outcome: z.object({ reason: z.string() }).nullable(),
+  pickup: notYet(PickupSchema),
+  pos: notYet(z.object({ squareOrderId: z.string() })),
+  outcome: notYet(z.object({ reason: z.string() })),
 });
 export type TaskInput = z.infer<typeof TaskInputSchema>;
 export type TaskName = TaskInput['task'];
