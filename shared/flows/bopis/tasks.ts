@@ -68,7 +68,9 @@ export type Pickup = z.infer<typeof PickupSchema>;
 const notYet = <S extends z.ZodType>(schema: S) =>
   z.preprocess(
     (value) =>
-      value === null || (typeof value === 'object' && Object.keys(value as object).length === 0) ? null : value,
+      value === null || (typeof value === 'object' && Object.keys(value as object).length === 0)
+        ? null
+        : value,
     schema.nullable(),
   );
 
