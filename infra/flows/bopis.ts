@@ -1,4 +1,5 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
@@ -154,7 +155,20 @@ export class Bopis extends HubFlow {
       environment: { PICKUPS_TABLE_NAME: this.pickups.tableName },
     });
     this.pickups.grant(this.callbacksFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    stateMachine.grantTaskResponse(this.callbacksFunction);
+    // SendTaskSuccess/SendTaskFailure support no resource-level permissions ("Resource types" empty in
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html): "*",
+    // and only these two (no heartbeat: the waits have none).
+    this.callbacksFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.callbacksFunction.role as Construct).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'states:SendTaskSuccess and states:SendTaskFailure support no resource-level permissions (AWS Service Authorization Reference): the task token is the authorization.',
+    });
     const callbacks = new BufferedConsumer(this, 'BopisCallbacks', {
       handler: this.callbacksFunction,
       batchSize: 10,

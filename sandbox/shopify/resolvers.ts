@@ -410,6 +410,16 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
       displayName: `${order.customer.firstName} ${order.customer.lastName}`,
       email: order.customer.email,
     },
+    // The checkout's phone (a pick-up order's contact for the store: the sandbox customer's phone).
+    phone: order.customer.phone,
+    billingAddress: {
+      __typename: 'MailingAddress',
+      id: gid('MailingAddress', order.billingAddress.id),
+      name: `${order.billingAddress.firstName} ${order.billingAddress.lastName}`,
+      firstName: order.billingAddress.firstName,
+      lastName: order.billingAddress.lastName,
+      phone: order.billingAddress.phone,
+    },
     shippingAddress: order.shippingAddress
       ? {
           __typename: 'MailingAddress',

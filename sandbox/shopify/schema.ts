@@ -680,6 +680,8 @@ export const ADMIN_SDL = /* GraphQL */ `
     legacyResourceId: UnsignedInt64!
     name: String!
     email: String
+    phone: String
+    billingAddress: MailingAddress
     note: String
     tags: [String!]!
     test: Boolean!

@@ -1,8 +1,11 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { OrderPipeline } from '#local/harness/order-pipeline.ts';
 import { waitFor } from '#local/services/ports.ts';
 import type { ShopifySandbox } from '#sandbox/shopify/index.ts';
+import { InventoryRepository } from '#shared/repositories/inventory.ts';
+import { MappingRepository } from '#shared/repositories/mappings.ts';
 
 /**
  * BOPIS end to end (issue #14) through the synthesized `Bopis` state machine in the local cloud, chaos on
@@ -53,6 +56,15 @@ async function explainFailures(list: readonly (Execution & { executionArn?: stri
     console.error(execution.name, JSON.stringify(failures.slice(-4), null, 1));
   }
 }
+
+interface SquareOrder {
+  readonly id: string;
+  readonly state: string;
+  readonly metadata?: Record<string, string>;
+  readonly fulfillments?: { state: string }[];
+}
+const squareOrders = () =>
+  pipeline.all<SquareOrder>('square', 'view=orders', (state) => state.records as never);
 
 async function executions(): Promise<Execution[]> {
   const response = await fetch(`${pipeline.url}/_local/executions`);
@@ -107,11 +119,7 @@ describe('BOPIS through the local cloud', () => {
     );
 
     // The POS: no pick-up order was created for them.
-    const square = await pipeline.control<{ orders?: { items?: { metadata?: Record<string, string> }[] } }>(
-      'square',
-      '/_control/state?view=orders&limit=1000',
-    );
-    const hubMade = (square.orders?.items ?? []).filter((o) =>
+    const hubMade = (await squareOrders()).filter((o) =>
       orderIds.some((id) => o.metadata?.omnihub_origin?.endsWith(`:${id}`)),
     );
     expect(hubMade).toEqual([]);
@@ -128,5 +136,104 @@ describe('BOPIS through the local cloud', () => {
     // Nothing in a dead-letter queue.
     const queues = await pipeline.queues();
     expect(queues.filter((q) => q.isDlq && q.visible + q.inFlight > 0)).toEqual([]);
+  }, 300_000);
+
+  it('collected: holds the lines, hands the pick-up to the store, tells the customer, fulfils and books it once collected', async () => {
+    // The orders/create webhook is held back 10 s: time to give the store stock in the projection (as
+    // the ERP change feed would) for exactly the lines the order will need.
+    await pipeline.control('shopify', '/_control/faults', {
+      webhooks: { delayMs: { min: 10_000, max: 10_000 } },
+    });
+    const placed = await pipeline.control<{ orders: { ids: string[] } }>('shopify', '/_control/scenario', {
+      seed: 8,
+      orders: 1,
+      pickupShare: 1,
+    });
+    await pipeline.control('shopify', '/_control/faults', {});
+    const id = (placed.orders.ids[0] ?? '').replace(/^gid:\/\/shopify\/Order\//, '');
+    const order = shopify.store.orderById.get(id);
+    const fo = shopify.store.fulfillmentOrderById.get(order?.fulfillmentOrderIds[0] ?? '');
+    if (!order || !fo) throw new Error(`no pick-up order ${id}`);
+    const documents = DynamoDBDocumentClient.from(pipeline.dynamodb);
+    const tableOf = (prefix: string) =>
+      pipeline.cloud.template.ofType('AWS::DynamoDB::Table').find((t) => t.logicalId.startsWith(prefix))
+        ?.name ?? '';
+    const mappings = new MappingRepository(documents, tableOf('MappingsTable'));
+    const location = await mappings.lookup('location', 'shopify', fo.locationId.replace(/\D/g, ''));
+    if (!location) throw new Error(`no ERP location for Shopify location ${fo.locationId}`);
+    const inventory = new InventoryRepository(documents, tableOf('InventoryTable'));
+    const lines = order.lineItems.map((l) => ({ sku: String(l.sku), quantity: l.quantity }));
+    for (const line of lines)
+      await inventory.apply(
+        { sku: line.sku, location },
+        { kind: 'erp-count', sequence: Date.now(), quantity: 40 },
+      );
+
+    // The store: the hub's pick-up order appears in Square; staff prepare it.
+    const origin = `shopify:omnihub-dev.myshopify.com:${id}`;
+    let pickup: SquareOrder | undefined;
+    await waitFor(
+      async () => {
+        pickup = (await squareOrders()).find((o) => o.metadata?.omnihub_origin === origin);
+        return pickup !== undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500, what: 'the Square pick-up order' },
+    );
+    for (const line of lines)
+      expect((await inventory.get({ sku: line.sku, location })).reserved).toBe(line.quantity);
+    await pipeline.control('square', '/_control/scenario', {
+      staff: { prepare: 1, collect: 0, orderIds: [pickup?.id] },
+    });
+    // Shopify tells the customer it is ready (prepared for pick-up).
+    await waitFor(async () => fo.preparedForPickupAt !== null, {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+      what: 'Shopify prepared-for-pickup',
+    }).catch(async (error) => {
+      const updates = await (await fetch(`${pipeline.url}/_local/events?detail-type=PickupUpdated`)).json();
+      console.error('PickupUpdated events', JSON.stringify(updates).slice(0, 600));
+      console.error(
+        'IAM',
+        JSON.stringify(await (await fetch(`${pipeline.url}/_local/iam`)).json()).slice(0, 1500),
+      );
+      console.error(
+        'queues',
+        JSON.stringify((await pipeline.queues()).filter((q) => /Bopis/.test(JSON.stringify(q)))).slice(
+          0,
+          1500,
+        ),
+      );
+      const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+      const items = await documents.send(new ScanCommand({ TableName: tableOf('PickupsTable') }));
+      console.error('pickups', JSON.stringify(items.Items).slice(0, 1500));
+      await explainFailures((await executions()).map((e) => ({ ...e, status: 'CHECK' })));
+      throw error;
+    });
+    await pipeline.control('square', '/_control/scenario', {
+      staff: { prepare: 0, collect: 1, orderIds: [pickup?.id] },
+    });
+
+    const name = `omnihub-dev-${id}`;
+    await waitFor(async () => (await executions()).some((e) => e.name === name && e.status !== 'RUNNING'), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      what: 'the BOPIS execution to end',
+    });
+    const mine = (await executions()).filter((e) => e.name === name);
+    await explainFailures(mine);
+    expect(mine.map((e) => e.status)).toEqual(['SUCCEEDED']);
+
+    // Shopify fulfilled, the POS completed, the ERP's item fulfillment booked once, the hold became a sale.
+    expect(fo.status).toBe('CLOSED');
+    expect((await squareOrders()).find((o) => o.id === pickup?.id)?.state).toBe('COMPLETED');
+    const fulfilments = await pipeline.all<{ externalId: string | null }>(
+      'netsuite',
+      'type=itemFulfillment&full=1',
+      (state) => state.records as never,
+    );
+    expect(
+      fulfilments.filter((f) => f.externalId === `bopis-shopify-omnihub-dev.myshopify.com-${id}`),
+    ).toHaveLength(1);
+    for (const line of lines) expect((await inventory.get({ sku: line.sku, location })).reserved).toBe(0);
   }, 300_000);
 });

@@ -180,7 +180,6 @@ describe('Bopis flow (prod template)', () => {
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
       'states:SendTaskFailure',
-      'states:SendTaskHeartbeat',
       'states:SendTaskSuccess',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',

@@ -31,6 +31,9 @@ const WILDCARD_ONLY_ACTIONS: Readonly<Record<string, string>> = {
   'logs:PutResourcePolicy': 'log delivery',
   'logs:DescribeResourcePolicies': 'log delivery',
   'logs:DescribeLogGroups': 'log delivery',
+  // Step Functions callbacks: SendTaskSuccess, SendTaskFailure (list_awsstepfunctions.html: no resource type).
+  'states:SendTaskSuccess': 'task token callbacks',
+  'states:SendTaskFailure': 'task token callbacks',
 };
 
 describe('least privilege (prod template)', () => {
