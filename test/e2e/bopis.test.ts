@@ -17,7 +17,10 @@ import { MappingRepository } from '#shared/repositories/mappings.ts';
  * feed has run), so the reservation is refused and the compensations run: nothing is held, no POS
  * pick-up exists, the order is cancelled and refunded in Shopify, its sales order is closed in the ERP,
  * `PickupCancelled` is published, and the execution SUCCEEDS (a business outcome, not a failure).
- * Not covered yet (see the report): collected, window expired, cancelled while waiting, ERP failure.
+ * **Collected** — the store has stock (written into the projection while the order's webhook is held
+ * back), the pick-up is held, handed to Square, prepared and collected by the staff scenario: Shopify is
+ * told it is ready and fulfilled, the ERP books one item fulfillment, the hold becomes a sale.
+ * Not covered yet: window expired, cancelled while waiting, ERP failure with compensation.
  */
 
 let pipeline: OrderPipeline;
