@@ -79,6 +79,8 @@ export interface EnvironmentConfig {
   readonly posSweep: PosSweepConfig;
   /** Inventory availability (issue #13): policy, ERP change-feed polling. */
   readonly inventory: InventoryConfig;
+  /** Buy online, pick up in store (issue #14): how long the store and the customer have. */
+  readonly bopis: BopisConfig;
   /**
    * Admin API base URL of the shops (`-c shopifyBaseUrl=`; the local cloud points it at its sandbox).
    * @default `https://<shop domain>` per shop
@@ -146,6 +148,14 @@ const SANDBOX_FINANCE_ACCOUNTS: FinanceAccounts = {
   shopify: { bank: '10', clearing: '12', fees: '15', refunds: '14' },
   pos: { bank: '10', cash: '11', clearing: '13', fees: '15', refunds: '14' },
 };
+
+/** The BOPIS workflow's windows (state-machines/bopis). */
+export interface BopisConfig {
+  /** How long the store has to mark a handed-over pick-up PREPARED before it is undone. @default 24 h */
+  readonly prepareWindowSeconds: number;
+  /** How long the customer has to collect a prepared pick-up (the pick-up window). @default 72 h */
+  readonly pickupWindowSeconds: number;
+}
 
 /** The inventory flow's settings. */
 export interface InventoryConfig {
@@ -221,6 +231,7 @@ const base = {
     policy: DEFAULT_POLICY,
     erpPoll: { schedule: 'rate(1 minute)', windowSeconds: 50, intervalMs: 5000 },
   },
+  bopis: { prepareWindowSeconds: 24 * 3600, pickupWindowSeconds: 72 * 3600 },
 };
 
 export const ENVIRONMENTS: {

@@ -48,6 +48,10 @@ export class InventorySync extends HubFlow {
     readonly token: VendorSecret;
     readonly queue: BufferedConsumer;
   }[] = [];
+  /** Every shop's availability queue: a producer sends position keys to republish (BOPIS reservations). */
+  readonly availabilityQueues: BufferedConsumer[] = [];
+  /** Every shop's Admin API access token, by shop domain (BOPIS reads and writes orders with it). */
+  readonly shopTokens = new Map<string, VendorSecret>();
 
   constructor(
     scope: Construct,
@@ -176,6 +180,8 @@ export class InventorySync extends HubFlow {
         removalPolicy: config.removalPolicy,
       });
       queues.push(queue);
+      this.availabilityQueues.push(queue);
+      this.shopTokens.set(shop.domain, token);
       this.publisherFunctions.push(publisher);
       this.shops.push({ domain: shop.domain, token, queue });
       new CfnOutput(this, `ShopifyAdminToken${part}SecretArn`, {

@@ -24,7 +24,7 @@ import { HubFlow, type HubResources } from './hub-flow.ts';
 export class PosIngress extends HubFlow {
   readonly webhookFunction: HubFunction;
   readonly sweepFunction: HubFunction;
-  /** The Square access token (the reconciler reads orders with it too). */
+  /** The Square access token (the reconciler reads orders with it; BOPIS creates and cancels pick-up orders). */
   readonly accessToken: VendorSecret;
 
   constructor(scope: Construct, id: string, hub: HubResources) {

@@ -10,6 +10,7 @@ import { HubKey } from '../constructs/hub-key.ts';
 import { HubMonitoring } from '../constructs/hub-monitoring.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
+import { Bopis } from '../flows/bopis.ts';
 import { Finance } from '../flows/finance.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
 import { InventorySync } from '../flows/inventory-sync.ts';
@@ -109,6 +110,13 @@ export class HubStack extends Stack {
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
     const inventory = new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    new Bopis(this, 'Bopis', this.hub, {
+      inventoryTable: inventory.table,
+      availabilityQueues: inventory.availabilityQueues,
+      shopTokens: inventory.shopTokens,
+      squareAccessToken: pos.accessToken,
+      erpCredentials: orders.credentials,
+    });
     new Reconciliation(this, 'Reconciliation', this.hub, {
       erpCredentials: orders.credentials,
       squareAccessToken: pos.accessToken,

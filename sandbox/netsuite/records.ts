@@ -71,6 +71,20 @@ export const SALE_TYPES: ReadonlySet<RecordType> = new Set([
 ]);
 
 const Schemas: Record<RecordType, z.ZodType<Record<string, unknown>>> = {
+  // An item fulfillment ships (or hands over) sales order lines from a location: each line names its
+  // order line, item, quantity and location (NetSuite's Item Fulfillment `item` sublist).
+  itemFulfillment: z.looseObject({
+    item: sublist(
+      z.looseObject({
+        item: Ref,
+        quantity: z.number().positive(),
+        location: Ref,
+        orderLine: z.number().int().optional(),
+        itemReceive: z.boolean().optional(),
+      }),
+    ),
+    memo: z.string().optional(),
+  }),
   salesOrder: Sale,
   cashSale: Sale,
   cashRefund: Sale,
@@ -289,7 +303,7 @@ export function onHandEffects(
 ): Array<{ item: string; location: string; delta: number }> {
   if (!body) return [];
   const ref = (v: unknown): string | undefined => (v as { id?: string } | undefined)?.id;
-  if (type === 'cashSale' && isSublist(body.item)) {
+  if ((type === 'cashSale' || type === 'itemFulfillment') && isSublist(body.item)) {
     return body.item.items
       .map((l) => ({
         item: ref(l.item) ?? '',

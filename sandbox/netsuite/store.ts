@@ -5,6 +5,7 @@ export const TRANSACTION_TYPES = {
   salesOrder: { code: 'SalesOrd', recordtype: 'salesorder', prefix: 'SO' },
   cashSale: { code: 'CashSale', recordtype: 'cashsale', prefix: 'CS' },
   cashRefund: { code: 'CashRfnd', recordtype: 'cashrefund', prefix: 'CR' },
+  itemFulfillment: { code: 'ItemShip', recordtype: 'itemfulfillment', prefix: 'IF' },
   creditMemo: { code: 'CustCred', recordtype: 'creditmemo', prefix: 'CM' },
   returnAuthorization: { code: 'RtnAuth', recordtype: 'returnauthorization', prefix: 'RMA' },
   inventoryAdjustment: { code: 'InvAdjst', recordtype: 'inventoryadjustment', prefix: 'IA' },

@@ -19,6 +19,9 @@ import { mergeUpdate, newRecordLines } from './sublists.ts';
 /** Transform pairs the sandbox supports: source type → target types. */
 export const TRANSFORMS: Readonly<Partial<Record<RecordType, readonly RecordType[]>>> = {
   cashSale: ['cashRefund'],
+  // SALES_ORDER → ITEM_FULFILLMENT (the BOPIS collection): the fulfillment takes the order's lines; a
+  // request sends them with `replace=item` to name the location each is handed over from.
+  salesOrder: ['itemFulfillment'],
 };
 
 /** Body fields a cash refund takes over from its cash sale. */

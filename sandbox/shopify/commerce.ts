@@ -217,7 +217,9 @@ export class Commerce {
       firstName: first,
       lastName: last,
       email: `${first}.${last}.${this.store.customers.length + 1}@example.com`.toLowerCase(),
-      phone: null,
+      // A fictitious number (555-01xx range is reserved for fiction); from the count, not the rng, so
+      // seeded scenarios keep their choices. Square pick-ups need the customer's phone.
+      phone: `+1555${String(100 + (this.store.customers.length % 100)).padStart(3, '0')}${String(this.store.customers.length).padStart(4, '0').slice(-4)}`,
       createdAt: at,
     };
     this.store.customers.push(customer);

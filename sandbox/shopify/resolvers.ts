@@ -418,6 +418,16 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
       displayName: `${order.customer.firstName} ${order.customer.lastName}`,
       email: order.customer.email,
     },
+    // The checkout's phone (a pick-up order's contact for the store: the sandbox customer's phone).
+    phone: order.customer.phone,
+    billingAddress: {
+      __typename: 'MailingAddress',
+      id: gid('MailingAddress', order.billingAddress.id),
+      name: `${order.billingAddress.firstName} ${order.billingAddress.lastName}`,
+      firstName: order.billingAddress.firstName,
+      lastName: order.billingAddress.lastName,
+      phone: order.billingAddress.phone,
+    },
     shippingAddress: order.shippingAddress
       ? {
           __typename: 'MailingAddress',
@@ -1274,6 +1284,31 @@ export function mutationRoot(ctx: ResolverContext): View {
         },
         (o) => ({ userErrors: o.userErrors }),
       ),
+
+    // orderCancel (https://shopify.dev/docs/api/admin-graphql/2025-04/mutations/orderCancel): Shopify runs it as
+    // a Job; the sandbox completes it at once (the Job is `done`) with a full refund and restock — the only
+    // combination the sandbox supports (refund/restock false are refused, never silently ignored).
+    orderCancel: async (a: Args) => {
+      await ctx.delay();
+      const errors = (message: string, code: string, field: string[]) => ({
+        job: null,
+        orderCancelUserErrors: [{ field, message, code }],
+      });
+      const order = s.orderById.get(idOf(a.orderId, 'Order') ?? '');
+      if (!order) return errors('Order does not exist.', 'NOT_FOUND', ['orderId']);
+      if (a.refund !== true || a.restock !== true)
+        return errors('The sandbox cancels with refund and restock only.', 'INVALID', ['refund']);
+      try {
+        c.cancelOrder(order, a.reason as NonNullable<typeof order.cancelReason>, ctx.now());
+      } catch (err) {
+        const [first] = commerceErrors(err, []);
+        return errors(first?.message ?? String(err), 'INVALID', ['orderId']);
+      }
+      return {
+        job: { id: `gid://shopify/Job/${order.id}-cancel`, done: true },
+        orderCancelUserErrors: [],
+      };
+    },
 
     fulfillmentCreate: async (a: Args, _c: unknown, info: GraphQLResolveInfo) =>
       idempotent(

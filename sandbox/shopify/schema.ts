@@ -88,6 +88,28 @@ export const ADMIN_SDL = /* GraphQL */ `
     message: String!
   }
 
+  type Job {
+    done: Boolean!
+    id: ID!
+  }
+
+  type OrderCancelUserError implements DisplayableError {
+    code: OrderCancelUserErrorCode
+    field: [String!]
+    message: String!
+  }
+
+  enum OrderCancelUserErrorCode {
+    INVALID
+    NOT_FOUND
+    NO_REFUND_PERMISSION
+  }
+
+  type OrderCancelPayload {
+    job: Job
+    orderCancelUserErrors: [OrderCancelUserError!]!
+  }
+
   type ApiVersion {
     handle: String!
     displayName: String!
@@ -666,6 +688,8 @@ export const ADMIN_SDL = /* GraphQL */ `
     legacyResourceId: UnsignedInt64!
     name: String!
     email: String
+    phone: String
+    billingAddress: MailingAddress
     note: String
     tags: [String!]!
     test: Boolean!
@@ -1499,6 +1523,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
     fulfillmentOrderLineItemsPreparedForPickup(input: FulfillmentOrderLineItemsPreparedForPickupInput!): FulfillmentOrderLineItemsPreparedForPickupPayload
     fulfillmentCreate(fulfillment: FulfillmentInput!, message: String): FulfillmentCreatePayload
+    orderCancel(notifyCustomer: Boolean = false, orderId: ID!, reason: OrderCancelReason!, refund: Boolean!, restock: Boolean!, staffNote: String = null): OrderCancelPayload
     refundCreate(input: RefundInput!): RefundCreatePayload
     returnCreate(returnInput: ReturnInput!): ReturnCreatePayload
     returnProcess(input: ReturnProcessInput!): ReturnProcessPayload

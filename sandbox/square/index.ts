@@ -7,6 +7,7 @@ import { type RetryPolicy, WebhookDispatcher } from '../core/webhooks.ts';
 import { installControlRoutes, squareState } from './control.ts';
 import type { SquareEvent } from './model.ts';
 import { installPaymentLists } from './payments-list.ts';
+import { installPickupRoutes } from './pickups.ts';
 import { installApiRoutes } from './routes.ts';
 import { runScenario } from './scenario.ts';
 import { openSession, type SquareSession } from './session.ts';
@@ -80,6 +81,7 @@ export class SquareSandbox implements SandboxApp {
     });
     this.session = this.openSession();
     installApiRoutes(this.router, { session: () => this.session, clock: this.clock });
+    installPickupRoutes(this.router, { session: () => this.session, clock: this.clock });
     installControlRoutes(this.controlRoutes, () => this.session);
     installPaymentLists(this.router, this.controlRoutes, () => this.session);
     this.plane = {

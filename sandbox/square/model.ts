@@ -150,7 +150,8 @@ export interface Order {
   fulfillments?: Array<{
     uid: string;
     type: 'PICKUP';
-    state: 'PROPOSED' | 'RESERVED' | 'PREPARED' | 'COMPLETED' | 'CANCELED';
+    state: 'PROPOSED' | 'RESERVED' | 'PREPARED' | 'COMPLETED' | 'CANCELED' | 'FAILED';
+    pickup_details?: Record<string, unknown>;
   }>;
   metadata?: Record<string, string>;
   created_at: string;

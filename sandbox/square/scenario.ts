@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { createRng } from '../core/rng.ts';
 import type { WebhookDispatcher } from '../core/webhooks.ts';
+import { runStaff, StaffSchema } from './pickups.ts';
 import type { SquareSession } from './session.ts';
 import { sqError } from './validation.ts';
 
@@ -56,6 +57,11 @@ export const SquareScenarioSchema = z.object({
    * and `order.updated` (COMPLETED), no payment (it was taken online).
    */
   pickups: z.number().int().min(0).max(10_000).default(0),
+  /**
+   * The store staff working the open pick-up orders the hub created (BOPIS): shares prepared, then
+   * collected after a delay, or cancelled (sandbox/square/pickups.ts).
+   */
+  staff: StaffSchema.optional(),
   /** Fault: every webhook of this run is lost by "Square" (recorded and counted as dropped, never sent). */
   dropWebhooks: z.boolean().default(false),
 });
@@ -184,9 +190,11 @@ export function runScenario(session: SquareSession, input: unknown, options: Sce
   } finally {
     session.emitter.dropping = false;
   }
+  const staff = sc.staff ? runStaff(() => session, sc.staff, options.clock, rng.int(1, 2 ** 30)) : undefined;
   const events = store.events.slice(firstEvent);
   return {
     ...summary,
+    ...(staff ? { staff } : {}),
     events: events.length,
     eventIds: events.map((e) => e.event_id),
     webhooks: options.webhooks.counters,

@@ -8,6 +8,7 @@ import {
 import { EVENT_SOURCES, type EventMetadata, EventMetadataSchema, type EventSource } from './envelope.ts';
 import { InventoryAdjustedSchema, InventoryCountedSchema } from './inventory.ts';
 import { OrderSchema } from './order.ts';
+import { PickupCancelledSchema, PickupUpdatedSchema } from './pickup.ts';
 import { PriceChangedSchema, ProductSchema } from './product.ts';
 import { RefundSchema } from './refund.ts';
 
@@ -108,6 +109,20 @@ export const EVENT_CATALOG = {
     sources: [EVENT_SOURCES.shopify],
     description: 'Shopify compliance webhook shop/redact.',
     data: ShopRedactionRequestedSchema,
+  }),
+  PickupUpdated: define({
+    version: '1.0',
+    sources: [EVENT_SOURCES.pos],
+    description:
+      'The POS state of a pick-up order the hub created for an online order (BOPIS: PREPARED, COMPLETED, CANCELED).',
+    data: PickupUpdatedSchema,
+  }),
+  PickupCancelled: define({
+    version: '1.0',
+    sources: [EVENT_SOURCES.hub],
+    description:
+      'A pick-up order ended uncollected (stock, window expired, cancelled, failure) and was undone.',
+    data: PickupCancelledSchema,
   }),
 } as const;
 

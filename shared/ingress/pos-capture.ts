@@ -4,6 +4,7 @@ import type { VariationInfo } from '../connectors/square/client.ts';
 import { PosAuthError } from '../connectors/square/errors.ts';
 import {
   catalogRefs,
+  HUB_ORIGIN_METADATA_KEY,
   isHubMadeOrder,
   mapSquareOrder,
   orderVersionOf,
@@ -111,11 +112,7 @@ export async function captureOrder(
   const version = orderVersionOf(order);
   const orderContext = { orderId: order.id, version: String(version), state: order.state };
   const logContext = { ...ctx.log, ...orderContext };
-  if (isHubMadeOrder(order)) {
-    deps.telemetry.count('PosHubOrderIgnored');
-    deps.log.info('order created by the hub in Square (pick-up): not a POS sale', logContext);
-    return ignored(`order ${order.id} was created by the hub (metadata.omnihub_origin): not a POS sale`);
-  }
+  if (isHubMadeOrder(order)) return capturePickup(order, version, ctx, deps);
   if (order.state !== 'COMPLETED' && order.state !== 'CANCELED') {
     deps.telemetry.count('PosOrderIgnoredState');
     deps.log.info('POS order not completed: nothing published', logContext);
@@ -189,6 +186,67 @@ export async function captureOrder(
   await remember(deps, ctx, order.id, version);
   deps.telemetry.count('EventsPublished');
   deps.log.info('POS order published', { ...logContext, detailType, transactionId });
+  return { status: 'published', eventIds: [event.detail.metadata.eventId] };
+}
+
+/**
+ * An order the hub created in Square (a BOPIS pick-up, `metadata.omnihub_origin`) is never a POS sale:
+ * its PICKUP fulfilment's state is published as `PickupUpdated` for the BOPIS workflow (the store
+ * preparing, the customer collecting, the store cancelling), once per order version.
+ */
+async function capturePickup(
+  order: SquareOrder,
+  version: number,
+  ctx: CaptureContext,
+  deps: PosCaptureDeps,
+): Promise<DeliveryOutcome> {
+  const { merchantId } = ctx;
+  const origin = order.metadata?.[HUB_ORIGIN_METADATA_KEY] ?? '';
+  const pickup = order.fulfillments.find((f) => f.type === 'PICKUP');
+  const state = pickup?.state;
+  const states = ['PROPOSED', 'RESERVED', 'PREPARED', 'COMPLETED', 'CANCELED', 'FAILED'] as const;
+  if (!state || !(states as readonly string[]).includes(state)) {
+    deps.telemetry.count('PosHubOrderIgnored');
+    return ignored(`order ${order.id} was created by the hub and has no PICKUP fulfilment state`);
+  }
+  const transactionId = deterministicUuid('pos', merchantId, order.id, String(version));
+  const idempotencyKey = `pos:${merchantId}:pickup:${order.id}:${version}`;
+  let event: CanonicalEvent;
+  try {
+    event = buildEvent(
+      'PickupUpdated',
+      EVENT_SOURCES.pos,
+      {
+        eventId: deterministicUuid('pos', merchantId, ctx.deliveryId, 'PickupUpdated', idempotencyKey),
+        transactionId,
+        idempotencyKey,
+        occurredAt: toUtc(order.updated_at),
+        receivedAt: ctx.receivedAt,
+        origin: {
+          system: 'pos',
+          account: merchantId,
+          topic: ctx.topic,
+          apiVersion: SQUARE_API_VERSION,
+          deliveryId: ctx.deliveryId,
+          resourceId: order.id,
+          ...(ctx.triggeredAt ? { triggeredAt: ctx.triggeredAt } : {}),
+        },
+      },
+      {
+        origin,
+        posOrderId: order.id,
+        posLocationId: order.location_id,
+        state: state as (typeof states)[number],
+        version,
+        updatedAt: toUtc(order.updated_at),
+      },
+    );
+  } catch (error) {
+    return ctx.park(error, transactionId, { orderId: order.id, version: String(version) });
+  }
+  await deps.publisher.publish([event]);
+  deps.telemetry.count('PosPickupUpdatePublished');
+  deps.log.info('POS pick-up state published', { ...ctx.log, orderId: order.id, state, version });
   return { status: 'published', eventIds: [event.detail.metadata.eventId] };
 }
 

@@ -8,6 +8,7 @@ import { installApiRoutes } from '#sandbox/square/routes.ts';
 import { SQUARE_API_VERSION } from '#shared/connectors/square/api-version.ts';
 import { SquareClient } from '#shared/connectors/square/client.ts';
 import * as payloads from '#shared/connectors/square/payloads.ts';
+import { SquarePickupAdapter } from '#shared/flows/bopis/square.ts';
 import { fetchSquareCatalog } from '#shared/onboarding/sources.ts';
 import { start } from '#test/sandbox/helpers.ts';
 import { fixtureText } from '#test/support/fixtures.ts';
@@ -251,6 +252,23 @@ beforeAll(async () => {
   if (!paymentId) throw new Error('the scenario made no payments');
   await client.retrievePayment(paymentId);
   await fetchSquareCatalog({ baseUrl: base, accessToken: TOKEN, fetch: hub.fetch });
+  // BOPIS: a pick-up order (CreateOrder, twice: the idempotency key answers the same order), the store
+  // preparing it (the staff scenario: UpdateOrder's effects, order.fulfillment.updated), then cancelled.
+  const pickups = new SquarePickupAdapter(async () => client);
+  const pickupRequest = {
+    idempotencyKey: 'bopis-shopify:omnihub-dev.myshopify.com:6100000000017',
+    locationId: sweptLocations[0]?.id ?? '',
+    origin: 'shopify:omnihub-dev.myshopify.com:6100000000017',
+    referenceId: '#1001',
+    lines: [{ sku: 'SKU-1', quantity: 2, title: 'Mug', unitPrice: { amount: 1200, currency: 'USD' } }],
+    recipient: { displayName: 'Ada Lovelace', phone: '+15550100' },
+    pickupWindowSeconds: 72 * 3600,
+  };
+  const { squareOrderId } = await pickups.create(pickupRequest);
+  expect((await pickups.create(pickupRequest)).squareOrderId).toBe(squareOrderId);
+  await control('scenario', { staff: { prepare: 1, collect: 0, orderIds: [squareOrderId] } });
+  expect(await pickups.cancel(squareOrderId)).toBe('done');
+  expect(await pickups.cancel(squareOrderId)).toBe('already');
 
   // A Square client's calls of each route.
   const { locations } = await call<{ locations: { id: string }[] }>('GET', '/v2/locations');
@@ -449,6 +467,9 @@ describe('Square spec: the hub’s requests', () => {
         'ListPayments',
         'ListPaymentRefunds',
         'GetPayment',
+        // BOPIS pick-up orders (shared/flows/bopis/square.ts).
+        'CreateOrder',
+        'UpdateOrder',
       ]),
     );
     report(

@@ -135,15 +135,23 @@ export class SquareClient {
     return { sku: sku ? sku : null, itemId: data.item_id };
   }
 
+  /**
+   * A write (`POST`/`PUT` with an idempotency key in `body`): the answer's JSON or the POS error taxonomy.
+   * Used by the BOPIS pick-up orders (CreateOrder, UpdateOrder); parsing is the caller's.
+   */
+  async write(method: 'POST' | 'PUT', path: string, what: string, body: unknown): Promise<unknown> {
+    return this.get(path, what, body, method);
+  }
+
   /** GET `path`, or POST `body` to it; the answer's JSON or the POS error taxonomy. */
-  private async get(path: string, what: string, body?: unknown): Promise<unknown> {
-    let response = await this.send(path, await this.options.token.token(), what, body);
+  private async get(path: string, what: string, body?: unknown, method?: 'POST' | 'PUT'): Promise<unknown> {
+    let response = await this.send(path, await this.options.token.token(), what, body, method);
     if (response.status === 401) {
       // The token may have been rotated since it was cached: re-read it once before giving up.
       const fresh = await this.options.token.refresh();
       if (fresh) {
         await response.arrayBuffer().catch(() => undefined);
-        response = await this.send(path, fresh, what, body);
+        response = await this.send(path, fresh, what, body, method);
       }
     }
     const text = await response.text().catch(() => '');
@@ -170,10 +178,16 @@ export class SquareClient {
     throw new PosRequestError(message, response.status);
   }
 
-  private async send(path: string, token: string, what: string, body?: unknown): Promise<Response> {
+  private async send(
+    path: string,
+    token: string,
+    what: string,
+    body?: unknown,
+    method?: 'POST' | 'PUT',
+  ): Promise<Response> {
     try {
       return await this.fetchFn(`${this.baseUrl}${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
+        method: method ?? (body === undefined ? 'GET' : 'POST'),
         headers: {
           authorization: `Bearer ${token}`,
           'square-version': this.apiVersion,

@@ -1,0 +1,277 @@
+import { describe, expect, it } from 'vitest';
+import { PosUnavailableError } from '#shared/connectors/square/errors.ts';
+import {
+  CANCEL_MUTATION,
+  FULFIL_MUTATION,
+  PICKUP_QUERY,
+  PREPARED_MUTATION,
+  RECIPIENT_QUERY,
+} from '#shared/flows/bopis/shopify.ts';
+import {
+  asTaskError,
+  BopisPermanentError,
+  type BopisTaskDeps,
+  BopisTransientError,
+  runBopisTask,
+  type TaskInput,
+} from '#shared/flows/bopis/tasks.ts';
+import {
+  executionNameOf,
+  handleCallback,
+  type PickupItem,
+  pickupInputOf,
+} from '#shared/flows/bopis/triggers.ts';
+import { BOPIS_ERRORS } from '#state-machines/bopis/bopis-state-machine.ts';
+import { validateAgainstShopify } from '#test/support/shopify-schema.ts';
+
+const order = {
+  system: 'shopify' as const,
+  shop: 'omnihub-dev.myshopify.com',
+  orderId: '6100000000017',
+  name: '#1001',
+};
+const lines = [
+  { sku: 'SKU-1', quantity: 2, title: 'Mug', unitPrice: { amount: 1200, currency: 'USD' } },
+  { sku: 'SKU-2', quantity: 1, title: 'Tea', unitPrice: { amount: 800, currency: 'USD' } },
+];
+const pickup = {
+  key: 'PICKUP#shopify:omnihub-dev.myshopify.com:6100000000017',
+  origin: 'shopify:omnihub-dev.myshopify.com:6100000000017',
+  fulfillmentOrderId: 'gid://shopify/FulfillmentOrder/9',
+  shopifyLocationId: '77',
+  location: '12',
+  squareLocationId: 'LSQ',
+};
+const input = (task: TaskInput['task'], extra: Partial<TaskInput> = {}): TaskInput => ({
+  task,
+  order,
+  lines,
+  pickup,
+  pos: { squareOrderId: 'SQ1' },
+  outcome: null,
+  ...extra,
+});
+
+function fakes() {
+  const calls: string[] = [];
+  const republished: string[] = [];
+  const deps: BopisTaskDeps = {
+    shopify: {
+      pickup: async () => ({
+        cancelled: false,
+        fulfillmentOrder: { id: pickup.fulfillmentOrderId, status: 'OPEN', locationId: '77' },
+      }),
+      recipient: async () => ({ displayName: 'Ada L.', phone: '+15550100' }),
+      markPrepared: async (id) => (calls.push(`prepared ${id}`), 'done'),
+      fulfil: async (id) => (calls.push(`fulfil ${id}`), 'done'),
+      cancel: async (id, reason) => (calls.push(`cancel ${id} ${reason}`), 'done'),
+    },
+    pos: {
+      create: async (request) => (
+        calls.push(`square create ${request.idempotencyKey} ${request.recipient.phone}`),
+        { squareOrderId: 'SQ1' }
+      ),
+      cancel: async (id) => (calls.push(`square cancel ${id}`), 'done'),
+    },
+    erp: {
+      bookFulfilment: async (request) => (
+        calls.push(`erp fulfil ${request.externalId} at ${request.location}`), 'done'
+      ),
+      close: async (id) => (calls.push(`erp close ${id}`), 'done'),
+    },
+    reservations: {
+      reserve: async () => ({ status: 'reserved' }),
+      release: async () => 'done',
+      convertToSale: async (_id, _location, _lines, booking) => (
+        calls.push(`sale booked as ${booking}`), 'done'
+      ),
+    },
+    locations: {
+      hubLocation: async (id) => (id === '77' ? '12' : undefined),
+      posLocation: async (l) => (l === '12' ? 'LSQ' : undefined),
+    },
+    republish: async (keys) => void republished.push(...keys.map((k) => `${k.sku}@${k.location}`)),
+    notify: async (o, reason) => void calls.push(`notify ${o.orderId} ${reason}`),
+    pickupWindowSeconds: 3600,
+    log: { info: () => undefined },
+  };
+  return { deps, calls, republished };
+}
+
+describe('BOPIS tasks', () => {
+  it('locates the pick-up: the fulfillment order, the ERP store and its Square location', async () => {
+    const { deps } = fakes();
+    expect(await runBopisTask(input('locate', { pickup: null }), deps)).toEqual(pickup);
+    deps.locations.hubLocation = async () => undefined;
+    await expect(runBopisTask(input('locate', { pickup: null }), deps)).rejects.toThrow(
+      /no ERP location for Shopify location 77/,
+    );
+  });
+
+  it('republishes the store positions when a reservation is taken, released or sold', async () => {
+    const { deps, republished } = fakes();
+    await runBopisTask(input('reserve'), deps);
+    await runBopisTask(input('release'), deps);
+    await runBopisTask(input('convertToSale'), deps);
+    expect(republished).toEqual(['SKU-1@12', 'SKU-2@12', 'SKU-1@12', 'SKU-2@12', 'SKU-1@12', 'SKU-2@12']);
+    // Nothing held, nothing to republish; an unavailable reservation changes nothing either.
+    republished.length = 0;
+    deps.reservations.release = async () => 'nothing-held';
+    deps.reservations.reserve = async () => ({ status: 'unavailable', shortages: [] });
+    await runBopisTask(input('release'), deps);
+    expect(await runBopisTask(input('reserve'), deps)).toEqual({ status: 'unavailable', shortages: [] });
+    expect(republished).toEqual([]);
+  });
+
+  it('creates the Square pick-up with one idempotency key per order and the recipient read from Shopify', async () => {
+    const { deps, calls } = fakes();
+    await runBopisTask(input('createPosPickup'), deps);
+    await runBopisTask(input('createPosPickup'), deps);
+    expect(calls).toEqual([
+      'square create bopis-shopify:omnihub-dev.myshopify.com:6100000000017 +15550100',
+      'square create bopis-shopify:omnihub-dev.myshopify.com:6100000000017 +15550100',
+    ]);
+  });
+
+  it('books the collection under one ERP external id, which also names the pending sale', async () => {
+    const { deps, calls } = fakes();
+    await runBopisTask(input('convertToSale'), deps);
+    await runBopisTask(input('bookErp'), deps);
+    const id = 'bopis-shopify-omnihub-dev.myshopify.com-6100000000017';
+    expect(calls).toEqual([`sale booked as ${id}`, `erp fulfil ${id} at 12`]);
+  });
+
+  it('compensates what exists: no Square order or pick-up means nothing to cancel or release', async () => {
+    const { deps, calls } = fakes();
+    expect(await runBopisTask(input('cancelPosPickup', { pos: null }), deps)).toEqual({
+      result: 'nothing-created',
+    });
+    expect(await runBopisTask(input('release', { pickup: null }), deps)).toEqual({ result: 'nothing-held' });
+    await runBopisTask(input('cancelOrder', { outcome: { reason: 'WINDOW_EXPIRED' } }), deps);
+    await runBopisTask(input('closeErp'), deps);
+    await runBopisTask(input('notify', { outcome: { reason: 'WINDOW_EXPIRED' } }), deps);
+    expect(calls).toEqual([
+      'cancel 6100000000017 WINDOW_EXPIRED',
+      'erp close shopify-omnihub-dev.myshopify.com-6100000000017',
+      'notify 6100000000017 WINDOW_EXPIRED',
+    ]);
+  });
+
+  it('fails as the workflow retries (transient) or catches (permanent), by error name', () => {
+    expect(asTaskError(new PosUnavailableError('down'))).toBeInstanceOf(BopisTransientError);
+    expect(asTaskError(new Error('socket hang up'))).toBeInstanceOf(BopisTransientError);
+    expect(asTaskError(new BopisPermanentError('refused'))).toBeInstanceOf(BopisPermanentError);
+    expect(new BopisTransientError('x').name).toBe(BOPIS_ERRORS.transient);
+    expect(new BopisPermanentError('x').name).toBe(BOPIS_ERRORS.permanent);
+  });
+
+  it('sends Shopify documents that are valid against the pinned Admin schema', () => {
+    for (const document of [
+      PICKUP_QUERY,
+      RECIPIENT_QUERY,
+      PREPARED_MUTATION,
+      FULFIL_MUTATION,
+      CANCEL_MUTATION,
+    ])
+      expect(validateAgainstShopify(document).map((e) => e.message)).toEqual([]);
+  });
+});
+
+describe('BOPIS triggers', () => {
+  it('starts only online pick-up orders, with ids, SKUs and money only, under a name per order', () => {
+    const base = {
+      source: { system: 'shopify', account: order.shop, orderId: order.orderId, name: '#1001' },
+      channel: 'online',
+      fulfilmentMethod: 'pickup',
+      status: 'open',
+      lines: [
+        {
+          lineId: '1',
+          sku: 'SKU-1',
+          currentQuantity: 2,
+          title: 'Mug',
+          unitPrice: { amount: 1200, currency: 'USD' },
+          isGiftCard: false,
+        },
+        {
+          lineId: '2',
+          sku: null,
+          currentQuantity: 1,
+          title: 'Card',
+          unitPrice: { amount: 500, currency: 'USD' },
+          isGiftCard: true,
+        },
+      ],
+    } as never;
+    expect(pickupInputOf(base)).toEqual({
+      order,
+      lines: [{ sku: 'SKU-1', quantity: 2, title: 'Mug', unitPrice: { amount: 1200, currency: 'USD' } }],
+    });
+    expect(pickupInputOf({ ...(base as object), fulfilmentMethod: 'ship' } as never)).toEqual({
+      skip: 'not a pick-up order',
+    });
+    expect(executionNameOf(order)).toBe('omnihub-dev-6100000000017');
+    expect(executionNameOf({ ...order, shop: `${'x'.repeat(90)}.myshopify.com` })).toHaveLength(80);
+  });
+
+  const event = (detailType: string, data: Record<string, unknown>) => ({
+    'detail-type': detailType,
+    source: detailType === 'PickupUpdated' ? 'omnihub.pos' : 'omnihub.shopify',
+    detail: {
+      metadata: {
+        eventId: '2b1b5c1e-0000-8000-8000-000000000000',
+        schemaVersion: '1.0',
+        transactionId: 't',
+        idempotencyKey: 'k',
+        occurredAt: '2026-12-01T00:00:00.000Z',
+        receivedAt: '2026-12-01T00:00:00.000Z',
+        origin: { system: 'pos', account: 'M' },
+      },
+      data,
+    },
+  });
+  const updated = (state: string) =>
+    event('PickupUpdated', {
+      origin: pickup.origin,
+      posOrderId: 'SQ1',
+      posLocationId: 'LSQ',
+      state,
+      version: 3,
+      updatedAt: '2026-12-01T00:00:00.000Z',
+    });
+
+  function callbackFakes(item: PickupItem) {
+    const answers: string[] = [];
+    let held = { ...item };
+    return {
+      answers,
+      deps: {
+        record: async (_key: string, change: { kind: string; state?: string }) => {
+          held = change.kind === 'pos' ? { ...held, posState: change.state } : { ...held, cancelled: true };
+          return held;
+        },
+        succeed: async (token: string, output: string) => void answers.push(`success ${token} ${output}`),
+        fail: async (token: string, error: string) => void answers.push(`failure ${token} ${error}`),
+        log: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+      },
+    };
+  }
+
+  it('answers the wait for PREPARED with PREPARED or COMPLETED, and never a wait for a later stage too early', async () => {
+    const preparing = callbackFakes({ token: 'T1', stage: 'PREPARED' });
+    expect(await handleCallback(updated('PREPARED'), preparing.deps as never)).toBe('answered PREPARED');
+    const collecting = callbackFakes({ token: 'T2', stage: 'COMPLETED' });
+    expect(await handleCallback(updated('PREPARED'), collecting.deps as never)).toBe('recorded');
+    expect(await handleCallback(updated('COMPLETED'), collecting.deps as never)).toBe('answered COMPLETED');
+    expect([...preparing.answers, ...collecting.answers]).toEqual([
+      'success T1 {"state":"PREPARED"}',
+      'success T2 {"state":"COMPLETED"}',
+    ]);
+  });
+
+  it('fails the wait when the store cancels the pick-up', async () => {
+    const store = callbackFakes({ token: 'T1', stage: 'COMPLETED' });
+    await handleCallback(updated('CANCELED'), store.deps as never);
+    expect(store.answers).toEqual(['failure T1 Bopis.PickupCancelled']);
+  });
+});
