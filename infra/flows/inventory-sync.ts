@@ -42,6 +42,8 @@ export class InventorySync extends HubFlow {
   readonly pollFunction: HubFunction;
   readonly projectorFunction: HubFunction;
   readonly publisherFunctions: HubFunction[] = [];
+  /** Each shop's Admin API token, by shop domain (the returns workflow's Shopify step reads them too). */
+  readonly shopifyTokens = new Map<string, VendorSecret>();
 
   constructor(
     scope: Construct,
@@ -127,6 +129,7 @@ export class InventorySync extends HubFlow {
         localRole: 'shopify-admin-token',
         removalPolicy: config.removalPolicy,
       });
+      this.shopifyTokens.set(shop.domain, token);
       const publisher = new HubFunction(this, `ShopifyInventoryPublisher${part}Function`, {
         ...hub.functionDefaults,
         entry: functionEntry('shopify-inventory-publisher'),

@@ -14,6 +14,7 @@ import { InventorySync } from '../flows/inventory-sync.ts';
 import { OrderCapture } from '../flows/order-capture.ts';
 import { PosIngress } from '../flows/pos-ingress.ts';
 import { Privacy, withSubjectIndex } from '../flows/privacy.ts';
+import { Returns } from '../flows/returns.ts';
 import { ShopifyIngress } from '../flows/shopify-ingress.ts';
 import { logicalIdWithout } from './logical-ids.ts';
 
@@ -103,7 +104,11 @@ export class HubStack extends Stack {
     new PosIngress(this, 'PosIngress', this.hub);
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
-    new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    const inventory = new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    new Returns(this, 'Returns', this.hub, {
+      credentials: orders.credentials,
+      shopifyTokens: inventory.shopifyTokens,
+    });
 
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'MappingsTableName', {
