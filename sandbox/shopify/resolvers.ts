@@ -1372,6 +1372,28 @@ export function mutationRoot(ctx: ResolverContext): View {
         },
       ),
 
+    returnCancel: async (a: Args, _c: unknown, info: GraphQLResolveInfo) =>
+      idempotent(
+        ctx,
+        info,
+        a,
+        (): StoredOutcome => {
+          const ret = s.returnById.get(idOf(a.id, 'Return') ?? '');
+          if (!ret)
+            return { refs: {}, userErrors: [userError(['id'], 'Return does not exist.', 'NOT_FOUND')] };
+          try {
+            c.cancelReturn(ret, ctx.now());
+            return { refs: { return: ret.id }, userErrors: [] };
+          } catch (err) {
+            return { refs: {}, userErrors: commerceErrors(err, []) };
+          }
+        },
+        (o) => {
+          const r = o.refs.return ? s.returnById.get(o.refs.return) : undefined;
+          return { return: r ? returnView(ctx, r) : null, userErrors: o.userErrors };
+        },
+      ),
+
     returnProcess: async (a: Args, _c: unknown, info: GraphQLResolveInfo) =>
       idempotent(
         ctx,

@@ -1219,6 +1219,11 @@ export const ADMIN_SDL = /* GraphQL */ `
     message: String!
   }
 
+  type ReturnCancelPayload {
+    return: Return
+    userErrors: [ReturnUserError!]!
+  }
+
   type ReturnCreatePayload {
     return: Return
     userErrors: [ReturnUserError!]!
@@ -1375,6 +1380,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     refundCreate(input: RefundInput!): RefundCreatePayload
     returnCreate(returnInput: ReturnInput!): ReturnCreatePayload
     returnProcess(input: ReturnProcessInput!): ReturnProcessPayload
+    returnCancel(id: ID!): ReturnCancelPayload
     productSet(input: ProductSetInput!, synchronous: Boolean = true, identifier: ProductSetIdentifiers): ProductSetPayload
     webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
     webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload

@@ -223,7 +223,6 @@ export async function refundInShopify(state: ReturnState, graphql: ShopifyGraphq
         return {
           fulfillmentLineItemId: fulfilledLine.id,
           quantity: line.quantity,
-          returnReason: line.disposition === 'damaged' ? 'DEFECTIVE' : 'UNKNOWN',
           returnReasonNote: note,
         };
       });

@@ -44,9 +44,18 @@ export function returnFromShopifyRefund(refund: Refund): TriggerDecision {
   if (refund.source.system !== 'shopify') {
     return { kind: 'ignored', reason: `refund ${refund.source.refundId} is not a Shopify refund` };
   }
-  const returned = refund.lines.filter((line) => line.quantity > 0 && DISPOSITION[line.restockType] !== null);
-  const isReturn =
-    (refund.returnId ?? null) !== null || returned.some((line) => line.restockType === 'return');
+  const viaReturn = (refund.returnId ?? null) !== null;
+  // A refund of a Shopify return records the stock disposition on the return, not on the refund: its lines
+  // are `no_restock`, with the location the units were restocked at (RESTOCKED disposition) or none
+  // (not restocked: damaged, missing). Other refunds say it with their restock type.
+  const dispositionOf = (line: Refund['lines'][number]): Disposition | null =>
+    viaReturn && line.restockType === 'no_restock'
+      ? line.locationId === null
+        ? 'damaged'
+        : 'restock'
+      : DISPOSITION[line.restockType];
+  const returned = refund.lines.filter((line) => line.quantity > 0 && dispositionOf(line) !== null);
+  const isReturn = viaReturn || returned.some((line) => line.restockType === 'return');
   if (!isReturn || returned.length === 0) {
     return {
       kind: 'ignored',
@@ -60,9 +69,11 @@ export function returnFromShopifyRefund(refund: Refund): TriggerDecision {
     quantity: line.quantity,
     subtotal: line.subtotal,
     tax: line.tax,
-    disposition: DISPOSITION[line.restockType] as Disposition,
+    disposition: dispositionOf(line) as Disposition,
   }));
-  const locationId = returned.find((line) => line.locationId !== null)?.locationId ?? null;
+  const locationId =
+    returned.find((line) => dispositionOf(line) === 'restock' && line.locationId !== null)?.locationId ??
+    null;
   const total = sumMoney(
     [...lines.flatMap((line) => [line.subtotal, line.tax]), refund.shipping],
     refund.currency,

@@ -52,7 +52,7 @@ const requestOf = (r: Refund) => {
 
 describe('return triggers (Shopify refunds)', () => {
   it('turns a refund that restocks returned units into a return Shopify already refunded, keyed by the refund', () => {
-    const request = requestOf(refund([{}, { restockType: 'no_restock' }], '4242'));
+    const request = requestOf(refund([{}, { restockType: 'no_restock', locationId: null }], '4242'));
     expect(request).toMatchObject({
       returnId: `shopify-${SHOP}-900`,
       trigger: { system: 'shopify', id: '900', shopifyReturnId: '4242' },
@@ -62,6 +62,11 @@ describe('return triggers (Shopify refunds)', () => {
       total: usd(2160),
     });
     expect(request.lines.map((line) => line.disposition)).toEqual(['restock', 'damaged']);
+    // A return's refund records no restock: the location on a no_restock line is the RESTOCKED disposition's.
+    const processed = requestOf(
+      refund([{ restockType: 'no_restock' }, { restockType: 'no_restock', locationId: null }], '1'),
+    );
+    expect(processed.lines.map((line) => line.disposition)).toEqual(['restock', 'damaged']);
   });
 
   it('ignores refunds that return nothing: cancellations and goodwill refunds', () => {
@@ -165,7 +170,7 @@ describe('return steps', () => {
     });
     await expect(
       bookCreditMemo(matchedState(), {
-        erp: erpThat(new ErpUnavailableError('down', 503)),
+        erp: erpThat(new ErpUnavailableError('down', 503, undefined)),
         transactionId: 't',
       }),
     ).rejects.toBeInstanceOf(ReturnStepRetryable);
