@@ -466,6 +466,28 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
         (f) => fulfillmentOrderView(ctx, f),
       );
     },
+    // The order's payment transactions (sale, capture, refund), oldest first: what a refund names as parent.
+    transactions: (a: Args) =>
+      firstN(
+        order.transactions.map((t) => t.id),
+        a,
+      ).flatMap((id) => {
+        const t = order.transactions.find((x) => x.id === id);
+        return t
+          ? [
+              {
+                __typename: 'OrderTransaction',
+                id: gid('OrderTransaction', t.id),
+                kind: t.kind,
+                status: t.status,
+                gateway: t.gateway,
+                amountSet: moneyBag(ctx, t.amountMinor),
+                createdAt: gqlTime(t.createdAt),
+                processedAt: gqlTime(t.createdAt),
+              },
+            ]
+          : [];
+      }),
     fulfillments: (a: Args) =>
       firstN(order.fulfillmentIds, a).flatMap((id) => {
         const f = ctx.store.fulfillmentById.get(id);

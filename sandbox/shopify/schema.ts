@@ -681,6 +681,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     shippingLines(first: Int, after: String, last: Int, before: String, includeRemovals: Boolean = false): ShippingLineConnection!
     fulfillmentOrders(first: Int, after: String, last: Int, before: String, displayable: Boolean = false, query: String, reverse: Boolean = false): FulfillmentOrderConnection!
     fulfillments(first: Int): [Fulfillment!]!
+    transactions(capturable: Boolean, first: Int, manuallyResolvable: Boolean): [OrderTransaction!]!
     refunds(first: Int): [Refund!]!
     returns(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false): ReturnConnection!
     taxLines: [TaxLine!]!
