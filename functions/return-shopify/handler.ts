@@ -4,7 +4,11 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { cancelShopifyReturn, refundInShopify } from '#shared/flows/returns/shopify-return.ts';
+import {
+  cancelShopifyReturn,
+  readShopifyDispositions,
+  refundInShopify,
+} from '#shared/flows/returns/shopify-return.ts';
 import { ReturnStateSchema, ReturnStepFailed } from '#shared/flows/returns/steps.ts';
 import { shopifyGraphql } from '#shared/inventory/shopify-publisher.ts';
 import { jsonVariable, readEnv } from '#shared/runtime/env.ts';
@@ -32,9 +36,15 @@ async function graphqlOf(domain: string) {
   return shopifyGraphql({ baseUrl: shop.baseUrl, accessToken: await shop.token.token() });
 }
 
-const InputSchema = z.object({ action: z.enum(['refund', 'cancel']), state: ReturnStateSchema });
+const InputSchema = z.object({
+  action: z.enum(['refund', 'cancel', 'dispositions']),
+  state: ReturnStateSchema,
+});
 
-/** Tasks `ShopifyReturnAndRefund` and its compensation `CancelShopifyReturn` (shared/flows/returns). */
+/**
+ * Tasks `ShopifyReturnAndRefund`, its compensation `CancelShopifyReturn`, and `ReadShopifyDispositions`
+ * (shared/flows/returns).
+ */
 export const handler = middy<unknown, unknown, Error, Context>()
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { clearState: true }))
@@ -43,5 +53,6 @@ export const handler = middy<unknown, unknown, Error, Context>()
     const { action, state } = InputSchema.parse(event);
     logger.appendKeys({ returnId: state.request.returnId, action });
     const graphql = await graphqlOf(state.request.order.account);
+    if (action === 'dispositions') return readShopifyDispositions(state, graphql);
     return action === 'refund' ? refundInShopify(state, graphql) : cancelShopifyReturn(state, graphql);
   });

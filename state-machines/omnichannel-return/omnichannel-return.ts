@@ -53,7 +53,8 @@ export interface OmnichannelReturnProps {
  * (Express is at-least-once), which a refund needs. See docs/workflows-omnichannel-return.md.
  *
  * 1. Match the original order and lines (ledger) — no match: parked with its reason, `ReturnNotMatched`.
- * 2. Shopify return and refund (`returnCreate` + `returnProcess`), skipped when Shopify triggered it; a
+ * 2. Shopify return and refund (`returnCreate` + `returnProcess`); when Shopify triggered it, only its
+ *    dispositions are read (where the units went: the refund does not say); a
  *    refused refund is compensated (the Shopify return cancelled), parked, `ShopifyRefundFailed` —
  *    nothing is booked in the ERP.
  * 3. ERP credit memo (return authorization → credit memo, tax reversed): the refund cannot be undone, so
@@ -124,6 +125,21 @@ export class OmnichannelReturn extends Construct {
       backoffRate: 2,
       maxAttempts: 6,
     });
+    // A return Shopify processed: its refund is done; read where Shopify put the units (dispositions). A read
+    // that keeps failing falls back to the refund's own view (the units count as not restocked) — the ERP
+    // step after it must still run.
+    const readDispositions = new LambdaInvoke(this, 'ReadShopifyDispositions', {
+      lambdaFunction: props.shopify,
+      payload: TaskInput.fromObject({ action: 'dispositions', state: JsonPath.entirePayload }),
+      payloadResponseOnly: true,
+      resultPath: '$.shopify',
+      retryOnServiceExceptions: false,
+    }).addRetry({
+      errors: ['ReturnStepRetryable', ...LAMBDA_TRANSIENT],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 5,
+    });
     const parkShopify = hubStep('ParkShopifyFailed', 'park', '$.parked', {
       why: 'SHOPIFY_FAILED',
       ...executionArn,
@@ -181,13 +197,15 @@ export class OmnichannelReturn extends Construct {
     shopifyRefund.addCatch(cancelShopifyReturn, { errors: ['States.ALL'], resultPath: '$.failure' });
     cancelShopifyReturn.next(parkShopify).next(shopifyFailed);
     shopifyRefund.next(erp);
+    readDispositions.addCatch(erp, { errors: ['States.ALL'], resultPath: '$.dispositionsFailure' });
+    readDispositions.next(erp);
 
     const definition = match.next(
       new Choice(this, 'OrderMatched')
         .when(Condition.booleanEquals('$.match.matched', false), parkNotMatched.next(notMatched))
         .otherwise(
           new Choice(this, 'RefundedByShopify')
-            .when(Condition.booleanEquals('$.request.shopifyRefunded', true), erp)
+            .when(Condition.booleanEquals('$.request.shopifyRefunded', true), readDispositions)
             .otherwise(shopifyRefund),
         ),
     );

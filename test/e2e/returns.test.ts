@@ -1,4 +1,4 @@
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { OrderPipeline } from '#local/harness/order-pipeline.ts';
@@ -137,6 +137,36 @@ async function merchantReturn(orderId: string, quantity: number, disposition: 'R
 
 const returnIdOf = (refundId: string) => `shopify-${SHOP}-${refundId}`;
 
+const sfnClient = () =>
+  new SFNClient({
+    endpoint: pipeline.cloud.endpoints.aws,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+
+/** The failures in an execution's history (task and execution failures), for assertion messages. */
+async function failuresOf(executionArn: string): Promise<string> {
+  const history = await sfnClient().send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+  return JSON.stringify(
+    (history.events ?? [])
+      .filter((event) => /Failed|TimedOut/.test(event.type ?? ''))
+      .map((event) => ({
+        type: event.type,
+        ...(event.lambdaFunctionFailedEventDetails ??
+          event.taskFailedEventDetails ??
+          event.executionFailedEventDetails ??
+          {}),
+      })),
+  );
+}
+
+async function expectStatus(name: string, status: string): Promise<void> {
+  const execution = await finished(name);
+  expect(execution.status, execution.status === status ? '' : await failuresOf(execution.executionArn)).toBe(
+    status,
+  );
+}
+
 async function finished(name: string, timeoutMs = 120_000): Promise<Execution> {
   let found: Execution | undefined;
   await waitFor(
@@ -187,8 +217,7 @@ describe('omnichannel returns through the local cloud (chaos on)', () => {
   it('a Shopify-initiated partial return, restocked: credit memo for the refund, stock back through the projection, ReturnCompleted', async () => {
     const orderId = orderIds[0] as string;
     const { refundId } = await merchantReturn(orderId, 1, 'RESTOCKED');
-    const execution = await finished(returnIdOf(refundId));
-    expect(execution.status).toBe('SUCCEEDED');
+    await expectStatus(returnIdOf(refundId), 'SUCCEEDED');
 
     const refund = shopify.store.refundById.get(refundId);
     const credited =
@@ -216,7 +245,7 @@ describe('omnichannel returns through the local cloud (chaos on)', () => {
   it('a damaged return: credited in the ERP, nothing put back in sellable stock', async () => {
     const orderId = orderIds[1] as string;
     const { refundId } = await merchantReturn(orderId, 1, 'NOT_RESTOCKED');
-    expect((await finished(returnIdOf(refundId))).status).toBe('SUCCEEDED');
+    await expectStatus(returnIdOf(refundId), 'SUCCEEDED');
     expect(
       (await creditMemos()).filter((m) => m.externalId === `return-${returnIdOf(refundId)}`),
     ).toHaveLength(1);
@@ -247,7 +276,10 @@ describe('omnichannel returns through the local cloud (chaos on)', () => {
       },
       { timeoutMs: 150_000, intervalMs: 500, what: 'the return parked after the ERP retries' },
     );
-    expect(parked).toMatchObject({ code: 'RETURN_ERP_FAILED', status: 'PARKED' });
+    expect(parked, JSON.stringify(await returnExecutions())).toMatchObject({
+      code: 'RETURN_ERP_FAILED',
+      status: 'PARKED',
+    });
     expect(parked?.reason).toMatch(/ERP_UNAVAILABLE|503/);
     // Parked, not failed: the execution waits for its replay; nothing booked, nothing refunded twice.
     expect((await returnExecutions()).find((e) => e.name === name)?.status).toBe('RUNNING');
@@ -255,15 +287,10 @@ describe('omnichannel returns through the local cloud (chaos on)', () => {
 
     // The ERP is back; the operator replays the parked return (its task token).
     await pipeline.control('netsuite', '/_control/faults', { errorRate: 0 });
-    const sfn = new SFNClient({
-      endpoint: pipeline.cloud.endpoints.aws,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await sfn.send(
+    await sfnClient().send(
       new SendTaskSuccessCommand({ taskToken: parked?.attributes.taskToken, output: '{"replayed":true}' }),
     );
-    expect((await finished(name)).status).toBe('SUCCEEDED');
+    await expectStatus(name, 'SUCCEEDED');
     expect((await creditMemos()).filter((m) => m.externalId === `return-${name}`)).toHaveLength(1);
     expect(shopify.store.orderById.get(orderId)?.refundIds).toEqual([refundId]);
   }, 240_000);
@@ -332,7 +359,7 @@ describe('omnichannel returns through the local cloud (chaos on)', () => {
     });
     expect(res.status).toBe(200);
     const name = returnIdOf('990000000777');
-    expect((await finished(name)).status).toBe('FAILED');
+    await expectStatus(name, 'FAILED');
     const parked = (await pipeline.exceptions()).find(
       (e) => e.kind === 'return' && e.attributes.returnId === name,
     );

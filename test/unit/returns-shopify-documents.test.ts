@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   RETURN_CANCEL,
   RETURN_CREATE,
+  RETURN_DISPOSITIONS_QUERY,
   RETURN_PROCESS,
   RETURN_REFUNDS_QUERY,
   RETURNABLE_QUERY,
@@ -16,6 +17,7 @@ describe('omnichannel-return Shopify documents', () => {
     ['returnProcess', RETURN_PROCESS('shopify-acme.myshopify.com-1')],
     ['returnCancel', RETURN_CANCEL],
     ['return refunds', RETURN_REFUNDS_QUERY],
+    ['return dispositions', RETURN_DISPOSITIONS_QUERY],
   ])('%s', (_name, document) => {
     expect(() => assertShopifyDocument(document)).not.toThrow();
   });

@@ -115,6 +115,34 @@ export const RETURN_PROCESS = (key: string) => /* GraphQL */ `
   }
 `;
 
+export const RETURN_DISPOSITIONS_QUERY = /* GraphQL */ `
+  query ReturnDispositions($id: ID!) {
+    return(id: $id) {
+      id
+      reverseFulfillmentOrders(first: 5) {
+        nodes {
+          lineItems(first: 50) {
+            nodes {
+              fulfillmentLineItem {
+                lineItem {
+                  id
+                }
+              }
+              dispositions {
+                quantity
+                type
+                location {
+                  id
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
 export const RETURN_CANCEL = /* GraphQL */ `
   mutation HubReturnCancel($id: ID!) {
     returnCancel(id: $id) {
@@ -287,6 +315,54 @@ export async function refundInShopify(state: ReturnState, graphql: ShopifyGraphq
       returnId: numeric(shopifyReturn.id),
       refundId: numeric(refunds.return?.refunds.nodes[0]?.id),
     };
+  } catch (error) {
+    throw error instanceof ReturnStepFailed ? error : stepError(error);
+  }
+}
+
+interface DispositionsAnswer {
+  readonly return: {
+    readonly reverseFulfillmentOrders: Node<{
+      lineItems: Node<{
+        fulfillmentLineItem: { lineItem: { id: string } } | null;
+        dispositions: readonly { quantity: number; type: string; location: { id: string } | null }[];
+      }>;
+    }>;
+  } | null;
+}
+
+/**
+ * For a return Shopify processed itself: where each returned line went, from the return's reverse
+ * fulfillment order (`RESTOCKED` at a location, or `NOT_RESTOCKED`/`MISSING`/`PROCESSING_REQUIRED`), since
+ * the refund of a return records no restock. A line with no disposition keeps the request's.
+ */
+export async function readShopifyDispositions(
+  state: ReturnState,
+  graphql: ShopifyGraphql,
+): Promise<ShopifyOutcome> {
+  const { request } = state;
+  const outcome = { skipped: true, returnId: request.trigger.shopifyReturnId, refundId: request.trigger.id };
+  if (request.trigger.shopifyReturnId === null) return outcome;
+  try {
+    const data = await call<DispositionsAnswer>(graphql, RETURN_DISPOSITIONS_QUERY, {
+      id: gid('Return', request.trigger.shopifyReturnId),
+    });
+    const lines = (data.return?.reverseFulfillmentOrders.nodes ?? []).flatMap(
+      (order) => order.lineItems.nodes,
+    );
+    const dispositions = lines.flatMap((line) => {
+      const orderLineId = numeric(line.fulfillmentLineItem?.lineItem.id);
+      if (orderLineId === null || line.dispositions.length === 0) return [];
+      const restocked = line.dispositions.find((d) => d.type === 'RESTOCKED');
+      return [
+        {
+          orderLineId,
+          disposition: restocked ? ('restock' as const) : ('damaged' as const),
+          locationId: numeric(restocked?.location?.id),
+        },
+      ];
+    });
+    return { ...outcome, dispositions };
   } catch (error) {
     throw error instanceof ReturnStepFailed ? error : stepError(error);
   }

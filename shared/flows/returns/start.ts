@@ -56,7 +56,8 @@ export async function startReturn(
     request,
   );
   await deps.publisher.publish([event]);
-  const started = await deps.startExecution(request.returnId, JSON.stringify(request));
+  // The execution state: the request, under which each step adds its result (`$.match`, `$.erp`, …).
+  const started = await deps.startExecution(request.returnId, JSON.stringify({ request }));
   deps.telemetry.count(started ? 'ReturnStarted' : 'ReturnDuplicateTrigger');
   deps.log.info(started ? 'return workflow started' : 'return workflow already exists: trigger repeated', {
     returnId: request.returnId,

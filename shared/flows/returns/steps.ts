@@ -66,6 +66,19 @@ export const ShopifyOutcomeSchema = z.object({
   skipped: z.boolean().describe('Shopify already held the return and its refund (it triggered)'),
   returnId: z.string().nullable(),
   refundId: z.string().nullable(),
+  /**
+   * What Shopify's return says happened to each returned order line (its reverse fulfillment order's
+   * dispositions: RESTOCKED at a location, or not): the refund of a return does not say it.
+   */
+  dispositions: z
+    .array(
+      z.object({
+        orderLineId: z.string(),
+        disposition: z.enum(['restock', 'damaged']),
+        locationId: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 export type ShopifyOutcome = z.infer<typeof ShopifyOutcomeSchema>;
 
@@ -169,11 +182,10 @@ const metadataFor = (request: ReturnRequested, kind: string, key: string, now: s
  */
 export function dispositionEvents(state: ReturnState, now: string): CanonicalEvent[] {
   const { request } = state;
-  if (request.location === null) return [];
-  const location = request.location;
-  return request.lines
-    .filter((line) => line.disposition === 'restock' && line.sku !== null)
+  return dispositioned(state)
+    .filter((line) => line.disposition === 'restock' && line.sku !== null && line.location !== null)
     .map((line) => {
+      const location = line.location as NonNullable<typeof line.location>;
       const movementId = returnMovementId(request.returnId, line.lineId);
       return buildEvent(
         'InventoryAdjusted',
@@ -191,6 +203,24 @@ export function dispositionEvents(state: ReturnState, now: string): CanonicalEve
     });
 }
 
+/**
+ * The returned lines with where each went: Shopify's return dispositions when the workflow read them (a
+ * return Shopify processed), else the request's own (the refund's restock types, the POS's choice).
+ */
+export function dispositioned(state: ReturnState) {
+  const { request } = state;
+  const fromShopify = new Map((state.shopify?.dispositions ?? []).map((d) => [d.orderLineId, d]));
+  return request.lines.map((line) => {
+    const shopify = fromShopify.get(line.orderLineId);
+    if (shopify === undefined) return { ...line, location: request.location };
+    return {
+      ...line,
+      disposition: shopify.disposition,
+      location: shopify.locationId === null ? null : { system: 'shopify' as const, id: shopify.locationId },
+    };
+  });
+}
+
 /** Step 5: `ReturnCompleted`, once per return (its event id derives from the return id). */
 export function completedEvent(state: ReturnState, now: string): CanonicalEvent {
   const { request, erp, shopify } = state;
@@ -204,7 +234,7 @@ export function completedEvent(state: ReturnState, now: string): CanonicalEvent 
       order: request.order,
       shopify: { returnId: shopify?.returnId ?? null, refundId: shopify?.refundId ?? null },
       erp: { creditMemoInternalId: erp.internalId, creditMemoExternalId: erp.externalId },
-      lines: request.lines,
+      lines: dispositioned(state).map(({ location: _location, ...line }) => line),
       total: request.total,
       completedAt: now,
     },
