@@ -230,9 +230,12 @@ describe('omnichannel returns through the local cloud (chaos on)', () => {
     const adjusted = (await busEvents('InventoryAdjusted')).filter((e) =>
       String(e.detail.data.movementId).startsWith(`return:${returnIdOf(refundId)}:`),
     );
-    expect(adjusted.map((e) => [e.source, e.detail.data.delta, e.detail.data.reason])).toEqual([
-      ['omnihub.hub', 1, 'return'],
-    ]);
+    const execution = (await returnExecutions()).find((e) => e.name === returnIdOf(refundId));
+    const completedLines = (await busEvents('ReturnCompleted')).map((e) => e.detail.data.lines);
+    expect(
+      adjusted.map((e) => [e.source, e.detail.data.delta, e.detail.data.reason]),
+      `${await failuresOf(execution?.executionArn ?? '')} ${JSON.stringify(completedLines)}`,
+    ).toEqual([['omnihub.hub', 1, 'return']]);
     const completed = (await busEvents('ReturnCompleted')).filter(
       (e) => e.detail.data.returnId === returnIdOf(refundId),
     );

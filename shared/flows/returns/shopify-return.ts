@@ -31,7 +31,7 @@ export const RETURNABLE_QUERY = /* GraphQL */ `
   query ReturnableOrder($id: ID!) {
     order(id: $id) {
       id
-      transactions(first: 20) {
+      transactions(first: 10) {
         id
         kind
         status
@@ -42,8 +42,8 @@ export const RETURNABLE_QUERY = /* GraphQL */ `
           }
         }
       }
-      fulfillments(first: 20) {
-        fulfillmentLineItems(first: 100) {
+      fulfillments(first: 5) {
+        fulfillmentLineItems(first: 20) {
           nodes {
             id
             quantity
@@ -53,11 +53,11 @@ export const RETURNABLE_QUERY = /* GraphQL */ `
           }
         }
       }
-      returns(first: 50) {
+      returns(first: 5) {
         nodes {
           id
           status
-          returnLineItems(first: 50) {
+          returnLineItems(first: 20) {
             nodes {
               id
               quantity
@@ -119,9 +119,9 @@ export const RETURN_DISPOSITIONS_QUERY = /* GraphQL */ `
   query ReturnDispositions($id: ID!) {
     return(id: $id) {
       id
-      reverseFulfillmentOrders(first: 5) {
+      reverseFulfillmentOrders(first: 1) {
         nodes {
-          lineItems(first: 50) {
+          lineItems(first: 20) {
             nodes {
               fulfillmentLineItem {
                 lineItem {
