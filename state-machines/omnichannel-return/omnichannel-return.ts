@@ -1,4 +1,4 @@
-import { type CfnElement, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
@@ -31,6 +31,11 @@ const LAMBDA_TRANSIENT = [
  * refund before it cannot be undone.
  */
 export const ERP_STEP_RETRY = { intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 120, maxAttempts: 12 };
+
+/** `fn` as a task target whose invoke grant is its unqualified ARN only (everything else delegates to `fn`). */
+function unqualified(fn: IFunction): IFunction {
+  return Object.create(fn, { resourceArnsForGrantInvoke: { value: [fn.functionArn] } }) as IFunction;
+}
 
 /** How long a parked return waits for its replay (`SendTaskSuccess` of its task token) before it fails. */
 export const PARK_WAIT = Duration.days(14);
@@ -66,8 +71,16 @@ export interface OmnichannelReturnProps {
 export class OmnichannelReturn extends Construct {
   readonly workflow: HubStateMachine;
 
-  constructor(scope: Construct, id: string, props: OmnichannelReturnProps) {
+  constructor(scope: Construct, id: string, functions: OmnichannelReturnProps) {
     super(scope, id);
+    // The tasks invoke each function's unqualified ARN: the role may invoke exactly that, not every version
+    // and alias (`<arn>:*`, which LambdaInvoke grants from `resourceArnsForGrantInvoke`).
+    const props = {
+      ...functions,
+      steps: unqualified(functions.steps),
+      erp: unqualified(functions.erp),
+      shopify: unqualified(functions.shopify),
+    };
     const hubStep = (stateId: string, action: string, resultPath: string, extra: object = {}) =>
       new LambdaInvoke(this, stateId, {
         lambdaFunction: props.steps,
@@ -220,14 +233,5 @@ export class OmnichannelReturn extends Construct {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
-    // CDK's LambdaInvoke grants lambda:InvokeFunction on each function and on its versions and aliases
-    // (`<arn>:*`); the tasks invoke the unqualified ARN, and these three functions are the only resources.
-    for (const fn of [props.steps, props.erp, props.shopify]) {
-      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
-      Validations.of(this.workflow.stateMachine.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason: `lambda:InvokeFunction on ${fn.node.id}'s versions and aliases, as CDK's LambdaInvoke grants it`,
-      });
-    }
   }
 }

@@ -232,6 +232,7 @@ describe('least privilege (prod template)', () => {
     expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
+    expect(leadingKeys('ReturnStepsFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
     const sweepLedger = statementsOf('PosSweepFunction').filter((statement) =>
       JSON.stringify(statement.Condition ?? {}).includes('POSSWEEP#'),
     );
@@ -265,7 +266,14 @@ describe('least privilege (prod template)', () => {
       { StringEquals: { 'events:source': 'omnihub.erp' } },
     ]);
     expect(JSON.stringify(publishers)).toContain('InventoryErpChangesFunctionServiceRole');
-    expect(publishers).toHaveLength(4);
+    // The omnichannel-return workflow: ReturnRequested (trigger), InventoryAdjusted and ReturnCompleted (steps).
+    for (const fn of ['ReturnTriggerFunction', 'ReturnStepsFunction']) {
+      expect(putEvents(fn).map((statement) => statement.Condition)).toEqual([
+        { StringEquals: { 'events:source': 'omnihub.hub' } },
+      ]);
+      expect(JSON.stringify(publishers)).toContain(`${fn}ServiceRole`);
+    }
+    expect(publishers).toHaveLength(6);
   });
 });
 
