@@ -114,7 +114,7 @@ export function render(list: readonly Workflow[] = workflows()): string {
     const textFile = `${DOCS_DIR}workflows-${workflow.name}.md`;
     const text = existsSync(textFile)
       ? readFileSync(textFile, 'utf8').trim()
-      : '_No text yet: write it in `docs/workflows-' + workflow.name + '.md`._';
+      : `_No text yet: write it in \`docs/workflows-${workflow.name}.md\`._`;
     const states = Object.keys(workflow.definition.States).length;
     const timeout = workflow.definition.TimeoutSeconds
       ? `, execution timeout ${Math.round(workflow.definition.TimeoutSeconds / 86_400)} days`

@@ -96,11 +96,11 @@ async function merchantReturn(orderId: string, quantity: number, disposition: 'R
   const reverseLine = reverse.return.reverseFulfillmentOrders.nodes[0]?.lineItems.nodes[0]?.id;
   const warehouse = shopify.store.locations.find((location) => location.code === 'WH-01');
   const sale = order.order.transactions.find((t) => t.kind === 'SALE');
-  const unit = shopify.store.orderById
-    .get(orderId)
-    ?.lineItems.find((l) => line.lineItem.id.endsWith(`/${l.id}`));
-  if (!reverseLine || !warehouse || !sale || !unit) throw new Error('return not processable');
-  const amount = ((unit.priceMinor * quantity * 108) / 100 / 100).toFixed(2);
+  const record = shopify.store.orderById.get(orderId);
+  const unit = record?.lineItems.find((l) => line.lineItem.id.endsWith(`/${l.id}`));
+  if (!reverseLine || !warehouse || !sale || !record || !unit) throw new Error('return not processable');
+  // The units' price and tax, as the merchant's admin suggests the refund.
+  const amount = ((unit.priceMinor * quantity + lineTax(record, unit, quantity)) / 100).toFixed(2);
   const processed = await call<{ returnProcess: { userErrors: { message: string }[] } }>(
     `mutation($input: ReturnProcessInput!) { returnProcess(input: $input) @idempotent(key: "${ret.id}") { userErrors { message } } }`,
     {
