@@ -129,8 +129,13 @@ describe('encryption: customer-managed (the prod example)', () => {
   });
 
   it('lets CloudWatch Logs use it only in the encryption context of this account and region', () => {
-    const logs = keyStatements.filter((statement) => JSON.stringify(statement.Principal).includes('logs.'));
+    const logs = keyStatements.filter((statement) => JSON.stringify(statement.Principal).includes('["logs.'));
     expect(logs).toHaveLength(1);
+    // Step Functions' vended log delivery (HubStateMachine's log group) decrypts only, as CDK grants it.
+    const delivery = keyStatements.filter((statement) =>
+      JSON.stringify(statement.Principal).includes('delivery.logs.amazonaws.com'),
+    );
+    expect(delivery.map((statement) => statement.Action)).toEqual(['kms:Decrypt*']);
     const arn = JSON.stringify(logs[0]?.Condition?.ArnLike?.['kms:EncryptionContext:aws:logs:arn']);
     expect(arn).toContain(':log-group:*');
     expect(arn).toContain('AWS::AccountId');
@@ -164,10 +169,25 @@ describe('encryption: customer-managed (the prod example)', () => {
     expect(kms.length).toBeGreaterThanOrEqual(4);
     // The one exception: the inventory projector sends to the (encrypted) availability queues, and an SSE-KMS
     // producer needs kms:GenerateDataKey besides kms:Decrypt (SQS Developer Guide, key management).
-    const producers = kms.filter((statement) => JSON.stringify(statement.Action).includes('GenerateDataKey'));
+    // The state machine roles (HubStateMachine) use the key only in their encryption contexts: the state
+    // machine's own data (aws:states:stateMachineArn) and its log delivery (SourceArn), as CDK grants them
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html).
+    const inContext = kms.filter((statement) =>
+      JSON.stringify(statement.Condition ?? {}).includes('kms:EncryptionContext:'),
+    );
+    for (const statement of inContext) {
+      expect(JSON.stringify(statement.Condition)).toMatch(
+        /aws:states:stateMachineArn|EncryptionContext:SourceArn/,
+      );
+    }
+    const producers = kms.filter(
+      (statement) =>
+        !inContext.includes(statement) && JSON.stringify(statement.Action).includes('GenerateDataKey'),
+    );
     expect(producers.map((statement) => statement.Action)).toEqual([['kms:GenerateDataKey', 'kms:Decrypt']]);
     for (const statement of kms) {
-      if (!producers.includes(statement)) expect(statement.Action).toBe('kms:Decrypt');
+      if (!producers.includes(statement) && !inContext.includes(statement))
+        expect(statement.Action).toBe('kms:Decrypt');
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     }
     // Secrets are decrypted through Secrets Manager only (kms:ViaService in the key policy).
@@ -177,8 +197,11 @@ describe('encryption: customer-managed (the prod example)', () => {
         JSON.stringify(statement.Condition).includes('kms:ViaService'),
     );
     // shopify-webhook, pos-webhook, pos-sweep, erp-order-sync, inventory-erp-changes, the two shops' inventory
-    // publishers and (behind WAF) origin-verify read a secret each.
+    // publishers and (behind WAF) origin-verify read a secret each; return-erp reads the NetSuite credentials
+    // and return-shopify the shops' Admin tokens (one statement for both).
     expect(viaSecrets.map((statement) => statement.Action)).toEqual([
+      'kms:Decrypt',
+      'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',
