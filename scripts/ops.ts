@@ -47,6 +47,7 @@
  * region from the environment); --json prints one JSON document; --actor <who> names who replays (the audit
  * row's actor; default the OS user at this host).
  *   dismiss <exceptionId> --reason <text>
+ *   replay-return <exceptionId>       a return parked at its ERP step tries its credit memo again
  *                                     resolves a parked input without replaying it, keeping the reason; it then
  *                                     expires after resolvedExceptionRetentionDays like a replayed one
  *   reconcile [--heal] [--since ISO] [--until ISO] [--local | --env <env>] [--json]
@@ -432,6 +433,45 @@ async function dismiss(): Promise<number> {
   }
 }
 
+async function replayReturn(): Promise<number> {
+  const [exceptionId] = positional();
+  if (!exceptionId) {
+    console.error(
+      'usage: npm run -s ops -- replay-return <exceptionId>   (kind "return", code RETURN_ERP_FAILED)',
+    );
+    return 2;
+  }
+  const { health, dynamodb, documents } = await localHub();
+  const { DynamoExceptionStore } = await import('#shared/repositories/exceptions.ts');
+  const { replayParkedReturn } = await import('#shared/ops/replay-return.ts');
+  const { SFNClient, SendTaskSuccessCommand } = await import('@aws-sdk/client-sfn');
+  const sfn = new SFNClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    endpoint: health.endpoints.aws,
+  });
+  try {
+    const result = await replayParkedReturn(
+      {
+        exceptions: new DynamoExceptionStore(documents, roleName(health, 'exceptions-table')),
+        sendTaskSuccess: async (taskToken, output) => {
+          await sfn.send(new SendTaskSuccessCommand({ taskToken, output }));
+        },
+      },
+      exceptionId,
+    );
+    if (result.status === 'replayed') {
+      console.log(`replayed ${exceptionId}: return ${result.returnId} tries its ERP credit memo again`);
+      return 0;
+    }
+    console.error(`${exceptionId} not replayed: ${result.why}`);
+    return 1;
+  } finally {
+    sfn.destroy();
+    dynamodb.destroy();
+  }
+}
+
 async function privacyRequests(): Promise<number> {
   const { health, dynamodb, documents } = await localHub();
   const table = roleName(health, 'privacy-requests-table');
@@ -514,6 +554,7 @@ const commands: Record<string, () => Promise<number>> = {
   dismiss,
   'privacy-requests': privacyRequests,
   'replay-orders': replayOrders,
+  'replay-return': replayReturn,
   'test-pattern': testPattern,
   'send-shopify': sendShopify,
   'load-mappings': loadMappings,

@@ -46,9 +46,19 @@ export function erpPacing(concurrencyLimit: number): ErpPacing {
  */
 export const ERP_SLOTS_FOR_CHANGE_FEED = 1;
 
-/** The share of the account's limit order capture paces itself to: the limit less the change feed's slot. */
+/**
+ * ERP calls kept for the omnichannel-return workflow's credit memos: its ERP task (reserved concurrency 1,
+ * one call at a time) books returns while order capture runs; a return that finds the slot busy is
+ * throttled and retried by the state machine (it waits for the ERP path, it does not fail).
+ */
+export const ERP_SLOTS_FOR_RETURNS = 1;
+
+/**
+ * The share of the account's limit order capture paces itself to: the limit less the change feed's and
+ * the returns' slots.
+ */
 export function orderCaptureLimit(concurrencyLimit: number): number {
-  return concurrencyLimit - ERP_SLOTS_FOR_CHANGE_FEED;
+  return concurrencyLimit - ERP_SLOTS_FOR_CHANGE_FEED - ERP_SLOTS_FOR_RETURNS;
 }
 
 /** `-c erpConcurrencyLimit=<n>`: the account's limit when it differs from the environment's default. */

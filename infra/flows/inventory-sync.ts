@@ -50,7 +50,7 @@ export class InventorySync extends HubFlow {
   }[] = [];
   /** Every shop's availability queue: a producer sends position keys to republish (BOPIS reservations). */
   readonly availabilityQueues: BufferedConsumer[] = [];
-  /** Every shop's Admin API access token, by shop domain (BOPIS reads and writes orders with it). */
+  /** Every shop's Admin API access token, by shop domain (BOPIS and the returns workflow read and write orders with it). */
   readonly shopTokens = new Map<string, VendorSecret>();
 
   constructor(

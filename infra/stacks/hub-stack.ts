@@ -19,6 +19,7 @@ import { OrderCapture } from '../flows/order-capture.ts';
 import { PosIngress } from '../flows/pos-ingress.ts';
 import { Privacy, withSubjectIndex } from '../flows/privacy.ts';
 import { Reconciliation } from '../flows/reconciliation.ts';
+import { Returns } from '../flows/returns.ts';
 import { ShopifyIngress } from '../flows/shopify-ingress.ts';
 import { logicalIdWithout } from './logical-ids.ts';
 
@@ -116,6 +117,10 @@ export class HubStack extends Stack {
       shopTokens: inventory.shopTokens,
       squareAccessToken: pos.accessToken,
       erpCredentials: orders.credentials,
+    });
+    new Returns(this, 'Returns', this.hub, {
+      credentials: orders.credentials,
+      shopifyTokens: inventory.shopTokens,
     });
     new Reconciliation(this, 'Reconciliation', this.hub, {
       erpCredentials: orders.credentials,

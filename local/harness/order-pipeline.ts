@@ -36,6 +36,8 @@ export interface OrderPipelineOptions {
   readonly webhookConcurrency?: number;
   /** The local cloud's chaos (duplicated and reordered deliveries, failed PutEvents entries). @default off */
   readonly chaos?: boolean | ChaosOptions;
+  /** Step Functions Wait states and Retry intervals (1 = real time; the returns e2e shortens its ERP backoff). */
+  readonly stepFunctionsTimeScale?: number;
   /** Changes the dev booking config synthesized into the stack (e.g. an id the ERP does not have). */
   readonly erpMapping?: (mapping: NetSuiteMappingConfig) => NetSuiteMappingConfig;
 }
@@ -119,6 +121,7 @@ export class OrderPipeline {
         stackName: stack.stackName,
         port,
         ...(options.chaos ? { chaos: options.chaos } : {}),
+        ...(options.stepFunctionsTimeScale ? { waitTimeScale: options.stepFunctionsTimeScale } : {}),
         sandboxes: sandboxes.handle,
         env: { ...env, OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials },
         log: { info: () => {}, warn: () => {}, error: (message, details) => console.error(message, details) },

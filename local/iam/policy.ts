@@ -210,7 +210,19 @@ function parseOperator(
   return { ...known, ifExists, set };
 }
 
-function parseConditions(raw: unknown, variables: boolean, where: string): ConditionClause[] {
+/**
+ * KMS encryption-context keys (e.g. Step Functions' `kms:EncryptionContext:aws:states:stateMachineArn` on a
+ * state machine role's key grant). There is no local KMS, so no request ever carries them: in an Allow they
+ * make the statement never apply (stricter than AWS, never kinder); a Deny conditioned on one is refused.
+ */
+const KMS_CONTEXT_KEY = /^kms:encryptioncontext:/;
+
+function parseConditions(
+  raw: unknown,
+  variables: boolean,
+  where: string,
+  effect: 'Allow' | 'Deny' = 'Deny',
+): ConditionClause[] {
   if (raw === undefined) return [];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new UnsupportedPolicyError(`${where}: Condition must be an object`);
@@ -221,7 +233,7 @@ function parseConditions(raw: unknown, variables: boolean, where: string): Condi
       throw new UnsupportedPolicyError(`${where}: ${operator} must map keys to values`);
     for (const [rawKey, rawValues] of Object.entries(keys)) {
       const key = rawKey.toLowerCase();
-      if (!SUPPORTED_CONDITION_KEYS.has(key)) {
+      if (!SUPPORTED_CONDITION_KEYS.has(key) && !(effect === 'Allow' && KMS_CONTEXT_KEY.test(key))) {
         throw new UnsupportedPolicyError(
           `${where}: condition key ${rawKey} is not evaluated by the local cloud (known: ${[...SUPPORTED_CONDITION_KEYS].join(', ')})`,
         );
@@ -300,7 +312,7 @@ export function parsePolicy(document: unknown, kind: Policy['kind'], source: str
       notActions: statement.NotAction === undefined ? undefined : strings(statement.NotAction, where),
       resources: values('Resource'),
       notResources: values('NotResource'),
-      conditions: parseConditions(statement.Condition, variables, where),
+      conditions: parseConditions(statement.Condition, variables, where, statement.Effect),
     };
   });
   return { source, kind, statements };

@@ -7,8 +7,11 @@ import { mergeUpdate, newRecordLines } from './sublists.ts';
  * Record transforms (`POST /record/v1/<type>/<id>/!transform/<targetType>`), as REST web services run
  * them ("Transforming Records": the new record is created from the source's data in one request, fields in
  * the body are set on it, 204 with the new record's Location; docs.oracle.com/en/cloud/saas/netsuite/
- * ns-online-help/section_157901123882.html). The sandbox supports the pair the hub uses, cash sale → cash
- * refund (CASH_SALE_CASH_REFUND among NetSuite's transform types). Sandbox assumptions, where Oracle's
+ * ns-online-help/section_157901123882.html). The sandbox supports the pairs the hub uses: cash sale → cash
+ * refund (CASH_SALE_CASH_REFUND among NetSuite's transform types) for POS refunds, and sales order → return
+ * authorization → credit memo (SALES_ORDER → RETURN_AUTHORIZATION, RETURN_AUTHORIZATION → CREDIT_MEMO) for
+ * returns of online orders (a credit memo is made from an invoice or a return authorization, never from a
+ * sales order: that pair is refused with INVALID_TRANSFORM, as record.transform refuses it). Sandbox assumptions, where Oracle's
  * pages say no more: the cash refund takes over the sale's customer, currency, location, payment method
  * and lines, and links back through `createdFrom`; sent sublist lines follow the documented sublist rules
  * (`replace=item`: the lines sent are the lines kept; without it they are added to the sale's); an
@@ -21,10 +24,12 @@ export const TRANSFORMS: Readonly<Partial<Record<RecordType, readonly RecordType
   cashSale: ['cashRefund'],
   // SALES_ORDER → ITEM_FULFILLMENT (the BOPIS collection): the fulfillment takes the order's lines; a
   // request sends them with `replace=item` to name the location each is handed over from.
-  salesOrder: ['itemFulfillment'],
+  // SALES_ORDER → RETURN_AUTHORIZATION → CREDIT_MEMO (the omnichannel return's financial reversal).
+  salesOrder: ['itemFulfillment', 'returnAuthorization'],
+  returnAuthorization: ['creditMemo'],
 };
 
-/** Body fields a cash refund takes over from its cash sale. */
+/** Body fields the new record takes over from its source (a cash refund from its cash sale, …). */
 const INHERITED = ['entity', 'currency', 'location', 'paymentMethod', 'subsidiary', 'otherRefNum'] as const;
 /** Fields a transform request may not change: they come from the source. */
 const FIXED = ['entity', 'currency', 'createdFrom'] as const;
@@ -78,6 +83,7 @@ export function transformExternalId(store: NsStore, target: RecordType, input: u
     });
   }
   if (store.getByExternalId(target, externalId)) {
+    // NetSuite keeps external ids unique per record type.
     throw nsError(
       400,
       'DUP_RECORD',

@@ -880,6 +880,30 @@ export class Commerce {
   }
 
   /**
+   * Cancels an open return nothing was done on yet (Shopify's `returnCancel`: "Canceling a return is only
+   * available before any work has been done on the return (such as an inspection or refund)",
+   * https://shopify.dev/docs/api/admin-graphql/latest/mutations/returnCancel); its units count as fulfilled
+   * again (they can be returned anew).
+   */
+  cancelReturn(ret: ReturnRecord, at: number): ReturnRecord {
+    if (ret.status === 'CANCELED') return ret;
+    if (
+      ret.status !== 'OPEN' ||
+      ret.refundIds.length > 0 ||
+      ret.lineItems.some((l) => l.processedQuantity > 0)
+    ) {
+      throw new CommerceError('Return cannot be canceled.', ['id'], 'INVALID_STATE');
+    }
+    ret.status = 'CANCELED';
+    const order = this.store.orderById.get(ret.orderId);
+    if (order) {
+      touch(order, at);
+      this.emitOrder('orders/updated', order, order.updatedAt);
+    }
+    return ret;
+  }
+
+  /**
    * Processes returned units (Shopify's `returnProcess`): applies dispositions (RESTOCKED adds to
    * `available` at the given location), optionally issues the refund for the processed units, and
    * closes the return when everything is processed.

@@ -486,6 +486,28 @@ function orderView(ctx: ResolverContext, order: OrderRecord): View {
         (f) => fulfillmentOrderView(ctx, f),
       );
     },
+    // The order's payment transactions (sale, capture, refund), oldest first: what a refund names as parent.
+    transactions: (a: Args) =>
+      firstN(
+        order.transactions.map((t) => t.id),
+        a,
+      ).flatMap((id) => {
+        const t = order.transactions.find((x) => x.id === id);
+        return t
+          ? [
+              {
+                __typename: 'OrderTransaction',
+                id: gid('OrderTransaction', t.id),
+                kind: t.kind,
+                status: t.status,
+                gateway: t.gateway,
+                amountSet: moneyBag(ctx, t.amountMinor),
+                createdAt: gqlTime(t.createdAt),
+                processedAt: gqlTime(t.createdAt),
+              },
+            ]
+          : [];
+      }),
     fulfillments: (a: Args) =>
       firstN(order.fulfillmentIds, a).flatMap((id) => {
         const f = ctx.store.fulfillmentById.get(id);
@@ -1410,6 +1432,28 @@ export function mutationRoot(ctx: ResolverContext): View {
             return { refs: { return: ret.id }, userErrors: [] };
           } catch (err) {
             return { refs: {}, userErrors: commerceErrors(err, ['returnInput']) };
+          }
+        },
+        (o) => {
+          const r = o.refs.return ? s.returnById.get(o.refs.return) : undefined;
+          return { return: r ? returnView(ctx, r) : null, userErrors: o.userErrors };
+        },
+      ),
+
+    returnCancel: async (a: Args, _c: unknown, info: GraphQLResolveInfo) =>
+      idempotent(
+        ctx,
+        info,
+        a,
+        (): StoredOutcome => {
+          const ret = s.returnById.get(idOf(a.id, 'Return') ?? '');
+          if (!ret)
+            return { refs: {}, userErrors: [userError(['id'], 'Return does not exist.', 'NOT_FOUND')] };
+          try {
+            c.cancelReturn(ret, ctx.now());
+            return { refs: { return: ret.id }, userErrors: [] };
+          } catch (err) {
+            return { refs: {}, userErrors: commerceErrors(err, []) };
           }
         },
         (o) => {

@@ -716,6 +716,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     shippingLines(first: Int, after: String, last: Int, before: String, includeRemovals: Boolean = false): ShippingLineConnection!
     fulfillmentOrders(first: Int, after: String, last: Int, before: String, displayable: Boolean = false, query: String, reverse: Boolean = false): FulfillmentOrderConnection!
     fulfillments(first: Int): [Fulfillment!]!
+    transactions(capturable: Boolean, first: Int, manuallyResolvable: Boolean): [OrderTransaction!]!
     refunds(first: Int): [Refund!]!
     returns(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false): ReturnConnection!
     taxLines: [TaxLine!]!
@@ -1254,6 +1255,11 @@ export const ADMIN_SDL = /* GraphQL */ `
     message: String!
   }
 
+  type ReturnCancelPayload {
+    return: Return
+    userErrors: [ReturnUserError!]!
+  }
+
   type ReturnCreatePayload {
     return: Return
     userErrors: [ReturnUserError!]!
@@ -1527,6 +1533,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     refundCreate(input: RefundInput!): RefundCreatePayload
     returnCreate(returnInput: ReturnInput!): ReturnCreatePayload
     returnProcess(input: ReturnProcessInput!): ReturnProcessPayload
+    returnCancel(id: ID!): ReturnCancelPayload
     productSet(input: ProductSetInput!, synchronous: Boolean = true, identifier: ProductSetIdentifiers): ProductSetPayload
     webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
     webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionUpdatePayload

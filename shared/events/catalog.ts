@@ -11,6 +11,7 @@ import { OrderSchema } from './order.ts';
 import { PickupCancelledSchema, PickupUpdatedSchema } from './pickup.ts';
 import { PriceChangedSchema, ProductSchema } from './product.ts';
 import { RefundSchema } from './refund.ts';
+import { ReturnCompletedSchema, ReturnRequestedSchema } from './return.ts';
 
 interface EventDefinition<D extends z.ZodType> {
   /** major.minor: bump the major for any removed, renamed or retyped field (the contract test enforces it). */
@@ -47,10 +48,25 @@ export const EVENT_CATALOG = {
     data: OrderSchema,
   }),
   RefundCreated: define({
-    version: '1.0',
+    version: '1.1',
     sources: [EVENT_SOURCES.shopify, EVENT_SOURCES.pos],
-    description: 'Money was refunded against an order, with restocked lines.',
+    description:
+      'Money was refunded against an order, with restocked lines (1.1: `returnId`, the Shopify return it processes).',
     data: RefundSchema,
+  }),
+  ReturnRequested: define({
+    version: '1.0',
+    sources: [EVENT_SOURCES.hub],
+    description:
+      'A customer returns lines of an online order (in Shopify or at a store): starts the omnichannel-return workflow.',
+    data: ReturnRequestedSchema,
+  }),
+  ReturnCompleted: define({
+    version: '1.0',
+    sources: [EVENT_SOURCES.hub],
+    description:
+      'A return is refunded in Shopify, credited in the ERP (credit memo, tax reversed) and its stock dispositioned.',
+    data: ReturnCompletedSchema,
   }),
   InventoryAdjusted: define({
     version: '1.0',

@@ -29,6 +29,9 @@ export const RefundSchema = z.object({
     refundId: IdSchema,
     orderId: IdSchema,
   }),
+  returnId: IdSchema.nullable()
+    .optional()
+    .describe('the Shopify return this refund processes (refunds/create `return`), since 1.1'),
   currency: CurrencyCodeSchema,
   note: z.string().nullable(),
   restock: z.boolean(),

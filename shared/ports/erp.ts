@@ -2,6 +2,7 @@ import { MappingError } from '../errors.ts';
 import type { Money } from '../events/money.ts';
 import type { Order } from '../events/order.ts';
 import type { Refund } from '../events/refund.ts';
+import type { ReturnRequested } from '../events/return.ts';
 
 /**
  * The ERP port: what the hub needs from an ERP, in the hub's own terms (canonical orders, string ids),
@@ -17,7 +18,7 @@ import type { Refund } from '../events/refund.ts';
  * ERP documents the hub writes: online orders become sales orders, POS sales become cash sales, and a
  * refund of a POS sale a cash refund against its cash sale.
  */
-export type ErpRecordType = 'salesOrder' | 'cashSale' | 'cashRefund';
+export type ErpRecordType = 'salesOrder' | 'cashSale' | 'cashRefund' | 'returnAuthorization' | 'creditMemo';
 
 /** Where a document lives in the ERP: enough to find it again from either side. */
 export interface ErpRecordRef {
@@ -76,6 +77,19 @@ export interface ErpRefundPort {
    * {@link refundExternalId}, so a retry or a redelivery finds the document it already wrote.
    */
   recordCashRefund(refund: Refund, sale: ErpRecordRef, ctx: ErpCallContext): Promise<ErpRecordRef>;
+}
+
+/** What the omnichannel-return workflow needs: the financial reversal of a return of an online order. */
+export interface ErpReturnPort {
+  /**
+   * Credits the customer for a return against the order's sales order, tax reversed, once: keyed by the
+   * return id, so a retry or a replay finds the document it already wrote.
+   */
+  recordReturnCreditMemo(
+    request: ReturnRequested,
+    salesOrder: ErpRecordRef,
+    ctx: ErpCallContext,
+  ): Promise<ErpRecordRef>;
 }
 
 /**

@@ -129,8 +129,13 @@ describe('encryption: customer-managed (the prod example)', () => {
   });
 
   it('lets CloudWatch Logs use it only in the encryption context of this account and region', () => {
-    const logs = keyStatements.filter((statement) => JSON.stringify(statement.Principal).includes('logs.'));
+    const logs = keyStatements.filter((statement) => JSON.stringify(statement.Principal).includes('["logs.'));
     expect(logs).toHaveLength(1);
+    // Step Functions' vended log delivery (HubStateMachine's log group) decrypts only, as CDK grants it.
+    const delivery = keyStatements.filter((statement) =>
+      JSON.stringify(statement.Principal).includes('delivery.logs.amazonaws.com'),
+    );
+    expect(delivery.map((statement) => statement.Action)).toEqual(['kms:Decrypt*']);
     const arn = JSON.stringify(logs[0]?.Condition?.ArnLike?.['kms:EncryptionContext:aws:logs:arn']);
     expect(arn).toContain(':log-group:*');
     expect(arn).toContain('AWS::AccountId');
@@ -162,13 +167,25 @@ describe('encryption: customer-managed (the prod example)', () => {
       );
     const kms = policies.flatMap(kmsOf);
     expect(kms.length).toBeGreaterThanOrEqual(4);
+    // The state machine roles (HubStateMachine) use the key only in their encryption contexts: the state
+    // machine's own data (aws:states:stateMachineArn) and its log delivery (SourceArn), as CDK grants them
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html).
+    const inContext = kms.filter((statement) =>
+      JSON.stringify(statement.Condition ?? {}).includes('kms:EncryptionContext:'),
+    );
+    for (const statement of inContext) {
+      expect(JSON.stringify(statement.Condition)).toMatch(
+        /aws:states:stateMachineArn|EncryptionContext:SourceArn/,
+      );
+    }
     // The exceptions: a function that sends to an (encrypted) queue — the inventory projector and the
     // reconciler to the availability queues, the ops replay function to the queues it redrives — needs
     // kms:GenerateDataKey besides kms:Decrypt (SQS Developer Guide, key management), and only those.
     const producers: Statement[] = [];
     for (const policy of policies) {
-      const withDataKey = kmsOf(policy).filter((statement) =>
-        JSON.stringify(statement.Action).includes('GenerateDataKey'),
+      const withDataKey = kmsOf(policy).filter(
+        (statement) =>
+          !inContext.includes(statement) && JSON.stringify(statement.Action).includes('GenerateDataKey'),
       );
       if (!withDataKey.length) continue;
       const sends = (
@@ -183,7 +200,8 @@ describe('encryption: customer-managed (the prod example)', () => {
     for (const statement of producers)
       expect(statement.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
     for (const statement of kms) {
-      if (!producers.includes(statement)) expect(statement.Action).toBe('kms:Decrypt');
+      if (!producers.includes(statement) && !inContext.includes(statement))
+        expect(statement.Action).toBe('kms:Decrypt');
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     }
     // Secrets are decrypted through Secrets Manager only (kms:ViaService in the key policy).

@@ -164,17 +164,17 @@ describe('HubStack', () => {
       });
     });
 
-    it('paces the consumer to the ERP limit less the change feed’s slot: instances × calls per instance = 14 of 15, partial batch responses', () => {
+    it('paces the consumer to the ERP limit less the change feed’s and the returns’ slots: instances × calls per instance = 13 of 15, partial batch responses', () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: 7 },
-        BatchSize: 20,
+        ScalingConfig: { MaximumConcurrency: 13 },
+        BatchSize: 10,
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
-        ReservedConcurrentExecutions: 7,
+        ReservedConcurrentExecutions: 13,
         Environment: {
           Variables: Match.objectLike({
-            ERP_MAX_CONCURRENCY: '2',
+            ERP_MAX_CONCURRENCY: '1',
             RETRY_BASE_SECONDS: '5',
             RETRY_CAP_SECONDS: '120',
             NETSUITE_BASE_URL: 'https://0000000-example.suitetalk.api.netsuite.com',

@@ -344,6 +344,7 @@ describe('least privilege (prod template)', () => {
     expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
+    expect(leadingKeys('ReturnStepsFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
     const sweepLedger = statementsOf('PosSweepFunction').filter((statement) =>
       JSON.stringify(statement.Condition ?? {}).includes('POSSWEEP#'),
     );
@@ -394,12 +395,19 @@ describe('least privilege (prod template)', () => {
     ]);
     expect(JSON.stringify(publishers)).toContain('FinanceCollectorFunctionServiceRole');
     // The collector is named once per source it may put.
-    expect(new Set(publishers.map((p) => JSON.stringify(p))).size).toBe(7);
+    expect(new Set(publishers.map((p) => JSON.stringify(p))).size).toBe(9);
     // bopis-tasks publishes PickupCancelled (omnihub.hub) and nothing else.
     expect(putEvents('BopisTasksFunction').map((statement) => statement.Condition)).toEqual([
       { StringEquals: { 'events:source': 'omnihub.hub' } },
     ]);
     expect(JSON.stringify(publishers)).toContain('BopisTasksFunctionServiceRole');
+    // The omnichannel-return workflow: ReturnRequested (trigger), InventoryAdjusted and ReturnCompleted (steps).
+    for (const fn of ['ReturnTriggerFunction', 'ReturnStepsFunction']) {
+      expect(putEvents(fn).map((statement) => statement.Condition)).toEqual([
+        { StringEquals: { 'events:source': 'omnihub.hub' } },
+      ]);
+      expect(JSON.stringify(publishers)).toContain(`${fn}ServiceRole`);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { toMinorUnits } from '../../events/money.ts';
 import type { Order } from '../../events/order.ts';
 import type { Refund } from '../../events/refund.ts';
+import type { ReturnRequested } from '../../events/return.ts';
 import {
   type ErpCallContext,
   type ErpLineKeys,
@@ -9,6 +10,7 @@ import {
   type ErpRecordRef,
   type ErpRecordType,
   type ErpRefundPort,
+  type ErpReturnPort,
   type ErpSyncResult,
   type MappingLookup,
   orderExternalId,
@@ -17,6 +19,7 @@ import {
 import { ErpUnavailableError, ErpValidationError } from '../../ports/erp-errors.ts';
 import { type CredentialsSource, NETSUITE_TOKEN_PATH, NetSuiteAuth } from './auth.ts';
 import { NetSuiteClient, type NetSuiteClientOptions, type NetSuiteResponse } from './client.ts';
+import { mapReturnToCreditMemo, returnExternalId } from './credit-memo.ts';
 import { mapOrderToNetSuite, type NetSuiteMappingConfig, type NsSaleLine } from './mapper.ts';
 import { mapRefundToNetSuite } from './refund.ts';
 
@@ -141,7 +144,7 @@ function readRecord(res: NetSuiteResponse, what: string): z.infer<typeof ReadRec
  * line keys NetSuite assigned go to the sync ledger, its total (with the tax it booked) to the order
  * sync's check. Cancelling closes every line, as NetSuite documents for closing a sales order.
  */
-export class NetSuiteErpAdapter implements ErpPort, ErpRefundPort {
+export class NetSuiteErpAdapter implements ErpPort, ErpRefundPort, ErpReturnPort {
   constructor(private readonly options: NetSuiteErpAdapterOptions) {}
 
   /**
@@ -176,6 +179,61 @@ export class NetSuiteErpAdapter implements ErpPort, ErpRefundPort {
     if (found) return found;
     throw new ErpUnavailableError(
       `cashRefund ${externalId}: NetSuite accepted the transform but the record cannot be read back yet`,
+      res.status,
+      undefined,
+    );
+  }
+
+  /**
+   * Books a return of an online order once: return authorization from the sales order, then credit memo
+   * from the return authorization (credit-memo.ts), both keyed by `return-<returnId>` and looked up before
+   * each transform, so a retry after either step finds what it already wrote.
+   */
+  async recordReturnCreditMemo(
+    request: ReturnRequested,
+    salesOrder: ErpRecordRef,
+    ctx: ErpCallContext,
+  ): Promise<ErpRecordRef> {
+    const externalId = returnExternalId(request.returnId);
+    const existing = await this.findByExternalId('creditMemo', externalId, ctx);
+    if (existing) return existing;
+    const body = await mapReturnToCreditMemo(request, this.options.mappings, this.options.config);
+    const authorization =
+      (await this.findByExternalId('returnAuthorization', externalId, ctx)) ??
+      (await this.transform(salesOrder, 'returnAuthorization', body, ctx));
+    return this.transform(authorization, 'creditMemo', body, ctx);
+  }
+
+  /** `POST …/<source>/<id>/!transform/<target>` with an external id in the body, idempotent by that id. */
+  private async transform(
+    source: ErpRecordRef,
+    target: ErpRecordType,
+    body: { readonly externalId: string },
+    ctx: ErpCallContext,
+  ): Promise<ErpRecordRef> {
+    const { externalId } = body;
+    let res: NetSuiteResponse;
+    try {
+      res = await this.options.client.request({
+        method: 'POST',
+        path: `${RECORD_PATH}/${source.recordType}/${encodeURIComponent(source.internalId)}/!transform/${target}`,
+        query: { replace: 'item,taxDetails' },
+        body,
+        ctx,
+      });
+    } catch (error) {
+      if (error instanceof ErpValidationError) {
+        const raced = await this.findByExternalId(target, externalId, ctx);
+        if (raced) return raced;
+      }
+      throw error;
+    }
+    const internalId = idFromLocation(res.headers.get('location'));
+    if (internalId !== undefined) return { internalId, externalId, recordType: target };
+    const found = await this.findByExternalId(target, externalId, ctx);
+    if (found) return found;
+    throw new ErpUnavailableError(
+      `${target} ${externalId}: NetSuite accepted the transform but the record cannot be read back yet`,
       res.status,
       undefined,
     );

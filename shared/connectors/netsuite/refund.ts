@@ -55,7 +55,10 @@ function percentFrom(tax: number, basis: number): string {
  * `taxDetailsReference`. No tax charge line: SuiteTax would add its own tax on top of it.
  */
 export function refundTaxDetails(
-  refund: Pick<Refund, 'lines' | 'currency'>,
+  refund: {
+    readonly currency: string;
+    readonly lines: readonly Pick<Refund['lines'][number], 'lineId' | 'subtotal' | 'tax'>[];
+  },
   config: Pick<NetSuiteMappingConfig, 'tax'>,
 ): NsTaxDetail[] {
   const money = (amount: number) => toDecimalString({ amount, currency: refund.currency });

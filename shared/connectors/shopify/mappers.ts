@@ -261,6 +261,7 @@ function refundMapper(payload: unknown, shop: ShopContext): MappedEvent[] {
     }));
     const data: EventData<'RefundCreated'> = {
       source: { system: 'shopify', account: shop.shopDomain, refundId, orderId: input.order_id },
+      returnId: input.return ? (gidToId(input.return.admin_graphql_api_id) ?? input.return.id) : null,
       currency,
       note: input.note,
       restock: input.restock,

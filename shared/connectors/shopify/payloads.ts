@@ -102,6 +102,9 @@ export const RefundPayloadSchema = z.object({
   id: Id,
   admin_graphql_api_id: z.string().optional(),
   order_id: Id,
+  // The return this refund processes (null for a refund outside a return), e.g. {"id": 945000954,
+  // "admin_graphql_api_id": "gid://shopify/Return/945000954"}: shopify.dev webhook reference, refunds/create.
+  return: z.object({ id: Id, admin_graphql_api_id: z.string().optional() }).nullable().optional(),
   note: Text,
   restock: z.boolean().default(false),
   created_at: z.string(),

@@ -55,6 +55,11 @@ const input = (task: TaskInput['task'], extra: Partial<TaskInput> = {}): TaskInp
 function fakes() {
   const calls: string[] = [];
   const republished: string[] = [];
+  /** Records a call and answers `answer`. */
+  const note = <T>(call: string, answer: T): T => {
+    calls.push(call);
+    return answer;
+  };
   const deps: BopisTaskDeps = {
     shopify: {
       pickup: async () => ({
@@ -62,29 +67,25 @@ function fakes() {
         fulfillmentOrder: { id: pickup.fulfillmentOrderId, status: 'OPEN', locationId: '77' },
       }),
       recipient: async () => ({ displayName: 'Ada L.', phone: '+15550100' }),
-      markPrepared: async (id) => (calls.push(`prepared ${id}`), 'done'),
-      fulfil: async (id) => (calls.push(`fulfil ${id}`), 'done'),
-      cancel: async (id, reason) => (calls.push(`cancel ${id} ${reason}`), 'done'),
+      markPrepared: async (id) => note(`prepared ${id}`, 'done' as const),
+      fulfil: async (id) => note(`fulfil ${id}`, 'done' as const),
+      cancel: async (id, reason) => note(`cancel ${id} ${reason}`, 'done' as const),
     },
     pos: {
-      create: async (request) => (
-        calls.push(`square create ${request.idempotencyKey} ${request.recipient.phone}`),
-        { squareOrderId: 'SQ1' }
-      ),
-      cancel: async (id) => (calls.push(`square cancel ${id}`), 'done'),
+      create: async (request) =>
+        note(`square create ${request.idempotencyKey} ${request.recipient.phone}`, { squareOrderId: 'SQ1' }),
+      cancel: async (id) => note(`square cancel ${id}`, 'done' as const),
     },
     erp: {
-      bookFulfilment: async (request) => (
-        calls.push(`erp fulfil ${request.externalId} at ${request.location}`), 'done'
-      ),
-      close: async (id) => (calls.push(`erp close ${id}`), 'done'),
+      bookFulfilment: async (request) =>
+        note(`erp fulfil ${request.externalId} at ${request.location}`, 'done' as const),
+      close: async (id) => note(`erp close ${id}`, 'done' as const),
     },
     reservations: {
       reserve: async () => ({ status: 'reserved' }),
       release: async () => 'done',
-      convertToSale: async (_id, _location, _lines, booking) => (
-        calls.push(`sale booked as ${booking}`), 'done'
-      ),
+      convertToSale: async (_id, _location, _lines, booking) =>
+        note(`sale booked as ${booking}`, 'done' as const),
     },
     locations: {
       hubLocation: async (id) => (id === '77' ? '12' : undefined),

@@ -27,8 +27,9 @@ describe('synthesize (cdk synth for the local cloud)', () => {
         ? [resource.Properties.Environment.Variables.NETSUITE_BASE_URL]
         : [],
     );
-    // Order capture and the inventory change-feed poller call the ERP.
+    // Order capture, the inventory change-feed poller and the returns workflow's credit memo call the ERP.
     expect(urls).toEqual([
+      'http://127.0.0.1:4999/_sandbox/netsuite',
       'http://127.0.0.1:4999/_sandbox/netsuite',
       'http://127.0.0.1:4999/_sandbox/netsuite',
     ]);
