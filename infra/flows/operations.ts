@@ -1,4 +1,4 @@
-import { type CfnElement, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Archive } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -123,10 +123,14 @@ export class Operations extends HubFlow {
       machine.grantExecution(fn, 'states:RedriveExecution');
       // grantExecution names the machine's executions (`execution:<machine name>:*`): which one fails is
       // known only when an operator redrives it, and the grant stays on this one state machine.
-      const logicalId = Stack.of(this).getLogicalId(machine.node.defaultChild as CfnElement);
+      const stack = Stack.of(this);
+      const logicalId = stack.getLogicalId(machine.node.defaultChild as CfnElement);
+      // cdk-nag names the region and account as the template holds them: literal when the stack has them.
+      const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+      const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
       if (fn.role)
         Validations.of(fn.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}:*]`,
           reason:
             "RedriveExecution of a failed execution of this one Standard state machine: the execution's name is known only when an operator redrives it.",
         });
