@@ -4,6 +4,7 @@ import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
+import { SQUARE_PRODUCTION_BASE_URL } from '#shared/connectors/square/api-version.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import { FEED_KEY_PREFIX, INVENTORY_KEY_PREFIX } from '#shared/repositories/inventory.ts';
 import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
@@ -36,22 +37,28 @@ const shopIdPart = (domain: string) =>
  * - `shopify-inventory-publisher-<shop>` (one per shop, reserved concurrency 1 so one cost pacer sees every
  *   call to that shop; SQS with a large batch and a batching window so a burst coalesces): publishes
  *   availability with `inventorySetQuantities` (compare-and-set, idempotent, paced).
+ * - `square-inventory-publisher` (reserved concurrency 1, SQS `PosAvailability` batched the same way):
+ *   publishes each store's count to Square (`batch-create` PHYSICAL_COUNT, idempotent, paced).
  */
 export class InventorySync extends HubFlow {
   readonly table: HubTable;
   readonly pollFunction: HubFunction;
   readonly projectorFunction: HubFunction;
   readonly publisherFunctions: HubFunction[] = [];
+  readonly squarePublisherFunction: HubFunction;
 
   constructor(
     scope: Construct,
     id: string,
     hub: HubResources,
-    /** The NetSuite M2M credentials OrderCapture keeps (one secret for the operator to store). */
-    erp: { readonly credentials: ISecret },
+    /**
+     * The NetSuite M2M credentials OrderCapture keeps and the Square access token PosIngress keeps (one
+     * secret each for the operator to store).
+     */
+    erp: { readonly credentials: ISecret; readonly squareToken: ISecret },
   ) {
     super(scope, id);
-    const { credentials } = erp;
+    const { credentials, squareToken } = erp;
     const { config, tables } = hub;
     this.table = new HubTable(this, 'InventoryTable', {
       partitionKey: 'pk',
@@ -176,6 +183,50 @@ export class InventorySync extends HubFlow {
         description: `Store the Admin API access token of ${shop.domain} here: {"accessToken":"..."}`,
       });
     }
+
+    // ── The POS publisher (one Square merchant: one function, one pacing) ──
+    this.squarePublisherFunction = new HubFunction(this, 'SquareInventoryPublisherFunction', {
+      ...hub.functionDefaults,
+      entry: functionEntry('square-inventory-publisher'),
+      description: 'Publishes each store count to Square (PHYSICAL_COUNT, ≤ 100 a call, idempotent, paced)',
+      serviceName: 'square-inventory-publisher',
+      timeout: Duration.seconds(60),
+      // One instance: its pacing sees every inventory write to the merchant.
+      reservedConcurrentExecutions: 1,
+      environment: {
+        INVENTORY_TABLE_NAME: this.table.tableName,
+        MAPPINGS_TABLE_NAME: tables.mappings.tableName,
+        SQUARE_BASE_URL: config.pos?.squareBaseUrl ?? SQUARE_PRODUCTION_BASE_URL,
+        SQUARE_ACCESS_TOKEN_SECRET_ID: squareToken.secretArn,
+        INVENTORY_POLICY: JSON.stringify(config.inventory.policy),
+      },
+    });
+    grantPartitions(
+      this.table,
+      this.squarePublisherFunction,
+      [INVENTORY_KEY_PREFIX],
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    );
+    grantPartitions(
+      tables.mappings,
+      this.squarePublisherFunction,
+      [LOCATION_MAPPINGS_PARTITION],
+      'dynamodb:Query',
+    );
+    squareToken.grantRead(this.squarePublisherFunction);
+    queues.push(
+      new BufferedConsumer(this, 'PosAvailability', {
+        handler: this.squarePublisherFunction,
+        batchSize: 1000,
+        maxBatchingWindow: Duration.seconds(2),
+        maxConcurrency: 2,
+        maxReceiveCount: 50,
+        visibilityTimeout: Duration.seconds(60),
+        removalPolicy: config.removalPolicy,
+      }),
+    );
 
     // ── The projector ──
     this.projectorFunction = new HubFunction(this, 'InventoryProjectorFunction', {

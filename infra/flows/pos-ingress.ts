@@ -23,6 +23,8 @@ import { HubFlow, type HubResources } from './hub-flow.ts';
 export class PosIngress extends HubFlow {
   readonly webhookFunction: HubFunction;
   readonly sweepFunction: HubFunction;
+  /** The Square access token (the inventory flow's POS publisher writes store counts with it). */
+  readonly accessToken: VendorSecret;
 
   constructor(scope: Construct, id: string, hub: HubResources) {
     super(scope, id);
@@ -45,6 +47,7 @@ export class PosIngress extends HubFlow {
       localRole: 'square-access-token',
       removalPolicy: config.removalPolicy,
     });
+    this.accessToken = accessToken;
 
     this.webhookFunction = new HubFunction(this, 'PosWebhookFunction', {
       ...hub.functionDefaults,
@@ -144,7 +147,7 @@ export class PosIngress extends HubFlow {
     new CfnOutput(this, 'PosWebhookUrl', {
       value: hub.webhookApi.url('/webhooks/pos'),
       description:
-        'Register this URL for the Square webhook subscription (payment.created, payment.updated, refund.created, refund.updated, order.created, order.updated, order.fulfillment.updated)',
+        'Register this URL for the Square webhook subscription (payment.created, payment.updated, refund.created, refund.updated, order.created, order.updated, order.fulfillment.updated, inventory.count.updated)',
     });
     new CfnOutput(this, 'SquareSignatureKeySecretArn', {
       value: signatureKey.secretArn,

@@ -100,10 +100,13 @@ export class HubStack extends Stack {
     };
 
     new ShopifyIngress(this, 'ShopifyIngress', this.hub);
-    new PosIngress(this, 'PosIngress', this.hub);
+    const pos = new PosIngress(this, 'PosIngress', this.hub);
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
-    new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    new InventorySync(this, 'InventorySync', this.hub, {
+      credentials: orders.credentials,
+      squareToken: pos.accessToken,
+    });
 
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'MappingsTableName', {

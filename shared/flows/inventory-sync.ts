@@ -23,6 +23,11 @@ import {
   ShopifyLevelDirectory,
   shopifyGraphql,
 } from '../inventory/shopify-publisher.ts';
+import {
+  SquareInventoryPublisher,
+  SquareLevelDirectory,
+  squareInventoryApi,
+} from '../inventory/square-publisher.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import { DynamoExceptionStore } from '../repositories/exceptions.ts';
 import { FeedCursorRepository, InventoryRepository } from '../repositories/inventory.ts';
@@ -427,6 +432,89 @@ export function shopifyInventoryPublisher(
       // Rows that kept meeting Shopify-side sales: the whole batch comes back and is recomputed then.
       return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
     }
+    return { batchItemFailures: [] };
+  };
+}
+
+// ─── square-inventory-publisher: publish keys → Square store counts, one function per merchant ─────
+
+export const SquarePublisherEnvSchema = z.object({
+  INVENTORY_TABLE_NAME: name,
+  MAPPINGS_TABLE_NAME: name,
+  /** https://connect.squareup.com, or the local sandbox mount. */
+  SQUARE_BASE_URL: z.url(),
+  SQUARE_ACCESS_TOKEN_SECRET_ID: name,
+  INVENTORY_POLICY: jsonVariable(InventoryPolicySchema),
+  /** Steady-state calls per second to Square (its limits are not documented; a 429 halves it). */
+  SQUARE_MAX_CALLS_PER_SECOND: z.coerce.number().positive().default(10),
+});
+export type SquarePublisherEnv = z.infer<typeof SquarePublisherEnvSchema>;
+
+/**
+ * The merchant's POS publisher: the availability keys of a batch (all records together: a burst
+ * coalesces into the fewest `batch-create` calls) published by {@link SquareInventoryPublisher}. The
+ * function has reserved concurrency 1, so its pacing sees every inventory write to the merchant. A
+ * publish that fails (Square unavailable after its retries) fails the batch: the keys come back and
+ * are published from the projection as it is then.
+ */
+export function squareInventoryPublisher(
+  env: SquarePublisherEnv,
+  clients: { readonly dynamo: DynamoDBClient },
+  observability: { readonly telemetry: Telemetry; readonly log: LogSink },
+) {
+  const documents = DynamoDBDocumentClient.from(clients.dynamo);
+  const positions = new InventoryRepository(documents, env.INVENTORY_TABLE_NAME);
+  const mappings = new MappingRepository(documents, env.MAPPINGS_TABLE_NAME);
+  const token = secretsManagerAccessToken(env.SQUARE_ACCESS_TOKEN_SECRET_ID);
+  const api = squareInventoryApi({ baseUrl: env.SQUARE_BASE_URL, accessToken: () => token.token() });
+  let directory: { at: number; levels: SquareLevelDirectory } | undefined;
+  // One publisher per warm instance: its pacing (the call rate learned from 429s) carries over batches.
+  let publisher: SquareInventoryPublisher | undefined;
+
+  /** Hub location (ERP id) → Square location id, from the location mappings (`pos#<id>` → ERP id). */
+  async function locationMap(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const [sk, target] of await mappings.targets('location'))
+      if (sk.startsWith('pos#')) out.set(target, sk.slice('pos#'.length));
+    return out;
+  }
+
+  return async function publishBatch(event: SQSEvent): Promise<SQSBatchResponse> {
+    const keys: PositionRef[] = [];
+    for (const record of event.Records) {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        body = undefined;
+      }
+      const parsed = AvailabilityMessageSchema.safeParse(body);
+      if (!parsed.success) {
+        observability.log.error('unreadable availability message dropped', { messageId: record.messageId });
+        continue;
+      }
+      keys.push(...parsed.data.keys);
+    }
+    if (keys.length === 0) return { batchItemFailures: [] };
+    if (!directory || Date.now() - directory.at > LOCATION_MAP_TTL_MS) {
+      directory = { at: Date.now(), levels: new SquareLevelDirectory(api, await locationMap()) };
+      publisher = undefined;
+    }
+    publisher ??= new SquareInventoryPublisher({
+      api,
+      positions,
+      levels: directory.levels,
+      policy: env.INVENTORY_POLICY,
+      maxCallsPerSecond: env.SQUARE_MAX_CALLS_PER_SECOND,
+    });
+    const report = await publisher.publish(keys);
+    const t = observability.telemetry;
+    t.count('PosInventoryKeysRequested', report.requested);
+    t.count('PosInventoryPositionsPublished', report.positions);
+    t.count('SquareCountsWritten', report.written);
+    t.count('SquareInventoryCalls', report.calls);
+    t.count('SquareThrottled', report.throttled);
+    observability.log.info('inventory published to Square', { ...report });
     return { batchItemFailures: [] };
   };
 }

@@ -168,6 +168,29 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    // square-inventory-publisher: the same positions and location mappings, the Square token, its queue.
+    expect(actionsOf('SquareInventoryPublisher')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'kms:Decrypt',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // The only secret it reads is the Square access token.
+    const secrets = statementsOf('SquareInventoryPublisher')
+      .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .map((statement) => JSON.stringify(statement.Resource));
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]).toContain('SquareAccessToken');
   });
 
   it('lets EventBridge Scheduler invoke the POS sweep and the ERP change-feed poller, each its own', () => {
@@ -186,7 +209,7 @@ describe('least privilege (prod template)', () => {
     }
   });
 
-  it('runs one ERP poller and one Shopify inventory publisher per shop (one cost pacer each)', () => {
+  it('runs one ERP poller, one Shopify inventory publisher per shop (one cost pacer each) and one Square publisher', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const reserved = (prefix: string) =>
       functions
@@ -195,6 +218,7 @@ describe('least privilege (prod template)', () => {
     expect(reserved('InventoryErpChangesFunction')).toEqual([1]);
     // The prod example has two shops.
     expect(reserved('ShopifyInventoryPublisher')).toEqual([1, 1]);
+    expect(reserved('SquareInventoryPublisher')).toEqual([1]);
     const publisherEnv = functions
       .filter(([id]) => id.startsWith('ShopifyInventoryPublisher'))
       .map(([, fn]) => fn.Properties.Environment.Variables);
@@ -232,6 +256,8 @@ describe('least privilege (prod template)', () => {
     expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
+    expect(leadingKeys('SquareInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
+    expect(leadingKeys('SquareInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
     const sweepLedger = statementsOf('PosSweepFunction').filter((statement) =>
       JSON.stringify(statement.Condition ?? {}).includes('POSSWEEP#'),
     );
