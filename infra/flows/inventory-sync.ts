@@ -6,7 +6,11 @@ import type { Construct } from 'constructs';
 import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
 import { SQUARE_PRODUCTION_BASE_URL } from '#shared/connectors/square/api-version.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
-import { FEED_KEY_PREFIX, INVENTORY_KEY_PREFIX } from '#shared/repositories/inventory.ts';
+import {
+  FEED_KEY_PREFIX,
+  INVENTORY_KEY_PREFIX,
+  SHOPIFY_ITEM_KEY_PREFIX,
+} from '#shared/repositories/inventory.ts';
 import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantPartitions, HubTable } from '../constructs/hub-table.ts';
@@ -163,6 +167,8 @@ export class InventorySync extends HubFlow {
       );
       // Hub location → Shopify location: one Query of the location mappings' partition.
       grantPartitions(tables.mappings, publisher, [LOCATION_MAPPINGS_PARTITION], 'dynamodb:Query');
+      // Inventory item → SKU pairs it resolves, for the projector to read inventory_levels/update.
+      grantPartitions(this.table, publisher, [SHOPIFY_ITEM_KEY_PREFIX], 'dynamodb:PutItem');
       token.grantRead(publisher);
       const queue = new BufferedConsumer(this, `ShopifyAvailability${part}`, {
         handler: publisher,
@@ -251,6 +257,7 @@ export class InventorySync extends HubFlow {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
     );
+    grantPartitions(this.table, this.projectorFunction, [SHOPIFY_ITEM_KEY_PREFIX], 'dynamodb:GetItem');
     tables.mappings.grant(this.projectorFunction, 'dynamodb:GetItem');
     tables.exceptions.grant(this.projectorFunction, 'dynamodb:PutItem');
     for (const { queue } of queues) {
@@ -268,11 +275,10 @@ export class InventorySync extends HubFlow {
       maxReceiveCount: 20,
       removalPolicy: config.removalPolicy,
     });
-    // Not yet omnihub.shopify: its InventoryCounted (inventory_levels/update) names the inventory item, not
-    // the SKU, so until the Shopify inventory ingress resolves item → SKU every one of them (the echoes of
-    // the publisher's own writes included) would be parked as NO_SKU.
+    // omnihub.shopify's InventoryCounted (inventory_levels/update) names the inventory item: the projector
+    // resolves it to the SKU through the pairs the Shopify publishers record (SHOPIFYITEM#).
     events.subscribe(hub.bus, 'InventoryToProjection', {
-      source: [EVENT_SOURCES.erp, EVENT_SOURCES.pos, EVENT_SOURCES.hub],
+      source: [EVENT_SOURCES.erp, EVENT_SOURCES.pos, EVENT_SOURCES.hub, EVENT_SOURCES.shopify],
       detailType: ['InventoryCounted', 'InventoryAdjusted'],
     });
 

@@ -30,7 +30,11 @@ import {
 } from '../inventory/square-publisher.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import { DynamoExceptionStore } from '../repositories/exceptions.ts';
-import { FeedCursorRepository, InventoryRepository } from '../repositories/inventory.ts';
+import {
+  FeedCursorRepository,
+  InventoryRepository,
+  ShopifyItemSkuRepository,
+} from '../repositories/inventory.ts';
 import { MappingRepository } from '../repositories/mappings.ts';
 import { jsonVariable } from '../runtime/env.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
@@ -206,6 +210,7 @@ export async function sendAvailability(
 
 export interface ProjectorDepsOf {
   readonly apply: InventoryRepository['apply'];
+  readonly skuOfShopifyItem?: (inventoryItemId: string) => Promise<string | undefined>;
   readonly hubLocation: (system: string, id: string) => Promise<string | undefined>;
   readonly exceptions: ExceptionStore;
   readonly sendAvailability: (keys: readonly PositionRef[]) => Promise<void>;
@@ -272,7 +277,7 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
       detail: parsed.data.detail,
     } as InventoryEvent;
     const data = inventoryEvent.detail.data;
-    const group = `${data.item.sku}|${data.location.system}|${data.location.id}`;
+    const group = `${data.item.sku ?? `item:${data.item.shopifyInventoryItemId}`}|${data.location.system}|${data.location.id}`;
     const list = groups.get(group) ?? [];
     list.push({ record, event: inventoryEvent });
     groups.set(group, list);
@@ -284,6 +289,7 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
       return applied;
     },
     hubLocation: (location: { system: string; id: string }) => deps.hubLocation(location.system, location.id),
+    ...(deps.skuOfShopifyItem ? { skuOfShopifyItem: deps.skuOfShopifyItem } : {}),
   };
   await Promise.all(
     [...groups.values()].map(async (items) => {
@@ -325,8 +331,10 @@ export function inventoryProjector(
   const documents = DynamoDBDocumentClient.from(clients.dynamo);
   const repository = new InventoryRepository(documents, env.INVENTORY_TABLE_NAME);
   const mappings = new MappingRepository(documents, env.MAPPINGS_TABLE_NAME);
+  const items = new ShopifyItemSkuRepository(documents, env.INVENTORY_TABLE_NAME);
   const deps: ProjectorDepsOf = {
     apply: (key, input) => repository.apply(key, input),
+    skuOfShopifyItem: (id) => items.skuOf(id),
     hubLocation: (system, id) => mappings.lookup('location', system, id),
     exceptions: new DynamoExceptionStore(documents, env.EXCEPTIONS_TABLE_NAME),
     sendAvailability: (keys) => sendAvailability(clients.sqs, env.AVAILABILITY_QUEUE_URLS, keys),
@@ -368,6 +376,7 @@ export function shopifyInventoryPublisher(
   const positions = new InventoryRepository(documents, env.INVENTORY_TABLE_NAME);
   const mappings = new MappingRepository(documents, env.MAPPINGS_TABLE_NAME);
   const token = secretsManagerAccessToken(env.SHOPIFY_ACCESS_TOKEN_SECRET_ID);
+  const items = new ShopifyItemSkuRepository(documents, env.INVENTORY_TABLE_NAME);
   const pacer = new CostPacer();
   let graphqlFor: { token: string; graphql: ReturnType<typeof shopifyGraphql> } | undefined;
   let directory: { at: number; levels: ShopifyLevelDirectory } | undefined;
@@ -410,7 +419,12 @@ export function shopifyInventoryPublisher(
     }
     const { graphql } = graphqlFor;
     if (!directory || Date.now() - directory.at > LOCATION_MAP_TTL_MS) {
-      directory = { at: Date.now(), levels: new ShopifyLevelDirectory(graphql, pacer, await locationMap()) };
+      directory = {
+        at: Date.now(),
+        levels: new ShopifyLevelDirectory(graphql, pacer, await locationMap(), (pairs) =>
+          items.record(pairs),
+        ),
+      };
     }
     const publisher = new ShopifyInventoryPublisher({
       graphql,

@@ -32,6 +32,11 @@ export interface ProjectorDeps {
   readonly apply: (key: PositionRef, input: ProjectionInput) => Promise<Applied>;
   /** A source location → the hub location (ERP location id); undefined when not mapped. */
   readonly hubLocation: (location: LocationRef) => Promise<string | undefined>;
+  /**
+   * The SKU of a Shopify inventory item (`inventory_levels/update` names the item, not the SKU);
+   * undefined when the hub has never published that item. Absent: such events are parked as NO_SKU.
+   */
+  readonly skuOfShopifyItem?: (inventoryItemId: string) => Promise<string | undefined>;
 }
 
 /** Why an event cannot be projected as it is (park it; replay after the fix). */
@@ -55,7 +60,13 @@ export function inputOf(
   const { data, metadata } = event.detail;
   const sku = data.item.sku;
   if (sku === null)
-    return { eventId: metadata.eventId, code: 'NO_SKU', reason: 'the source sent no SKU for this item' };
+    return {
+      eventId: metadata.eventId,
+      code: 'NO_SKU',
+      reason: data.item.shopifyInventoryItemId
+        ? `Shopify inventory item ${data.item.shopifyInventoryItemId} is not one the hub has published (no SKU known for it)`
+        : 'the source sent no SKU for this item',
+    };
   const system = data.location.system;
   if (event.detailType === 'InventoryCounted') {
     const counted = event.detail.data;
@@ -115,6 +126,22 @@ export function inputOf(
   };
 }
 
+/**
+ * The event with its SKU resolved from the Shopify inventory item it names, when it has none. An item
+ * the hub never published stays without one (parked as NO_SKU with the item id: replayable once the
+ * publisher has resolved it — the hub manages only levels it publishes).
+ */
+async function withSku(event: InventoryEvent, deps: ProjectorDeps): Promise<InventoryEvent> {
+  const item = event.detail.data.item;
+  if (item.sku !== null || !item.shopifyInventoryItemId || !deps.skuOfShopifyItem) return event;
+  const sku = await deps.skuOfShopifyItem(item.shopifyInventoryItemId);
+  if (sku === undefined) return event;
+  return {
+    ...event,
+    detail: { ...event.detail, data: { ...event.detail.data, item: { ...item, sku } } },
+  } as InventoryEvent;
+}
+
 /** Which outcomes change what a channel should show (and so must be published). */
 const PUBLISH_ON: ReadonlySet<Applied['outcome']> = new Set(['applied', 'observed']);
 
@@ -136,7 +163,8 @@ export async function projectInventoryEvents(
   };
   const publish = new Map<string, PositionRef>();
   const parked: Parked[] = [];
-  for (const event of events) {
+  for (const original of events) {
+    const event = await withSku(original, deps);
     const mapped = inputOf(event);
     if ('code' in mapped) {
       parked.push(mapped);

@@ -201,6 +201,24 @@ export interface ShopifyPublisherOptions {
   readonly runId?: () => string;
 }
 
+/**
+ * The compare-and-set base of a level: what Shopify was last known to hold. When an
+ * `inventory_levels/update` newer than that knowledge showed another value, Shopify changed on its
+ * side (an online order moved units to `committed`, an admin edit): the base is unknown, so the level
+ * is re-read with its `committed` before the target is computed — never raised from a stale
+ * `committed` over a Shopify-side sale.
+ */
+export function shopifyBase(position: Position): number | null {
+  const confirmed = position.confirmed.shopify;
+  const observed = position.observed.shopify;
+  if (
+    observed &&
+    (!confirmed || (observed.sequence > confirmed.at && observed.quantity !== confirmed.quantity))
+  )
+    return null;
+  return confirmed?.quantity ?? null;
+}
+
 /** Shopify's maximum input array size (https://shopify.dev/docs/api/usage/limits#input-limits). */
 export const MAX_QUANTITIES_PER_CALL = 250;
 
@@ -273,7 +291,7 @@ export class ShopifyInventoryPublisher {
         report.unmapped += 1;
         continue;
       }
-      const base = position.confirmed.shopify?.quantity ?? null;
+      const base = shopifyBase(position);
       rows.push({
         sku: position.sku,
         location: position.location,
@@ -501,6 +519,11 @@ export class ShopifyLevelDirectory implements ShopifyLevelResolver {
     private readonly graphql: ShopifyGraphql,
     private readonly pacer: CostPacer,
     private readonly locations: ReadonlyMap<string, string>,
+    /**
+     * Told each SKU → inventory item pair found (before it is cached), so the projector can read
+     * `inventory_levels/update`, which names only the item (see ShopifyItemSkuRepository).
+     */
+    private readonly onResolved?: (pairs: { inventoryItemId: string; sku: string }[]) => Promise<void>,
   ) {}
 
   async resolve(keys: readonly { sku: string; location: string }[]): Promise<Map<string, ShopifyLevelRef>> {
@@ -540,6 +563,7 @@ export class ShopifyLevelDirectory implements ShopifyLevelResolver {
         after = page?.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
         if (after === null) break;
       }
+      await this.onResolved?.([...found].map(([sku, inventoryItemId]) => ({ inventoryItemId, sku })));
       for (const sku of skus) this.items.set(sku, found.get(sku) ?? null);
     }
     const out = new Map<string, ShopifyLevelRef>();

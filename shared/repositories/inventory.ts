@@ -3,6 +3,7 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactGetCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -38,6 +39,8 @@ import {
 export const INVENTORY_KEY_PREFIX = 'SKU#';
 /** The partition key prefix of the change-feed cursors in the same table. */
 export const FEED_KEY_PREFIX = 'FEED#';
+/** The partition key prefix of the Shopify inventory item → SKU references in the same table. */
+export const SHOPIFY_ITEM_KEY_PREFIX = 'SHOPIFYITEM#';
 
 export interface PositionKey {
   readonly sku: string;
@@ -340,3 +343,58 @@ export class FeedCursorRepository {
     }
   }
 }
+
+/**
+ * Shopify inventory item → SKU, in the inventory table (`pk = SHOPIFYITEM#<inventory item id>`,
+ * `sk = SKU`). Shopify's `inventory_levels/update` names the inventory item, not the SKU; the Shopify
+ * publisher learns the pair when it resolves a SKU to publish it (the only items whose level the hub
+ * manages) and records it here, so the projector can read the webhook as a position. Ids are the
+ * numeric tail of the GID (what the webhook carries); Shopify ids are unique across shops.
+ */
+export class ShopifyItemSkuRepository {
+  private readonly cache = new Map<string, string>();
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Records the pairs not recorded yet by this instance (a put per pair: idempotent). */
+  async record(pairs: readonly { readonly inventoryItemId: string; readonly sku: string }[]): Promise<void> {
+    const fresh = pairs.filter((p) => this.cache.get(numericId(p.inventoryItemId)) !== p.sku);
+    for (let start = 0; start < fresh.length; start += 25) {
+      await Promise.all(
+        fresh.slice(start, start + 25).map(async (p) => {
+          const id = numericId(p.inventoryItemId);
+          await this.client.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { pk: `${SHOPIFY_ITEM_KEY_PREFIX}${id}`, sk: 'SKU', sku: p.sku },
+            }),
+          );
+          this.cache.set(id, p.sku);
+        }),
+      );
+    }
+  }
+
+  /** The SKU of an inventory item (id or GID); undefined when the publisher never resolved it. */
+  async skuOf(inventoryItemId: string): Promise<string | undefined> {
+    const id = numericId(inventoryItemId);
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return cached;
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `${SHOPIFY_ITEM_KEY_PREFIX}${id}`, sk: 'SKU' },
+        ConsistentRead: true,
+      }),
+    );
+    const sku = typeof result.Item?.sku === 'string' ? result.Item.sku : undefined;
+    if (sku !== undefined) this.cache.set(id, sku);
+    return sku;
+  }
+}
+
+/** `gid://shopify/InventoryItem/123` → `123` (an id without a GID stays as it is). */
+const numericId = (id: string) => id.slice(id.lastIndexOf('/') + 1);

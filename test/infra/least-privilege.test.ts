@@ -253,8 +253,15 @@ describe('least privilege (prod template)', () => {
     expect(leadingKeys('ErpOrderSyncFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
     expect(leadingKeys('PosSweepFunction', 'LedgerTable')).toEqual([['POSORDER#*'], ['POSSWEEP#*']]);
     expect(leadingKeys('InventoryErpChangesFunction', 'InventoryTable')).toEqual([['FEED#*']]);
-    expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([['SKU#*']]);
-    expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
+    // The projector reads, the Shopify publishers write, the inventory item → SKU pairs (SHOPIFYITEM#).
+    expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([
+      ['SKU#*'],
+      ['SHOPIFYITEM#*'],
+    ]);
+    expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([
+      ['SKU#*'],
+      ['SHOPIFYITEM#*'],
+    ]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
     expect(leadingKeys('SquareInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('SquareInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);

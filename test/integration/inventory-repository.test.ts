@@ -1,7 +1,11 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { effectiveOnHand, orderMovementId, type ProjectionInput } from '#shared/inventory/projection.ts';
-import { InventoryContentionError, InventoryRepository } from '#shared/repositories/inventory.ts';
+import {
+  InventoryContentionError,
+  InventoryRepository,
+  ShopifyItemSkuRepository,
+} from '#shared/repositories/inventory.ts';
 import { createPkSkTable, localDynamo } from '#test/support/dynamodb.ts';
 
 const { client, document } = localDynamo();
@@ -159,5 +163,21 @@ describe('InventoryRepository (DynamoDB Local)', () => {
     const positions = await repo.getMany([...written, missing]);
     expect(positions.map((p) => p.onHand)).toEqual([...written.map((_, i) => i), 0]);
     expect(positions.at(-1)).toMatchObject({ sku: missing.sku, erpSequence: -1, version: 0 });
+  });
+});
+
+describe('ShopifyItemSkuRepository (DynamoDB Local)', () => {
+  it('records inventory item → SKU pairs by the GID the publisher resolves; reads them by the id webhooks carry', async () => {
+    const id = String(Date.now());
+    const writer = new ShopifyItemSkuRepository(document, table);
+    await writer.record([{ inventoryItemId: `gid://shopify/InventoryItem/${id}`, sku: 'SKU-ITEM-1' }]);
+    const stored = await document.send(
+      new GetCommand({ TableName: table, Key: { pk: `SHOPIFYITEM#${id}`, sk: 'SKU' } }),
+    );
+    expect(stored.Item?.sku).toBe('SKU-ITEM-1');
+    // Another instance (the projector) with a cold cache.
+    const reader = new ShopifyItemSkuRepository(document, table);
+    expect(await reader.skuOf(id)).toBe('SKU-ITEM-1');
+    expect(await reader.skuOf(`${id}9`)).toBeUndefined();
   });
 });

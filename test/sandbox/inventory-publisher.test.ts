@@ -191,6 +191,35 @@ describe('Shopify inventory publisher (against the Shopify sandbox)', () => {
     });
   });
 
+  it('corrects a Shopify-side edit it observed (inventory_levels/update): re-reads the level with committed, then sets it back', async () => {
+    const { h, positions, publisher, shopifyLevel } = await setup();
+    const sku = SKUS[2] as string;
+    const level = shopifyLevel(sku, 'WH-01');
+    positions.erpCount(sku, 'WH-01', 20);
+    await publisher.publish([{ sku, location: 'WH-01' }]);
+    expect(level.available()).toBe(20);
+    // Someone raises available to 25 in the Shopify admin; its webhook reaches the projection.
+    h.app.commerce.changeLevel(level.item, level.loc, { available: 5 }, Date.now());
+    const observed = {
+      kind: 'observation',
+      channel: 'shopify',
+      sequence: Date.now() + 1,
+      quantity: 25,
+    } as const;
+    positions.byKey.set(
+      `${sku}|WH-01`,
+      apply(
+        positions.byKey.get(`${sku}|WH-01`) ?? emptyPosition(sku, 'WH-01'),
+        observed,
+        {},
+        { now: Date.now() },
+      ).next,
+    );
+    const report = await publisher.publish([{ sku, location: 'WH-01' }]);
+    expect(report).toMatchObject({ read: 1, written: 1, casConflicts: 0 });
+    expect(level.available()).toBe(20);
+  });
+
   it('does not touch locations the policy does not publish online', async () => {
     const policy: InventoryPolicy = {
       ...DEFAULT_POLICY,
