@@ -283,8 +283,12 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
     groups.set(group, list);
   }
   const projectorDeps = {
-    apply: async (key: PositionRef, input: Parameters<InventoryRepository['apply']>[1]) => {
-      const applied = await deps.apply(key, input);
+    apply: async (
+      key: PositionRef,
+      input: Parameters<InventoryRepository['apply']>[1],
+      sourceAt?: number,
+    ) => {
+      const applied = await deps.apply(key, input, sourceAt);
       touched.set(`${key.sku}|${key.location}`, key);
       return applied;
     },
@@ -333,7 +337,7 @@ export function inventoryProjector(
   const mappings = new MappingRepository(documents, env.MAPPINGS_TABLE_NAME);
   const items = new ShopifyItemSkuRepository(documents, env.INVENTORY_TABLE_NAME);
   const deps: ProjectorDepsOf = {
-    apply: (key, input) => repository.apply(key, input),
+    apply: (key, input, sourceAt) => repository.apply(key, input, sourceAt),
     skuOfShopifyItem: (id) => items.skuOf(id),
     hubLocation: (system, id) => mappings.lookup('location', system, id),
     exceptions: new DynamoExceptionStore(documents, env.EXCEPTIONS_TABLE_NAME),
@@ -433,6 +437,8 @@ export function shopifyInventoryPublisher(
       levels: directory.levels,
       policy: env.INVENTORY_POLICY,
     });
+    const startedAt = Date.now();
+    const pointsBefore = pacer.counters.pointsRequested;
     const report: PublishReport = await publisher.publish(keys);
     const t = observability.telemetry;
     t.count('InventoryKeysRequested', report.requested);
@@ -441,7 +447,20 @@ export function shopifyInventoryPublisher(
     t.count('ShopifyInventoryCalls', report.calls + report.readCalls);
     t.count('ShopifyCasConflicts', report.casConflicts);
     t.count('ShopifyThrottled', report.throttled);
-    observability.log.info('inventory published to Shopify', { shop: env.SHOPIFY_SHOP, ...report });
+    t.count('ShopifyOversellWindows', report.oversellWindows);
+    const points = pacer.counters.pointsRequested - pointsBefore;
+    emitPublishMetrics(t, 'Shopify', report, {
+      points,
+      seconds: (Date.now() - startedAt) / 1000,
+      restoreRate: pacer.lastStatus?.restoreRate,
+    });
+    const { lagMs, ...summary } = report;
+    observability.log.info('inventory published to Shopify', {
+      shop: env.SHOPIFY_SHOP,
+      ...summary,
+      points,
+      maxLagMs: lagMs.length > 0 ? Math.max(...lagMs) : undefined,
+    });
     if (report.casGaveUp > 0) {
       // Rows that kept meeting Shopify-side sales: the whole batch comes back and is recomputed then.
       return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
@@ -528,7 +547,42 @@ export function squareInventoryPublisher(
     t.count('SquareCountsWritten', report.written);
     t.count('SquareInventoryCalls', report.calls);
     t.count('SquareThrottled', report.throttled);
-    observability.log.info('inventory published to Square', { ...report });
+    t.count('SquareOversellWindows', report.oversellWindows);
+    emitPublishMetrics(t, 'Square', report);
+    const { lagMs, ...summary } = report;
+    observability.log.info('inventory published to Square', {
+      ...summary,
+      maxLagMs: lagMs.length > 0 ? Math.max(...lagMs) : undefined,
+    });
     return { batchItemFailures: [] };
   };
+}
+
+/** EMF keeps at most 100 values of one metric per record: the lag samples beyond are left out. */
+const MAX_LAG_SAMPLES = 100;
+
+/**
+ * The measured metrics of one publish: the sync lag of each written level (source event → channel
+ * write; CloudWatch computes its percentiles), the coalescing ratio (keys asked for ÷ levels written:
+ * how many movements one write carried) and, for Shopify, the cost bucket's utilisation (points
+ * requested ÷ points the restore rate made available while the publish ran — 100 % when the bucket,
+ * not the hub, was the limit).
+ */
+export function emitPublishMetrics(
+  telemetry: Telemetry,
+  channel: 'Shopify' | 'Square',
+  report: { readonly requested: number; readonly written: number; readonly lagMs: readonly number[] },
+  bucket?: { readonly points: number; readonly seconds: number; readonly restoreRate: number | undefined },
+): void {
+  if (!telemetry.record) return;
+  for (const lag of report.lagMs.slice(0, MAX_LAG_SAMPLES))
+    telemetry.record(`${channel}SyncLag`, lag, 'Milliseconds');
+  if (report.written > 0)
+    telemetry.record(`${channel}CoalescingRatio`, report.requested / report.written, 'None');
+  if (bucket?.restoreRate && bucket.seconds >= 1 && bucket.points > 0)
+    telemetry.record(
+      `${channel}BucketUtilisation`,
+      Math.min(100, (100 * bucket.points) / (bucket.restoreRate * bucket.seconds)),
+      'Percent',
+    );
 }

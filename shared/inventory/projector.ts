@@ -29,7 +29,8 @@ export interface PositionRef {
 }
 
 export interface ProjectorDeps {
-  readonly apply: (key: PositionRef, input: ProjectionInput) => Promise<Applied>;
+  /** `sourceAt`: the event's `occurredAt` (epoch ms), the start of the sync lag. */
+  readonly apply: (key: PositionRef, input: ProjectionInput, sourceAt?: number) => Promise<Applied>;
   /** A source location → the hub location (ERP location id); undefined when not mapped. */
   readonly hubLocation: (location: LocationRef) => Promise<string | undefined>;
   /**
@@ -181,7 +182,8 @@ export async function projectInventoryEvents(
       continue;
     }
     const key = { sku: mapped.sku, location };
-    const applied = await deps.apply(key, mapped.input);
+    const sourceAt = Date.parse(event.detail.metadata.occurredAt);
+    const applied = await deps.apply(key, mapped.input, Number.isNaN(sourceAt) ? undefined : sourceAt);
     outcomes[applied.outcome] += 1;
     if (PUBLISH_ON.has(applied.outcome)) publish.set(`${key.sku}|${key.location}`, key);
   }

@@ -173,6 +173,13 @@ export interface PublishReport {
   transientRetries: number;
   /** Rows Shopify refused for good, by user error code. */
   refused: Record<string, number>;
+  /**
+   * Levels Shopify showed above their target when the publish found them (an oversell window: the
+   * channel could sell units the truth no longer has, until this write).
+   */
+  oversellWindows: number;
+  /** Source event → Shopify write of each written level (ms), when its source time is known. */
+  lagMs: number[];
 }
 
 export interface ShopifyPublisherOptions {
@@ -275,6 +282,8 @@ export class ShopifyInventoryPublisher {
       throttled: 0,
       transientRetries: 0,
       refused: {},
+      oversellWindows: 0,
+      lagMs: [],
     };
     const unique = [...new Map(keys.map((k) => [keyOf(k), { sku: k.sku, location: k.location }])).values()];
     report.positions = unique.length;
@@ -313,6 +322,7 @@ export class ShopifyInventoryPublisher {
       rows
         .filter((r) => {
           if (r.base === r.target) report.unchanged += 1;
+          if (r.base !== null && r.base > r.target) report.oversellWindows += 1;
           return r.base !== null && r.base !== r.target;
         })
         .map((r) => ({ ...r, current: r.base }) as Row & PendingPublish),
@@ -466,6 +476,8 @@ export class ShopifyInventoryPublisher {
       );
     }
     report.written += rows.length;
+    for (const row of rows)
+      if (row.position.changedAt !== undefined) report.lagMs.push(Math.max(0, at - row.position.changedAt));
   }
 
   /**

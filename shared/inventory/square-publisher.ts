@@ -223,6 +223,10 @@ export interface SquarePublishReport {
   transientRetries: number;
   /** Changes Square refused for good (unknown variation or location), by error code. */
   refused: Record<string, number>;
+  /** Store counts found above their target (an oversell window at the register). */
+  oversellWindows: number;
+  /** Source event → Square write of each written count (ms), when its source time is known. */
+  lagMs: number[];
 }
 
 export interface SquarePublisherOptions {
@@ -298,6 +302,8 @@ export class SquareInventoryPublisher {
       throttled: 0,
       transientRetries: 0,
       refused: {},
+      oversellWindows: 0,
+      lagMs: [],
     };
     const unique = [...new Map(keys.map((k) => [keyOf(k), { sku: k.sku, location: k.location }])).values()];
     report.positions = unique.length;
@@ -315,10 +321,12 @@ export class SquareInventoryPublisher {
         report.unmapped += 1;
         continue;
       }
-      if (squareShows(position) === target) {
+      const shows = squareShows(position);
+      if (shows === target) {
         report.unchanged += 1;
         continue;
       }
+      if (shows !== null && shows > target) report.oversellWindows += 1;
       rows.push({ sku: position.sku, location: position.location, ref, position, target });
     }
     const size = Math.min(this.options.batchSize ?? MAX_CHANGES_PER_CALL, MAX_CHANGES_PER_CALL);
@@ -378,6 +386,8 @@ export class SquareInventoryPublisher {
         );
       }
       report.written += rows.length;
+      for (const row of rows)
+        if (row.position.changedAt !== undefined) report.lagMs.push(Math.max(0, at - row.position.changedAt));
       return;
     }
   }

@@ -85,6 +85,7 @@ function positionOf(item: Record<string, unknown> | undefined, key: PositionKey)
     observed: (item.observed as Position['observed'] | undefined) ?? {},
     published: (item.published as Position['published'] | undefined) ?? {},
     confirmed: (item.confirmed as Position['confirmed'] | undefined) ?? {},
+    ...(item.changedAt !== undefined ? { changedAt: Number(item.changedAt) } : {}),
     version: Number(item.version ?? 0),
   };
 }
@@ -104,6 +105,7 @@ function itemOf(position: Position, now: number): Record<string, unknown> {
     observed: position.observed,
     published: position.published,
     confirmed: position.confirmed,
+    ...(position.changedAt !== undefined ? { changedAt: position.changedAt } : {}),
     version: position.version + 1,
     updatedAt: new Date(now).toISOString(),
   };
@@ -179,7 +181,7 @@ export class InventoryRepository {
    * Applies one input to one position, exactly as a serial application would (see the module doc).
    * Returns what it did; throws {@link InventoryContentionError} after `maxAttempts` lost races.
    */
-  async apply(key: PositionKey, input: ProjectionInput): Promise<Applied> {
+  async apply(key: PositionKey, input: ProjectionInput, sourceAt?: number): Promise<Applied> {
     const ids = markerIdsOf(input);
     for (let attempt = 0; attempt < this.maxAttempts; attempt += 1) {
       const [position, markers] = await this.read(key, ids);
@@ -187,6 +189,7 @@ export class InventoryRepository {
       const options: ProjectionOptions = {
         now,
         ...(this.options.pendingTtlMs !== undefined ? { pendingTtlMs: this.options.pendingTtlMs } : {}),
+        ...(sourceAt !== undefined ? { sourceAt } : {}),
       };
       const applied = apply(position.value, input, markers, options);
       if (!applied.changed) return applied;

@@ -149,9 +149,12 @@ describe('Square inventory publisher (against the Square sandbox)', () => {
     const { publisher, positions, skus, locationMap, squareCount } = await setup();
     const { sku, variationId } = skus[0] ?? { sku: '', variationId: '' };
     positions.erpCount(sku, 'ERP-2', 12);
-    positions.input(sku, 'ERP-2', { kind: 'movement', source: 'pos', movementId: 'pos-m-o1#x', delta: -5 });
     await publisher.publish([{ sku, location: 'ERP-2' }]);
+    positions.input(sku, 'ERP-2', { kind: 'movement', source: 'pos', movementId: 'pos-m-o1#x', delta: -5 });
+    const report = await publisher.publish([{ sku, location: 'ERP-2' }]);
     expect(await squareCount(variationId, locationMap.get('ERP-2') ?? '')).toBe(7);
+    // Square showed 12 while the truth was 7 until this write: an oversell window, counted.
+    expect(report.oversellWindows).toBe(1);
   });
 
   it('corrects drift: a count keyed in at the register (newer than the last write) is set back to the ERP on hand', async () => {
