@@ -181,6 +181,12 @@ export type AvailabilityMessage = z.infer<typeof AvailabilityMessageSchema>;
 /** Keys per availability message: ~100 bytes each, far below SQS's 256 KiB message limit. */
 const KEYS_PER_MESSAGE = 500;
 
+/** When SQS first received the message (`SentTimestamp`, the same on every redelivery); now if absent. */
+function sentAtOf(record: SQSRecord): string {
+  const sent = Number(record.attributes?.SentTimestamp);
+  return new Date(Number.isFinite(sent) && sent > 0 ? sent : Date.now()).toISOString();
+}
+
 /** Sends publish keys to every shop's availability queue (10 messages a call, SendMessageBatch's limit). */
 export async function sendAvailability(
   sqs: SQSClient,
@@ -241,7 +247,10 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
     await deps.exceptions.park({
       kind: 'inventory-event',
       inputId: eventId,
-      at: new Date().toISOString(),
+      // The parked item's key is `<at>#<inputId>`: a time the redelivery of this batch repeats (the
+      // message's first send), so parking again after a failed send of the keys overwrites the same item
+      // instead of parking the event twice.
+      at: sentAtOf(record),
       code,
       reason,
       issues: [reason],
