@@ -236,7 +236,8 @@ interface Row {
   readonly sku: string;
   readonly location: string;
   readonly ref: ShopifyLevelRef;
-  readonly position: Position;
+  /** The projection as last read (re-read right before each send, see `sendBatch`). */
+  position: Position;
   /** What Shopify holds, as far as the hub knows. */
   base: number | null;
   committed: number;
@@ -369,23 +370,41 @@ export class ShopifyInventoryPublisher {
         report.casGaveUp += rows.length;
         return;
       }
-      const input = {
-        name: 'available',
-        reason: this.options.reason ?? 'correction',
-        referenceDocumentUri: `${this.options.referencePrefix ?? 'gid://omnihub/InventoryPublish'}/${runId}`,
-        quantities: rows.map((r) => ({
-          inventoryItemId: r.ref.inventoryItemId,
-          locationId: r.ref.locationId,
-          quantity: r.target,
-          changeFromQuantity: r.base,
-        })),
-      };
-      // Same content in the same run → same key: a resend after a lost answer is applied once.
-      const key = `omnihub-inv-${createHash('sha256')
-        .update(`${batchId}\n${JSON.stringify(input)}`)
-        .digest('hex')
-        .slice(0, 40)}`;
-      const answer = await this.call(INVENTORY_SET_AVAILABLE_MUTATION, { input, key }, MUTATION_COST, report);
+      let sent: { rows: Row[]; key: string } | undefined;
+      // Built once the pacer grants the points, from the projection read then: the pacer can hold a call
+      // for seconds, and a POS sale projected meanwhile must lower the quantity sent, never be
+      // overwritten by the availability read before the wait (no stale raise).
+      const answer = await this.call(
+        INVENTORY_SET_AVAILABLE_MUTATION,
+        async () => {
+          await this.reread(rows);
+          rows = rows.filter((r) => r.target !== r.base);
+          if (rows.length === 0) return undefined;
+          const input = {
+            name: 'available',
+            reason: this.options.reason ?? 'correction',
+            referenceDocumentUri: `${this.options.referencePrefix ?? 'gid://omnihub/InventoryPublish'}/${runId}`,
+            quantities: rows.map((r) => ({
+              inventoryItemId: r.ref.inventoryItemId,
+              locationId: r.ref.locationId,
+              quantity: r.target,
+              changeFromQuantity: r.base,
+            })),
+          };
+          // Same content in the same run → same key: a resend after a lost answer is applied once.
+          const key = `omnihub-inv-${createHash('sha256')
+            .update(`${batchId}\n${JSON.stringify(input)}`)
+            .digest('hex')
+            .slice(0, 40)}`;
+          sent = { rows, key };
+          return { input, key };
+        },
+        MUTATION_COST,
+        report,
+      );
+      if (answer === undefined || sent === undefined) return;
+      rows = (sent as { rows: Row[] }).rows;
+      const key = (sent as { key: string }).key;
       report.calls += 1;
       const payload = answer.data?.inventorySetQuantities as
         | { userErrors?: { code?: string | null; field?: string[] | null; message: string }[] }
@@ -426,6 +445,19 @@ export class ShopifyInventoryPublisher {
     }
   }
 
+  /** Re-reads the projection of `rows` and recomputes their targets (with the committed each row holds). */
+  private async reread(rows: Row[]): Promise<void> {
+    const fresh = await this.options.positions.getMany(
+      rows.map((r) => ({ sku: r.sku, location: r.location })),
+    );
+    rows.forEach((row, i) => {
+      const position = fresh[i];
+      if (!position) return;
+      row.position = position;
+      row.target = this.targetOf(position, row.committed) ?? row.target;
+    });
+  }
+
   /**
    * Reads `available` and `committed` of `rows` from Shopify (≤ 250 a call), makes them the rows' base
    * and committed, recomputes their targets and records what was read in the projection.
@@ -434,7 +466,8 @@ export class ShopifyInventoryPublisher {
     for (let start = 0; start < rows.length; start += MAX_QUANTITIES_PER_CALL) {
       const chunk = rows.slice(start, start + MAX_QUANTITIES_PER_CALL);
       const ids = chunk.map((r) => inventoryLevelGid(r.ref.locationId, r.ref.inventoryItemId));
-      const answer = await this.call(INVENTORY_LEVELS_QUERY, { ids }, 2 * ids.length, report);
+      const answer = await this.call(INVENTORY_LEVELS_QUERY, async () => ({ ids }), 2 * ids.length, report);
+      if (!answer) continue;
       report.readCalls += 1;
       const nodes =
         (answer.data?.nodes as ({ quantities?: { name: string; quantity: number }[] } | null)[]) ?? [];
@@ -481,20 +514,27 @@ export class ShopifyInventoryPublisher {
   }
 
   /**
-   * One paced call: waits for the points, sends, settles the pacer with Shopify's bucket. Retried with
-   * the same variables (so the same idempotency key) after `THROTTLED`, 429, 5xx and network failures.
+   * One paced call: waits for the points, builds the variables (`build`, after the wait: undefined =
+   * nothing left to send), sends, settles the pacer with Shopify's bucket. Retried after `THROTTLED`,
+   * 429, 5xx and network failures, the variables built again each time (the same content gives the same
+   * idempotency key, so a resend after a lost answer is applied once).
    */
   private async call(
     document: string,
-    variables: Record<string, unknown>,
+    build: () => Promise<Record<string, unknown> | undefined>,
     cost: number,
     report: PublishReport,
-  ): Promise<GraphqlAnswer> {
+  ): Promise<GraphqlAnswer | undefined> {
     const maxRetries = this.options.maxRetries ?? 6;
     for (let attempt = 0; ; attempt += 1) {
       const grant = await this.options.pacer.acquire(cost);
       let answer: GraphqlAnswer;
       try {
+        const variables = await build();
+        if (variables === undefined) {
+          grant.settle({});
+          return undefined;
+        }
         answer = await this.options.graphql(document, variables);
       } catch (error) {
         grant.settle({});

@@ -252,8 +252,9 @@ interface Row {
   readonly sku: string;
   readonly location: string;
   readonly ref: SquareLevelRef;
-  readonly position: Position;
-  readonly target: number;
+  /** The projection as last read (re-read right before each send). */
+  position: Position;
+  target: number;
 }
 
 /** What Square shows as far as the hub knows: the newer of its confirmed write and the last count observed. */
@@ -336,11 +337,33 @@ export class SquareInventoryPublisher {
     return report;
   }
 
-  /** Sends one batch; changes Square refuses for good (unknown ids) leave it and the rest is resent. */
+  /**
+   * Sends one batch; changes Square refuses for good (unknown ids) leave it and the rest is resent. Each
+   * send (a retry after a 429 or 5xx too) is built after the pacing wait from the projection read then:
+   * a sale projected during the wait lowers the count sent instead of being overwritten (no stale raise).
+   */
   private async sendBatch(batch: Row[], batchId: string, runId: string, report: SquarePublishReport) {
     let rows = batch;
-    while (rows.length > 0) {
-      const occurredAt = new Date(this.now()).toISOString();
+    const maxRetries = this.options.maxRetries ?? 6;
+    // The time of a content, kept while the content is resent (a retry of the same counts is the same
+    // request: same body, same key); new counts get the time they are first sent.
+    let stamped: { content: string; occurredAt: string } | undefined;
+    for (let transient = 0; ; ) {
+      await this.pace();
+      const fresh = await this.options.positions.getMany(
+        rows.map((r) => ({ sku: r.sku, location: r.location })),
+      );
+      rows.forEach((row, i) => {
+        const position = fresh[i];
+        if (!position) return;
+        row.position = position;
+        row.target = posTargetOf(this.options.policy, position) ?? row.target;
+      });
+      rows = rows.filter((r) => squareShows(r.position) !== r.target);
+      if (rows.length === 0) return;
+      const content = JSON.stringify(rows.map((r) => [r.ref.variationId, r.ref.locationId, r.target]));
+      if (stamped?.content !== content) stamped = { content, occurredAt: new Date(this.now()).toISOString() };
+      const { occurredAt } = stamped;
       const changes = rows.map((r) => ({
         type: 'PHYSICAL_COUNT',
         physical_count: {
@@ -358,8 +381,22 @@ export class SquareInventoryPublisher {
         .digest('hex')
         .slice(0, 48)}`;
       try {
-        await this.call({ idempotency_key: key, changes, ignore_unchanged_counts: true }, report);
+        await this.options.api.batchChange({ idempotency_key: key, changes, ignore_unchanged_counts: true });
+        report.calls += 1;
+        this.rate = Math.min(this.options.maxCallsPerSecond ?? 10, this.rate + 0.5);
       } catch (error) {
+        if (error instanceof SquareUnavailableError) {
+          if (transient >= maxRetries) throw error;
+          transient += 1;
+          report.transientRetries += 1;
+          if (error.status === 429) {
+            report.throttled += 1;
+            this.rate = Math.max(0.5, this.rate / 2);
+          }
+          const backoff = Math.min(10_000, 200 * 2 ** (transient - 1)) * (0.5 + this.random() / 2);
+          await this.sleep(error.retryAfterMs ?? backoff);
+          continue;
+        }
         if (!(error instanceof SquareRequestError)) throw error;
         const refused = new Set<number>();
         for (const e of error.errors) {
@@ -392,29 +429,10 @@ export class SquareInventoryPublisher {
     }
   }
 
-  /** One paced call, retried with the same body (the same key) after 429 / 5xx / network failures. */
-  private async call(body: Record<string, unknown>, report: SquarePublishReport): Promise<void> {
-    const maxRetries = this.options.maxRetries ?? 6;
-    const ceiling = this.options.maxCallsPerSecond ?? 10;
-    for (let attempt = 0; ; attempt += 1) {
-      const wait = this.lastCallAt + 1000 / this.rate - this.now();
-      if (wait > 0) await this.sleep(wait);
-      this.lastCallAt = this.now();
-      try {
-        await this.options.api.batchChange(body);
-        report.calls += 1;
-        this.rate = Math.min(ceiling, this.rate + 0.5);
-        return;
-      } catch (error) {
-        if (!(error instanceof SquareUnavailableError) || attempt >= maxRetries) throw error;
-        report.transientRetries += 1;
-        if (error.status === 429) {
-          report.throttled += 1;
-          this.rate = Math.max(0.5, this.rate / 2);
-        }
-        const backoff = Math.min(10_000, 200 * 2 ** attempt) * (0.5 + this.random() / 2);
-        await this.sleep(error.retryAfterMs ?? backoff);
-      }
-    }
+  /** Waits until the next call is due at the current rate (lowered on 429, raised back on success). */
+  private async pace(): Promise<void> {
+    const wait = this.lastCallAt + 1000 / this.rate - this.now();
+    if (wait > 0) await this.sleep(wait);
+    this.lastCallAt = this.now();
   }
 }
