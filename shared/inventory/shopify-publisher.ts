@@ -155,6 +155,12 @@ export interface PublishReport {
   /** Positions not published online by the policy, or without Shopify ids. */
   notPublished: number;
   unmapped: number;
+  /**
+   * Positions the ERP has not reported yet (no ERP count): not published — the hub never guesses the
+   * truth, and 0 would be wrong; the first ERP count of the position (the change feed, an opening
+   * snapshot) publishes it.
+   */
+  unknownOnHand: number;
   /** Already at their target in Shopify. */
   unchanged: number;
   /** Quantities written, and the mutation calls that wrote them. */
@@ -273,6 +279,7 @@ export class ShopifyInventoryPublisher {
       positions: 0,
       notPublished: 0,
       unmapped: 0,
+      unknownOnHand: 0,
       unchanged: 0,
       written: 0,
       calls: 0,
@@ -292,6 +299,10 @@ export class ShopifyInventoryPublisher {
     const refs = await this.options.levels.resolve(unique);
     const rows: Row[] = [];
     for (const position of positions) {
+      if (position.erpSequence < 0) {
+        report.unknownOnHand += 1;
+        continue;
+      }
       const ref = refs.get(keyOf(position));
       if (this.targetOf(position, position.committed) === null) {
         report.notPublished += 1;

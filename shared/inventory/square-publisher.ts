@@ -214,6 +214,12 @@ export interface SquarePublishReport {
   positions: number;
   notPublished: number;
   unmapped: number;
+  /**
+   * Positions the ERP has not reported yet (no ERP count): not published — the hub never guesses the
+   * truth, and 0 would be wrong; the first ERP count of the position (the change feed, an opening
+   * snapshot) publishes it.
+   */
+  unknownOnHand: number;
   unchanged: number;
   written: number;
   calls: number;
@@ -297,6 +303,7 @@ export class SquareInventoryPublisher {
       positions: 0,
       notPublished: 0,
       unmapped: 0,
+      unknownOnHand: 0,
       unchanged: 0,
       written: 0,
       calls: 0,
@@ -312,6 +319,10 @@ export class SquareInventoryPublisher {
     const refs = await this.options.levels.resolve(unique);
     const rows: Row[] = [];
     for (const position of positions) {
+      if (position.erpSequence < 0) {
+        report.unknownOnHand += 1;
+        continue;
+      }
       const target = posTargetOf(this.options.policy, position);
       if (target === null) {
         report.notPublished += 1;

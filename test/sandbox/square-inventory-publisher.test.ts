@@ -70,13 +70,22 @@ interface Sent {
 }
 
 async function setup(
-  options: { policy?: InventoryPolicy; loseAnswer?: (n: number) => boolean; maxCallsPerSecond?: number } = {},
+  options: {
+    policy?: InventoryPolicy;
+    loseAnswer?: (n: number) => boolean;
+    maxCallsPerSecond?: number;
+    /** Answers the n-th batch-create with a 503 (not applied) instead of sending it. */
+    unavailable?: (n: number) => boolean;
+    /** Runs during each pacing or backoff wait of the publisher. */
+    duringWait?: () => void;
+  } = {},
 ) {
   const sent: Sent[] = [];
   const recording: typeof fetch = async (url, init) => {
     if (String(url).includes('/inventory/changes/batch-create')) {
       const body = JSON.parse(String(init?.body)) as { idempotency_key: string; changes: Sent['changes'] };
       sent.push({ idempotencyKey: body.idempotency_key, changes: body.changes });
+      if (options.unavailable?.(sent.length)) return new Response('{}', { status: 503 });
     }
     const res = await fetch(url, init);
     if (String(url).includes('batch-create') && res.ok && options.loseAnswer?.(sent.length))
@@ -103,7 +112,10 @@ async function setup(
     levels: directory,
     policy: options.policy ?? DEFAULT_POLICY,
     maxCallsPerSecond: options.maxCallsPerSecond ?? 50,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50))),
+    sleep: (ms) => {
+      options.duringWait?.();
+      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50)));
+    },
   });
   /** What Square holds now, per variation × location. */
   const squareCount = async (variationId: string, locationId: string) => {
@@ -155,6 +167,45 @@ describe('Square inventory publisher (against the Square sandbox)', () => {
     expect(await squareCount(variationId, locationMap.get('ERP-2') ?? '')).toBe(7);
     // Square showed 12 while the truth was 7 until this write: an oversell window, counted.
     expect(report.oversellWindows).toBe(1);
+  });
+
+  it('does not publish a position the ERP has not reported yet (its on hand is unknown, 0 would be a guess)', async () => {
+    const { publisher, positions, sent, skus } = await setup();
+    const { sku } = skus[0] ?? { sku: '' };
+    // A register sale at a position no ERP count has reached: the projection knows only the movement.
+    positions.input(sku, 'ERP-1', { kind: 'movement', source: 'pos', movementId: 'pos-m-o9#x', delta: -1 });
+    const report = await publisher.publish([{ sku, location: 'ERP-1' }]);
+    expect(report).toMatchObject({ unknownOnHand: 1, written: 0, calls: 0 });
+    expect(sent).toEqual([]);
+  });
+
+  it('builds a retry from the projection as it is then: a sale projected during the backoff lowers the count sent (no stale raise)', async () => {
+    let sold = false;
+    const held: { ctx?: Awaited<ReturnType<typeof setup>> } = {};
+    const ctx = await setup({
+      unavailable: (n) => n === 2,
+      duringWait: () => {
+        // Once the second send was answered 503: the sale lands during the backoff before the resend.
+        if (sold || held.ctx?.sent.length !== 2) return;
+        sold = true;
+        held.ctx.positions.input(held.ctx.skus[0]?.sku ?? '', 'ERP-1', {
+          kind: 'movement',
+          source: 'pos',
+          movementId: 'pos-m-o8#x',
+          delta: -4,
+        });
+      },
+    });
+    held.ctx = ctx;
+    const { sku, variationId } = ctx.skus[0] ?? { sku: '', variationId: '' };
+    ctx.positions.erpCount(sku, 'ERP-1', 20);
+    await ctx.publisher.publish([{ sku, location: 'ERP-1' }]);
+    ctx.positions.erpCount(sku, 'ERP-1', 30);
+    const report = await ctx.publisher.publish([{ sku, location: 'ERP-1' }]);
+    // The 503'd send asked for 30; the sale (−4) arrived during the backoff: the resend asks for 26.
+    expect(ctx.sent.map((c) => c.changes[0]?.physical_count.quantity)).toEqual(['20', '30', '26']);
+    expect(report).toMatchObject({ written: 1, transientRetries: 1 });
+    expect(await ctx.squareCount(variationId, ctx.locationMap.get('ERP-1') ?? '')).toBe(26);
   });
 
   it('corrects drift: a count keyed in at the register (newer than the last write) is set back to the ERP on hand', async () => {
