@@ -257,6 +257,8 @@ export class InventorySync extends HubFlow {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
     );
+    // A SKU's positions with Shopify committed stock (refreshCommitted, on Shopify order events).
+    grantPartitions(this.table, this.projectorFunction, [INVENTORY_KEY_PREFIX], 'dynamodb:Query');
     grantPartitions(this.table, this.projectorFunction, [SHOPIFY_ITEM_KEY_PREFIX], 'dynamodb:GetItem');
     tables.mappings.grant(this.projectorFunction, 'dynamodb:GetItem');
     tables.exceptions.grant(this.projectorFunction, 'dynamodb:PutItem');
@@ -280,6 +282,12 @@ export class InventorySync extends HubFlow {
     events.subscribe(hub.bus, 'InventoryToProjection', {
       source: [EVENT_SOURCES.erp, EVENT_SOURCES.pos, EVENT_SOURCES.hub, EVENT_SOURCES.shopify],
       detailType: ['InventoryCounted', 'InventoryAdjusted'],
+    });
+    // Committed stock: Shopify's order events re-read the SKUs' committed levels (fulfilments leave
+    // `available` alone, so no inventory_levels/update says committed went down).
+    events.subscribe(hub.bus, 'ShopifyOrdersToProjection', {
+      source: [EVENT_SOURCES.shopify],
+      detailType: ['OrderCreated', 'OrderUpdated', 'OrderCancelled'],
     });
 
     new CfnOutput(this, 'InventoryTableName', { value: this.table.tableName });

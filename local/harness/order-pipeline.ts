@@ -40,6 +40,8 @@ export interface OrderPipelineOptions {
   readonly erpMapping?: (mapping: NetSuiteMappingConfig) => NetSuiteMappingConfig;
   /** Told every call the local DynamoDB answered (the inventory e2e keeps the projection's history). */
   readonly onDynamoDbCall?: LocalCloudOptions['onDynamoDbCall'];
+  /** Told every line a function logs (the inventory e2e keeps the inventory functions' lines). */
+  readonly onFunctionLog?: LocalCloudOptions['onFunctionLog'];
 }
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -122,6 +124,7 @@ export class OrderPipeline {
         port,
         ...(options.chaos ? { chaos: options.chaos } : {}),
         ...(options.onDynamoDbCall ? { onDynamoDbCall: options.onDynamoDbCall } : {}),
+        ...(options.onFunctionLog ? { onFunctionLog: options.onFunctionLog } : {}),
         sandboxes: sandboxes.handle,
         env: { ...env, OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials },
         log: { info: () => {}, warn: () => {}, error: (message, details) => console.error(message, details) },

@@ -7,7 +7,8 @@ import * as z from 'zod';
 import { EventBridgePublisher } from '../bus/publisher.ts';
 import { NETSUITE_TOKEN_PATH, NetSuiteAuth, NetSuiteCredentialsSchema } from '../connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '../connectors/netsuite/client.ts';
-import { detailSchema } from '../events/catalog.ts';
+import { PublishError } from '../errors.ts';
+import { type CanonicalEvent, detailSchema } from '../events/catalog.ts';
 import { CostPacer } from '../inventory/cost-pacer.ts';
 import { type PollReport, pollErpChanges } from '../inventory/erp-change-feed.ts';
 import { InventoryPolicySchema } from '../inventory/policy.ts';
@@ -16,6 +17,8 @@ import {
   type PositionRef,
   type ProjectorReport,
   projectInventoryEvents,
+  refreshCommitted,
+  type ShopifyOrderEvent,
 } from '../inventory/projector.ts';
 import {
   type PublishReport,
@@ -114,6 +117,27 @@ export function erpChangesPoller(
   const now = clock.now ?? Date.now;
   const sleep = clock.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  /**
+   * A page can hold 1,000 changes (100 PutEvents calls): PutEvents answers some entries with the retryable
+   * InternalFailure/ThrottlingException (`PutEventsResultEntry`), and failing the whole run for one of them
+   * would re-read the page forever once pages are large. Each call's 10 entries are resent (same event
+   * ids: consumers ignore the copies already accepted) up to 5 times with a short backoff.
+   */
+  const publishRetrying = async (page: readonly CanonicalEvent<'InventoryCounted'>[]) => {
+    for (let start = 0; start < page.length; start += 10) {
+      const chunk = page.slice(start, start + 10);
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await bus.publish(chunk);
+          break;
+        } catch (error) {
+          if (!(error instanceof PublishError) || attempt >= 4) throw error;
+          await sleep(100 * 2 ** attempt);
+        }
+      }
+    }
+  };
+
   return async function run(): Promise<ErpChangesRun> {
     const deadline = now() + env.POLL_WINDOW_SECONDS * 1000;
     let polls = 0;
@@ -125,7 +149,7 @@ export function erpChangesPoller(
         client,
         account: env.NETSUITE_ACCOUNT_ID,
         cursor,
-        publish: (page) => bus.publish(page),
+        publish: (page) => publishRetrying(page),
       });
       polls += 1;
       events += report.events;
@@ -170,6 +194,10 @@ export type ProjectorEnv = z.infer<typeof ProjectorEnvSchema>;
 const BusEventSchema = z.discriminatedUnion('detail-type', [
   z.object({ 'detail-type': z.literal('InventoryCounted'), detail: detailSchema('InventoryCounted') }),
   z.object({ 'detail-type': z.literal('InventoryAdjusted'), detail: detailSchema('InventoryAdjusted') }),
+  // Shopify's order events (the rule takes them from omnihub.shopify only): committed stock, see refreshCommitted.
+  z.object({ 'detail-type': z.literal('OrderCreated'), detail: detailSchema('OrderCreated') }),
+  z.object({ 'detail-type': z.literal('OrderUpdated'), detail: detailSchema('OrderUpdated') }),
+  z.object({ 'detail-type': z.literal('OrderCancelled'), detail: detailSchema('OrderCancelled') }),
 ]);
 
 /** One availability message: the positions to publish (the publisher coalesces across messages). */
@@ -216,6 +244,8 @@ export async function sendAvailability(
 
 export interface ProjectorDepsOf {
   readonly apply: InventoryRepository['apply'];
+  /** The SKU's positions where Shopify's committed was last seen above 0 (Shopify order events). */
+  readonly withCommitted?: (sku: string) => Promise<readonly PositionRef[]>;
   readonly skuOfShopifyItem?: (inventoryItemId: string) => Promise<string | undefined>;
   readonly hubLocation: (system: string, id: string) => Promise<string | undefined>;
   readonly exceptions: ExceptionStore;
@@ -239,6 +269,7 @@ export interface ProjectorDepsOf {
 export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Promise<SQSBatchResponse> {
   const failures: { itemIdentifier: string }[] = [];
   const groups = new Map<string, { record: SQSRecord; event: InventoryEvent }[]>();
+  const orders: { record: SQSRecord; event: ShopifyOrderEvent }[] = [];
   const touched = new Map<string, PositionRef>();
   const totals: Record<string, number> = {};
   let parked = 0;
@@ -279,6 +310,14 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
         deps.log.error('could not park an unreadable inventory event', { error: error as Error });
         failures.push({ itemIdentifier: record.messageId });
       }
+      continue;
+    }
+    if (
+      parsed.data['detail-type'] === 'OrderCreated' ||
+      parsed.data['detail-type'] === 'OrderUpdated' ||
+      parsed.data['detail-type'] === 'OrderCancelled'
+    ) {
+      orders.push({ record, event: { detailType: parsed.data['detail-type'], detail: parsed.data.detail } });
       continue;
     }
     const inventoryEvent = {
@@ -322,6 +361,22 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
       }
     }),
   );
+  const withCommitted = deps.withCommitted;
+  await Promise.all(
+    orders.map(async ({ record, event: order }) => {
+      if (!withCommitted) return;
+      try {
+        const { publish } = await refreshCommitted(order, { apply: projectorDeps.apply, withCommitted });
+        totals.committedRefreshes = (totals.committedRefreshes ?? 0) + publish.length;
+      } catch (error) {
+        deps.log.warn('order event not applied to the inventory projection; it comes back', {
+          messageId: record.messageId,
+          error: error as Error,
+        });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }),
+  );
   // Throws when the keys cannot be sent: the whole batch comes back (projecting again is idempotent).
   await deps.sendAvailability([...touched.values()]);
   for (const [outcome, n] of Object.entries(totals))
@@ -347,6 +402,7 @@ export function inventoryProjector(
   const items = new ShopifyItemSkuRepository(documents, env.INVENTORY_TABLE_NAME);
   const deps: ProjectorDepsOf = {
     apply: (key, input, sourceAt) => repository.apply(key, input, sourceAt),
+    withCommitted: (sku) => repository.withCommitted(sku),
     skuOfShopifyItem: (id) => items.skuOf(id),
     hubLocation: (system, id) => mappings.lookup('location', system, id),
     exceptions: new DynamoExceptionStore(documents, env.EXCEPTIONS_TABLE_NAME),

@@ -143,6 +143,50 @@ async function withSku(event: InventoryEvent, deps: ProjectorDeps): Promise<Inve
   } as InventoryEvent;
 }
 
+/** A Shopify order event (OrderCreated, OrderUpdated — fulfilments show there —, OrderCancelled). */
+export interface ShopifyOrderEvent {
+  readonly detailType: 'OrderCreated' | 'OrderUpdated' | 'OrderCancelled';
+  readonly detail: EventDetail<'OrderCreated'>;
+}
+
+export interface CommittedDeps {
+  readonly apply: ProjectorDeps['apply'];
+  /** The SKU's positions where Shopify's committed was last seen above 0. */
+  readonly withCommitted: (sku: string) => Promise<readonly PositionRef[]>;
+}
+
+/**
+ * Committed stock from online orders. Shopify computes `committed` itself (units of open orders at the
+ * location their fulfilment order is assigned to); the hub never derives it from orders — it would
+ * subtract twice — it re-reads it. A new order or a restocking cancellation changes `available` too, so
+ * its `inventory_levels/update` already makes the level's base unknown; a **fulfilment** moves units out
+ * of `committed` and `on_hand` and leaves `available` alone (no `inventory_levels/update`), so the hub's
+ * `committed` stays high and, once the ERP books the shipment, its target would subtract the shipped units
+ * twice. So every Shopify order event marks the order's SKUs at the locations where the hub last saw
+ * Shopify commit units (the event names no location) as changed on Shopify's side — a Shopify
+ * observation with no quantity, sequence = the order's `updatedAt` — and the publisher re-reads them
+ * (available and committed) before any write, without waiting for a compare-and-set conflict.
+ */
+export async function refreshCommitted(
+  event: ShopifyOrderEvent,
+  deps: CommittedDeps,
+): Promise<{ readonly publish: PositionRef[] }> {
+  const order = event.detail.data;
+  const sequence = Date.parse(order.updatedAt);
+  const skus = [...new Set(order.lines.map((l) => l.sku).filter((sku): sku is string => sku !== null))];
+  const publish: PositionRef[] = [];
+  for (const sku of skus) {
+    for (const key of await deps.withCommitted(sku)) {
+      const applied = await deps.apply(
+        { sku: key.sku, location: key.location },
+        { kind: 'observation', channel: 'shopify', sequence, quantity: null },
+      );
+      if (PUBLISH_ON.has(applied.outcome)) publish.push({ sku: key.sku, location: key.location });
+    }
+  }
+  return { publish };
+}
+
 /** Which outcomes change what a channel should show (and so must be published). */
 const PUBLISH_ON: ReadonlySet<Applied['outcome']> = new Set(['applied', 'observed']);
 

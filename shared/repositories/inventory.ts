@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactGetCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -150,6 +151,31 @@ export class InventoryRepository {
   async get(key: PositionKey): Promise<Position> {
     const [position] = await this.read(key, []);
     return position.value;
+  }
+
+  /**
+   * The positions of one SKU where Shopify's `committed` was last seen above 0 (one Query of the SKU's
+   * partition, strongly consistent): where an online order's fulfilment or cancellation can lower it.
+   */
+  async withCommitted(sku: string): Promise<Position[]> {
+    const out: Position[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loc)',
+          FilterExpression: 'committed > :zero',
+          ExpressionAttributeValues: { ':pk': pk(sku), ':loc': 'LOC#', ':zero': 0 },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? [])
+        out.push(positionOf(item, { sku, location: String(item.location) }));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   /**

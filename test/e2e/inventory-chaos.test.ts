@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDbCall } from '#local/aws/dynamodb-proxy.ts';
@@ -125,6 +128,7 @@ let netsuite: NetSuiteSandbox;
 let shopify: ShopifySandbox;
 let square: SquareSandbox;
 const writes: ChannelWrite[] = [];
+const functionLog: string[] = [];
 
 beforeAll(async () => {
   pipeline = await OrderPipeline.start({
@@ -132,6 +136,11 @@ beforeAll(async () => {
     seed: 37,
     chaos: { duplicateRate: 0.05, reorderRate: 0.1, putEventsFailureRate: 0.01, seed: 41 },
     onDynamoDbCall: observe,
+    // The inventory functions' log lines, written out for a failed run to be read.
+    onFunctionLog: (fn, line) => {
+      if (/Inventory|inventory/.test(fn) && !line.includes('"level":"DEBUG"'))
+        functionLog.push(`${fn} ${line}`);
+    },
   });
   netsuite = pipeline.sandboxes.apps.find((app) => app.name === 'netsuite') as unknown as NetSuiteSandbox;
   shopify = pipeline.sandboxes.apps.find((app) => app.name === 'shopify') as unknown as ShopifySandbox;
@@ -139,6 +148,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  writeFileSync(join(tmpdir(), 'omnihub-inventory-chaos.log'), functionLog.join('\n'));
   await pipeline?.stop();
 });
 
@@ -255,7 +265,7 @@ describe('inventory availability under chaos, 121 locations, a few hot SKUs', ()
           const committed = shopify.store.quantity(item, location, 'committed');
           return [
             {
-              level: `${sku} @ ${location.code}`,
+              level: `shopify ${sku} @ ${location.code}`,
               expected: Math.max(0, netsuite.store.onHand(itemId, erp) - committed - 0),
               actual: shopify.store.quantity(item, location, 'available'),
             },
@@ -273,7 +283,7 @@ describe('inventory availability under chaos, 121 locations, a few hot SKUs', ()
           if (!erp) return [];
           return [
             {
-              level: `${sku} @ ${code}`,
+              level: `pos ${sku} @ ${code}`,
               expected: Math.max(0, netsuite.store.onHand(itemId, erp) - 0),
               actual: square.store.quantity(variation.id, location.id),
             },
