@@ -317,7 +317,12 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
       parsed.data['detail-type'] === 'OrderUpdated' ||
       parsed.data['detail-type'] === 'OrderCancelled'
     ) {
-      orders.push({ record, event: { detailType: parsed.data['detail-type'], detail: parsed.data.detail } });
+      // Only Shopify computes committed stock (the rule subscribes omnihub.shopify alone).
+      if (parsed.data.detail.data.source.system === 'shopify')
+        orders.push({
+          record,
+          event: { detailType: parsed.data['detail-type'], detail: parsed.data.detail },
+        });
       continue;
     }
     const inventoryEvent = {

@@ -133,12 +133,14 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
-    // inventory-projector: positions and markers (TransactGet/TransactWrite → Get/PutItem per item), mappings
-    // (GetItem), park (PutItem); SendMessage to the availability queues with the hub key's GenerateDataKey
-    // and Decrypt (an SSE-KMS producer); its own queue's event source mapping and VisibilityBackoff actions.
+    // inventory-projector: positions and markers (TransactGet/TransactWrite → Get/PutItem per item), a SKU's
+    // positions with Shopify committed stock (Query), mappings (GetItem), park (PutItem); SendMessage to the
+    // availability queues with the hub key's GenerateDataKey and Decrypt (an SSE-KMS producer); its own
+    // queue's event source mapping and VisibilityBackoff actions.
     expect(actionsOf('InventoryProjectorFunction')).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:Query',
       'kms:Decrypt',
       'kms:GenerateDataKey',
       'sqs:ChangeMessageVisibility',
@@ -253,8 +255,10 @@ describe('least privilege (prod template)', () => {
     expect(leadingKeys('ErpOrderSyncFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
     expect(leadingKeys('PosSweepFunction', 'LedgerTable')).toEqual([['POSORDER#*'], ['POSSWEEP#*']]);
     expect(leadingKeys('InventoryErpChangesFunction', 'InventoryTable')).toEqual([['FEED#*']]);
-    // The projector reads, the Shopify publishers write, the inventory item → SKU pairs (SHOPIFYITEM#).
+    // The projector reads, the Shopify publishers write, the inventory item → SKU pairs (SHOPIFYITEM#);
+    // the projector's Query (committed stock) stays in the SKU partitions too.
     expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([
+      ['SKU#*'],
       ['SKU#*'],
       ['SHOPIFYITEM#*'],
     ]);

@@ -8,12 +8,14 @@ import {
   type Position,
   recordChannelState,
 } from '#shared/inventory/projection.ts';
+import { refreshCommitted } from '#shared/inventory/projector.ts';
 import {
   type PositionStore,
   ShopifyInventoryPublisher,
   ShopifyLevelDirectory,
   shopifyGraphql,
 } from '#shared/inventory/shopify-publisher.ts';
+import { canonicalOrder } from '#test/support/orders.ts';
 import { assertShopifyDocument, type ShopifyHarness, startShopify } from './shopify-helpers.ts';
 
 /** The projection in memory, through the same pure rules the DynamoDB repository applies. */
@@ -218,6 +220,61 @@ describe('Shopify inventory publisher (against the Shopify sandbox)', () => {
     const report = await publisher.publish([{ sku, location: 'WH-01' }]);
     expect(report).toMatchObject({ read: 1, written: 1, casConflicts: 0 });
     expect(level.available()).toBe(20);
+  });
+
+  it('re-reads committed after a Shopify order event: a fulfilment (available unchanged, committed down) is not subtracted twice once the ERP books it', async () => {
+    const { h, positions, publisher, shopifyLevel } = await setup();
+    const sku = SKUS[3] as string;
+    const level = shopifyLevel(sku, 'WH-01');
+    positions.erpCount(sku, 'WH-01', 20);
+    await publisher.publish([{ sku, location: 'WH-01' }]);
+    // An online order commits 3 units at the warehouse (its inventory_levels/update makes the base unknown).
+    h.app.commerce.changeLevel(level.item, level.loc, { available: -3, committed: 3 }, Date.now());
+    const afterOrder = Date.now() + 1;
+    positions.byKey.set(
+      `${sku}|WH-01`,
+      apply(
+        positions.byKey.get(`${sku}|WH-01`) ?? emptyPosition(sku, 'WH-01'),
+        { kind: 'observation', channel: 'shopify', sequence: afterOrder, quantity: 17 },
+        {},
+        { now: Date.now() },
+      ).next,
+    );
+    await publisher.publish([{ sku, location: 'WH-01' }]);
+    expect(level.available()).toBe(17);
+    expect(positions.byKey.get(`${sku}|WH-01`)?.committed).toBe(3);
+    // The order ships: committed 3 → 0 and on hand −3 at Shopify, available unchanged (no
+    // inventory_levels/update); the ERP books the shipment: on hand 17.
+    h.app.commerce.changeLevel(level.item, level.loc, { committed: -3 }, Date.now());
+    positions.erpCount(sku, 'WH-01', 17);
+    const shipped = canonicalOrder({
+      lines: [{ sku, unitPrice: 1000, quantity: 3 }],
+      updatedAt: new Date(Date.now() + 2).toISOString(),
+    });
+    const { publish } = await refreshCommitted(
+      { detailType: 'OrderUpdated', detail: { metadata: {}, data: shipped } as never },
+      {
+        apply: async (key, input) => {
+          const applied = apply(
+            positions.byKey.get(`${key.sku}|${key.location}`) ?? emptyPosition(key.sku, key.location),
+            input,
+            {},
+            { now: Date.now() },
+          );
+          positions.byKey.set(`${key.sku}|${key.location}`, applied.next);
+          return applied;
+        },
+        withCommitted: async (s) =>
+          [...positions.byKey.values()].filter((p) => p.sku === s && p.committed > 0),
+      },
+    );
+    expect(publish).toEqual([{ sku, location: 'WH-01' }]);
+    const report = await publisher.publish(publish);
+    // Re-read: committed is 0 now, so the target is 17 − 0 = 17, what Shopify shows: nothing to write
+    // (without the re-read the stale committed 3 would have set available to 14).
+    expect(report).toMatchObject({ read: 1, written: 0 });
+    expect(level.available()).toBe(17);
+    expect(level.available()).toBe(Math.max(0, 17 - level.committed()));
   });
 
   it('does not touch locations the policy does not publish online', async () => {
