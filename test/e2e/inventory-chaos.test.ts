@@ -242,7 +242,17 @@ describe('inventory availability under chaos, 121 locations, a few hot SKUs', ()
     // The storm, all channels at once.
     await Promise.all([
       pipeline.control('netsuite', '/_control/scenario', { seed: 5, receipts: 4, adjustments: 20, skus }),
-      pipeline.control('square', '/_control/scenario', { seed: 6, sales: 30, returns: 4, counts: 30, skus }),
+      // The sandbox spaces activities 1–90 s apart from `at`: started now, most of them would be dated up to
+      // an hour in the future, and Square orders counts and sales by occurred_at, so a future-dated register
+      // count outranks every count the hub writes until then (a register cannot do that). Dated in the past.
+      pipeline.control('square', '/_control/scenario', {
+        seed: 6,
+        at: new Date(Date.now() - 64 * 90_000).toISOString(),
+        sales: 30,
+        returns: 4,
+        counts: 30,
+        skus,
+      }),
       pipeline.control('shopify', '/_control/scenario', {
         seed: 7,
         orders: 10,

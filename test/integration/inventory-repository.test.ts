@@ -164,6 +164,23 @@ describe('InventoryRepository (DynamoDB Local)', () => {
     expect(positions.map((p) => p.onHand)).toEqual([...written.map((_, i) => i), 0]);
     expect(positions.at(-1)).toMatchObject({ sku: missing.sku, erpSequence: -1, version: 0 });
   });
+
+  it("finds a SKU's positions where Shopify's committed was last seen above 0 (committed stock from orders)", async () => {
+    const repo = new InventoryRepository(document, table);
+    const sku = freshKey().sku;
+    await Promise.all(['1', '2', '3'].map((location) => repo.apply({ sku, location }, count(1, 10))));
+    await repo.recordChannelState(
+      { sku, location: '2' },
+      { channel: 'shopify', quantity: 7, committed: 3, at: 5 },
+    );
+    await repo.recordChannelState(
+      { sku, location: '3' },
+      { channel: 'shopify', quantity: 10, committed: 0, at: 5 },
+    );
+    const found = await repo.withCommitted(sku);
+    expect(found.map((p) => [p.location, p.committed])).toEqual([['2', 3]]);
+    expect(await repo.withCommitted(`${sku}-other`)).toEqual([]);
+  });
 });
 
 describe('ShopifyItemSkuRepository (DynamoDB Local)', () => {
