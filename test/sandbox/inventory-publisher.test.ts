@@ -6,6 +6,7 @@ import {
   type ChannelState,
   emptyPosition,
   type Position,
+  type ProjectionInput,
   recordChannelState,
 } from '#shared/inventory/projection.ts';
 import { refreshCommitted } from '#shared/inventory/projector.ts';
@@ -25,6 +26,11 @@ class MemoryPositions implements PositionStore {
 
   private get(sku: string, location: string): Position {
     return this.byKey.get(`${sku}|${location}`) ?? emptyPosition(sku, location);
+  }
+
+  /** Any projection input (a POS sale, an observation), through the pure rules. */
+  input(sku: string, location: string, input: ProjectionInput): void {
+    this.byKey.set(`${sku}|${location}`, apply(this.get(sku, location), input, {}, { now: Date.now() }).next);
   }
 
   /** An ERP count (the next change-feed id), as the change-feed poller will send it. */
@@ -68,6 +74,8 @@ async function setup(
     policy?: InventoryPolicy;
     /** Replaces the fetch: may drop an answer after Shopify applied it. */
     loseAnswer?: (sent: Sent, n: number) => boolean;
+    /** Answers 503 instead of sending (Shopify never sees the request). */
+    unavailable?: (sent: Sent, n: number) => boolean;
   } = {},
 ) {
   harness = await startShopify({ items: 200, stores: 5 });
@@ -82,6 +90,7 @@ async function setup(
     const body = JSON.parse(String(init?.body)) as { query: string; variables: Record<string, unknown> };
     assertShopifyDocument(body.query);
     sent.push({ document: body.query, variables: body.variables });
+    if (options.unavailable?.(sent.at(-1) as Sent, sent.length)) return new Response('{}', { status: 503 });
     const res = await fetch(url, init);
     if (options.loseAnswer?.(sent.at(-1) as Sent, sent.length))
       throw new TypeError('fetch failed: socket hang up');
@@ -275,6 +284,37 @@ describe('Shopify inventory publisher (against the Shopify sandbox)', () => {
     expect(report).toMatchObject({ read: 1, written: 0 });
     expect(level.available()).toBe(17);
     expect(level.available()).toBe(Math.max(0, 17 - level.committed()));
+  });
+
+  it('builds a resend after a 5xx from the projection as it is then: a POS sale projected during the backoff lowers the quantity sent (no stale raise)', async () => {
+    let failed = false;
+    const held: { positions?: MemoryPositions; sku?: string } = {};
+    const { positions, publisher, mutations, shopifyLevel } = await setup({
+      unavailable: (sent) => {
+        if (failed || !sent.document.includes('inventorySetQuantities')) return false;
+        failed = true;
+        // While the publisher backs off, a register sale of 4 reaches the projection.
+        held.positions?.input(held.sku ?? '', 'WH-01', {
+          kind: 'movement',
+          source: 'pos',
+          movementId: 'pos-sale-9#x',
+          delta: -4,
+        });
+        return true;
+      },
+    });
+    const sku = SKUS[4] as string;
+    held.positions = positions;
+    held.sku = sku;
+    positions.erpCount(sku, 'WH-01', 30);
+    const report = await publisher.publish([{ sku, location: 'WH-01' }]);
+    const quantities = mutations().map(
+      (m) => (m.variables.input as { quantities: { quantity: number }[] }).quantities[0]?.quantity,
+    );
+    // The 503'd send asked for 30; the resend, built after the backoff, asks for 30 − 4.
+    expect(quantities).toEqual([30, 26]);
+    expect(report).toMatchObject({ written: 1, transientRetries: 1 });
+    expect(shopifyLevel(sku, 'WH-01').available()).toBe(26);
   });
 
   it('does not touch locations the policy does not publish online', async () => {
