@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   coldstart: async () => (await import('./coldstart.ts')).run(),
   local: async () => (await import('./local.ts')).run(),
   orders: async () => (await import('./orders.ts')).run(),
+  inventory: async () => (await import('./inventory.ts')).run(),
 };
 
 const name = process.argv[2] ?? '';

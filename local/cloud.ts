@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_ROLE_METADATA_KEY } from '#infra/config/local-roles.ts';
 import { LocalHttpApi } from './apigw/http-api.ts';
-import { startDynamoDbProxy } from './aws/dynamodb-proxy.ts';
+import { type DynamoDbCall, startDynamoDbProxy } from './aws/dynamodb-proxy.ts';
 import { serveAwsEndpoint } from './aws/endpoint.ts';
 import { AwsJsonRouter } from './aws/json-protocol.ts';
 import { Chaos, type ChaosOptions, DEFAULT_CHAOS } from './chaos.ts';
@@ -63,6 +63,8 @@ export interface LocalCloudOptions {
    */
   readonly alarmTimeScale?: number;
   readonly onFunctionLog?: (functionName: string, line: string) => void;
+  /** Told every call the local DynamoDB answered (tests: a table's write history). */
+  readonly onDynamoDbCall?: (call: DynamoDbCall) => void;
   readonly log?: LocalLogger;
   /** Called as soon as the HTTP port listens (before boot completes: requests get 503 until then). */
   readonly onListening?: (url: string) => void;
@@ -352,7 +354,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       });
 
     dynamodb = await dynamodbStarting;
-    dynamodbProxy = await startDynamoDbProxy({ port: ports.dynamodb, upstream: dynamodb.endpoint, iam });
+    dynamodbProxy = await startDynamoDbProxy({
+      port: ports.dynamodb,
+      upstream: dynamodb.endpoint,
+      iam,
+      ...(options.onDynamoDbCall ? { observe: options.onDynamoDbCall } : {}),
+    });
     const dynamodbClient = new DynamoDBClient({
       endpoint: endpoints.dynamodb,
       region: template.region,

@@ -4,8 +4,13 @@ import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
+import { SQUARE_PRODUCTION_BASE_URL } from '#shared/connectors/square/api-version.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
-import { FEED_KEY_PREFIX, INVENTORY_KEY_PREFIX } from '#shared/repositories/inventory.ts';
+import {
+  FEED_KEY_PREFIX,
+  INVENTORY_KEY_PREFIX,
+  SHOPIFY_ITEM_KEY_PREFIX,
+} from '#shared/repositories/inventory.ts';
 import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantPartitions, HubTable } from '../constructs/hub-table.ts';
@@ -36,6 +41,8 @@ const shopIdPart = (domain: string) =>
  * - `shopify-inventory-publisher-<shop>` (one per shop, reserved concurrency 1 so one cost pacer sees every
  *   call to that shop; SQS with a large batch and a batching window so a burst coalesces): publishes
  *   availability with `inventorySetQuantities` (compare-and-set, idempotent, paced).
+ * - `square-inventory-publisher` (reserved concurrency 1, SQS `PosAvailability` batched the same way):
+ *   publishes each store's count to Square (`batch-create` PHYSICAL_COUNT, idempotent, paced).
  */
 export class InventorySync extends HubFlow {
   readonly table: HubTable;
@@ -52,16 +59,20 @@ export class InventorySync extends HubFlow {
   readonly availabilityQueues: BufferedConsumer[] = [];
   /** Every shop's Admin API access token, by shop domain (BOPIS and the returns workflow read and write orders with it). */
   readonly shopTokens = new Map<string, VendorSecret>();
+  readonly squarePublisherFunction: HubFunction;
 
   constructor(
     scope: Construct,
     id: string,
     hub: HubResources,
-    /** The NetSuite M2M credentials OrderCapture keeps (one secret for the operator to store). */
-    erp: { readonly credentials: ISecret },
+    /**
+     * The NetSuite M2M credentials OrderCapture keeps and the Square access token PosIngress keeps (one
+     * secret each for the operator to store).
+     */
+    erp: { readonly credentials: ISecret; readonly squareToken: ISecret },
   ) {
     super(scope, id);
-    const { credentials } = erp;
+    const { credentials, squareToken } = erp;
     const { config, tables } = hub;
     this.table = new HubTable(this, 'InventoryTable', {
       partitionKey: 'pk',
@@ -166,6 +177,8 @@ export class InventorySync extends HubFlow {
       );
       // Hub location → Shopify location: one Query of the location mappings' partition.
       grantPartitions(tables.mappings, publisher, [LOCATION_MAPPINGS_PARTITION], 'dynamodb:Query');
+      // Inventory item → SKU pairs it resolves, for the projector to read inventory_levels/update.
+      grantPartitions(this.table, publisher, [SHOPIFY_ITEM_KEY_PREFIX], 'dynamodb:PutItem');
       token.grantRead(publisher);
       const queue = new BufferedConsumer(this, `ShopifyAvailability${part}`, {
         handler: publisher,
@@ -190,6 +203,50 @@ export class InventorySync extends HubFlow {
       });
     }
 
+    // ── The POS publisher (one Square merchant: one function, one pacing) ──
+    this.squarePublisherFunction = new HubFunction(this, 'SquareInventoryPublisherFunction', {
+      ...hub.functionDefaults,
+      entry: functionEntry('square-inventory-publisher'),
+      description: 'Publishes each store count to Square (PHYSICAL_COUNT, ≤ 100 a call, idempotent, paced)',
+      serviceName: 'square-inventory-publisher',
+      timeout: Duration.seconds(60),
+      // One instance: its pacing sees every inventory write to the merchant.
+      reservedConcurrentExecutions: 1,
+      environment: {
+        INVENTORY_TABLE_NAME: this.table.tableName,
+        MAPPINGS_TABLE_NAME: tables.mappings.tableName,
+        SQUARE_BASE_URL: config.pos?.squareBaseUrl ?? SQUARE_PRODUCTION_BASE_URL,
+        SQUARE_ACCESS_TOKEN_SECRET_ID: squareToken.secretArn,
+        INVENTORY_POLICY: JSON.stringify(config.inventory.policy),
+      },
+    });
+    grantPartitions(
+      this.table,
+      this.squarePublisherFunction,
+      [INVENTORY_KEY_PREFIX],
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    );
+    grantPartitions(
+      tables.mappings,
+      this.squarePublisherFunction,
+      [LOCATION_MAPPINGS_PARTITION],
+      'dynamodb:Query',
+    );
+    squareToken.grantRead(this.squarePublisherFunction);
+    queues.push(
+      new BufferedConsumer(this, 'PosAvailability', {
+        handler: this.squarePublisherFunction,
+        batchSize: 1000,
+        maxBatchingWindow: Duration.seconds(2),
+        maxConcurrency: 2,
+        maxReceiveCount: 50,
+        visibilityTimeout: Duration.seconds(60),
+        removalPolicy: config.removalPolicy,
+      }),
+    );
+
     // ── The projector ──
     this.projectorFunction = new HubFunction(this, 'InventoryProjectorFunction', {
       ...hub.functionDefaults,
@@ -213,6 +270,9 @@ export class InventorySync extends HubFlow {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
     );
+    // A SKU's positions with Shopify committed stock (refreshCommitted, on Shopify order events).
+    grantPartitions(this.table, this.projectorFunction, [INVENTORY_KEY_PREFIX], 'dynamodb:Query');
+    grantPartitions(this.table, this.projectorFunction, [SHOPIFY_ITEM_KEY_PREFIX], 'dynamodb:GetItem');
     tables.mappings.grant(this.projectorFunction, 'dynamodb:GetItem');
     tables.exceptions.grant(this.projectorFunction, 'dynamodb:PutItem');
     for (const { queue } of queues) {
@@ -230,12 +290,17 @@ export class InventorySync extends HubFlow {
       maxReceiveCount: 20,
       removalPolicy: config.removalPolicy,
     });
-    // Not yet omnihub.shopify: its InventoryCounted (inventory_levels/update) names the inventory item, not
-    // the SKU, so until the Shopify inventory ingress resolves item → SKU every one of them (the echoes of
-    // the publisher's own writes included) would be parked as NO_SKU.
+    // omnihub.shopify's InventoryCounted (inventory_levels/update) names the inventory item: the projector
+    // resolves it to the SKU through the pairs the Shopify publishers record (SHOPIFYITEM#).
     events.subscribe(hub.bus, 'InventoryToProjection', {
-      source: [EVENT_SOURCES.erp, EVENT_SOURCES.pos, EVENT_SOURCES.hub],
+      source: [EVENT_SOURCES.erp, EVENT_SOURCES.pos, EVENT_SOURCES.hub, EVENT_SOURCES.shopify],
       detailType: ['InventoryCounted', 'InventoryAdjusted'],
+    });
+    // Committed stock: Shopify's order events re-read the SKUs' committed levels (fulfilments leave
+    // `available` alone, so no inventory_levels/update says committed went down).
+    events.subscribe(hub.bus, 'ShopifyOrdersToProjection', {
+      source: [EVENT_SOURCES.shopify],
+      detailType: ['OrderCreated', 'OrderUpdated', 'OrderCancelled'],
     });
 
     new CfnOutput(this, 'InventoryTableName', { value: this.table.tableName });

@@ -24,7 +24,7 @@ import { HubFlow, type HubResources } from './hub-flow.ts';
 export class PosIngress extends HubFlow {
   readonly webhookFunction: HubFunction;
   readonly sweepFunction: HubFunction;
-  /** The Square access token (the reconciler reads orders with it; BOPIS creates and cancels pick-up orders). */
+  /** The Square access token (the reconciler reads orders with it; BOPIS creates and cancels pick-up orders; the inventory flow's POS publisher writes store counts). */
   readonly accessToken: VendorSecret;
 
   constructor(scope: Construct, id: string, hub: HubResources) {
@@ -149,7 +149,7 @@ export class PosIngress extends HubFlow {
     new CfnOutput(this, 'PosWebhookUrl', {
       value: hub.webhookApi.url('/webhooks/pos'),
       description:
-        'Register this URL for the Square webhook subscription (payment.created, payment.updated, refund.created, refund.updated, order.created, order.updated, order.fulfillment.updated)',
+        'Register this URL for the Square webhook subscription (payment.created, payment.updated, refund.created, refund.updated, order.created, order.updated, order.fulfillment.updated, inventory.count.updated)',
     });
     new CfnOutput(this, 'SquareSignatureKeySecretArn', {
       value: signatureKey.secretArn,

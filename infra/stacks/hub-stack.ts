@@ -110,7 +110,10 @@ export class HubStack extends Stack {
     const pos = new PosIngress(this, 'PosIngress', this.hub);
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
-    const inventory = new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    const inventory = new InventorySync(this, 'InventorySync', this.hub, {
+      credentials: orders.credentials,
+      squareToken: pos.accessToken,
+    });
     new Bopis(this, 'Bopis', this.hub, {
       inventoryTable: inventory.table,
       availabilityQueues: inventory.availabilityQueues,

@@ -12,6 +12,19 @@ import type { LocalIam } from '../iam/local-iam.ts';
 /** DynamoDB's request limit is 16 MB (BatchWriteItem: 25 items of up to 400 KB, transactions: 4 MB). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
+/**
+ * One call DynamoDB Local answered, as tests observe it (e.g. the history of a table's items): the
+ * `X-Amz-Target` operation, the request body, the status, and when it was forwarded and answered (epoch
+ * ms) — a write took effect somewhere between the two.
+ */
+export interface DynamoDbCall {
+  readonly target: string;
+  readonly body: Buffer;
+  readonly status: number;
+  readonly sentAt: number;
+  readonly answeredAt: number;
+}
+
 export interface DynamoDbProxy {
   readonly endpoint: string;
   close(): Promise<void>;
@@ -22,6 +35,8 @@ export async function startDynamoDbProxy(options: {
   readonly port: number;
   readonly upstream: string;
   readonly iam: LocalIam;
+  /** Told every call DynamoDB Local answered (read-only: the call and its answer pass unchanged). */
+  readonly observe?: (call: DynamoDbCall) => void;
 }): Promise<DynamoDbProxy> {
   const upstream = new URL(options.upstream);
   const server: Server = createServer((req, res) => {
@@ -33,6 +48,7 @@ export async function startDynamoDbProxy(options: {
         res.end(refusal.body);
         return;
       }
+      const sentAt = Date.now();
       const forwarded = request(
         {
           host: upstream.hostname,
@@ -42,6 +58,13 @@ export async function startDynamoDbProxy(options: {
           headers: { ...req.headers, host: upstream.host, 'content-length': String(body.length) },
         },
         (answer) => {
+          options.observe?.({
+            target: String(req.headers['x-amz-target'] ?? ''),
+            body,
+            status: answer.statusCode ?? 500,
+            sentAt,
+            answeredAt: Date.now(),
+          });
           res.writeHead(answer.statusCode ?? 500, answer.headers);
           answer.pipe(res);
         },

@@ -11,7 +11,7 @@ import {
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '#infra/app.ts';
-import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
 import { freePortRange } from '#local/services/ports.ts';
@@ -40,6 +40,10 @@ export interface OrderPipelineOptions {
   readonly stepFunctionsTimeScale?: number;
   /** Changes the dev booking config synthesized into the stack (e.g. an id the ERP does not have). */
   readonly erpMapping?: (mapping: NetSuiteMappingConfig) => NetSuiteMappingConfig;
+  /** Told every call the local DynamoDB answered (the inventory e2e keeps the projection's history). */
+  readonly onDynamoDbCall?: LocalCloudOptions['onDynamoDbCall'];
+  /** Told every line a function logs (the inventory e2e keeps the inventory functions' lines). */
+  readonly onFunctionLog?: LocalCloudOptions['onFunctionLog'];
 }
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -122,6 +126,8 @@ export class OrderPipeline {
         port,
         ...(options.chaos ? { chaos: options.chaos } : {}),
         ...(options.stepFunctionsTimeScale ? { waitTimeScale: options.stepFunctionsTimeScale } : {}),
+        ...(options.onDynamoDbCall ? { onDynamoDbCall: options.onDynamoDbCall } : {}),
+        ...(options.onFunctionLog ? { onFunctionLog: options.onFunctionLog } : {}),
         sandboxes: sandboxes.handle,
         env: { ...env, OMNIHUB_NETSUITE_CREDENTIALS: sandboxes.netsuiteCredentials },
         log: { info: () => {}, warn: () => {}, error: (message, details) => console.error(message, details) },

@@ -95,6 +95,8 @@ export const NetSuiteScenarioSchema = z.object({
   receipts: z.number().int().min(0).max(100_000).default(0),
   /** Store stock corrections (inventory adjustments ±qty). */
   adjustments: z.number().int().min(0).max(100_000).default(0),
+  /** Restrict receipts and adjustments to these SKUs (a hot-item storm on a few SKUs). */
+  skus: z.array(z.string().min(1)).min(1).optional(),
 });
 
 const RECORD_BASE = '/services/rest/record/v1';
@@ -1028,8 +1030,9 @@ export class NetSuiteSandbox implements SandboxApp {
       );
       created.push({ type: 'inventoryItem', id, externalId: sku });
     }
+    const stocked = sc.skus ? items.filter((it) => sc.skus?.includes(this.store.skuOf(it.id) ?? '')) : items;
     const adjust = (loc: { id: string }, qty: number, memo: string) => {
-      const it = rng.pick(items);
+      const it = rng.pick(stocked);
       const id = this.store.allocateId('inventoryAdjustment');
       const body = prepareBody(
         'inventoryAdjustment',

@@ -61,11 +61,14 @@ export interface ResolverContext {
 
 /**
  * Mutations that must carry `@idempotent(key:)` from 2026-04 (runtime check, not in the schema), per
- * the changelog "Making idempotency mandatory for inventory adjustments and refund mutations".
- * `inventorySetQuantities` is not on that list: it honours a key when given, and relies on
- * `changeFromQuantity` otherwise.
+ * the changelog "Making idempotency mandatory for inventory adjustments and refund mutations"
+ * (https://shopify.dev/changelog/making-idempotency-mandatory-for-inventory-adjustments-and-refund-mutations),
+ * whose list names `refundCreate`, `inventoryAdjustQuantities`, `inventoryMoveQuantities`,
+ * `inventorySetQuantities`, `inventorySetOnHandQuantities` and the `inventoryShipment*` mutations — the
+ * ones of that list the sandbox serves. `referenceDocumentUri` stays optional (`String` in the SDL),
+ * checked only when given.
  */
-const IDEMPOTENCY_REQUIRED = new Set(['inventoryAdjustQuantities', 'refundCreate']);
+const IDEMPOTENCY_REQUIRED = new Set(['inventoryAdjustQuantities', 'inventorySetQuantities', 'refundCreate']);
 
 /** `reason` values Shopify accepts for inventory changes (shopify.dev inventory reasons list). */
 export const INVENTORY_REASONS = new Set([

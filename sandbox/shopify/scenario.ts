@@ -18,6 +18,8 @@ const range = (min: number, max: number) =>
 export const ScenarioSchema = z.object({
   /** Seed of this scenario's choices (independent of the store seed). */
   seed: z.number().int().default(1),
+  /** Restrict the lines of new orders to these SKUs (a hot-item storm on a few SKUs). */
+  skus: z.array(z.string().min(1)).min(1).optional(),
   /** Online orders to place. */
   orders: count.default(10),
   /** Share of orders that are buy-online-pick-up-in-store (assigned to a store). */
@@ -102,6 +104,7 @@ export function runScenario(
       location,
       rng.int(input.linesPerOrder.min, input.linesPerOrder.max),
       input.maxQuantity,
+      input.skus,
     );
     if (lines.length === 0) continue;
     const { customer, address } = commerce.newCustomer(rng, at);
@@ -182,11 +185,14 @@ function pickLines(
   location: LocationRecord,
   n: number,
   maxQty: number,
+  skus?: readonly string[],
 ): OrderLineInput[] {
   const out: OrderLineInput[] = [];
   const used = new Set<string>();
+  const variants = skus ? store.variants.filter((v) => skus.includes(v.sku ?? '')) : store.variants;
+  if (variants.length === 0) return out;
   for (let tries = 0; tries < n * 40 && out.length < n; tries++) {
-    const variant = rng.pick(store.variants);
+    const variant = rng.pick(variants);
     if (used.has(variant.id)) continue;
     const item = store.itemById.get(variant.inventoryItemId);
     if (!item) continue;

@@ -40,6 +40,8 @@ export const SquareScenarioSchema = z.object({
   adjustments: z.number().int().min(0).max(100_000).default(0),
   /** Restrict activity to these stores (location ids or codes such as `ST-001`). */
   locations: z.array(z.string()).optional(),
+  /** Restrict sales, returns, counts and shrink to these SKUs (a hot-item storm on a few SKUs). */
+  skus: z.array(z.string().min(1)).min(1).optional(),
   maxLinesPerSale: z.number().int().min(1).max(20).default(3),
   /**
    * Square publishes no order events for orders made in the POS app (only payment, refund and inventory
@@ -90,7 +92,11 @@ export function runScenario(session: SquareSession, input: unknown, options: Sce
     : store.locations;
   if (locations.length === 0)
     throw sqError(400, 'INVALID_REQUEST_ERROR', 'INVALID_VALUE', 'No matching locations', 'locations');
-  const variations = [...store.variations.values()];
+  const variations = [...store.variations.values()].filter(
+    (v) => !sc.skus || sc.skus.includes(v.item_variation_data.sku),
+  );
+  if (variations.length === 0)
+    throw sqError(400, 'INVALID_REQUEST_ERROR', 'INVALID_VALUE', 'No matching SKUs', 'skus');
   const online = Array.isArray(sc.onlineReturns) ? sc.onlineReturns : [];
   const kinds = rng.shuffle([
     ...Array<string>(sc.sales).fill('sale'),

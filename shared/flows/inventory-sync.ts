@@ -7,7 +7,8 @@ import * as z from 'zod';
 import { EventBridgePublisher } from '../bus/publisher.ts';
 import { NETSUITE_TOKEN_PATH, NetSuiteAuth, NetSuiteCredentialsSchema } from '../connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '../connectors/netsuite/client.ts';
-import { detailSchema } from '../events/catalog.ts';
+import { PublishError } from '../errors.ts';
+import { type CanonicalEvent, detailSchema } from '../events/catalog.ts';
 import { CostPacer } from '../inventory/cost-pacer.ts';
 import { type PollReport, pollErpChanges } from '../inventory/erp-change-feed.ts';
 import { InventoryPolicySchema } from '../inventory/policy.ts';
@@ -16,6 +17,8 @@ import {
   type PositionRef,
   type ProjectorReport,
   projectInventoryEvents,
+  refreshCommitted,
+  type ShopifyOrderEvent,
 } from '../inventory/projector.ts';
 import {
   type PublishReport,
@@ -23,9 +26,18 @@ import {
   ShopifyLevelDirectory,
   shopifyGraphql,
 } from '../inventory/shopify-publisher.ts';
+import {
+  SquareInventoryPublisher,
+  SquareLevelDirectory,
+  squareInventoryApi,
+} from '../inventory/square-publisher.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import { DynamoExceptionStore } from '../repositories/exceptions.ts';
-import { FeedCursorRepository, InventoryRepository } from '../repositories/inventory.ts';
+import {
+  FeedCursorRepository,
+  InventoryRepository,
+  ShopifyItemSkuRepository,
+} from '../repositories/inventory.ts';
 import { MappingRepository } from '../repositories/mappings.ts';
 import { jsonVariable } from '../runtime/env.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
@@ -105,6 +117,27 @@ export function erpChangesPoller(
   const now = clock.now ?? Date.now;
   const sleep = clock.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  /**
+   * A page can hold 1,000 changes (100 PutEvents calls): PutEvents answers some entries with the retryable
+   * InternalFailure/ThrottlingException (`PutEventsResultEntry`), and failing the whole run for one of them
+   * would re-read the page forever once pages are large. Each call's 10 entries are resent (same event
+   * ids: consumers ignore the copies already accepted) up to 5 times with a short backoff.
+   */
+  const publishRetrying = async (page: readonly CanonicalEvent<'InventoryCounted'>[]) => {
+    for (let start = 0; start < page.length; start += 10) {
+      const chunk = page.slice(start, start + 10);
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await bus.publish(chunk);
+          break;
+        } catch (error) {
+          if (!(error instanceof PublishError) || attempt >= 4) throw error;
+          await sleep(100 * 2 ** attempt);
+        }
+      }
+    }
+  };
+
   return async function run(): Promise<ErpChangesRun> {
     const deadline = now() + env.POLL_WINDOW_SECONDS * 1000;
     let polls = 0;
@@ -116,7 +149,7 @@ export function erpChangesPoller(
         client,
         account: env.NETSUITE_ACCOUNT_ID,
         cursor,
-        publish: (page) => bus.publish(page),
+        publish: (page) => publishRetrying(page),
       });
       polls += 1;
       events += report.events;
@@ -161,6 +194,10 @@ export type ProjectorEnv = z.infer<typeof ProjectorEnvSchema>;
 const BusEventSchema = z.discriminatedUnion('detail-type', [
   z.object({ 'detail-type': z.literal('InventoryCounted'), detail: detailSchema('InventoryCounted') }),
   z.object({ 'detail-type': z.literal('InventoryAdjusted'), detail: detailSchema('InventoryAdjusted') }),
+  // Shopify's order events (the rule takes them from omnihub.shopify only): committed stock, see refreshCommitted.
+  z.object({ 'detail-type': z.literal('OrderCreated'), detail: detailSchema('OrderCreated') }),
+  z.object({ 'detail-type': z.literal('OrderUpdated'), detail: detailSchema('OrderUpdated') }),
+  z.object({ 'detail-type': z.literal('OrderCancelled'), detail: detailSchema('OrderCancelled') }),
 ]);
 
 /** One availability message: the positions to publish (the publisher coalesces across messages). */
@@ -171,6 +208,12 @@ export type AvailabilityMessage = z.infer<typeof AvailabilityMessageSchema>;
 
 /** Keys per availability message: ~100 bytes each, far below SQS's 256 KiB message limit. */
 const KEYS_PER_MESSAGE = 500;
+
+/** When SQS first received the message (`SentTimestamp`, the same on every redelivery); now if absent. */
+function sentAtOf(record: SQSRecord): string {
+  const sent = Number(record.attributes?.SentTimestamp);
+  return new Date(Number.isFinite(sent) && sent > 0 ? sent : Date.now()).toISOString();
+}
 
 /** Sends publish keys to every shop's availability queue (10 messages a call, SendMessageBatch's limit). */
 export async function sendAvailability(
@@ -201,6 +244,9 @@ export async function sendAvailability(
 
 export interface ProjectorDepsOf {
   readonly apply: InventoryRepository['apply'];
+  /** The SKU's positions where Shopify's committed was last seen above 0 (Shopify order events). */
+  readonly withCommitted?: (sku: string) => Promise<readonly PositionRef[]>;
+  readonly skuOfShopifyItem?: (inventoryItemId: string) => Promise<string | undefined>;
   readonly hubLocation: (system: string, id: string) => Promise<string | undefined>;
   readonly exceptions: ExceptionStore;
   readonly sendAvailability: (keys: readonly PositionRef[]) => Promise<void>;
@@ -223,6 +269,7 @@ export interface ProjectorDepsOf {
 export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Promise<SQSBatchResponse> {
   const failures: { itemIdentifier: string }[] = [];
   const groups = new Map<string, { record: SQSRecord; event: InventoryEvent }[]>();
+  const orders: { record: SQSRecord; event: ShopifyOrderEvent }[] = [];
   const touched = new Map<string, PositionRef>();
   const totals: Record<string, number> = {};
   let parked = 0;
@@ -231,7 +278,10 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
     await deps.exceptions.park({
       kind: 'inventory-event',
       inputId: eventId,
-      at: new Date().toISOString(),
+      // The parked item's key is `<at>#<inputId>`: a time the redelivery of this batch repeats (the
+      // message's first send), so parking again after a failed send of the keys overwrites the same item
+      // instead of parking the event twice.
+      at: sentAtOf(record),
       code,
       reason,
       issues: [reason],
@@ -262,23 +312,41 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
       }
       continue;
     }
+    if (
+      parsed.data['detail-type'] === 'OrderCreated' ||
+      parsed.data['detail-type'] === 'OrderUpdated' ||
+      parsed.data['detail-type'] === 'OrderCancelled'
+    ) {
+      // Only Shopify computes committed stock (the rule subscribes omnihub.shopify alone).
+      if (parsed.data.detail.data.source.system === 'shopify')
+        orders.push({
+          record,
+          event: { detailType: parsed.data['detail-type'], detail: parsed.data.detail },
+        });
+      continue;
+    }
     const inventoryEvent = {
       detailType: parsed.data['detail-type'],
       detail: parsed.data.detail,
     } as InventoryEvent;
     const data = inventoryEvent.detail.data;
-    const group = `${data.item.sku}|${data.location.system}|${data.location.id}`;
+    const group = `${data.item.sku ?? `item:${data.item.shopifyInventoryItemId}`}|${data.location.system}|${data.location.id}`;
     const list = groups.get(group) ?? [];
     list.push({ record, event: inventoryEvent });
     groups.set(group, list);
   }
   const projectorDeps = {
-    apply: async (key: PositionRef, input: Parameters<InventoryRepository['apply']>[1]) => {
-      const applied = await deps.apply(key, input);
+    apply: async (
+      key: PositionRef,
+      input: Parameters<InventoryRepository['apply']>[1],
+      sourceAt?: number,
+    ) => {
+      const applied = await deps.apply(key, input, sourceAt);
       touched.set(`${key.sku}|${key.location}`, key);
       return applied;
     },
     hubLocation: (location: { system: string; id: string }) => deps.hubLocation(location.system, location.id),
+    ...(deps.skuOfShopifyItem ? { skuOfShopifyItem: deps.skuOfShopifyItem } : {}),
   };
   await Promise.all(
     [...groups.values()].map(async (items) => {
@@ -295,6 +363,22 @@ export async function projectBatch(event: SQSEvent, deps: ProjectorDepsOf): Prom
           });
           failures.push({ itemIdentifier: record.messageId });
         }
+      }
+    }),
+  );
+  const withCommitted = deps.withCommitted;
+  await Promise.all(
+    orders.map(async ({ record, event: order }) => {
+      if (!withCommitted) return;
+      try {
+        const { publish } = await refreshCommitted(order, { apply: projectorDeps.apply, withCommitted });
+        totals.committedRefreshes = (totals.committedRefreshes ?? 0) + publish.length;
+      } catch (error) {
+        deps.log.warn('order event not applied to the inventory projection; it comes back', {
+          messageId: record.messageId,
+          error: error as Error,
+        });
+        failures.push({ itemIdentifier: record.messageId });
       }
     }),
   );
@@ -320,8 +404,11 @@ export function inventoryProjector(
   const documents = DynamoDBDocumentClient.from(clients.dynamo);
   const repository = new InventoryRepository(documents, env.INVENTORY_TABLE_NAME);
   const mappings = new MappingRepository(documents, env.MAPPINGS_TABLE_NAME);
+  const items = new ShopifyItemSkuRepository(documents, env.INVENTORY_TABLE_NAME);
   const deps: ProjectorDepsOf = {
-    apply: (key, input) => repository.apply(key, input),
+    apply: (key, input, sourceAt) => repository.apply(key, input, sourceAt),
+    withCommitted: (sku) => repository.withCommitted(sku),
+    skuOfShopifyItem: (id) => items.skuOf(id),
     hubLocation: (system, id) => mappings.lookup('location', system, id),
     exceptions: new DynamoExceptionStore(documents, env.EXCEPTIONS_TABLE_NAME),
     sendAvailability: (keys) => sendAvailability(clients.sqs, env.AVAILABILITY_QUEUE_URLS, keys),
@@ -363,6 +450,7 @@ export function shopifyInventoryPublisher(
   const positions = new InventoryRepository(documents, env.INVENTORY_TABLE_NAME);
   const mappings = new MappingRepository(documents, env.MAPPINGS_TABLE_NAME);
   const token = secretsManagerAccessToken(env.SHOPIFY_ACCESS_TOKEN_SECRET_ID);
+  const items = new ShopifyItemSkuRepository(documents, env.INVENTORY_TABLE_NAME);
   const pacer = new CostPacer();
   let graphqlFor: { token: string; graphql: ReturnType<typeof shopifyGraphql> } | undefined;
   let directory: { at: number; levels: ShopifyLevelDirectory } | undefined;
@@ -405,7 +493,12 @@ export function shopifyInventoryPublisher(
     }
     const { graphql } = graphqlFor;
     if (!directory || Date.now() - directory.at > LOCATION_MAP_TTL_MS) {
-      directory = { at: Date.now(), levels: new ShopifyLevelDirectory(graphql, pacer, await locationMap()) };
+      directory = {
+        at: Date.now(),
+        levels: new ShopifyLevelDirectory(graphql, pacer, await locationMap(), (pairs) =>
+          items.record(pairs),
+        ),
+      };
     }
     const publisher = new ShopifyInventoryPublisher({
       graphql,
@@ -414,6 +507,8 @@ export function shopifyInventoryPublisher(
       levels: directory.levels,
       policy: env.INVENTORY_POLICY,
     });
+    const startedAt = Date.now();
+    const pointsBefore = pacer.counters.pointsRequested;
     const report: PublishReport = await publisher.publish(keys);
     const t = observability.telemetry;
     t.count('InventoryKeysRequested', report.requested);
@@ -422,11 +517,142 @@ export function shopifyInventoryPublisher(
     t.count('ShopifyInventoryCalls', report.calls + report.readCalls);
     t.count('ShopifyCasConflicts', report.casConflicts);
     t.count('ShopifyThrottled', report.throttled);
-    observability.log.info('inventory published to Shopify', { shop: env.SHOPIFY_SHOP, ...report });
+    t.count('ShopifyOversellWindows', report.oversellWindows);
+    const points = pacer.counters.pointsRequested - pointsBefore;
+    emitPublishMetrics(t, 'Shopify', report, {
+      points,
+      seconds: (Date.now() - startedAt) / 1000,
+      restoreRate: pacer.lastStatus?.restoreRate,
+    });
+    const { lagMs, ...summary } = report;
+    observability.log.info('inventory published to Shopify', {
+      shop: env.SHOPIFY_SHOP,
+      ...summary,
+      points,
+      maxLagMs: lagMs.length > 0 ? Math.max(...lagMs) : undefined,
+    });
     if (report.casGaveUp > 0) {
       // Rows that kept meeting Shopify-side sales: the whole batch comes back and is recomputed then.
       return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
     }
     return { batchItemFailures: [] };
   };
+}
+
+// ─── square-inventory-publisher: publish keys → Square store counts, one function per merchant ─────
+
+export const SquarePublisherEnvSchema = z.object({
+  INVENTORY_TABLE_NAME: name,
+  MAPPINGS_TABLE_NAME: name,
+  /** https://connect.squareup.com, or the local sandbox mount. */
+  SQUARE_BASE_URL: z.url(),
+  SQUARE_ACCESS_TOKEN_SECRET_ID: name,
+  INVENTORY_POLICY: jsonVariable(InventoryPolicySchema),
+  /** Steady-state calls per second to Square (its limits are not documented; a 429 halves it). */
+  SQUARE_MAX_CALLS_PER_SECOND: z.coerce.number().positive().default(10),
+});
+export type SquarePublisherEnv = z.infer<typeof SquarePublisherEnvSchema>;
+
+/**
+ * The merchant's POS publisher: the availability keys of a batch (all records together: a burst
+ * coalesces into the fewest `batch-create` calls) published by {@link SquareInventoryPublisher}. The
+ * function has reserved concurrency 1, so its pacing sees every inventory write to the merchant. A
+ * publish that fails (Square unavailable after its retries) fails the batch: the keys come back and
+ * are published from the projection as it is then.
+ */
+export function squareInventoryPublisher(
+  env: SquarePublisherEnv,
+  clients: { readonly dynamo: DynamoDBClient },
+  observability: { readonly telemetry: Telemetry; readonly log: LogSink },
+) {
+  const documents = DynamoDBDocumentClient.from(clients.dynamo);
+  const positions = new InventoryRepository(documents, env.INVENTORY_TABLE_NAME);
+  const mappings = new MappingRepository(documents, env.MAPPINGS_TABLE_NAME);
+  const token = secretsManagerAccessToken(env.SQUARE_ACCESS_TOKEN_SECRET_ID);
+  const api = squareInventoryApi({ baseUrl: env.SQUARE_BASE_URL, accessToken: () => token.token() });
+  let directory: { at: number; levels: SquareLevelDirectory } | undefined;
+  // One publisher per warm instance: its pacing (the call rate learned from 429s) carries over batches.
+  let publisher: SquareInventoryPublisher | undefined;
+
+  /** Hub location (ERP id) → Square location id, from the location mappings (`pos#<id>` → ERP id). */
+  async function locationMap(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const [sk, target] of await mappings.targets('location'))
+      if (sk.startsWith('pos#')) out.set(target, sk.slice('pos#'.length));
+    return out;
+  }
+
+  return async function publishBatch(event: SQSEvent): Promise<SQSBatchResponse> {
+    const keys: PositionRef[] = [];
+    for (const record of event.Records) {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        body = undefined;
+      }
+      const parsed = AvailabilityMessageSchema.safeParse(body);
+      if (!parsed.success) {
+        observability.log.error('unreadable availability message dropped', { messageId: record.messageId });
+        continue;
+      }
+      keys.push(...parsed.data.keys);
+    }
+    if (keys.length === 0) return { batchItemFailures: [] };
+    if (!directory || Date.now() - directory.at > LOCATION_MAP_TTL_MS) {
+      directory = { at: Date.now(), levels: new SquareLevelDirectory(api, await locationMap()) };
+      publisher = undefined;
+    }
+    publisher ??= new SquareInventoryPublisher({
+      api,
+      positions,
+      levels: directory.levels,
+      policy: env.INVENTORY_POLICY,
+      maxCallsPerSecond: env.SQUARE_MAX_CALLS_PER_SECOND,
+    });
+    const report = await publisher.publish(keys);
+    const t = observability.telemetry;
+    t.count('PosInventoryKeysRequested', report.requested);
+    t.count('PosInventoryPositionsPublished', report.positions);
+    t.count('SquareCountsWritten', report.written);
+    t.count('SquareInventoryCalls', report.calls);
+    t.count('SquareThrottled', report.throttled);
+    t.count('SquareOversellWindows', report.oversellWindows);
+    emitPublishMetrics(t, 'Square', report);
+    const { lagMs, ...summary } = report;
+    observability.log.info('inventory published to Square', {
+      ...summary,
+      maxLagMs: lagMs.length > 0 ? Math.max(...lagMs) : undefined,
+    });
+    return { batchItemFailures: [] };
+  };
+}
+
+/** EMF keeps at most 100 values of one metric per record: the lag samples beyond are left out. */
+const MAX_LAG_SAMPLES = 100;
+
+/**
+ * The measured metrics of one publish: the sync lag of each written level (source event → channel
+ * write; CloudWatch computes its percentiles), the coalescing ratio (keys asked for ÷ levels written:
+ * how many movements one write carried) and, for Shopify, the cost bucket's utilisation (points
+ * requested ÷ points the restore rate made available while the publish ran — 100 % when the bucket,
+ * not the hub, was the limit).
+ */
+export function emitPublishMetrics(
+  telemetry: Telemetry,
+  channel: 'Shopify' | 'Square',
+  report: { readonly requested: number; readonly written: number; readonly lagMs: readonly number[] },
+  bucket?: { readonly points: number; readonly seconds: number; readonly restoreRate: number | undefined },
+): void {
+  if (!telemetry.record) return;
+  for (const lag of report.lagMs.slice(0, MAX_LAG_SAMPLES))
+    telemetry.record(`${channel}SyncLag`, lag, 'Milliseconds');
+  if (report.written > 0)
+    telemetry.record(`${channel}CoalescingRatio`, report.requested / report.written, 'None');
+  if (bucket?.restoreRate && bucket.seconds >= 1 && bucket.points > 0)
+    telemetry.record(
+      `${channel}BucketUtilisation`,
+      Math.min(100, (100 * bucket.points) / (bucket.restoreRate * bucket.seconds)),
+      'Percent',
+    );
 }

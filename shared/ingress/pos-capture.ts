@@ -18,6 +18,7 @@ import { toUtc } from '../events/common.ts';
 import { deterministicUuid, EVENT_SOURCES } from '../events/envelope.ts';
 import type { Order } from '../events/order.ts';
 import type { Refund } from '../events/refund.ts';
+import { posReturnMovements, posSaleMovements } from '../inventory/pos-ingress.ts';
 import type { PosOrderRegistry } from '../repositories/pos-orders.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 import type { DeliveryOutcome } from './webhook.ts';
@@ -157,6 +158,7 @@ export async function captureOrder(
         ? (data.cancelledAt ?? data.updatedAt)
         : data.updatedAt;
   let event: CanonicalEvent;
+  let movements: CanonicalEvent[];
   try {
     event = buildEvent(
       detailType,
@@ -179,10 +181,12 @@ export async function captureOrder(
       },
       data,
     );
+    // The sale's stock movements (inventory projection): the same ids whichever version or finder.
+    movements = order.state === 'COMPLETED' ? posSaleMovements(data, occurredAt, ctx, transactionId) : [];
   } catch (error) {
     return park(error);
   }
-  await deps.publisher.publish([event]);
+  await deps.publisher.publish([event, ...movements]);
   await remember(deps, ctx, order.id, version);
   deps.telemetry.count('EventsPublished');
   deps.log.info('POS order published', { ...logContext, detailType, transactionId });
@@ -314,6 +318,7 @@ export async function captureRefund(
   }
   let data: Refund;
   let event: CanonicalEvent;
+  let movements: CanonicalEvent[];
   const idempotencyKey = `pos:${merchantId}:refund:${refund.id}`;
   try {
     data = mapSquareRefund({ merchantId, refund, returnOrder, sale, variations });
@@ -338,10 +343,11 @@ export async function captureRefund(
       },
       data,
     );
+    movements = posReturnMovements(data, sale.location_id ?? null, ctx, transactionId);
   } catch (error) {
     return park(error, { saleId: sale.id });
   }
-  await deps.publisher.publish([event]);
+  await deps.publisher.publish([event, ...movements]);
   await remember(deps, ctx, refundMarkerKey(refund.id), version);
   deps.telemetry.count('EventsPublished');
   deps.log.info('POS refund published', { ...logContext, saleId: sale.id, transactionId });

@@ -14,7 +14,9 @@ import {
 } from '../connectors/square/payloads.ts';
 import { SQUARE_SIGNATURE_HEADER, verifySquareSignature } from '../connectors/square/webhook-signature.ts';
 import { HubError, MappingError } from '../errors.ts';
+import type { CanonicalEvent } from '../events/catalog.ts';
 import { deterministicUuid } from '../events/envelope.ts';
+import { posCountEvents, SquareInventoryCountsSchema } from '../inventory/pos-ingress.ts';
 import type { TraceRecorder } from '../ops/trace.ts';
 import type { ExceptionStore } from '../repositories/exceptions.ts';
 import {
@@ -73,11 +75,19 @@ export const SQUARE_PAYMENT_EVENT_TYPES: readonly string[] = ['payment.created',
 /** Refund events: `data.object.refund` is a PaymentRefund (`payment_id`, `order_id` = the return order). */
 export const SQUARE_REFUND_EVENT_TYPES: readonly string[] = ['refund.created', 'refund.updated'];
 
+/**
+ * Stock counts: `data.object.inventory_counts[]`, each an `InventoryCount` (variation, location, state,
+ * quantity, `calculated_at`) — sent for every change of a count, the hub's own `batch-create` included
+ * (developer.squareup.com/reference/square/inventory-api/webhooks/inventory.count.updated).
+ */
+export const SQUARE_INVENTORY_EVENT_TYPES: readonly string[] = ['inventory.count.updated'];
+
 /** Every Square event type the hub handles (subscribe the webhook to these). */
 export const SQUARE_HANDLED_EVENT_TYPES: readonly string[] = [
   ...SQUARE_ORDER_EVENT_TYPES,
   ...SQUARE_PAYMENT_EVENT_TYPES,
   ...SQUARE_REFUND_EVENT_TYPES,
+  ...SQUARE_INVENTORY_EVENT_TYPES,
 ];
 
 /** A webhook request and the URL it was posted to, exactly as registered with Square (it is signed). */
@@ -341,6 +351,36 @@ export async function handlePosWebhook(
     return captureRefund(refund, captureContext, deps);
   };
 
+  /**
+   * `inventory.count.updated`: each IN_STOCK count → `InventoryCounted` from the POS (an observation of
+   * what the store's register shows; the projection recognises the echo of the hub's own writes).
+   */
+  const processInventoryEvent = async (): Promise<DeliveryOutcome> => {
+    let events: CanonicalEvent[];
+    try {
+      const counts = objectOf(envelope, 'inventory_counts', SquareInventoryCountsSchema);
+      const variations = await deps.square.variations(
+        [...new Set(counts.map((c) => c.catalog_object_id))].map((id) => ({ id, version: null })),
+      );
+      events = posCountEvents(counts, variations, {
+        merchantId,
+        receivedAt,
+        topic: type,
+        deliveryId: eventId,
+        ...(triggeredAt ? { triggeredAt } : {}),
+      });
+    } catch (error) {
+      // Square unavailable or the token refused: a redelivery can succeed. Anything else (an unreadable
+      // count, a fractional quantity) will fail again: parked with its reason.
+      if (error instanceof HubError && !isPermanent(error)) throw error;
+      return park(error, context.transactionId);
+    }
+    if (events.length === 0) return { status: 'ignored', reason: 'no IN_STOCK count in the event' };
+    await deps.publisher.publish(events);
+    deps.telemetry.count('PosInventoryCounts', events.length);
+    return { status: 'published', eventIds: events.map((e) => e.detail.metadata.eventId) };
+  };
+
   const process = async (): Promise<DeliveryOutcome> => {
     if (deps.merchants && !deps.merchants.has(merchantId)) {
       return park(
@@ -350,6 +390,7 @@ export async function handlePosWebhook(
     }
     if (SQUARE_PAYMENT_EVENT_TYPES.includes(type)) return processPaymentEvent();
     if (SQUARE_REFUND_EVENT_TYPES.includes(type)) return processRefundEvent();
+    if (SQUARE_INVENTORY_EVENT_TYPES.includes(type)) return processInventoryEvent();
     return processOrderEvent();
   };
 

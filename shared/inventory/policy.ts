@@ -166,8 +166,9 @@ export interface StockPosition {
 
 /**
  * What `channel` may sell of `item`: `max(0, on hand − committed − reserved − safety stock)` online,
- * the on hand itself at the POS (the store sells from the shelf; it never shows a negative count), or
- * `null` when the policy does not publish this location to the channel (it must not be touched).
+ * `max(0, on hand − reserved)` at the POS (the store sells from the shelf, less what is set aside for
+ * pick-up orders; it never shows a negative count), or `null` when the policy does not publish this
+ * location to the channel (it must not be touched).
  */
 export function availableFor(
   policy: InventoryPolicy,
@@ -176,7 +177,7 @@ export function availableFor(
   position: StockPosition,
 ): number | null {
   if (!publishesTo(policy, channel, item.location)) return null;
-  if (channel === 'pos') return Math.max(0, position.onHand);
+  if (channel === 'pos') return Math.max(0, position.onHand - position.reserved);
   const safety = safetyStockFor(policy, item);
   return Math.max(0, position.onHand - position.committed - position.reserved - safety);
 }

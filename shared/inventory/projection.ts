@@ -77,6 +77,11 @@ export interface Position {
    * write stale, so it re-reads instead of overwriting the sale.
    */
   readonly confirmed: Readonly<Partial<Record<ObservedChannel, Confirmed>>>;
+  /**
+   * Source time (epoch ms) of the newest input that changed availability, when the input carried one:
+   * the start of the sync lag the publishers measure (source event → channel write).
+   */
+  readonly changedAt?: number;
   readonly version: number;
 }
 
@@ -142,6 +147,8 @@ export interface Applied {
 export interface ProjectionOptions {
   /** Epoch ms now (pending movements are stamped with it). */
   readonly now: number;
+  /** Source time of the input (epoch ms, its event's `occurredAt`): kept as `changedAt` when it applies. */
+  readonly sourceAt?: number;
   /**
    * A pending movement the ERP has not booked within this long is dropped: the ERP's on hand stays the
    * truth and reconciliation owns the gap (a parked order, a sale the ERP refused). @default 24 h
@@ -225,7 +232,10 @@ export function apply(
   const writes: Record<string, MarkerState> = {};
   const result = (outcome: Outcome, next: Position, changed: boolean): Applied => ({
     outcome,
-    next,
+    next:
+      outcome === 'applied' && options.sourceAt !== undefined
+        ? { ...next, changedAt: Math.max(options.sourceAt, next.changedAt ?? 0) }
+        : next,
     markers: writes,
     changed: changed || expired,
   });

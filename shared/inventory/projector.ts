@@ -29,9 +29,15 @@ export interface PositionRef {
 }
 
 export interface ProjectorDeps {
-  readonly apply: (key: PositionRef, input: ProjectionInput) => Promise<Applied>;
+  /** `sourceAt`: the event's `occurredAt` (epoch ms), the start of the sync lag. */
+  readonly apply: (key: PositionRef, input: ProjectionInput, sourceAt?: number) => Promise<Applied>;
   /** A source location → the hub location (ERP location id); undefined when not mapped. */
   readonly hubLocation: (location: LocationRef) => Promise<string | undefined>;
+  /**
+   * The SKU of a Shopify inventory item (`inventory_levels/update` names the item, not the SKU);
+   * undefined when the hub has never published that item. Absent: such events are parked as NO_SKU.
+   */
+  readonly skuOfShopifyItem?: (inventoryItemId: string) => Promise<string | undefined>;
 }
 
 /** Why an event cannot be projected as it is (park it; replay after the fix). */
@@ -55,7 +61,13 @@ export function inputOf(
   const { data, metadata } = event.detail;
   const sku = data.item.sku;
   if (sku === null)
-    return { eventId: metadata.eventId, code: 'NO_SKU', reason: 'the source sent no SKU for this item' };
+    return {
+      eventId: metadata.eventId,
+      code: 'NO_SKU',
+      reason: data.item.shopifyInventoryItemId
+        ? `Shopify inventory item ${data.item.shopifyInventoryItemId} is not one the hub has published (no SKU known for it)`
+        : 'the source sent no SKU for this item',
+    };
   const system = data.location.system;
   if (event.detailType === 'InventoryCounted') {
     const counted = event.detail.data;
@@ -115,6 +127,66 @@ export function inputOf(
   };
 }
 
+/**
+ * The event with its SKU resolved from the Shopify inventory item it names, when it has none. An item
+ * the hub never published stays without one (parked as NO_SKU with the item id: replayable once the
+ * publisher has resolved it — the hub manages only levels it publishes).
+ */
+async function withSku(event: InventoryEvent, deps: ProjectorDeps): Promise<InventoryEvent> {
+  const item = event.detail.data.item;
+  if (item.sku !== null || !item.shopifyInventoryItemId || !deps.skuOfShopifyItem) return event;
+  const sku = await deps.skuOfShopifyItem(item.shopifyInventoryItemId);
+  if (sku === undefined) return event;
+  return {
+    ...event,
+    detail: { ...event.detail, data: { ...event.detail.data, item: { ...item, sku } } },
+  } as InventoryEvent;
+}
+
+/** A Shopify order event (OrderCreated, OrderUpdated — fulfilments show there —, OrderCancelled). */
+export interface ShopifyOrderEvent {
+  readonly detailType: 'OrderCreated' | 'OrderUpdated' | 'OrderCancelled';
+  readonly detail: EventDetail<'OrderCreated'>;
+}
+
+export interface CommittedDeps {
+  readonly apply: ProjectorDeps['apply'];
+  /** The SKU's positions where Shopify's committed was last seen above 0. */
+  readonly withCommitted: (sku: string) => Promise<readonly PositionRef[]>;
+}
+
+/**
+ * Committed stock from online orders. Shopify computes `committed` itself (units of open orders at the
+ * location their fulfilment order is assigned to); the hub never derives it from orders — it would
+ * subtract twice — it re-reads it. A new order or a restocking cancellation changes `available` too, so
+ * its `inventory_levels/update` already makes the level's base unknown; a **fulfilment** moves units out
+ * of `committed` and `on_hand` and leaves `available` alone (no `inventory_levels/update`), so the hub's
+ * `committed` stays high and, once the ERP books the shipment, its target would subtract the shipped units
+ * twice. So every Shopify order event marks the order's SKUs at the locations where the hub last saw
+ * Shopify commit units (the event names no location) as changed on Shopify's side — a Shopify
+ * observation with no quantity, sequence = the order's `updatedAt` — and the publisher re-reads them
+ * (available and committed) before any write, without waiting for a compare-and-set conflict.
+ */
+export async function refreshCommitted(
+  event: ShopifyOrderEvent,
+  deps: CommittedDeps,
+): Promise<{ readonly publish: PositionRef[] }> {
+  const order = event.detail.data;
+  const sequence = Date.parse(order.updatedAt);
+  const skus = [...new Set(order.lines.map((l) => l.sku).filter((sku): sku is string => sku !== null))];
+  const publish: PositionRef[] = [];
+  for (const sku of skus) {
+    for (const key of await deps.withCommitted(sku)) {
+      const applied = await deps.apply(
+        { sku: key.sku, location: key.location },
+        { kind: 'observation', channel: 'shopify', sequence, quantity: null },
+      );
+      if (PUBLISH_ON.has(applied.outcome)) publish.push({ sku: key.sku, location: key.location });
+    }
+  }
+  return { publish };
+}
+
 /** Which outcomes change what a channel should show (and so must be published). */
 const PUBLISH_ON: ReadonlySet<Applied['outcome']> = new Set(['applied', 'observed']);
 
@@ -136,7 +208,8 @@ export async function projectInventoryEvents(
   };
   const publish = new Map<string, PositionRef>();
   const parked: Parked[] = [];
-  for (const event of events) {
+  for (const original of events) {
+    const event = await withSku(original, deps);
     const mapped = inputOf(event);
     if ('code' in mapped) {
       parked.push(mapped);
@@ -153,7 +226,8 @@ export async function projectInventoryEvents(
       continue;
     }
     const key = { sku: mapped.sku, location };
-    const applied = await deps.apply(key, mapped.input);
+    const sourceAt = Date.parse(event.detail.metadata.occurredAt);
+    const applied = await deps.apply(key, mapped.input, Number.isNaN(sourceAt) ? undefined : sourceAt);
     outcomes[applied.outcome] += 1;
     if (PUBLISH_ON.has(applied.outcome)) publish.set(`${key.sku}|${key.location}`, key);
   }

@@ -155,6 +155,12 @@ export interface PublishReport {
   /** Positions not published online by the policy, or without Shopify ids. */
   notPublished: number;
   unmapped: number;
+  /**
+   * Positions the ERP has not reported yet (no ERP count): not published — the hub never guesses the
+   * truth, and 0 would be wrong; the first ERP count of the position (the change feed, an opening
+   * snapshot) publishes it.
+   */
+  unknownOnHand: number;
   /** Already at their target in Shopify. */
   unchanged: number;
   /** Quantities written, and the mutation calls that wrote them. */
@@ -173,6 +179,13 @@ export interface PublishReport {
   transientRetries: number;
   /** Rows Shopify refused for good, by user error code. */
   refused: Record<string, number>;
+  /**
+   * Levels Shopify showed above their target when the publish found them (an oversell window: the
+   * channel could sell units the truth no longer has, until this write).
+   */
+  oversellWindows: number;
+  /** Source event → Shopify write of each written level (ms), when its source time is known. */
+  lagMs: number[];
 }
 
 export interface ShopifyPublisherOptions {
@@ -201,6 +214,24 @@ export interface ShopifyPublisherOptions {
   readonly runId?: () => string;
 }
 
+/**
+ * The compare-and-set base of a level: what Shopify was last known to hold. When an
+ * `inventory_levels/update` newer than that knowledge showed another value, Shopify changed on its
+ * side (an online order moved units to `committed`, an admin edit): the base is unknown, so the level
+ * is re-read with its `committed` before the target is computed — never raised from a stale
+ * `committed` over a Shopify-side sale.
+ */
+export function shopifyBase(position: Position): number | null {
+  const confirmed = position.confirmed.shopify;
+  const observed = position.observed.shopify;
+  if (
+    observed &&
+    (!confirmed || (observed.sequence > confirmed.at && observed.quantity !== confirmed.quantity))
+  )
+    return null;
+  return confirmed?.quantity ?? null;
+}
+
 /** Shopify's maximum input array size (https://shopify.dev/docs/api/usage/limits#input-limits). */
 export const MAX_QUANTITIES_PER_CALL = 250;
 
@@ -211,7 +242,8 @@ interface Row {
   readonly sku: string;
   readonly location: string;
   readonly ref: ShopifyLevelRef;
-  readonly position: Position;
+  /** The projection as last read (re-read right before each send, see `sendBatch`). */
+  position: Position;
   /** What Shopify holds, as far as the hub knows. */
   base: number | null;
   committed: number;
@@ -247,6 +279,7 @@ export class ShopifyInventoryPublisher {
       positions: 0,
       notPublished: 0,
       unmapped: 0,
+      unknownOnHand: 0,
       unchanged: 0,
       written: 0,
       calls: 0,
@@ -257,6 +290,8 @@ export class ShopifyInventoryPublisher {
       throttled: 0,
       transientRetries: 0,
       refused: {},
+      oversellWindows: 0,
+      lagMs: [],
     };
     const unique = [...new Map(keys.map((k) => [keyOf(k), { sku: k.sku, location: k.location }])).values()];
     report.positions = unique.length;
@@ -264,6 +299,10 @@ export class ShopifyInventoryPublisher {
     const refs = await this.options.levels.resolve(unique);
     const rows: Row[] = [];
     for (const position of positions) {
+      if (position.erpSequence < 0) {
+        report.unknownOnHand += 1;
+        continue;
+      }
       const ref = refs.get(keyOf(position));
       if (this.targetOf(position, position.committed) === null) {
         report.notPublished += 1;
@@ -273,7 +312,7 @@ export class ShopifyInventoryPublisher {
         report.unmapped += 1;
         continue;
       }
-      const base = position.confirmed.shopify?.quantity ?? null;
+      const base = shopifyBase(position);
       rows.push({
         sku: position.sku,
         location: position.location,
@@ -295,6 +334,7 @@ export class ShopifyInventoryPublisher {
       rows
         .filter((r) => {
           if (r.base === r.target) report.unchanged += 1;
+          if (r.base !== null && r.base > r.target) report.oversellWindows += 1;
           return r.base !== null && r.base !== r.target;
         })
         .map((r) => ({ ...r, current: r.base }) as Row & PendingPublish),
@@ -341,23 +381,41 @@ export class ShopifyInventoryPublisher {
         report.casGaveUp += rows.length;
         return;
       }
-      const input = {
-        name: 'available',
-        reason: this.options.reason ?? 'correction',
-        referenceDocumentUri: `${this.options.referencePrefix ?? 'gid://omnihub/InventoryPublish'}/${runId}`,
-        quantities: rows.map((r) => ({
-          inventoryItemId: r.ref.inventoryItemId,
-          locationId: r.ref.locationId,
-          quantity: r.target,
-          changeFromQuantity: r.base,
-        })),
-      };
-      // Same content in the same run → same key: a resend after a lost answer is applied once.
-      const key = `omnihub-inv-${createHash('sha256')
-        .update(`${batchId}\n${JSON.stringify(input)}`)
-        .digest('hex')
-        .slice(0, 40)}`;
-      const answer = await this.call(INVENTORY_SET_AVAILABLE_MUTATION, { input, key }, MUTATION_COST, report);
+      let sent: { rows: Row[]; key: string } | undefined;
+      // Built once the pacer grants the points, from the projection read then: the pacer can hold a call
+      // for seconds, and a POS sale projected meanwhile must lower the quantity sent, never be
+      // overwritten by the availability read before the wait (no stale raise).
+      const answer = await this.call(
+        INVENTORY_SET_AVAILABLE_MUTATION,
+        async () => {
+          await this.reread(rows);
+          rows = rows.filter((r) => r.target !== r.base);
+          if (rows.length === 0) return undefined;
+          const input = {
+            name: 'available',
+            reason: this.options.reason ?? 'correction',
+            referenceDocumentUri: `${this.options.referencePrefix ?? 'gid://omnihub/InventoryPublish'}/${runId}`,
+            quantities: rows.map((r) => ({
+              inventoryItemId: r.ref.inventoryItemId,
+              locationId: r.ref.locationId,
+              quantity: r.target,
+              changeFromQuantity: r.base,
+            })),
+          };
+          // Same content in the same run → same key: a resend after a lost answer is applied once.
+          const key = `omnihub-inv-${createHash('sha256')
+            .update(`${batchId}\n${JSON.stringify(input)}`)
+            .digest('hex')
+            .slice(0, 40)}`;
+          sent = { rows, key };
+          return { input, key };
+        },
+        MUTATION_COST,
+        report,
+      );
+      if (answer === undefined || sent === undefined) return;
+      rows = (sent as { rows: Row[] }).rows;
+      const key = (sent as { key: string }).key;
       report.calls += 1;
       const payload = answer.data?.inventorySetQuantities as
         | { userErrors?: { code?: string | null; field?: string[] | null; message: string }[] }
@@ -398,6 +456,19 @@ export class ShopifyInventoryPublisher {
     }
   }
 
+  /** Re-reads the projection of `rows` and recomputes their targets (with the committed each row holds). */
+  private async reread(rows: Row[]): Promise<void> {
+    const fresh = await this.options.positions.getMany(
+      rows.map((r) => ({ sku: r.sku, location: r.location })),
+    );
+    rows.forEach((row, i) => {
+      const position = fresh[i];
+      if (!position) return;
+      row.position = position;
+      row.target = this.targetOf(position, row.committed) ?? row.target;
+    });
+  }
+
   /**
    * Reads `available` and `committed` of `rows` from Shopify (≤ 250 a call), makes them the rows' base
    * and committed, recomputes their targets and records what was read in the projection.
@@ -406,7 +477,8 @@ export class ShopifyInventoryPublisher {
     for (let start = 0; start < rows.length; start += MAX_QUANTITIES_PER_CALL) {
       const chunk = rows.slice(start, start + MAX_QUANTITIES_PER_CALL);
       const ids = chunk.map((r) => inventoryLevelGid(r.ref.locationId, r.ref.inventoryItemId));
-      const answer = await this.call(INVENTORY_LEVELS_QUERY, { ids }, 2 * ids.length, report);
+      const answer = await this.call(INVENTORY_LEVELS_QUERY, async () => ({ ids }), 2 * ids.length, report);
+      if (!answer) continue;
       report.readCalls += 1;
       const nodes =
         (answer.data?.nodes as ({ quantities?: { name: string; quantity: number }[] } | null)[]) ?? [];
@@ -448,23 +520,32 @@ export class ShopifyInventoryPublisher {
       );
     }
     report.written += rows.length;
+    for (const row of rows)
+      if (row.position.changedAt !== undefined) report.lagMs.push(Math.max(0, at - row.position.changedAt));
   }
 
   /**
-   * One paced call: waits for the points, sends, settles the pacer with Shopify's bucket. Retried with
-   * the same variables (so the same idempotency key) after `THROTTLED`, 429, 5xx and network failures.
+   * One paced call: waits for the points, builds the variables (`build`, after the wait: undefined =
+   * nothing left to send), sends, settles the pacer with Shopify's bucket. Retried after `THROTTLED`,
+   * 429, 5xx and network failures, the variables built again each time (the same content gives the same
+   * idempotency key, so a resend after a lost answer is applied once).
    */
   private async call(
     document: string,
-    variables: Record<string, unknown>,
+    build: () => Promise<Record<string, unknown> | undefined>,
     cost: number,
     report: PublishReport,
-  ): Promise<GraphqlAnswer> {
+  ): Promise<GraphqlAnswer | undefined> {
     const maxRetries = this.options.maxRetries ?? 6;
     for (let attempt = 0; ; attempt += 1) {
       const grant = await this.options.pacer.acquire(cost);
       let answer: GraphqlAnswer;
       try {
+        const variables = await build();
+        if (variables === undefined) {
+          grant.settle({});
+          return undefined;
+        }
         answer = await this.options.graphql(document, variables);
       } catch (error) {
         grant.settle({});
@@ -501,6 +582,11 @@ export class ShopifyLevelDirectory implements ShopifyLevelResolver {
     private readonly graphql: ShopifyGraphql,
     private readonly pacer: CostPacer,
     private readonly locations: ReadonlyMap<string, string>,
+    /**
+     * Told each SKU → inventory item pair found (before it is cached), so the projector can read
+     * `inventory_levels/update`, which names only the item (see ShopifyItemSkuRepository).
+     */
+    private readonly onResolved?: (pairs: { inventoryItemId: string; sku: string }[]) => Promise<void>,
   ) {}
 
   async resolve(keys: readonly { sku: string; location: string }[]): Promise<Map<string, ShopifyLevelRef>> {
@@ -540,6 +626,7 @@ export class ShopifyLevelDirectory implements ShopifyLevelResolver {
         after = page?.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
         if (after === null) break;
       }
+      await this.onResolved?.([...found].map(([sku, inventoryItemId]) => ({ inventoryItemId, sku })));
       for (const sku of skus) this.items.set(sku, found.get(sku) ?? null);
     }
     const out = new Map<string, ShopifyLevelRef>();

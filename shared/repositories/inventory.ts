@@ -3,6 +3,8 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
+  QueryCommand,
   TransactGetCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -38,6 +40,8 @@ import {
 export const INVENTORY_KEY_PREFIX = 'SKU#';
 /** The partition key prefix of the change-feed cursors in the same table. */
 export const FEED_KEY_PREFIX = 'FEED#';
+/** The partition key prefix of the Shopify inventory item → SKU references in the same table. */
+export const SHOPIFY_ITEM_KEY_PREFIX = 'SHOPIFYITEM#';
 
 export interface PositionKey {
   readonly sku: string;
@@ -82,6 +86,7 @@ function positionOf(item: Record<string, unknown> | undefined, key: PositionKey)
     observed: (item.observed as Position['observed'] | undefined) ?? {},
     published: (item.published as Position['published'] | undefined) ?? {},
     confirmed: (item.confirmed as Position['confirmed'] | undefined) ?? {},
+    ...(item.changedAt !== undefined ? { changedAt: Number(item.changedAt) } : {}),
     version: Number(item.version ?? 0),
   };
 }
@@ -101,6 +106,7 @@ function itemOf(position: Position, now: number): Record<string, unknown> {
     observed: position.observed,
     published: position.published,
     confirmed: position.confirmed,
+    ...(position.changedAt !== undefined ? { changedAt: position.changedAt } : {}),
     version: position.version + 1,
     updatedAt: new Date(now).toISOString(),
   };
@@ -148,6 +154,31 @@ export class InventoryRepository {
   }
 
   /**
+   * The positions of one SKU where Shopify's `committed` was last seen above 0 (one Query of the SKU's
+   * partition, strongly consistent): where an online order's fulfilment or cancellation can lower it.
+   */
+  async withCommitted(sku: string): Promise<Position[]> {
+    const out: Position[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :loc)',
+          FilterExpression: 'committed > :zero',
+          ExpressionAttributeValues: { ':pk': pk(sku), ':loc': 'LOC#', ':zero': 0 },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? [])
+        out.push(positionOf(item, { sku, location: String(item.location) }));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /**
    * Many positions (BatchGetItem, 100 keys a call, strongly consistent), in the order of `keys`;
    * positions never written come back empty.
    */
@@ -176,7 +207,7 @@ export class InventoryRepository {
    * Applies one input to one position, exactly as a serial application would (see the module doc).
    * Returns what it did; throws {@link InventoryContentionError} after `maxAttempts` lost races.
    */
-  async apply(key: PositionKey, input: ProjectionInput): Promise<Applied> {
+  async apply(key: PositionKey, input: ProjectionInput, sourceAt?: number): Promise<Applied> {
     const ids = markerIdsOf(input);
     for (let attempt = 0; attempt < this.maxAttempts; attempt += 1) {
       const [position, markers] = await this.read(key, ids);
@@ -184,6 +215,7 @@ export class InventoryRepository {
       const options: ProjectionOptions = {
         now,
         ...(this.options.pendingTtlMs !== undefined ? { pendingTtlMs: this.options.pendingTtlMs } : {}),
+        ...(sourceAt !== undefined ? { sourceAt } : {}),
       };
       const applied = apply(position.value, input, markers, options);
       if (!applied.changed) return applied;
@@ -340,3 +372,58 @@ export class FeedCursorRepository {
     }
   }
 }
+
+/**
+ * Shopify inventory item → SKU, in the inventory table (`pk = SHOPIFYITEM#<inventory item id>`,
+ * `sk = SKU`). Shopify's `inventory_levels/update` names the inventory item, not the SKU; the Shopify
+ * publisher learns the pair when it resolves a SKU to publish it (the only items whose level the hub
+ * manages) and records it here, so the projector can read the webhook as a position. Ids are the
+ * numeric tail of the GID (what the webhook carries); Shopify ids are unique across shops.
+ */
+export class ShopifyItemSkuRepository {
+  private readonly cache = new Map<string, string>();
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Records the pairs not recorded yet by this instance (a put per pair: idempotent). */
+  async record(pairs: readonly { readonly inventoryItemId: string; readonly sku: string }[]): Promise<void> {
+    const fresh = pairs.filter((p) => this.cache.get(numericId(p.inventoryItemId)) !== p.sku);
+    for (let start = 0; start < fresh.length; start += 25) {
+      await Promise.all(
+        fresh.slice(start, start + 25).map(async (p) => {
+          const id = numericId(p.inventoryItemId);
+          await this.client.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { pk: `${SHOPIFY_ITEM_KEY_PREFIX}${id}`, sk: 'SKU', sku: p.sku },
+            }),
+          );
+          this.cache.set(id, p.sku);
+        }),
+      );
+    }
+  }
+
+  /** The SKU of an inventory item (id or GID); undefined when the publisher never resolved it. */
+  async skuOf(inventoryItemId: string): Promise<string | undefined> {
+    const id = numericId(inventoryItemId);
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return cached;
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `${SHOPIFY_ITEM_KEY_PREFIX}${id}`, sk: 'SKU' },
+        ConsistentRead: true,
+      }),
+    );
+    const sku = typeof result.Item?.sku === 'string' ? result.Item.sku : undefined;
+    if (sku !== undefined) this.cache.set(id, sku);
+    return sku;
+  }
+}
+
+/** `gid://shopify/InventoryItem/123` → `123` (an id without a GID stays as it is). */
+const numericId = (id: string) => id.slice(id.lastIndexOf('/') + 1);

@@ -13,11 +13,16 @@ export const tracer = new Tracer();
 /** The narrow view of metrics the domain code needs, so tests pass a plain recorder. */
 export interface Telemetry {
   count(name: string, value?: number): void;
+  /** A measured value (a latency, a ratio); optional, so counting-only fakes stay valid. */
+  record?(name: string, value: number, unit: 'Milliseconds' | 'Percent' | 'None'): void;
 }
 
 export const powertoolsTelemetry: Telemetry = {
   count(name, value = 1) {
     metrics.addMetric(name, 'Count', value);
+  },
+  record(name, value, unit) {
+    metrics.addMetric(name, unit, value);
   },
 };
 

@@ -160,12 +160,14 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
-    // inventory-projector: positions and markers (TransactGet/TransactWrite → Get/PutItem per item), mappings
-    // (GetItem), park (PutItem); SendMessage to the availability queues with the hub key's GenerateDataKey
-    // and Decrypt (an SSE-KMS producer); its own queue's event source mapping and VisibilityBackoff actions.
+    // inventory-projector: positions and markers (TransactGet/TransactWrite → Get/PutItem per item), a SKU's
+    // positions with Shopify committed stock (Query), mappings (GetItem), park (PutItem); SendMessage to the
+    // availability queues with the hub key's GenerateDataKey and Decrypt (an SSE-KMS producer); its own
+    // queue's event source mapping and VisibilityBackoff actions.
     expect(actionsOf('InventoryProjectorFunction')).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:Query',
       'kms:Decrypt',
       'kms:GenerateDataKey',
       'sqs:ChangeMessageVisibility',
@@ -268,6 +270,29 @@ describe('least privilege (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    // square-inventory-publisher: the same positions and location mappings, the Square token, its queue.
+    expect(actionsOf('SquareInventoryPublisher')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'kms:Decrypt',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // The only secret it reads is the Square access token.
+    const secrets = statementsOf('SquareInventoryPublisher')
+      .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .map((statement) => JSON.stringify(statement.Resource));
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]).toContain('SquareAccessToken');
   });
 
   it('lets EventBridge Scheduler invoke the POS sweep, the ERP change-feed poller, the reconciler and the finance collector, each its own', () => {
@@ -291,7 +316,7 @@ describe('least privilege (prod template)', () => {
     }
   });
 
-  it('runs one ERP poller and one Shopify inventory publisher per shop (one cost pacer each)', () => {
+  it('runs one ERP poller, one Shopify inventory publisher per shop (one cost pacer each) and one Square publisher', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const reserved = (prefix: string) =>
       functions
@@ -300,6 +325,7 @@ describe('least privilege (prod template)', () => {
     expect(reserved('InventoryErpChangesFunction')).toEqual([1]);
     // The prod example has two shops.
     expect(reserved('ShopifyInventoryPublisher')).toEqual([1, 1]);
+    expect(reserved('SquareInventoryPublisher')).toEqual([1]);
     const publisherEnv = functions
       .filter(([id]) => id.startsWith('ShopifyInventoryPublisher'))
       .map(([, fn]) => fn.Properties.Environment.Variables);
@@ -341,10 +367,21 @@ describe('least privilege (prod template)', () => {
     );
     expect(posterOrders.flatMap((statement) => [statement.Action].flat())).toEqual(['dynamodb:GetItem']);
     expect(leadingKeys('InventoryErpChangesFunction', 'InventoryTable')).toEqual([['FEED#*']]);
-    expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([['SKU#*']]);
-    expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
+    // The projector reads, the Shopify publishers write, the inventory item → SKU pairs (SHOPIFYITEM#);
+    // the projector's Query (committed stock) stays in the SKU partitions too.
+    expect(leadingKeys('InventoryProjectorFunction', 'InventoryTable')).toEqual([
+      ['SKU#*'],
+      ['SKU#*'],
+      ['SHOPIFYITEM#*'],
+    ]);
+    expect(leadingKeys('ShopifyInventoryPublisher', 'InventoryTable')).toEqual([
+      ['SKU#*'],
+      ['SHOPIFYITEM#*'],
+    ]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
     expect(leadingKeys('ReturnStepsFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
+    expect(leadingKeys('SquareInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
+    expect(leadingKeys('SquareInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
     const sweepLedger = statementsOf('PosSweepFunction').filter((statement) =>
       JSON.stringify(statement.Condition ?? {}).includes('POSSWEEP#'),
     );

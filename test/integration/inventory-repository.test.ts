@@ -1,7 +1,11 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { effectiveOnHand, orderMovementId, type ProjectionInput } from '#shared/inventory/projection.ts';
-import { InventoryContentionError, InventoryRepository } from '#shared/repositories/inventory.ts';
+import {
+  InventoryContentionError,
+  InventoryRepository,
+  ShopifyItemSkuRepository,
+} from '#shared/repositories/inventory.ts';
 import { createPkSkTable, localDynamo } from '#test/support/dynamodb.ts';
 
 const { client, document } = localDynamo();
@@ -159,5 +163,38 @@ describe('InventoryRepository (DynamoDB Local)', () => {
     const positions = await repo.getMany([...written, missing]);
     expect(positions.map((p) => p.onHand)).toEqual([...written.map((_, i) => i), 0]);
     expect(positions.at(-1)).toMatchObject({ sku: missing.sku, erpSequence: -1, version: 0 });
+  });
+
+  it("finds a SKU's positions where Shopify's committed was last seen above 0 (committed stock from orders)", async () => {
+    const repo = new InventoryRepository(document, table);
+    const sku = freshKey().sku;
+    await Promise.all(['1', '2', '3'].map((location) => repo.apply({ sku, location }, count(1, 10))));
+    await repo.recordChannelState(
+      { sku, location: '2' },
+      { channel: 'shopify', quantity: 7, committed: 3, at: 5 },
+    );
+    await repo.recordChannelState(
+      { sku, location: '3' },
+      { channel: 'shopify', quantity: 10, committed: 0, at: 5 },
+    );
+    const found = await repo.withCommitted(sku);
+    expect(found.map((p) => [p.location, p.committed])).toEqual([['2', 3]]);
+    expect(await repo.withCommitted(`${sku}-other`)).toEqual([]);
+  });
+});
+
+describe('ShopifyItemSkuRepository (DynamoDB Local)', () => {
+  it('records inventory item → SKU pairs by the GID the publisher resolves; reads them by the id webhooks carry', async () => {
+    const id = String(Date.now());
+    const writer = new ShopifyItemSkuRepository(document, table);
+    await writer.record([{ inventoryItemId: `gid://shopify/InventoryItem/${id}`, sku: 'SKU-ITEM-1' }]);
+    const stored = await document.send(
+      new GetCommand({ TableName: table, Key: { pk: `SHOPIFYITEM#${id}`, sk: 'SKU' } }),
+    );
+    expect(stored.Item?.sku).toBe('SKU-ITEM-1');
+    // Another instance (the projector) with a cold cache.
+    const reader = new ShopifyItemSkuRepository(document, table);
+    expect(await reader.skuOf(id)).toBe('SKU-ITEM-1');
+    expect(await reader.skuOf(`${id}9`)).toBeUndefined();
   });
 });

@@ -6,14 +6,17 @@ import {
   type ChannelState,
   emptyPosition,
   type Position,
+  type ProjectionInput,
   recordChannelState,
 } from '#shared/inventory/projection.ts';
+import { refreshCommitted } from '#shared/inventory/projector.ts';
 import {
   type PositionStore,
   ShopifyInventoryPublisher,
   ShopifyLevelDirectory,
   shopifyGraphql,
 } from '#shared/inventory/shopify-publisher.ts';
+import { canonicalOrder } from '#test/support/orders.ts';
 import { assertShopifyDocument, type ShopifyHarness, startShopify } from './shopify-helpers.ts';
 
 /** The projection in memory, through the same pure rules the DynamoDB repository applies. */
@@ -23,6 +26,11 @@ class MemoryPositions implements PositionStore {
 
   private get(sku: string, location: string): Position {
     return this.byKey.get(`${sku}|${location}`) ?? emptyPosition(sku, location);
+  }
+
+  /** Any projection input (a POS sale, an observation), through the pure rules. */
+  input(sku: string, location: string, input: ProjectionInput): void {
+    this.byKey.set(`${sku}|${location}`, apply(this.get(sku, location), input, {}, { now: Date.now() }).next);
   }
 
   /** An ERP count (the next change-feed id), as the change-feed poller will send it. */
@@ -66,6 +74,8 @@ async function setup(
     policy?: InventoryPolicy;
     /** Replaces the fetch: may drop an answer after Shopify applied it. */
     loseAnswer?: (sent: Sent, n: number) => boolean;
+    /** Answers 503 instead of sending (Shopify never sees the request). */
+    unavailable?: (sent: Sent, n: number) => boolean;
   } = {},
 ) {
   harness = await startShopify({ items: 200, stores: 5 });
@@ -80,6 +90,7 @@ async function setup(
     const body = JSON.parse(String(init?.body)) as { query: string; variables: Record<string, unknown> };
     assertShopifyDocument(body.query);
     sent.push({ document: body.query, variables: body.variables });
+    if (options.unavailable?.(sent.at(-1) as Sent, sent.length)) return new Response('{}', { status: 503 });
     const res = await fetch(url, init);
     if (options.loseAnswer?.(sent.at(-1) as Sent, sent.length))
       throw new TypeError('fetch failed: socket hang up');
@@ -189,6 +200,121 @@ describe('Shopify inventory publisher (against the Shopify sandbox)', () => {
       confirmed: { shopify: { quantity: 27 } },
       published: { shopify: { quantity: 27 } },
     });
+  });
+
+  it('corrects a Shopify-side edit it observed (inventory_levels/update): re-reads the level with committed, then sets it back', async () => {
+    const { h, positions, publisher, shopifyLevel } = await setup();
+    const sku = SKUS[2] as string;
+    const level = shopifyLevel(sku, 'WH-01');
+    positions.erpCount(sku, 'WH-01', 20);
+    await publisher.publish([{ sku, location: 'WH-01' }]);
+    expect(level.available()).toBe(20);
+    // Someone raises available to 25 in the Shopify admin; its webhook reaches the projection.
+    h.app.commerce.changeLevel(level.item, level.loc, { available: 5 }, Date.now());
+    const observed = {
+      kind: 'observation',
+      channel: 'shopify',
+      sequence: Date.now() + 1,
+      quantity: 25,
+    } as const;
+    positions.byKey.set(
+      `${sku}|WH-01`,
+      apply(
+        positions.byKey.get(`${sku}|WH-01`) ?? emptyPosition(sku, 'WH-01'),
+        observed,
+        {},
+        { now: Date.now() },
+      ).next,
+    );
+    const report = await publisher.publish([{ sku, location: 'WH-01' }]);
+    expect(report).toMatchObject({ read: 1, written: 1, casConflicts: 0 });
+    expect(level.available()).toBe(20);
+  });
+
+  it('re-reads committed after a Shopify order event: a fulfilment (available unchanged, committed down) is not subtracted twice once the ERP books it', async () => {
+    const { h, positions, publisher, shopifyLevel } = await setup();
+    const sku = SKUS[3] as string;
+    const level = shopifyLevel(sku, 'WH-01');
+    positions.erpCount(sku, 'WH-01', 20);
+    await publisher.publish([{ sku, location: 'WH-01' }]);
+    // An online order commits 3 units at the warehouse (its inventory_levels/update makes the base unknown).
+    h.app.commerce.changeLevel(level.item, level.loc, { available: -3, committed: 3 }, Date.now());
+    const afterOrder = Date.now() + 1;
+    positions.byKey.set(
+      `${sku}|WH-01`,
+      apply(
+        positions.byKey.get(`${sku}|WH-01`) ?? emptyPosition(sku, 'WH-01'),
+        { kind: 'observation', channel: 'shopify', sequence: afterOrder, quantity: 17 },
+        {},
+        { now: Date.now() },
+      ).next,
+    );
+    await publisher.publish([{ sku, location: 'WH-01' }]);
+    expect(level.available()).toBe(17);
+    expect(positions.byKey.get(`${sku}|WH-01`)?.committed).toBe(3);
+    // The order ships: committed 3 → 0 and on hand −3 at Shopify, available unchanged (no
+    // inventory_levels/update); the ERP books the shipment: on hand 17.
+    h.app.commerce.changeLevel(level.item, level.loc, { committed: -3 }, Date.now());
+    positions.erpCount(sku, 'WH-01', 17);
+    const shipped = canonicalOrder({
+      lines: [{ sku, unitPrice: 1000, quantity: 3 }],
+      updatedAt: new Date(Date.now() + 2).toISOString(),
+    });
+    const { publish } = await refreshCommitted(
+      { detailType: 'OrderUpdated', detail: { metadata: {}, data: shipped } as never },
+      {
+        apply: async (key, input) => {
+          const applied = apply(
+            positions.byKey.get(`${key.sku}|${key.location}`) ?? emptyPosition(key.sku, key.location),
+            input,
+            {},
+            { now: Date.now() },
+          );
+          positions.byKey.set(`${key.sku}|${key.location}`, applied.next);
+          return applied;
+        },
+        withCommitted: async (s) =>
+          [...positions.byKey.values()].filter((p) => p.sku === s && p.committed > 0),
+      },
+    );
+    expect(publish).toEqual([{ sku, location: 'WH-01' }]);
+    const report = await publisher.publish(publish);
+    // Re-read: committed is 0 now, so the target is 17 − 0 = 17, what Shopify shows: nothing to write
+    // (without the re-read the stale committed 3 would have set available to 14).
+    expect(report).toMatchObject({ read: 1, written: 0 });
+    expect(level.available()).toBe(17);
+    expect(level.available()).toBe(Math.max(0, 17 - level.committed()));
+  });
+
+  it('builds a resend after a 5xx from the projection as it is then: a POS sale projected during the backoff lowers the quantity sent (no stale raise)', async () => {
+    let failed = false;
+    const held: { positions?: MemoryPositions; sku?: string } = {};
+    const { positions, publisher, mutations, shopifyLevel } = await setup({
+      unavailable: (sent) => {
+        if (failed || !sent.document.includes('inventorySetQuantities')) return false;
+        failed = true;
+        // While the publisher backs off, a register sale of 4 reaches the projection.
+        held.positions?.input(held.sku ?? '', 'WH-01', {
+          kind: 'movement',
+          source: 'pos',
+          movementId: 'pos-sale-9#x',
+          delta: -4,
+        });
+        return true;
+      },
+    });
+    const sku = SKUS[4] as string;
+    held.positions = positions;
+    held.sku = sku;
+    positions.erpCount(sku, 'WH-01', 30);
+    const report = await publisher.publish([{ sku, location: 'WH-01' }]);
+    const quantities = mutations().map(
+      (m) => (m.variables.input as { quantities: { quantity: number }[] }).quantities[0]?.quantity,
+    );
+    // The 503'd send asked for 30; the resend, built after the backoff, asks for 30 − 4.
+    expect(quantities).toEqual([30, 26]);
+    expect(report).toMatchObject({ written: 1, transientRetries: 1 });
+    expect(shopifyLevel(sku, 'WH-01').available()).toBe(26);
   });
 
   it('does not touch locations the policy does not publish online', async () => {

@@ -267,7 +267,7 @@ describe('shopify sandbox: Admin GraphQL API', () => {
       expect(await levels(itemGid(3), locGid(1))).toEqual(b);
     });
 
-    it('requires changeFromQuantity (null opts out); @idempotent is mandatory on adjustments, optional on set', async () => {
+    it('requires changeFromQuantity (null opts out) and @idempotent on adjustments and on set', async () => {
       const input = {
         name: 'available',
         reason: 'correction',
@@ -299,9 +299,11 @@ describe('shopify sandbox: Admin GraphQL API', () => {
         'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code } } }',
         { input: { ...input, quantities: [{ ...input.quantities[0], changeFromQuantity: null }] } },
       );
-      expect(setWithoutKey.body.errors).toBeUndefined();
-      expect(payloadOf(setWithoutKey, 'inventorySetQuantities').userErrors).toEqual([]);
-      expect((await levels(itemGid(4), locGid(1))).available).toBe(5);
+      expect(setWithoutKey.body.errors?.[0]).toMatchObject({
+        message: 'The @idempotent directive is required for this mutation but was not provided.',
+        extensions: { code: 'BAD_REQUEST' },
+      });
+      expect(setWithoutKey.body.data).toEqual({ inventorySetQuantities: null });
       const withKey = await h.gql(SET, {
         key: 'cfq-null',
         input: { ...input, quantities: [{ ...input.quantities[0], quantity: 6, changeFromQuantity: null }] },

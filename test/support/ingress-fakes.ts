@@ -12,9 +12,14 @@ import {
 import type { ExceptionStore, ParkedInput } from '#shared/repositories/exceptions.ts';
 import { FakeSquare, MemoryPosOrderRegistry } from './square.ts';
 
-/** Records published events; can be told to reject the next N calls as EventBridge would. */
+/**
+ * Records published events; can be told to reject the next N calls as EventBridge would. Inventory
+ * events (the stock movements and counts a sale, refund or count publishes with it) are recorded in
+ * `stock`, apart from the order and refund events in `published`.
+ */
 export class RecordingPublisher implements EventPublisher {
   readonly published: CanonicalEvent[] = [];
+  readonly stock: CanonicalEvent[] = [];
   failNext = 0;
 
   async publish(events: readonly CanonicalEvent[]): Promise<void> {
@@ -22,7 +27,8 @@ export class RecordingPublisher implements EventPublisher {
       this.failNext -= 1;
       throw new PublishError('1 of 1 events were not accepted', [{ errorCode: 'InternalFailure' }]);
     }
-    this.published.push(...events);
+    for (const event of events)
+      (event.detailType.startsWith('Inventory') ? this.stock : this.published).push(event);
   }
 }
 

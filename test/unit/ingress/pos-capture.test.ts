@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { signSquareBody } from '#shared/connectors/square/webhook-signature.ts';
 import { detailSchema } from '#shared/events/catalog.ts';
 import { handlePosWebhook, type PosWebhookRequest } from '#shared/ingress/pos-webhook.ts';
+import { orderMovementId } from '#shared/inventory/projection.ts';
 import { posIngressDeps } from '#test/support/ingress-fakes.ts';
 import { orderWebhookBody, squareSale } from '#test/support/square.ts';
 
@@ -268,5 +269,110 @@ describe('POS capture: sales from payments, refunds of POS sales, and what belon
     );
     expect(status(response.body).status).toBe('parked');
     expect(exceptions.parked[0]?.code).toBe('MAPPING_FAILED');
+  });
+});
+
+describe('POS stock for the inventory projection: sales, returns and counts', () => {
+  const adjusted = (events: readonly { detailType: string; detail: unknown }[]) =>
+    events.map((event) => {
+      expect(event.detailType).toBe('InventoryAdjusted');
+      return detailSchema('InventoryAdjusted').parse(event.detail).data;
+    });
+
+  it('publishes a sale with one InventoryAdjusted per SKU, keyed as the ERP cash sale books it', async () => {
+    const { deps, publisher } = register();
+    await handlePosWebhook(delivery(eventBody('payment.updated', 'payment', payment())), deps);
+    const externalId = `pos-${MERCHANT}-${SALE_ID}`;
+    expect(adjusted(publisher.stock)).toEqual([
+      expect.objectContaining({
+        item: { sku: 'SKU-A' },
+        location: { system: 'pos', id: 'LOC0000000001' },
+        delta: -1,
+        movementId: orderMovementId(externalId, 'SKU-A'),
+        reason: 'sale',
+      }),
+      expect.objectContaining({ item: { sku: 'SKU-B' }, delta: -2, movementId: `${externalId}#SKU-B` }),
+    ]);
+  });
+
+  it('gives the same sale seen through another event the same movement ids (it counts once)', async () => {
+    const { deps, publisher } = register(squareSale());
+    await handlePosWebhook(delivery(eventBody('payment.created', 'payment', payment(), 'e1')), deps);
+    await handlePosWebhook(delivery(eventBody('payment.updated', 'payment', payment(), 'e2')), deps);
+    const ids = adjusted(publisher.stock).map((d) => d.movementId);
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('publishes a refund of a POS sale as a return movement at the store that took it back', async () => {
+    const { deps, publisher } = register();
+    await handlePosWebhook(delivery(eventBody('refund.updated', 'refund', refund())), deps);
+    expect(adjusted(publisher.stock)).toEqual([
+      expect.objectContaining({
+        item: { sku: 'SKU-B' },
+        location: { system: 'pos', id: 'LOC0000000001' },
+        delta: 1,
+        movementId: `posrefund-${MERCHANT}-${REFUND_ID}#SKU-B`,
+        reason: 'return',
+      }),
+    ]);
+  });
+
+  const counted = (events: readonly { detailType: string; detail: unknown }[]) =>
+    events.map((event) => detailSchema('InventoryCounted').parse(event.detail).data);
+  const countsBody = (counts: Record<string, unknown>[], eventId = 'evt-count') =>
+    JSON.stringify({
+      merchant_id: MERCHANT,
+      type: 'inventory.count.updated',
+      event_id: eventId,
+      created_at: '2026-11-27T10:15:01.123Z',
+      data: { type: 'inventory_counts', id: eventId, object: { inventory_counts: counts } },
+    });
+  const count = (overrides: Record<string, unknown> = {}) => ({
+    catalog_object_id: 'VAR-C',
+    catalog_object_type: 'ITEM_VARIATION',
+    location_id: 'LOC0000000002',
+    quantity: '7',
+    state: 'IN_STOCK',
+    calculated_at: '2026-11-27T10:15:00.10296Z',
+    ...overrides,
+  });
+
+  it('publishes each IN_STOCK count of inventory.count.updated as InventoryCounted with its SKU', async () => {
+    const fakes = posIngressDeps();
+    fakes.square.variationMap.set('VAR-C', { sku: 'SKU-C', itemId: 'ITEM-C' });
+    const response = await handlePosWebhook(
+      delivery(countsBody([count(), count({ state: 'WASTE', quantity: '2' })])),
+      fakes.deps,
+    );
+    expect(status(response.body).status).toBe('published');
+    expect(fakes.square.orderCalls).toBe(0);
+    expect(counted(fakes.publisher.stock)).toEqual([
+      {
+        item: { sku: 'SKU-C', posCatalogObjectId: 'VAR-C' },
+        location: { system: 'pos', id: 'LOC0000000002' },
+        quantityName: 'on_hand',
+        quantity: 7,
+        sequence: Date.parse('2026-11-27T10:15:00.102Z'),
+        countedAt: '2026-11-27T10:15:00.102Z',
+      },
+    ]);
+  });
+
+  it('publishes the count of a variation Square cannot name with sku null (the projector parks it)', async () => {
+    const fakes = posIngressDeps();
+    await handlePosWebhook(delivery(countsBody([count({ catalog_object_id: 'VAR-GONE' })])), fakes.deps);
+    expect(counted(fakes.publisher.stock)).toEqual([
+      expect.objectContaining({ item: { sku: null, posCatalogObjectId: 'VAR-GONE' } }),
+    ]);
+  });
+
+  it('parks a count the hub cannot carry (a fractional quantity), with the reason', async () => {
+    const fakes = posIngressDeps();
+    fakes.square.variationMap.set('VAR-C', { sku: 'SKU-C', itemId: 'ITEM-C' });
+    const response = await handlePosWebhook(delivery(countsBody([count({ quantity: '2.5' })])), fakes.deps);
+    expect(status(response.body).status).toBe('parked');
+    expect(fakes.publisher.stock).toHaveLength(0);
+    expect(fakes.exceptions.parked[0]?.reason).toMatch(/2\.5 is not whole units/);
   });
 });

@@ -189,10 +189,13 @@ describe('POS (Square) webhook ingress', () => {
 
     it('ignores event types the hub does not handle without reading the order', async () => {
       const { deps, publisher, square, counts } = posIngressDeps();
-      const body = JSON.stringify(squareWebhookFixture('inventory.count.updated'));
+      const body = JSON.stringify({
+        ...squareWebhookFixture('inventory.count.updated'),
+        type: 'customer.created',
+      });
       const response = await handlePosWebhook(delivery(body), deps);
       expect(response.statusCode).toBe(200);
-      expect(parse(response.body)).toEqual({ status: 'ignored', type: 'inventory.count.updated' });
+      expect(parse(response.body)).toEqual({ status: 'ignored', type: 'customer.created' });
       expect(publisher.published).toEqual([]);
       expect(square.orderCalls).toBe(0);
       expect(counts.get('WebhookIgnoredType')).toBe(1);

@@ -108,7 +108,8 @@ describe('Shopify webhook ingress', () => {
       const body = shopifyWebhookBody(topic).replaceAll('{shop}.myshopify.com', 'acme.myshopify.com');
       const response = await handleShopifyWebhook(delivery(topic, body), deps);
       expect(response.statusCode).toBe(200);
-      expect(publisher.published.map((event) => event.detailType)).toEqual([detailType]);
+      const events = [...publisher.published, ...publisher.stock];
+      expect(events.map((event) => event.detailType)).toEqual([detailType]);
     });
 
     it('answers 200 to an unknown topic, counts it and publishes nothing', async () => {

@@ -41,9 +41,10 @@ describe('inventory policy', () => {
       expect(availableFor(DEFAULT_POLICY, 'pos', { sku: 'A', location: '1' }, position(-2, 0, 0))).toBe(0);
     });
 
-    it('at the POS is the on hand itself: online commitments and safety stock do not apply', () => {
+    it('at the POS is the on hand less pick-up reservations: online commitments and safety stock do not apply', () => {
       const p = policy({ safetyStock: { default: 2, rules: [] } });
-      expect(availableFor(p, 'pos', { sku: 'A', location: '1' }, position(20, 3, 4))).toBe(20);
+      expect(availableFor(p, 'pos', { sku: 'A', location: '1' }, position(20, 3, 0))).toBe(20);
+      expect(availableFor(p, 'pos', { sku: 'A', location: '1' }, position(20, 3, 4))).toBe(16);
     });
 
     it('is null for a location the channel is not fed from (it must not be touched)', () => {

@@ -183,6 +183,22 @@ describe('inventory projection rules', () => {
     });
   });
 
+  describe('source time (the start of the sync lag)', () => {
+    it('keeps the newest source time of the inputs that changed availability, not of duplicates or stale ones', () => {
+      const first = apply(emptyPosition('A', '1'), count(2, 10), {}, { now: NOW, sourceAt: NOW - 5_000 });
+      expect(first.next.changedAt).toBe(NOW - 5_000);
+      const stale = apply(first.next, count(1, 3), {}, { now: NOW, sourceAt: NOW - 1_000 });
+      expect(stale.outcome).toBe('stale');
+      expect(stale.next.changedAt).toBe(NOW - 5_000);
+      const older = apply(first.next, sale('m-1'), {}, { now: NOW, sourceAt: NOW - 9_000 });
+      expect(older.next.changedAt).toBe(NOW - 5_000);
+      const newer = apply(older.next, sale('m-2'), {}, { now: NOW, sourceAt: NOW - 100 });
+      expect(newer.next.changedAt).toBe(NOW - 100);
+      const duplicate = apply(newer.next, sale('m-2'), { 'm-2': 'pending' }, { now: NOW, sourceAt: NOW });
+      expect(duplicate.next.changedAt).toBe(NOW - 100);
+    });
+  });
+
   describe('channel state recorded by a publisher', () => {
     it('is the compare-and-set base and never moves backwards', () => {
       const first = recordChannelState(emptyPosition('SKU-1', '7'), {

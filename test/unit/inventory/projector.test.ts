@@ -155,4 +155,29 @@ describe('inventory projector', () => {
     );
     expect(store.positions.get('SKU-1|7')).toMatchObject({ reserved: 2, pending: {} });
   });
+  it('reads inventory_levels/update (which names the inventory item) through the item → SKU pairs the publisher records', async () => {
+    const store = memory();
+    const known: Record<string, string> = { '808950810': 'SKU-1' };
+    const skuOfShopifyItem = async (id: string) => known[id];
+    const echo = counted('shopify', {
+      item: { sku: null, shopifyInventoryItemId: '808950810' },
+      sequence: 5,
+      quantity: 4,
+    });
+    const stranger = counted('shopify', {
+      item: { sku: null, shopifyInventoryItemId: '999' },
+      sequence: 6,
+      quantity: 1,
+    });
+    const report = await projectInventoryEvents([echo, stranger], {
+      apply: store.apply,
+      hubLocation,
+      skuOfShopifyItem,
+    });
+    expect(report.outcomes.observed).toBe(1);
+    expect(store.positions.get('SKU-1|7')?.observed.shopify).toEqual({ quantity: 4, sequence: 5 });
+    expect(report.parked).toEqual([
+      expect.objectContaining({ code: 'NO_SKU', reason: expect.stringContaining('inventory item 999') }),
+    ]);
+  });
 });
