@@ -165,8 +165,9 @@ export interface StockPosition {
 }
 
 /**
- * What `channel` may sell of `item`: `max(0, on hand − committed − reserved − safety stock)` online,
- * `max(0, on hand − reserved)` at the POS (the store sells from the shelf, less what is set aside for
+ * What `channel` may sell of `item`: `max(0, on hand − committed − safety stock)` online (a pick-up
+ * order's units are already in Shopify's `committed` at the store: subtracting the hub's reservation too
+ * would hide them twice), `max(0, on hand − reserved)` at the POS (the store sells from the shelf, less what is set aside for
  * pick-up orders; it never shows a negative count), or `null` when the policy does not publish this
  * location to the channel (it must not be touched).
  */
@@ -179,7 +180,7 @@ export function availableFor(
   if (!publishesTo(policy, channel, item.location)) return null;
   if (channel === 'pos') return Math.max(0, position.onHand - position.reserved);
   const safety = safetyStockFor(policy, item);
-  return Math.max(0, position.onHand - position.committed - position.reserved - safety);
+  return Math.max(0, position.onHand - position.committed - safety);
 }
 
 /** A change waiting to be published: where the channel stands and where it should go. */

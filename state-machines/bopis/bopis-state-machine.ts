@@ -276,9 +276,11 @@ export class BopisStateMachine extends Construct {
     const collected = new Succeed(this, 'Collected');
     const afterCollection = fulfil.next(convert).next(bookErp).next(collected);
     const route = new Choice(this, 'WhereIsThePickup')
+      // Collected first: an order cancelled after the customer took the goods is not undone here (the
+      // goods are gone; releasing the hold and cancelling a COMPLETED Square order would fail half way).
+      .when(Condition.stringEquals('$.inspected.item.posState.S', 'COMPLETED'), afterCollection)
       .when(Condition.isPresent('$.inspected.item.cancelled'), cancelled)
       .when(Condition.stringEquals('$.inspected.item.posState.S', 'CANCELED'), cancelled)
-      .when(Condition.stringEquals('$.inspected.item.posState.S', 'COMPLETED'), afterCollection)
       .when(Condition.stringEquals('$.inspected.item.posState.S', 'PREPARED'), markPrepared)
       .otherwise(failed);
     inspect.next(route);

@@ -84,18 +84,18 @@ describe('compareOrders', () => {
 describe('compareAvailability', () => {
   const position = { sku: 'SKU-1', location: '7', onHand: 10, committed: 3, reserved: 1 };
 
-  it('Shopify must show max(0, on hand − committed − reserved − safety) and the POS the on hand', () => {
-    expect(compareAvailability(DEFAULT_POLICY, [{ ...position, shopify: 6, pos: 10 }])).toEqual([]);
-    const found = compareAvailability(DEFAULT_POLICY, [{ ...position, shopify: 7, pos: 9 }]);
+  it('Shopify must show max(0, on hand − committed − safety) and the POS on hand − reserved', () => {
+    expect(compareAvailability(DEFAULT_POLICY, [{ ...position, shopify: 7, pos: 9 }])).toEqual([]);
+    const found = compareAvailability(DEFAULT_POLICY, [{ ...position, shopify: 6, pos: 10 }]);
     expect(found.map((d) => [d.system, d.id, d.expected, d.actual])).toEqual([
-      ['shopify', 'SKU-1@7', 6, 7],
-      ['pos', 'SKU-1@7', 10, 9],
+      ['shopify', 'SKU-1@7', 7, 6],
+      ['pos', 'SKU-1@7', 9, 10],
     ]);
   });
 
   it('takes the safety stock from the policy and never expects a negative quantity', () => {
     const policy: InventoryPolicy = { ...DEFAULT_POLICY, safetyStock: { default: 2, rules: [] } };
-    expect(compareAvailability(policy, [{ ...position, shopify: 4 }])).toEqual([]);
+    expect(compareAvailability(policy, [{ ...position, shopify: 5 }])).toEqual([]);
     expect(compareAvailability(policy, [{ ...position, onHand: 1, shopify: 0 }])).toEqual([]);
   });
 
