@@ -110,7 +110,7 @@ describe('compareAvailability', () => {
 
   it('a level Shopify does not have (null) is a mismatch unless nothing should be there', () => {
     expect(compareAvailability(DEFAULT_POLICY, [{ ...position, shopify: null }])).toEqual([
-      expect.objectContaining({ kind: 'availability-mismatch', expected: 6, actual: null }),
+      expect.objectContaining({ kind: 'availability-mismatch', expected: 7, actual: null }),
     ]);
   });
 });
