@@ -3,6 +3,7 @@
  * process and prints, as its last line, one JSON object with the figures and their ratio.
  */
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  catalog: async () => (await import('./catalog.ts')).run(),
   local: async () => (await import('./local.ts')).run(),
   orders: async () => (await import('./orders.ts')).run(),
 };
