@@ -99,6 +99,9 @@ export interface PriceChangeReport {
   readonly schedulesRemoved: number;
 }
 
+/** Books updated at once by one batch of changes. */
+const BOOK_CONCURRENCY = 16;
+
 export class PriceFlow {
   constructor(private readonly deps: PriceFlowDeps) {}
 
@@ -108,31 +111,47 @@ export class PriceFlow {
     const publishNow: (BookKey & { effective: EffectivePrice })[] = [];
     const ensure = new Map<number, BookKey[]>();
     const release = new Map<number, BookKey[]>();
+    // Changes of one book apply in order; books apply concurrently (a 500-SKU promotion is 500 books).
+    const byBook = new Map<string, { key: BookKey; changes: PriceChanged[] }>();
     for (const change of changes) {
       const sku = change.item.sku;
       if (!sku) {
         report.ignored += 1;
         continue;
       }
-      const key = { sku, priceList: change.priceList };
-      const outcome = await this.update(key, change);
-      if (!outcome) {
-        report.ignored += 1;
-        continue;
-      }
-      report.applied += 1;
-      const now = this.deps.now();
-      const plan = planSchedules(outcome.before, outcome.after, now);
-      for (const t of plan.ensure) ensure.set(t, [...(ensure.get(t) ?? []), key]);
-      for (const t of plan.release) release.set(t, [...(release.get(t) ?? []), key]);
-      const was = effectivePrice(outcome.before, now);
-      const is = effectivePrice(outcome.after, now);
-      if (is && !samePrice(was, is)) {
-        const i = publishNow.findIndex((p) => p.sku === sku && p.priceList === key.priceList);
-        if (i >= 0) publishNow.splice(i, 1);
-        publishNow.push({ ...key, effective: is });
-      }
+      const id = `${sku}\u0000${change.priceList}`;
+      const group = byBook.get(id) ?? { key: { sku, priceList: change.priceList }, changes: [] };
+      group.changes.push(change);
+      byBook.set(id, group);
     }
+    const groups = [...byBook.values()];
+    let next = 0;
+    const worker = async () => {
+      for (let group = groups[next++]; group; group = groups[next++]) {
+        let first: PriceBook | undefined;
+        let last: PriceBook | undefined;
+        for (const change of group.changes) {
+          const outcome = await this.update(group.key, change);
+          if (!outcome) {
+            report.ignored += 1;
+            continue;
+          }
+          report.applied += 1;
+          first ??= outcome.before;
+          last = outcome.after;
+        }
+        if (!first || !last) continue;
+        // The net effect of the book's changes: an instant released then needed again stays.
+        const now = this.deps.now();
+        const plan = planSchedules(first, last, now);
+        for (const t of plan.ensure) ensure.set(t, [...(ensure.get(t) ?? []), group.key]);
+        for (const t of plan.release) release.set(t, [...(release.get(t) ?? []), group.key]);
+        const is = effectivePrice(last, now);
+        if (is && !samePrice(effectivePrice(first, now), is))
+          publishNow.push({ ...group.key, effective: is });
+      }
+    };
+    await Promise.all(Array.from({ length: BOOK_CONCURRENCY }, worker));
     // Due lists first, then the schedule: a schedule never fires on an instant whose books are not listed.
     for (const [instant, keys] of ensure) {
       await this.deps.books.addDue(instant, keys);

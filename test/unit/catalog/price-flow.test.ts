@@ -178,4 +178,19 @@ describe('price flow', () => {
     ).toMatchObject({ applied: 0, ignored: 2 });
     expect(prices.writes).toHaveLength(writes);
   });
+
+  it('a batch that moves an end away and back keeps the schedule and the due list (net effect per book)', async () => {
+    const { books, schedules, flow } = setup();
+    await flow.onPriceChanged([list('A', 5000), promo('A', 3999, T0 + 60_000, T0 + 120_000, 2)]);
+    await flow.onPriceChanged([
+      promo('A', 3999, T0 + 60_000, T0 + 180_000, 3),
+      promo('A', 3999, T0 + 60_000, T0 + 120_000, 4),
+    ]);
+    expect([...schedules.live.keys()]).toEqual([
+      'oh-dev-price-20261201T100100Z',
+      'oh-dev-price-20261201T100200Z',
+    ]);
+    expect(await books.due(T0 + 120_000)).toEqual([{ sku: 'A', priceList: 'online-USD' }]);
+    expect(await books.due(T0 + 180_000)).toEqual([]);
+  });
 });
