@@ -46,13 +46,11 @@ const READ_ONLY_VARIATION = ['ordinal'];
 export function repricedVariation(variation: SquareVariation, price: Money): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...variation };
   for (const field of READ_ONLY) delete copy[field];
+  const data: Record<string, unknown> = { ...variation.item_variation_data };
+  for (const field of READ_ONLY_VARIATION) delete data[field];
   return {
     ...copy,
-    item_variation_data: {
-      ...variation.item_variation_data,
-      pricing_type: 'FIXED_PRICING',
-      price_money: squareMoney(price),
-    },
+    item_variation_data: { ...data, pricing_type: 'FIXED_PRICING', price_money: squareMoney(price) },
   };
 }
 
