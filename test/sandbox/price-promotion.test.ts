@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { SchedulerClient as Scheduler } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEventBridge } from '#local/eventbridge/bus.ts';
 import { readRequestBody } from '#local/http.ts';
@@ -106,9 +107,11 @@ beforeAll(async () => {
   flow = new PriceFlow({
     books: new MemoryBooks(),
     schedules: new SchedulerClient({
-      region: REGION,
-      endpoint: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-      credentials: () => credentials,
+      client: new Scheduler({
+        region: REGION,
+        endpoint: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+        credentials,
+      }),
       groupName: 'prices',
       targetArn: queueArn('prices'),
       roleArn: ROLE,
