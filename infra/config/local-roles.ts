@@ -19,5 +19,6 @@ export const LOCAL_ROLES = [
   'privacy-requests-table',
   'inventory-table',
   'shopify-admin-token',
+  'catalog-table',
 ] as const;
 export type LocalRole = (typeof LOCAL_ROLES)[number];

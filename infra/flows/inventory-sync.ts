@@ -42,6 +42,8 @@ export class InventorySync extends HubFlow {
   readonly pollFunction: HubFunction;
   readonly projectorFunction: HubFunction;
   readonly publisherFunctions: HubFunction[] = [];
+  /** Each shop's Admin API token secret, by domain (the catalog flow's price publisher reads it too). */
+  readonly shopTokens = new Map<string, ISecret>();
 
   constructor(
     scope: Construct,
@@ -127,6 +129,7 @@ export class InventorySync extends HubFlow {
         localRole: 'shopify-admin-token',
         removalPolicy: config.removalPolicy,
       });
+      this.shopTokens.set(shop.domain, token);
       const publisher = new HubFunction(this, `ShopifyInventoryPublisher${part}Function`, {
         ...hub.functionDefaults,
         entry: functionEntry('shopify-inventory-publisher'),

@@ -9,6 +9,7 @@ import { HubBus } from '../constructs/hub-bus.ts';
 import { HubKey } from '../constructs/hub-key.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
+import { Catalog } from '../flows/catalog.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
 import { InventorySync } from '../flows/inventory-sync.ts';
 import { OrderCapture } from '../flows/order-capture.ts';
@@ -103,7 +104,11 @@ export class HubStack extends Stack {
     new PosIngress(this, 'PosIngress', this.hub);
     const orders = new OrderCapture(this, 'OrderCapture', this.hub);
     new Privacy(this, 'Privacy', this.hub);
-    new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    const inventory = new InventorySync(this, 'InventorySync', this.hub, { credentials: orders.credentials });
+    new Catalog(this, 'Catalog', this.hub, {
+      erpCredentials: orders.credentials,
+      shopTokens: inventory.shopTokens,
+    });
 
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'MappingsTableName', {

@@ -162,10 +162,14 @@ describe('encryption: customer-managed (the prod example)', () => {
       ),
     );
     expect(kms.length).toBeGreaterThanOrEqual(4);
-    // The one exception: the inventory projector sends to the (encrypted) availability queues, and an SSE-KMS
-    // producer needs kms:GenerateDataKey besides kms:Decrypt (SQS Developer Guide, key management).
+    // The exceptions: the inventory projector sends to the (encrypted) availability queues and the price
+    // schedules' execution role to the price queue, and an SSE-KMS producer needs kms:GenerateDataKey
+    // besides kms:Decrypt (SQS Developer Guide, key management).
     const producers = kms.filter((statement) => JSON.stringify(statement.Action).includes('GenerateDataKey'));
-    expect(producers.map((statement) => statement.Action)).toEqual([['kms:GenerateDataKey', 'kms:Decrypt']]);
+    expect(producers.map((statement) => statement.Action)).toEqual([
+      ['kms:GenerateDataKey', 'kms:Decrypt'],
+      ['kms:GenerateDataKey', 'kms:Decrypt'],
+    ]);
     for (const statement of kms) {
       if (!producers.includes(statement)) expect(statement.Action).toBe('kms:Decrypt');
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
@@ -177,8 +181,11 @@ describe('encryption: customer-managed (the prod example)', () => {
         JSON.stringify(statement.Condition).includes('kms:ViaService'),
     );
     // shopify-webhook, pos-webhook, pos-sweep, erp-order-sync, inventory-erp-changes, the two shops' inventory
-    // publishers and (behind WAF) origin-verify read a secret each.
+    // publishers and (behind WAF) origin-verify read a secret each; catalog-price-feed reads the NetSuite
+    // credentials and catalog-prices the shops' Admin tokens (one key-policy statement for both).
     expect(viaSecrets.map((statement) => statement.Action)).toEqual([
+      'kms:Decrypt',
+      'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',
       'kms:Decrypt',

@@ -216,7 +216,7 @@ describe('HubStack', () => {
 
   describe('tables', () => {
     it('are encrypted, on demand, with point-in-time recovery in prod and retained', () => {
-      template.resourceCountIs('AWS::DynamoDB::Table', 6);
+      template.resourceCountIs('AWS::DynamoDB::Table', 7);
       template.allResourcesProperties('AWS::DynamoDB::Table', {
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true },
