@@ -163,7 +163,7 @@ export class Catalog extends HubFlow {
     for (const { token } of shops) token.grantRead(this.pricesFunction);
     // The function calls Scheduler from its first invocation: its group and permission exist before it.
     const cfnPrices = this.pricesFunction.node.defaultChild as CfnFunction;
-    cfnPrices.addDependency(group);
+    cfnPrices.addResourceDependency(group);
     cfnPrices.node.addDependency(schedulesPolicy);
 
     // ── The ERP price feed poller (its own cursor; the on-hand poller's schedule settings) ──

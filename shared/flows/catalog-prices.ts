@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { EventBridgePublisher } from '../bus/publisher.ts';
-import { readPriceChanges } from '../catalog/erp-price-feed.ts';
+import { type PriceFeedOptions, readPriceChanges } from '../catalog/erp-price-feed.ts';
 import { PriceFlow, type PricePort } from '../catalog/price-flow.ts';
 import { SchedulerClient } from '../catalog/scheduler-client.ts';
 import { ShopifyPricePort } from '../catalog/shopify-price-port.ts';
@@ -13,9 +13,10 @@ import { ShopifyPricePublisher } from '../catalog/shopify-prices.ts';
 import { NETSUITE_TOKEN_PATH, NetSuiteAuth, NetSuiteCredentialsSchema } from '../connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '../connectors/netsuite/client.ts';
 import { HubError } from '../errors.ts';
-import { detailSchema } from '../events/catalog.ts';
+import { type CanonicalEvent, detailSchema } from '../events/catalog.ts';
 import type { PriceChanged } from '../events/product.ts';
 import { CostPacer } from '../inventory/cost-pacer.ts';
+import type { SuiteQlRequester } from '../inventory/erp-change-feed.ts';
 import { shopifyGraphql } from '../inventory/shopify-publisher.ts';
 import { DynamoExceptionStore } from '../repositories/exceptions.ts';
 import { FeedCursorRepository } from '../repositories/inventory.ts';
@@ -249,6 +250,25 @@ export interface PriceFeedRun {
 }
 
 /**
+ * One page of the price feed after `from`: published as `PriceChanged`, then the cursor moved from `from`
+ * to the page's last id (conditional). Publishing first: a crash in between re-reads the page, whose
+ * events are stale versions to the price books.
+ */
+export async function pollPriceFeed(input: {
+  readonly client: SuiteQlRequester;
+  readonly cursor: Pick<FeedCursorRepository, 'advance'>;
+  readonly publish: (events: readonly CanonicalEvent<'PriceChanged'>[]) => Promise<void>;
+  readonly options: PriceFeedOptions;
+  readonly from: number;
+}): Promise<{ events: number; to: number; more: boolean; lostCursor: boolean }> {
+  const page = await readPriceChanges(input.client, input.from, input.options);
+  if (page.events.length > 0) await input.publish(page.events);
+  if (page.lastId !== input.from && !(await input.cursor.advance(input.from, page.lastId)))
+    return { events: page.events.length, to: input.from, more: false, lostCursor: true };
+  return { events: page.events.length, to: page.lastId, more: page.hasMore, lostCursor: false };
+}
+
+/**
  * The ERP price feed poller (EventBridge Scheduler every minute, reserved concurrency 1, like the
  * on-hand poller): reads `price` entries after its cursor ({@link readPriceChanges}), publishes them
  * as `PriceChanged`, then moves the cursor (conditional: a second writer stops this run). A publish
@@ -292,22 +312,25 @@ export function erpPriceFeedPoller(
     let position = await cursor.read();
     let lostCursor = false;
     for (;;) {
-      const page = await readPriceChanges(client, position, options);
+      const step = await pollPriceFeed({
+        client,
+        cursor,
+        publish: (page) => bus.publish(page),
+        options,
+        from: position,
+      });
       polls += 1;
-      if (page.events.length > 0) await bus.publish(page.events);
-      events += page.events.length;
-      if (page.lastId !== position) {
-        if (!(await cursor.advance(position, page.lastId))) {
-          lostCursor = true;
-          observability.log.warn('another poller moved the ERP price-feed cursor; this run stops', {
-            position,
-          });
-          break;
-        }
-        position = page.lastId;
+      events += step.events;
+      position = step.to;
+      if (step.lostCursor) {
+        lostCursor = true;
+        observability.log.warn('another poller moved the ERP price-feed cursor; this run stops', {
+          position,
+        });
+        break;
       }
       if (now() >= deadline) break;
-      if (!page.hasMore) await sleep(Math.min(env.POLL_INTERVAL_MS, Math.max(0, deadline - now())));
+      if (!step.more) await sleep(Math.min(env.POLL_INTERVAL_MS, Math.max(0, deadline - now())));
       if (now() >= deadline) break;
     }
     if (events > 0) observability.telemetry.count('ErpPriceChanges', events);

@@ -9,7 +9,10 @@ import {
   NetSuiteCredentialsSchema,
 } from '#shared/connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '#shared/connectors/netsuite/client.ts';
-import { detailSchema } from '#shared/events/catalog.ts';
+import { type CanonicalEvent, detailSchema } from '#shared/events/catalog.ts';
+import { ERP_PRICE_FEED_NAME, pollPriceFeed } from '#shared/flows/catalog-prices.ts';
+import { FeedCursorRepository } from '#shared/repositories/inventory.ts';
+import { createPkSkTable, localDynamo } from '#test/support/dynamodb.ts';
 
 /** The change feed's `price` entries → `PriceChanged` list prices, against the NetSuite sandbox. */
 const netsuite = new NetSuiteSandbox({ seed: 42, items: 50, stores: 3 });
@@ -63,5 +66,62 @@ describe('ERP price feed', () => {
     const after = await readPriceChanges(erp, page.lastId, options);
     expect(after.events).toEqual([]);
     expect(after.lastId).toBe(page.lastId);
+  });
+});
+
+describe('ERP price-feed poll (its own cursor on DynamoDB Local)', () => {
+  const { client: dynamo, document } = localDynamo();
+  const options = { account: 'TSTDRV1', currency: 'USD', priceList: 'online-USD' };
+
+  it('moves the cursor only after the page is published; a failed publish re-reads it; a second writer stops it', async () => {
+    await fetch(`${base}/_control/scenario`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ seed: 9, priceChanges: 4 }),
+    });
+    const table = await createPkSkTable(dynamo, 'catalog-feed');
+    const cursor = new FeedCursorRepository(document, table, ERP_PRICE_FEED_NAME);
+    const from = await cursor.read();
+    const failing = () => Promise.reject(new Error('PutEvents unavailable'));
+    await expect(pollPriceFeed({ client: erp, cursor, publish: failing, options, from })).rejects.toThrow(
+      'PutEvents unavailable',
+    );
+    expect(await cursor.read()).toBe(from);
+    const published: CanonicalEvent<'PriceChanged'>[] = [];
+    const step = await pollPriceFeed({
+      client: erp,
+      cursor,
+      publish: async (events) => {
+        published.push(...events);
+      },
+      options,
+      from,
+    });
+    expect(step.events).toBeGreaterThanOrEqual(4);
+    expect(published).toHaveLength(step.events);
+    expect(await cursor.read()).toBe(step.to);
+    expect(published.at(-1)?.detail.data.version).toBe(step.to);
+    // Another writer moved it: this poller publishes its (stale) page but reports the lost cursor.
+    await fetch(`${base}/_control/scenario`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ seed: 10, priceChanges: 2 }),
+    });
+    const other = await pollPriceFeed({
+      client: erp,
+      cursor,
+      publish: async () => {},
+      options,
+      from: step.to,
+    });
+    expect(other.lostCursor).toBe(false);
+    const lost = await pollPriceFeed({
+      client: erp,
+      cursor,
+      publish: async () => {},
+      options,
+      from: step.to,
+    });
+    expect(lost).toMatchObject({ lostCursor: true, to: step.to });
   });
 });
