@@ -130,24 +130,39 @@ export class PriceFlow {
       for (let group = groups[next++]; group; group = groups[next++]) {
         let first: PriceBook | undefined;
         let last: PriceBook | undefined;
+        // A change the book already has (a duplicate, or the redelivery of a batch that failed after
+        // writing the book but before its schedules or publish): its book's schedules and price are
+        // completed again below, since nothing says the first delivery got that far.
+        let redelivered: PriceBook | undefined;
         for (const change of group.changes) {
           const outcome = await this.update(group.key, change);
-          if (!outcome) {
+          if (outcome.ignored) {
             report.ignored += 1;
+            redelivered = outcome.after;
             continue;
           }
           report.applied += 1;
           first ??= outcome.before;
           last = outcome.after;
         }
-        if (!first || !last) continue;
-        // The net effect of the book's changes: an instant released then needed again stays.
         const now = this.deps.now();
+        if (!first || !last) {
+          if (!redelivered) continue;
+          // Idempotent completion: every future transition's due entry and schedule (set add, create
+          // or conflict), and the price in effect published again.
+          for (const t of planSchedules(emptyBook(group.key.sku, group.key.priceList), redelivered, now)
+            .ensure)
+            ensure.set(t, [...(ensure.get(t) ?? []), group.key]);
+          const current = effectivePrice(redelivered, now);
+          if (current) publishNow.push({ ...group.key, effective: current });
+          continue;
+        }
+        // The net effect of the book's changes: an instant released then needed again stays.
         const plan = planSchedules(first, last, now);
         for (const t of plan.ensure) ensure.set(t, [...(ensure.get(t) ?? []), group.key]);
         for (const t of plan.release) release.set(t, [...(release.get(t) ?? []), group.key]);
         const is = effectivePrice(last, now);
-        if (is && !samePrice(effectivePrice(first, now), is))
+        if (is && (redelivered || !samePrice(effectivePrice(first, now), is)))
           publishNow.push({ ...group.key, effective: is });
       }
     };
@@ -206,13 +221,13 @@ export class PriceFlow {
   private async update(
     key: BookKey,
     change: PriceChanged,
-  ): Promise<{ before: PriceBook; after: PriceBook } | undefined> {
+  ): Promise<{ before: PriceBook; after: PriceBook; ignored: boolean }> {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const stored = await this.deps.books.get(key.sku, key.priceList);
       const before = stored?.book ?? emptyBook(key.sku, key.priceList);
       const { book: after, ignored } = applyPriceChange(before, change, this.deps.now());
-      if (ignored) return undefined;
-      if (await this.deps.books.put(after, stored?.version ?? 0)) return { before, after };
+      if (ignored) return { before, after: before, ignored: true };
+      if (await this.deps.books.put(after, stored?.version ?? 0)) return { before, after, ignored: false };
     }
     throw new PriceBookContentionError(`price book ${key.sku}/${key.priceList} kept changing`);
   }

@@ -15,14 +15,18 @@ import type { PricePublishReport, ShopifyPricePublisher, VariantPrice } from './
  * not retried (a product not launched on the storefront yet has no variant to price).
  */
 export const VARIANTS_BY_SKU_QUERY = `query PriceVariantsBySku($after: String, $query: String) {
-  productVariants(first: 250, after: $after, query: $query) {
+  productVariants(first: 50, after: $after, query: $query) {
     pageInfo { hasNextPage endCursor }
     nodes { id sku product { id } }
   }
 }`;
 
-/** Requested cost of one page: 2 + 250 × (variant + product). */
-const PAGE_COST = 502;
+/**
+ * Requested cost of one page: 2 + 50 × (variant + product). A page of 50 matches the 50 SKUs a query
+ * names (Shopify charges the requested `first`, not what is returned): 250 would reserve five times the
+ * points and hold the bucket for a 500-SKU lookup.
+ */
+const PAGE_COST = 102;
 
 export interface ShopifyPricePortOptions {
   readonly graphql: ShopifyGraphql;

@@ -176,7 +176,36 @@ describe('price flow', () => {
     expect(
       await flow.onPriceChanged([promo('A', 3999, T0 + 60_000, T0 + 120_000, 2), list('A', 5000)]),
     ).toMatchObject({ applied: 0, ignored: 2 });
-    expect(prices.writes).toHaveLength(writes);
+    // A stale duplicate rolls nothing back: at most the price in effect is published again.
+    expect(prices.writes.slice(writes).every((w) => w.price === 5000 && w.compareAt === null)).toBe(true);
+    expect(schedules.live.has('oh-dev-price-20261201T100200Z')).toBe(false);
+  });
+
+  it('a batch that failed after writing its books is completed on redelivery (price published, schedules made)', async () => {
+    const { clock, books, schedules, prices, flow } = setup();
+    const failing = new PriceFlow({
+      books,
+      schedules: {
+        ensure: () => Promise.reject(new Error('Scheduler unavailable')),
+        remove: () => Promise.resolve(),
+      },
+      prices: { publish: () => Promise.reject(new Error('Shopify unavailable')) },
+      prefix: 'oh-dev-price',
+      now: () => clock.now,
+    });
+    const batch = [list('A', 5000), promo('A', 3999, T0 + 60_000, T0 + 120_000, 2)];
+    await expect(failing.onPriceChanged(batch)).rejects.toThrow('unavailable');
+    expect(books.books.has('A|online-USD')).toBe(true);
+    // The redelivered batch: every change is already in the book.
+    expect(await flow.onPriceChanged(batch)).toMatchObject({ applied: 0, ignored: 2, publishedNow: 1 });
+    expect(prices.writes).toEqual([{ at: T0, sku: 'A', price: 5000, compareAt: null }]);
+    expect([...schedules.live.keys()].sort()).toEqual([
+      'oh-dev-price-20261201T100100Z',
+      'oh-dev-price-20261201T100200Z',
+    ]);
+    clock.now = T0 + 60_000;
+    await flow.onPriceDue({ kind: 'price-due', at: T0 + 60_000 });
+    expect(prices.writes.at(-1)).toMatchObject({ sku: 'A', price: 3999, compareAt: 5000 });
   });
 
   it('a batch that moves an end away and back keeps the schedule and the due list (net effect per book)', async () => {
