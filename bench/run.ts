@@ -4,6 +4,7 @@
  */
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   coldstart: async () => (await import('./coldstart.ts')).run(),
+  catalog: async () => (await import('./catalog.ts')).run(),
   local: async () => (await import('./local.ts')).run(),
   orders: async () => (await import('./orders.ts')).run(),
   inventory: async () => (await import('./inventory.ts')).run(),

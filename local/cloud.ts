@@ -23,6 +23,7 @@ import { AsyncInvoker, asyncInvokeConfigs } from './lambda/async.ts';
 import { LambdaRuntime } from './lambda/runtime.ts';
 import { LocalLambda } from './lambda/service.ts';
 import { assertMappingPermissions, SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
+import { LocalSchedulerApi } from './scheduler/api.ts';
 import { LocalParameters, LocalSecrets } from './secrets.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './services/dynamodb-local.ts';
 import { freePort } from './services/ports.ts';
@@ -228,6 +229,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     AWS_ENDPOINT_URL_SSM: endpoints.aws,
     AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.aws,
     AWS_ENDPOINT_URL_LAMBDA: endpoints.aws,
+    AWS_ENDPOINT_URL_SCHEDULER: endpoints.aws,
   };
   const chaos =
     options.chaos === undefined || options.chaos === false
@@ -346,11 +348,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     router.register('secretsmanager', secrets.handle);
     router.register('AmazonSSM', parameters.handle);
     const lambdaApi = new LambdaApi(lambdaService, template, iam);
+    const schedulerApi = new LocalSchedulerApi(template, bus, iam);
     serveAws = (req, res) =>
       serveAwsEndpoint(req, res, {
         router,
         lambda: lambdaApi,
-        other: (request, response, body) => handleCloudWatchHttp(metrics, request, response, body),
+        other: async (request, response, body) =>
+          (await schedulerApi.handle(request, response, body)) ||
+          handleCloudWatchHttp(metrics, request, response, body),
       });
 
     dynamodb = await dynamodbStarting;

@@ -24,5 +24,6 @@ export const LOCAL_ROLES = [
   'ops-replay-function',
   'reconciliation-table',
   'reconciler-function',
+  'catalog-table',
 ] as const;
 export type LocalRole = (typeof LOCAL_ROLES)[number];

@@ -57,7 +57,7 @@ export class InventorySync extends HubFlow {
   }[] = [];
   /** Every shop's availability queue: a producer sends position keys to republish (BOPIS reservations). */
   readonly availabilityQueues: BufferedConsumer[] = [];
-  /** Every shop's Admin API access token, by shop domain (BOPIS and the returns workflow read and write orders with it). */
+  /** Every shop's Admin API access token, by shop domain (BOPIS and the returns workflow read and write orders with it; the catalog flow's price publisher too). */
   readonly shopTokens = new Map<string, VendorSecret>();
   readonly squarePublisherFunction: HubFunction;
 
@@ -148,6 +148,7 @@ export class InventorySync extends HubFlow {
         localRole: 'shopify-admin-token',
         removalPolicy: config.removalPolicy,
       });
+      this.shopTokens.set(shop.domain, token);
       const publisher = new HubFunction(this, `ShopifyInventoryPublisher${part}Function`, {
         ...hub.functionDefaults,
         entry: functionEntry('shopify-inventory-publisher'),

@@ -11,6 +11,7 @@ import { HubMonitoring } from '../constructs/hub-monitoring.ts';
 import { HubTable } from '../constructs/hub-table.ts';
 import { WebhookApi } from '../constructs/webhook-api.ts';
 import { Bopis } from '../flows/bopis.ts';
+import { Catalog } from '../flows/catalog.ts';
 import { Finance } from '../flows/finance.ts';
 import { HubFlow, type HubResources } from '../flows/hub-flow.ts';
 import { InventorySync } from '../flows/inventory-sync.ts';
@@ -113,6 +114,10 @@ export class HubStack extends Stack {
     const inventory = new InventorySync(this, 'InventorySync', this.hub, {
       credentials: orders.credentials,
       squareToken: pos.accessToken,
+    });
+    new Catalog(this, 'Catalog', this.hub, {
+      erpCredentials: orders.credentials,
+      shopTokens: inventory.shopTokens,
     });
     new Bopis(this, 'Bopis', this.hub, {
       inventoryTable: inventory.table,

@@ -1,5 +1,5 @@
 /**
- * The local AWS endpoint (`AWS_ENDPOINT_URL_EVENTBRIDGE`, `_SFN`, `_SECRETS_MANAGER`, `_SSM`, `_LAMBDA`): the
+ * The local AWS endpoint (`AWS_ENDPOINT_URL_EVENTBRIDGE`, `_SFN`, `_SECRETS_MANAGER`, `_SSM`, `_LAMBDA`, `_SCHEDULER`): the
  * REST-JSON Lambda API by path (`/2015-03-31/functions…`), then the AWS JSON-protocol services by `X-Amz-Target`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -27,7 +27,7 @@ import { type EventBridgeCounters, zeroCounters } from './counters.ts';
 import { type Delivery, DeliveryEngine } from './delivery.ts';
 import type { EventBridgeEvent } from './event.ts';
 import { putEvents } from './put-events.ts';
-import { RuleRegistry } from './registry.ts';
+import { RuleRegistry, type SchedulerSchedule } from './registry.ts';
 import { type ReplayRecord, Replays } from './replay.ts';
 import { RulesApi } from './rules-api.ts';
 import { ScheduleTimers } from './schedule-timers.ts';
@@ -73,6 +73,7 @@ export class LocalEventBridge {
   private readonly replays: Replays;
   private readonly counts = zeroCounters();
   private readonly chaos: Chaos | undefined;
+  private scheduleListener: { completed(schedule: SchedulerSchedule): void } | undefined;
 
   /**
    * Loads buses, rules and schedules from the template and reloads the archive file.
@@ -104,6 +105,9 @@ export class LocalEventBridge {
       delivery: this.delivery,
       counts,
       now,
+      scheduleCompleted: (schedule) => {
+        if (schedule.actionAfterCompletion === 'DELETE') this.scheduleListener?.completed(schedule);
+      },
     });
     this.replays = new Replays({
       region: template.region,
@@ -230,6 +234,28 @@ export class LocalEventBridge {
    */
   fireSchedule(name: string): number {
     return this.timers.fireSchedule(name);
+  }
+
+  /**
+   * Adds, replaces or removes a schedule made through the Scheduler API (local/scheduler): its timer is
+   * (re-)armed or cleared at once.
+   */
+  putSchedule(key: string, schedule: SchedulerSchedule): void {
+    const previous = this.registry.schedule(key);
+    if (previous) this.timers.disarmSchedule(previous);
+    this.registry.putSchedule(key, schedule);
+    this.timers.armSchedule(schedule);
+  }
+
+  removeSchedule(key: string): void {
+    const previous = this.registry.schedule(key);
+    if (previous) this.timers.disarmSchedule(previous);
+    this.registry.removeSchedule(key);
+  }
+
+  /** Told when a Scheduler API schedule with `ActionAfterCompletion: DELETE` completed (the API deletes it). */
+  onScheduleCompleted(listener: { completed(schedule: SchedulerSchedule): void }): void {
+    this.scheduleListener = listener;
   }
 
   /**

@@ -60,6 +60,8 @@ export interface SchedulerSchedule {
   readonly expression: ScheduleExpression;
   readonly startDate?: Date | undefined;
   readonly endDate?: Date | undefined;
+  /** Scheduler API schedules: `DELETE` removes the schedule once it has invoked its target for the last time. */
+  readonly actionAfterCompletion?: 'NONE' | 'DELETE' | undefined;
   readonly target: TargetDeliverySettings & {
     readonly input?: string | undefined;
     readonly eventBridge?: { readonly detailType: string; readonly source: string } | undefined;
@@ -196,6 +198,16 @@ export class RuleRegistry {
 
   allSchedules(): Iterable<SchedulerSchedule> {
     return this.schedules.values();
+  }
+
+  /** Adds or replaces a schedule made through the Scheduler API (local/scheduler), keyed by `key`. */
+  putSchedule(key: string, schedule: SchedulerSchedule): void {
+    this.schedules.set(key, schedule);
+  }
+
+  /** Removes a Scheduler API schedule. */
+  removeSchedule(key: string): void {
+    this.schedules.delete(key);
   }
 
   /** Validates and builds a rule as PutRule would; shared by the template and the PutRule API. */

@@ -21,6 +21,8 @@ export interface ScheduleTimersOptions {
   readonly delivery: DeliveryEngine;
   readonly counts: MutableCounters;
   readonly now: () => Date;
+  /** Called once a schedule has invoked its target for the last time (a one-time `at()` schedule fired). */
+  readonly scheduleCompleted?: (schedule: SchedulerSchedule) => void;
 }
 
 /** Arms, fires and disarms the timers of scheduled rules and Scheduler schedules. */
@@ -30,6 +32,7 @@ export class ScheduleTimers {
   private readonly delivery: DeliveryEngine;
   private readonly counts: MutableCounters;
   private readonly now: () => Date;
+  private readonly scheduleCompleted: ((schedule: SchedulerSchedule) => void) | undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private running = false;
   private startedAt: Date | undefined;
@@ -40,6 +43,7 @@ export class ScheduleTimers {
     this.delivery = options.delivery;
     this.counts = options.counts;
     this.now = options.now;
+    this.scheduleCompleted = options.scheduleCompleted;
   }
 
   /** Arms the timers of every enabled scheduled rule and schedule. Idempotent. */
@@ -191,7 +195,8 @@ export class ScheduleTimers {
     return 1;
   }
 
-  private armSchedule(schedule: SchedulerSchedule): void {
+  /** (Re-)arms a schedule's timer after it was created or changed (Scheduler API); replaces its old timer. */
+  armSchedule(schedule: SchedulerSchedule): void {
     const key = `schedule:${schedule.arn}`;
     this.disarm(key);
     if (!this.running || schedule.state === 'DISABLED') return;
@@ -201,9 +206,15 @@ export class ScheduleTimers {
         this.armAt(key, next, () => {
           this.fireSchedulerSchedule(schedule, next);
           arm(next);
+          if (!this.timers.has(key)) this.scheduleCompleted?.(schedule);
         });
     };
     arm(this.now());
+  }
+
+  /** Clears a deleted schedule's timer. */
+  disarmSchedule(schedule: SchedulerSchedule): void {
+    this.disarm(`schedule:${schedule.arn}`);
   }
 
   /** Next fire of a Scheduler schedule within its StartDate/EndDate window. */

@@ -59,6 +59,7 @@ export const SUPPORTED_CONDITION_KEYS: ReadonlySet<string> = new Set([
   'dynamodb:leadingkeys',
   'events:source',
   'events:detail-type',
+  'iam:passedtoservice',
 ]);
 
 /** Keys that can hold several values in one request: they need ForAllValues / ForAnyValue. */

@@ -42,7 +42,7 @@ import {
  * execution and refunded the difference afterwards. A single query may not exceed 1,000 points
  * (`MAX_COST_EXCEEDED`, checked against the requested cost).
  *
- * Two documented refinements are applied: `productSet` costs 10 + 0.2 per variant (its "dynamic
+ * Two documented refinements are applied: `productSet` and `productVariantsBulkUpdate` cost 10 + 0.2 per variant (their "dynamic
  * complexity"), and a plain list of objects (not a connection, e.g. `quantities(names:)`) costs
  * as one object, since Shopify only multiplies by the page size of connections. `nodes(ids:)`
  * costs one object per id.
@@ -295,6 +295,13 @@ function mutationBaseCost(ctx: Ctx, c: Collected): number {
     const input = args(ctx, c).input as { variants?: unknown[] } | undefined;
     const variants = Array.isArray(input?.variants) ? input.variants.length : 0;
     return ctx.mutationCost + 0.2 * variants;
+  }
+  // Same dynamic complexity, 10 + 0.2 per variant, on all versions (changelog "Dynamic complexity for
+  // productVariantsBulkCreate and productVariantsBulkUpdate mutations", October 2025,
+  // https://shopify.dev/changelog/dynamic-complexity-for-productvariantsbulkcreate-and-productvariantsbulkupdate-mutations).
+  if (c.def.name === 'productVariantsBulkUpdate') {
+    const variants = args(ctx, c).variants;
+    return ctx.mutationCost + 0.2 * (Array.isArray(variants) ? variants.length : 0);
   }
   return ctx.mutationCost;
 }

@@ -706,6 +706,25 @@ export class ShopifySandbox implements SandboxApp {
   }
 
   private installRoutes(): void {
+    // The price-write log (`?sku=a,b&since=<epoch ms>`): when each variant price was applied, so a
+    // test can prove a promotion was never published early nor left after its end.
+    this.routes.on('GET', '/_control/price-writes', ({ req, res }) => {
+      const q = new URL(req.url ?? '/', 'http://localhost').searchParams;
+      const skus = q.get('sku') ? new Set((q.get('sku') ?? '').split(',')) : undefined;
+      const since = Number(q.get('since') ?? 0);
+      const writes = this.store.priceWrites.filter((w) => w.at >= since && (!skus || skus.has(w.sku)));
+      sendJson(res, 200, {
+        count: writes.length,
+        writes: writes.map((w) => ({
+          at: new Date(w.at).toISOString(),
+          sku: w.sku,
+          variantId: `gid://shopify/ProductVariant/${w.variantId}`,
+          price: decimal(w.priceMinor),
+          compareAtPrice: w.compareAtMinor === null ? null : decimal(w.compareAtMinor),
+          via: w.via,
+        })),
+      });
+    });
     this.routes.on('GET', '/_control/subscriptions', ({ res }) => {
       sendJson(res, 200, {
         subscriptions: this.store.subscriptions.map((s) => ({

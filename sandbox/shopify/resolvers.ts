@@ -24,6 +24,7 @@ import {
   type LineItemRecord,
   type LocationRecord,
   type OrderRecord,
+  type PriceWriteRecord,
   type ProductRecord,
   QUANTITY_NAMES,
   type QuantityName,
@@ -1541,6 +1542,27 @@ export function mutationRoot(ctx: ResolverContext): View {
         },
       ),
 
+    productVariantsBulkUpdate: async (a: Args, _c: unknown, info: GraphQLResolveInfo) =>
+      idempotent(
+        ctx,
+        info,
+        a,
+        () => productVariantsBulkUpdate(ctx, a),
+        (o) => {
+          const p = o.refs.product ? s.productById.get(o.refs.product) : undefined;
+          const updated = (o.refs.variants ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((id) => s.variantById.get(id))
+            .filter((v): v is VariantRecord => v !== undefined);
+          return {
+            product: p ? productView(ctx, p) : null,
+            productVariants: p ? updated.map((v) => variantView(ctx, v)) : null,
+            userErrors: o.userErrors,
+          };
+        },
+      ),
+
     productSet: async (a: Args, _c: unknown, info: GraphQLResolveInfo) =>
       idempotent(
         ctx,
@@ -1991,6 +2013,93 @@ function createRefund(ctx: ResolverContext, input: Args): StoredOutcome {
   }
 }
 
+// ------------------------------------------------------------------ productVariantsBulkUpdate
+
+/**
+ * `productVariantsBulkUpdate`: updates existing variants of one product (price, compare-at, barcode,
+ * taxable, inventory policy). Without `allowPartialUpdates` any invalid variant fails the whole call
+ * (https://shopify.dev/changelog/partial-updates-for-bulk-product-variants-mutation). Every applied
+ * price change is logged with the store clock (`/_control/price-writes`).
+ */
+function productVariantsBulkUpdate(ctx: ResolverContext, a: Args): StoredOutcome {
+  const s = ctx.store;
+  const product = s.productById.get(idOf(a.productId, 'Product') ?? '');
+  if (!product)
+    return {
+      refs: {},
+      userErrors: [userError(['productId'], 'Product does not exist', 'PRODUCT_DOES_NOT_EXIST')],
+    };
+  const errors: UserErr[] = [];
+  const valid: { v: VariantRecord; input: Args }[] = [];
+  arr(a.variants).forEach((input, i) => {
+    const field = ['variants', String(i)];
+    if (!str(input.id)) {
+      errors.push(
+        userError([...field, 'id'], 'Product variant is missing ID attribute', 'PRODUCT_VARIANT_ID_MISSING'),
+      );
+      return;
+    }
+    const v = s.variantById.get(idOf(input.id, 'ProductVariant') ?? '');
+    if (!v || v.productId !== product.id) {
+      errors.push(
+        userError([...field, 'id'], 'Product variant does not exist', 'PRODUCT_VARIANT_DOES_NOT_EXIST'),
+      );
+      return;
+    }
+    const price = input.price === undefined ? undefined : parseDecimal(input.price);
+    const compareAt =
+      input.compareAtPrice === undefined || input.compareAtPrice === null
+        ? undefined
+        : parseDecimal(input.compareAtPrice);
+    if ((input.price !== undefined && price === undefined) || (price ?? 0) < 0 || (compareAt ?? 0) < 0) {
+      errors.push(
+        userError([...field, 'price'], 'Price must be greater than or equal to 0', 'NEGATIVE_PRICE_VALUE'),
+      );
+      return;
+    }
+    valid.push({ v, input });
+  });
+  if (errors.length > 0 && a.allowPartialUpdates !== true) return { refs: {}, userErrors: errors };
+  const at = ctx.now();
+  product.updatedAt = Math.max(at, product.updatedAt + 1000);
+  for (const { v, input } of valid) {
+    const before = { price: v.priceMinor, compareAt: v.compareAtMinor };
+    if (input.price !== undefined) v.priceMinor = parseDecimal(input.price) ?? v.priceMinor;
+    if (input.compareAtPrice !== undefined)
+      v.compareAtMinor = input.compareAtPrice === null ? null : (parseDecimal(input.compareAtPrice) ?? null);
+    if (str(input.barcode) !== undefined) v.barcode = str(input.barcode) ?? null;
+    if (typeof input.taxable === 'boolean') v.taxable = input.taxable;
+    if (input.inventoryPolicy === 'DENY' || input.inventoryPolicy === 'CONTINUE')
+      v.inventoryPolicy = input.inventoryPolicy;
+    v.updatedAt = product.updatedAt;
+    logPriceWrite(s, v, before, at, 'productVariantsBulkUpdate');
+  }
+  ctx.commerce.emitProduct(product, false);
+  return {
+    refs: { product: product.id, variants: valid.map(({ v }) => v.id).join(',') },
+    userErrors: errors,
+  };
+}
+
+/** Logs a variant's price write when its price or compare-at changed. */
+function logPriceWrite(
+  s: ShopStore,
+  v: VariantRecord,
+  before: { price: number; compareAt: number | null } | undefined,
+  at: number,
+  via: PriceWriteRecord['via'],
+): void {
+  if (before && before.price === v.priceMinor && before.compareAt === v.compareAtMinor) return;
+  s.priceWrites.push({
+    at,
+    variantId: v.id,
+    sku: v.sku,
+    priceMinor: v.priceMinor,
+    compareAtMinor: v.compareAtMinor,
+    via,
+  });
+}
+
 // ------------------------------------------------------------------ productSet
 
 /**
@@ -2100,6 +2209,7 @@ function productSet(ctx: ResolverContext, a: Args): StoredOutcome {
       const price = parseDecimal(v.price);
       const compareAt = v.compareAtPrice === null ? null : parseDecimal(v.compareAtPrice);
       if (existing) {
+        const before = { price: existing.priceMinor, compareAt: existing.compareAtMinor };
         if (price !== undefined) existing.priceMinor = price;
         if (v.compareAtPrice !== undefined) existing.compareAtMinor = compareAt ?? null;
         if (str(v.barcode) !== undefined) existing.barcode = str(v.barcode) ?? null;
@@ -2122,6 +2232,7 @@ function productSet(ctx: ResolverContext, a: Args): StoredOutcome {
           }
         }
         existing.updatedAt = p.updatedAt;
+        logPriceWrite(s, existing, before, at, 'productSet');
         keep.push(existing.id);
       } else {
         const variant = s.addVariant(p, {
@@ -2140,6 +2251,7 @@ function productSet(ctx: ResolverContext, a: Args): StoredOutcome {
           requiresShipping: ii.requiresShipping !== false,
         });
         keep.push(variant.id);
+        logPriceWrite(s, variant, undefined, at, 'productSet');
         const item = s.itemById.get(variant.inventoryItemId);
         for (const q of arr(v.inventoryQuantities)) {
           const loc = s.locationById.get(idOf(q.locationId, 'Location') ?? '');

@@ -544,6 +544,36 @@ export const ADMIN_SDL = /* GraphQL */ `
     userErrors: [ProductSetUserError!]!
   }
 
+  input ProductVariantsBulkInput {
+    id: ID
+    price: Money
+    compareAtPrice: Money
+    barcode: String
+    taxable: Boolean
+    inventoryPolicy: ProductVariantInventoryPolicy
+  }
+
+  enum ProductVariantsBulkUpdateUserErrorCode {
+    INVALID_INPUT
+    NEGATIVE_PRICE_VALUE
+    PRODUCT_DOES_NOT_EXIST
+    PRODUCT_VARIANT_DOES_NOT_EXIST
+    PRODUCT_VARIANT_ID_MISSING
+    MUST_BE_FOR_THIS_PRODUCT
+  }
+
+  type ProductVariantsBulkUpdateUserError implements DisplayableError {
+    code: ProductVariantsBulkUpdateUserErrorCode
+    field: [String!]
+    message: String!
+  }
+
+  type ProductVariantsBulkUpdatePayload {
+    product: Product
+    productVariants: [ProductVariant!]
+    userErrors: [ProductVariantsBulkUpdateUserError!]!
+  }
+
   # ---------------------------------------------------------------- orders
 
   type MailingAddress implements Node {
@@ -1535,6 +1565,7 @@ export const ADMIN_SDL = /* GraphQL */ `
     returnProcess(input: ReturnProcessInput!): ReturnProcessPayload
     returnCancel(id: ID!): ReturnCancelPayload
     productSet(input: ProductSetInput!, synchronous: Boolean = true, identifier: ProductSetIdentifiers): ProductSetPayload
+    productVariantsBulkUpdate(productId: ID!, variants: [ProductVariantsBulkInput!]!, allowPartialUpdates: Boolean = false): ProductVariantsBulkUpdatePayload
     webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
     webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionUpdatePayload
     webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload

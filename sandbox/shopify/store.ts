@@ -357,6 +357,20 @@ export interface StoreSeedOptions {
   createdAt: number;
 }
 
+/**
+ * One price write, as the sandbox applied it (the `/_control/price-writes` log): lets a test check that
+ * a price was never published before its time and never left after it.
+ */
+export interface PriceWriteRecord {
+  /** Sandbox clock (epoch ms) when the write was applied. */
+  at: number;
+  variantId: string;
+  sku: string;
+  priceMinor: number;
+  compareAtMinor: number | null;
+  via: 'productSet' | 'productVariantsBulkUpdate';
+}
+
 /** The whole store, mutable in place. */
 export class ShopStore {
   readonly ids = new IdAllocator();
@@ -365,6 +379,8 @@ export class ShopStore {
   readonly locations: LocationRecord[] = [];
   readonly products: ProductRecord[] = [];
   readonly variants: VariantRecord[] = [];
+  /** Price writes in the order they were applied (see {@link PriceWriteRecord}). */
+  readonly priceWrites: PriceWriteRecord[] = [];
   readonly inventoryItems: InventoryItemRecord[] = [];
   readonly orders: OrderRecord[] = [];
   readonly fulfillmentOrders: FulfillmentOrderRecord[] = [];

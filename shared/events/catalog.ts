@@ -82,15 +82,16 @@ export const EVENT_CATALOG = {
     data: InventoryCountedSchema,
   }),
   ProductChanged: define({
-    version: '1.0',
+    version: '1.1',
     sources: [EVENT_SOURCES.shopify, EVENT_SOURCES.erp],
-    description: 'A product or its variants changed.',
+    description: 'A product or its variants changed (1.1: option names and variant option values).',
     data: ProductSchema,
   }),
   PriceChanged: define({
-    version: '1.0',
+    version: '1.1',
     sources: [EVENT_SOURCES.erp, EVENT_SOURCES.hub],
-    description: 'A price (or a scheduled promotional price) for an item changed.',
+    description:
+      'A price (or a scheduled promotional price) for an item changed (1.1: `promotionId`, `cancelled`).',
     data: PriceChangedSchema,
   }),
   PayoutReceived: define({

@@ -5,6 +5,8 @@ import { MoneySchema } from './money.ts';
 export const VariantSchema = z.object({
   item: ItemRefSchema,
   title: z.string(),
+  /** Option values in the product's option order (1.1), e.g. `["Navy", "M"]`. */
+  optionValues: z.array(z.string()).optional(),
   price: MoneySchema,
   compareAtPrice: MoneySchema.nullable(),
   barcode: z.string().nullable(),
@@ -26,6 +28,8 @@ export const ProductSchema = z.object({
   productType: z.string().nullable(),
   status: z.enum(['active', 'draft', 'archived', 'unlisted', 'unknown']),
   tags: z.array(z.string()),
+  /** Option names (1.1), e.g. `["Color", "Size"]`; at most 3 on Shopify. */
+  options: z.array(z.string()).optional(),
   variants: z.array(VariantSchema),
   updatedAt: UtcTimestampSchema,
 });
@@ -40,5 +44,13 @@ export const PriceChangedSchema = z.object({
   effectiveFrom: UtcTimestampSchema.nullable(),
   effectiveTo: UtcTimestampSchema.nullable(),
   version: z.number().int().nonnegative().describe('source version; newer wins'),
+  /**
+   * 1.1: the promotion this price belongs to (absent: the item's list price). A promotion has a
+   * window (`effectiveFrom` ≤ t < `effectiveTo`), its price, and `compareAtPrice` = the list price
+   * shown struck through; a newer version moves or edits it.
+   */
+  promotionId: IdSchema.optional(),
+  /** 1.1: the promotion was withdrawn (its price no longer applies, whatever its window). */
+  cancelled: z.boolean().optional(),
 });
 export type PriceChanged = z.infer<typeof PriceChangedSchema>;

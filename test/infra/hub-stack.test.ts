@@ -216,8 +216,8 @@ describe('HubStack', () => {
 
   describe('tables', () => {
     it('are encrypted, on demand, with point-in-time recovery in prod and retained', () => {
-      // + the BOPIS pick-ups table (task tokens).
-      template.resourceCountIs('AWS::DynamoDB::Table', 10);
+      // + the BOPIS pick-ups table (task tokens) and the catalog table.
+      template.resourceCountIs('AWS::DynamoDB::Table', 11);
       template.allResourcesProperties('AWS::DynamoDB::Table', {
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true },

@@ -89,6 +89,15 @@ describe('least privilege (prod template)', () => {
             /:execution:[^*]+:\*/.test(JSON.stringify(statement.Resource))
           ),
       )
+      // The price function's schedules are named per transition instant at run time: a wildcard within
+      // its own schedule group only (checked in the price function's test below).
+      .filter(
+        (statement) =>
+          !(
+            [statement.Action].flat().every((action) => action.startsWith('scheduler:')) &&
+            JSON.stringify(statement.Resource).endsWith(':schedule/Omnihub-prod-prices/*"]]}')
+          ),
+      )
       .flatMap((statement) => [statement.Action].flat())
       .filter((action) => !Object.hasOwn(WILDCARD_ONLY_ACTIONS, action));
     expect(offending).toEqual([]);
@@ -293,11 +302,79 @@ describe('least privilege (prod template)', () => {
       .map((statement) => JSON.stringify(statement.Resource));
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toContain('SquareAccessToken');
+    // catalog-prices: price books and due lists (Get/Put/Query/BatchWriteItem), park (PutItem); schedules of
+    // its group (Create/DeleteSchedule) and PassRole for their execution role; the shops' Admin tokens; its
+    // queue; the hub key.
+    expect(actionsOf('CatalogPricesFunction')).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'iam:PassRole',
+      'kms:Decrypt',
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // catalog-price-feed: as the on-hand poller — PutEvents (omnihub.erp), its cursor, the NetSuite credentials.
+    expect(actionsOf('CatalogPriceFeedFunction')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+      'kms:Decrypt',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 
-  it('lets EventBridge Scheduler invoke the POS sweep, the ERP change-feed poller, the reconciler and the finance collector, each its own', () => {
+  it('lets the price function manage its own schedule group only, passing only the price schedules’ role, which may only send to the price queue', () => {
+    const prices = statementsOf('CatalogPricesFunction');
+    const scheduler = prices.filter((s) => [s.Action].flat().some((a) => a.startsWith('scheduler:')));
+    expect(scheduler).toHaveLength(1);
+    expect(JSON.stringify(scheduler[0]?.Resource)).toContain(':schedule/Omnihub-prod-prices/*');
+    const groups = Object.values(template.findResources('AWS::Scheduler::ScheduleGroup'));
+    expect(groups.map((g) => g.Properties.Name)).toEqual(['Omnihub-prod-prices']);
+    const passRole = prices.filter((s) => [s.Action].flat().includes('iam:PassRole'));
+    expect(passRole.map((s) => s.Resource)).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^PriceSchedulerRole/), 'Arn'] },
+    ]);
+    const roleId = (passRole[0]?.Resource as { 'Fn::GetAtt': [string] } | undefined)?.['Fn::GetAtt'][0] ?? '';
+    const role = template.findResources('AWS::IAM::Role')[roleId];
+    expect(JSON.stringify(role?.Properties.AssumeRolePolicyDocument)).toContain('scheduler.amazonaws.com');
+    const roleStatements = statementsByRole.get(roleId) ?? [];
+    const actions = roleStatements.flatMap((s) => [s.Action].flat()).sort();
+    expect(actions).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage']);
+    const send = roleStatements.find((s) => [s.Action].flat().includes('sqs:SendMessage'));
+    expect(JSON.stringify(send?.Resource)).toMatch(/PriceEventsQueue/);
+    // The function's environment names that group, that role and that queue.
+    const [, fn] =
+      Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('CatalogPricesFunction'),
+      ) ?? [];
+    const env = fn?.Properties.Environment.Variables;
+    expect(env.SCHEDULE_GROUP_NAME).toBe('Omnihub-prod-prices');
+    expect(JSON.stringify(env.SCHEDULER_ROLE_ARN)).toContain(roleId);
+    expect(JSON.stringify(env.PRICE_QUEUE_ARN)).toMatch(/PriceEventsQueue/);
+    // Both shops of the prod example, each with its Admin token secret (the inventory publisher's).
+    const shops = JSON.stringify(env.PRICE_SHOPS);
+    expect(shops).toContain('example-retailer-prod.myshopify.com');
+    expect(shops).toContain('example-retailer-prod-eu.myshopify.com');
+    expect(shops.match(/ShopifyAdminToken/g)).toHaveLength(2);
+  });
+
+  it('lets EventBridge Scheduler invoke the POS sweep, the ERP change-feed poller, the reconciler, the finance collector and the price feed, each its own', () => {
     const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
-    expect(schedules).toHaveLength(4);
+    expect(schedules).toHaveLength(5);
     const targets = schedules.map(
       (schedule) => schedule.Properties.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string] } },
     );
@@ -306,6 +383,7 @@ describe('least privilege (prod template)', () => {
       'InventoryErpChangesFunction',
       'ReconcilerFunction',
       'FinanceCollectorFunction',
+      'CatalogPriceFeedFunction',
     ]) {
       const target = targets.find((t) => JSON.stringify(t.Arn).includes(fn));
       if (!target) throw new Error(`no schedule invokes ${fn}`);
@@ -323,6 +401,8 @@ describe('least privilege (prod template)', () => {
         .filter(([id]) => id.startsWith(prefix))
         .map(([, fn]) => fn.Properties.ReservedConcurrentExecutions);
     expect(reserved('InventoryErpChangesFunction')).toEqual([1]);
+    expect(reserved('CatalogPriceFeedFunction')).toEqual([1]);
+    expect(reserved('CatalogPricesFunction')).toEqual([1]);
     // The prod example has two shops.
     expect(reserved('ShopifyInventoryPublisher')).toEqual([1, 1]);
     expect(reserved('SquareInventoryPublisher')).toEqual([1]);
@@ -379,6 +459,8 @@ describe('least privilege (prod template)', () => {
       ['SHOPIFYITEM#*'],
     ]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
+    expect(leadingKeys('CatalogPricesFunction', 'CatalogTable')).toEqual([['PRICEBOOK#*', 'PRICEDUE#*']]);
+    expect(leadingKeys('CatalogPriceFeedFunction', 'CatalogTable')).toEqual([['FEED#erp-price*']]);
     expect(leadingKeys('ReturnStepsFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
     expect(leadingKeys('SquareInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);
     expect(leadingKeys('SquareInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
@@ -432,7 +514,12 @@ describe('least privilege (prod template)', () => {
     ]);
     expect(JSON.stringify(publishers)).toContain('FinanceCollectorFunctionServiceRole');
     // The collector is named once per source it may put.
-    expect(new Set(publishers.map((p) => JSON.stringify(p))).size).toBe(9);
+    expect(putEvents('CatalogPriceFeedFunction').map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'events:source': 'omnihub.erp' } },
+    ]);
+    expect(putEvents('CatalogPricesFunction')).toEqual([]);
+    expect(JSON.stringify(publishers)).toContain('CatalogPriceFeedFunctionServiceRole');
+    expect(new Set(publishers.map((p) => JSON.stringify(p))).size).toBe(10);
     // bopis-tasks publishes PickupCancelled (omnihub.hub) and nothing else.
     expect(putEvents('BopisTasksFunction').map((statement) => statement.Condition)).toEqual([
       { StringEquals: { 'events:source': 'omnihub.hub' } },

@@ -15,6 +15,7 @@ import { templateApp } from '#test/support/cdk.ts';
  */
 const DEPLOYED_STATEFUL_IDS = {
   'AWS::DynamoDB::Table': [
+    'CatalogTableF8EA09BD',
     'ExceptionsTable607612EC',
     'IdempotencyTable22A5A209',
     'InventoryTableFD135387',
@@ -29,6 +30,8 @@ const DEPLOYED_STATEFUL_IDS = {
     'ErpOrdersQueueE8EC9F42',
     'InventoryEventsDeadLetterQueue35D04FE1',
     'InventoryEventsQueue0437E83B',
+    'PriceEventsDeadLetterQueue8A8639A2',
+    'PriceEventsQueueF4F0C2F9',
   ],
   'AWS::SecretsManager::Secret': [
     'NetSuiteCredentials23D2FCDE',

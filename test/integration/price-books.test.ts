@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { emptyBook } from '#shared/catalog/price-book.ts';
+import { PriceFlow, type PricePort, type SchedulePort } from '#shared/catalog/price-flow.ts';
+import type { PriceChanged } from '#shared/events/product.ts';
+import { DynamoPriceBookStore } from '#shared/repositories/price-books.ts';
+import { createPkSkTable, localDynamo } from '#test/support/dynamodb.ts';
+
+/** The price flow on DynamoDB Local: compare-and-set books, due lists of a 500-SKU promotion. */
+const { client, document } = localDynamo();
+let table: string;
+
+beforeAll(async () => {
+  table = await createPkSkTable(client, 'catalog');
+});
+
+const T0 = Date.parse('2026-12-01T10:00:00.000Z');
+const usd = (amount: number) => ({ amount, currency: 'USD' });
+
+describe('DynamoPriceBookStore', () => {
+  it('compare-and-set: a writer with a stale version loses', async () => {
+    const store = new DynamoPriceBookStore(document, table);
+    const book = emptyBook('SKU-CAS', 'online-USD');
+    expect(await store.put(book, 0)).toBe(true);
+    expect(await store.put(book, 0)).toBe(false);
+    const stored = await store.get('SKU-CAS', 'online-USD');
+    expect(stored?.version).toBe(1);
+    expect(await store.put(book, 1)).toBe(true);
+    expect(await store.put(book, 1)).toBe(false);
+  });
+
+  it('runs a 500-SKU promotion: two schedules, due lists of 500 read back whole, emptied at the end', async () => {
+    const store = new DynamoPriceBookStore(document, table);
+    const clock = { now: T0 };
+    const live = new Set<string>();
+    const schedules: SchedulePort = {
+      ensure: async (name) => void live.add(name),
+      remove: async (name) => void live.delete(name),
+    };
+    const published: number[] = [];
+    const prices: PricePort = {
+      publish: async (batch) => void published.push(batch.length),
+    };
+    const flow = new PriceFlow({ books: store, schedules, prices, prefix: 'it-price', now: () => clock.now });
+    const skus = Array.from({ length: 500 }, (_, i) => `SKU-P${String(i).padStart(4, '0')}`);
+    const change = (sku: string, patch: Partial<PriceChanged>): PriceChanged => ({
+      item: { sku },
+      priceList: 'online-USD',
+      price: usd(5000),
+      compareAtPrice: null,
+      effectiveFrom: null,
+      effectiveTo: null,
+      version: 1,
+      ...patch,
+    });
+    await flow.onPriceChanged(skus.map((s) => change(s, {})));
+    const start = T0 + 60_000;
+    const end = T0 + 120_000;
+    const report = await flow.onPriceChanged(
+      skus.map((s) =>
+        change(s, {
+          promotionId: 'WINTER',
+          price: usd(3999),
+          effectiveFrom: new Date(start).toISOString(),
+          effectiveTo: new Date(end).toISOString(),
+          version: 2,
+        }),
+      ),
+    );
+    expect(report).toMatchObject({ applied: 500, schedulesEnsured: 2 });
+    expect(live.size).toBe(2);
+    expect(await store.due(start)).toHaveLength(500);
+    clock.now = start;
+    expect(await flow.onPriceDue({ kind: 'price-due', at: start })).toEqual({ published: 500 });
+    expect(await store.due(start)).toHaveLength(0);
+    expect((await store.get('SKU-P0042', 'online-USD'))?.book.promotions.WINTER?.price).toEqual(usd(3999));
+    // Withdrawn before its end: the end's due list empties and its schedule is deleted.
+    clock.now = start + 10_000;
+    const withdrawn = await flow.onPriceChanged(
+      skus.map((s) =>
+        change(s, {
+          promotionId: 'WINTER',
+          price: usd(3999),
+          effectiveFrom: new Date(start).toISOString(),
+          effectiveTo: new Date(end).toISOString(),
+          version: 3,
+          cancelled: true,
+        }),
+      ),
+    );
+    expect(withdrawn).toMatchObject({ publishedNow: 500, schedulesRemoved: 1 });
+    expect(await store.due(end)).toHaveLength(0);
+  });
+});
