@@ -3,7 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { type EnvironmentConfig, resolveEnvironment } from './config/environments.ts';
 import { withErpConcurrencyLimit } from './config/erp-pacing.ts';
 import { withPosOverrides } from './config/pos.ts';
-import { HubStack } from './stacks/hub-stack.ts';
+import { HubStack, type HubStackProps } from './stacks/hub-stack.ts';
 import { CLOUDFRONT_WAF_REGION, WebhookWafStack } from './stacks/webhook-waf-stack.ts';
 
 /**
@@ -15,6 +15,8 @@ export function buildApp(
   app: App = new App(),
   /** Last say over the resolved settings (test harnesses: e.g. a booking id the ERP lacks). */
   adjust: (config: EnvironmentConfig) => EnvironmentConfig = (config) => config,
+  /** More resources in the stack, made before the monitoring walks it (test harnesses: the e2e probe). */
+  extraFlows?: HubStackProps['extraFlows'],
 ): { app: App; stack: HubStack; config: EnvironmentConfig; wafStack?: WebhookWafStack } {
   const context = (key: string): unknown => app.node.tryGetContext(key);
   const resolved = withPosOverrides(
@@ -36,6 +38,7 @@ export function buildApp(
     description: `Omnihub integration hub (${config.name})`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     tags: { project: 'omnihub', environment: config.name },
+    ...(extraFlows ? { extraFlows } : {}),
   });
   // AWS WAF for the webhook API: its web ACL lives in us-east-1 (CloudFront scope), in a stack of its own;
   // the hub is fronted by it once its ARN is in the operator config (README, "Deploy").

@@ -26,6 +26,11 @@ import { logicalIdWithout } from './logical-ids.ts';
 
 export interface HubStackProps extends StackProps {
   readonly config: EnvironmentConfig;
+  /**
+   * More resources, made after the flows and before Operations and the monitoring walk the stack (so they
+   * get their alarms): test harnesses only (the e2e probe consumer and workflow).
+   */
+  readonly extraFlows?: (stack: HubStack, config: EnvironmentConfig) => void;
 }
 
 /**
@@ -137,6 +142,7 @@ export class HubStack extends Stack {
     });
     if (config.finance)
       new Finance(this, 'Finance', this.hub, config.finance, { credentials: orders.credentials });
+    props.extraFlows?.(this, config);
     // Keep these two last: they walk the flows above (queues, functions, state machines, alarms).
     new Operations(this, 'Operations', this.hub, { exceptionQueues: { 'erp-order': orders.queue.queue } });
     new HubMonitoring(this, 'Monitoring', { config, webhookApi: this.webhookApi });

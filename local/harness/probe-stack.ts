@@ -40,66 +40,68 @@ export function synthProbeStack(
       ...context,
     },
   });
-  const { stack, config } = buildApp(app);
-  const probeTable = new HubTable(stack, 'ProbeTable', {
-    partitionKey: 'pk',
-    pointInTimeRecovery: false,
-    removalPolicy: config.removalPolicy,
-  });
-  const probe = new HubFunction(stack, 'ProbeFunction', {
-    entry: fileURLToPath(new URL('./probe/handler.ts', import.meta.url)),
-    description: 'e2e probe consumer',
-    serviceName: 'probe',
-    logRetention: config.logRetention,
-    removalPolicy: config.removalPolicy,
-    logLevel: 'INFO',
-    timeout: Duration.seconds(2),
-    environment: { PROBE_TABLE_NAME: probeTable.tableName },
-  });
-  probeTable.grantReadWriteData(probe);
-  const consumer = new BufferedConsumer(stack, 'Probe', {
-    handler: probe,
-    batchSize: 10,
-    maxConcurrency: 2,
-    maxReceiveCount: 2,
-    // Above the function timeout (Lambda requires it) and short, so retries and redrive are quick.
-    visibilityTimeout: Duration.seconds(3),
-    removalPolicy: config.removalPolicy,
-  });
-  consumer.subscribe(stack.bus, 'OrdersToProbe', {
-    source: ['omnihub.shopify'],
-    detailType: ['OrderCreated'],
-  });
+  // The probe's consumer and workflow go in before the monitoring walks the stack, so they get alarms.
+  const { stack } = buildApp(app, undefined, (stack, config) => {
+    const probeTable = new HubTable(stack, 'ProbeTable', {
+      partitionKey: 'pk',
+      pointInTimeRecovery: false,
+      removalPolicy: config.removalPolicy,
+    });
+    const probe = new HubFunction(stack, 'ProbeFunction', {
+      entry: fileURLToPath(new URL('./probe/handler.ts', import.meta.url)),
+      description: 'e2e probe consumer',
+      serviceName: 'probe',
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+      logLevel: 'INFO',
+      timeout: Duration.seconds(2),
+      environment: { PROBE_TABLE_NAME: probeTable.tableName },
+    });
+    probeTable.grantReadWriteData(probe);
+    const consumer = new BufferedConsumer(stack, 'Probe', {
+      handler: probe,
+      batchSize: 10,
+      maxConcurrency: 2,
+      maxReceiveCount: 2,
+      // Above the function timeout (Lambda requires it) and short, so retries and redrive are quick.
+      visibilityTimeout: Duration.seconds(3),
+      removalPolicy: config.removalPolicy,
+    });
+    consumer.subscribe(stack.bus, 'OrdersToProbe', {
+      source: ['omnihub.shopify'],
+      detailType: ['OrderCreated'],
+    });
 
-  const awaitApproval = new LambdaInvoke(stack, 'AwaitApproval', {
-    lambdaFunction: probe,
-    integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: TaskInput.fromObject({
-      kind: 'task-token',
-      token: JsonPath.taskToken,
-      input: JsonPath.entirePayload,
-    }),
-    resultPath: '$.approval',
-    taskTimeout: Timeout.duration(Duration.seconds(60)),
-  });
-  const workflow = new StateMachine(stack, 'ProbeWorkflow', {
-    definitionBody: DefinitionBody.fromChainable(awaitApproval.next(new Succeed(stack, 'Approved'))),
-    tracingEnabled: true,
-    logs: {
-      destination: new LogGroup(stack, 'ProbeWorkflowLogs', {
-        removalPolicy: config.removalPolicy,
-        retention: config.logRetention,
+    const awaitApproval = new LambdaInvoke(stack, 'AwaitApproval', {
+      lambdaFunction: probe,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({
+        kind: 'task-token',
+        token: JsonPath.taskToken,
+        input: JsonPath.entirePayload,
       }),
-      level: LogLevel.ALL,
-    },
-  });
-  Validations.of(workflow).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'X-Ray and CloudWatch Logs delivery actions support no resource-level permissions.',
-  });
-  Validations.of(workflow).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::<ProbeFunctionD0DC4D31.Arn>:*]',
-    reason: 'lambda:InvokeFunction on the probe function and its versions (CDK grant for LambdaInvoke).',
+      resultPath: '$.approval',
+      taskTimeout: Timeout.duration(Duration.seconds(60)),
+    });
+    const workflow = new StateMachine(stack, 'ProbeWorkflow', {
+      definitionBody: DefinitionBody.fromChainable(awaitApproval.next(new Succeed(stack, 'Approved'))),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(stack, 'ProbeWorkflowLogs', {
+          removalPolicy: config.removalPolicy,
+          retention: config.logRetention,
+        }),
+        level: LogLevel.ALL,
+      },
+    });
+    Validations.of(workflow).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray and CloudWatch Logs delivery actions support no resource-level permissions.',
+    });
+    Validations.of(workflow).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::<ProbeFunctionD0DC4D31.Arn>:*]',
+      reason: 'lambda:InvokeFunction on the probe function and its versions (CDK grant for LambdaInvoke).',
+    });
   });
   app.synth();
   return { stackName: stack.stackName };

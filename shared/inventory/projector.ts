@@ -35,7 +35,7 @@ export interface ProjectorDeps {
   readonly hubLocation: (location: LocationRef) => Promise<string | undefined>;
   /**
    * The SKU of a Shopify inventory item (`inventory_levels/update` names the item, not the SKU);
-   * undefined when the hub has never published that item. Absent: such events are parked as NO_SKU.
+   * undefined when the hub has never published that item (such events are counted as unmanaged).
    */
   readonly skuOfShopifyItem?: (inventoryItemId: string) => Promise<string | undefined>;
 }
@@ -52,6 +52,12 @@ export interface ProjectorReport {
   /** SKU × locations whose availability may have changed, or whose channel diverged: publish them. */
   readonly publish: PositionRef[];
   readonly parked: Parked[];
+  /**
+   * Shopify levels of items the hub has never published (`inventory_levels/update` for stock the hub does
+   * not manage yet): left alone, not parked — the publisher reads a level's current quantity before its
+   * first write to it anyway, so nothing the hub needs is lost by not projecting these.
+   */
+  readonly unmanaged: number;
 }
 
 /** The projection input of an event (its location still in the source's namespace), or why not. */
@@ -129,8 +135,8 @@ export function inputOf(
 
 /**
  * The event with its SKU resolved from the Shopify inventory item it names, when it has none. An item
- * the hub never published stays without one (parked as NO_SKU with the item id: replayable once the
- * publisher has resolved it — the hub manages only levels it publishes).
+ * the hub never published stays without one (counted as unmanaged and left alone: the hub manages only
+ * levels it publishes, and reads a level before its first write to it).
  */
 async function withSku(event: InventoryEvent, deps: ProjectorDeps): Promise<InventoryEvent> {
   const item = event.detail.data.item;
@@ -208,8 +214,13 @@ export async function projectInventoryEvents(
   };
   const publish = new Map<string, PositionRef>();
   const parked: Parked[] = [];
+  let unmanaged = 0;
   for (const original of events) {
     const event = await withSku(original, deps);
+    if (event.detail.data.item.sku === null && event.detail.data.item.shopifyInventoryItemId) {
+      unmanaged += 1;
+      continue;
+    }
     const mapped = inputOf(event);
     if ('code' in mapped) {
       parked.push(mapped);
@@ -231,5 +242,5 @@ export async function projectInventoryEvents(
     outcomes[applied.outcome] += 1;
     if (PUBLISH_ON.has(applied.outcome)) publish.set(`${key.sku}|${key.location}`, key);
   }
-  return { outcomes, publish: [...publish.values()], parked };
+  return { outcomes, publish: [...publish.values()], parked, unmanaged };
 }

@@ -155,13 +155,16 @@ export function reconcilerDeps(
           TableName: env.INVENTORY_TABLE_NAME,
           FilterExpression: 'begins_with(pk, :sku) AND begins_with(sk, :loc)',
           ExpressionAttributeValues: { ':sku': INVENTORY_KEY_PREFIX, ':loc': 'LOC#' },
-          ProjectionExpression: 'sku, #location, onHand, committed, reserved, pending',
+          ProjectionExpression: 'sku, #location, onHand, committed, reserved, pending, erpSequence',
           ExpressionAttributeNames: { '#location': 'location' },
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
       for (const item of page.Items ?? []) {
         if (typeof item.sku !== 'string' || typeof item.location !== 'string') continue;
+        // No ERP count has reached this position yet (it holds only a channel's observation): its on hand is
+        // unknown, the publishers leave it alone (`unknownOnHand`), and so does the comparison.
+        if (Number(item.erpSequence ?? -1) < 0) continue;
         // What the publisher computes from (shared/inventory/shopify-publisher.ts): the effective on hand —
         // ERP on hand less the channel sales the ERP has not booked yet — and the reservations.
         const position = {

@@ -202,7 +202,9 @@ describe('local cloud (e2e): the synthesized template runs as AWS would, from a 
   });
 
   it('completes a state machine waiting on a task token through SendTaskSuccess', async () => {
-    const [machine] = cloud.template.ofType('AWS::StepFunctions::StateMachine');
+    const machine = cloud.template
+      .ofType('AWS::StepFunctions::StateMachine')
+      .find((resource) => resource.logicalId.startsWith('ProbeWorkflow'));
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: machine?.arn,

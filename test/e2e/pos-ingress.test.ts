@@ -67,7 +67,8 @@ async function square<T>(path: string, body?: unknown): Promise<T> {
 
 const posEvents = async (orderId: string) =>
   ((await (await fetch(`${cloud.url}/_local/events?source=omnihub.pos`)).json()) as BusEvent[]).filter(
-    (event) => event.detail.data.source.orderId === orderId,
+    // Order events only: a sale also publishes the stock it moved (InventoryAdjusted/InventoryCounted).
+    (event) => event['detail-type'].startsWith('Order') && event.detail.data.source?.orderId === orderId,
   );
 
 /** The bus events of a POS order once `count` have arrived; on a timeout, says what Square's deliveries got. */

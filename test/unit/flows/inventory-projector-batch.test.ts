@@ -10,22 +10,23 @@ import { canonicalOrder } from '#test/support/orders.ts';
 
 const AT = '2026-11-27T17:00:00.000Z';
 
-/** An SQS delivery of an InventoryCounted that cannot be projected (a Shopify item the hub never published). */
+/** An SQS delivery of an InventoryCounted that cannot be projected (a POS count of a variation without a SKU). */
 function delivery(): SQSEvent {
   const event = buildEvent(
     'InventoryCounted',
-    EVENT_SOURCES.shopify,
+    EVENT_SOURCES.pos,
     {
       eventId: deterministicUuid('test', 'unknown-item'),
       transactionId: 'tx',
       idempotencyKey: 'key',
       occurredAt: AT,
       receivedAt: AT,
-      origin: { system: 'shopify', account: 'acme.myshopify.com' },
+      origin: { system: 'pos', account: 'M1' },
     },
     {
-      item: { sku: null, shopifyInventoryItemId: '999' },
-      location: { system: 'shopify', id: '1' },
+      // A POS count of a variation without a SKU: it cannot be projected (parked NO_SKU).
+      item: { sku: null },
+      location: { system: 'pos', id: 'L1' },
       quantityName: 'available',
       quantity: 3,
       sequence: 1,

@@ -176,8 +176,8 @@ describe('inventory projector', () => {
     });
     expect(report.outcomes.observed).toBe(1);
     expect(store.positions.get('SKU-1|7')?.observed.shopify).toEqual({ quantity: 4, sequence: 5 });
-    expect(report.parked).toEqual([
-      expect.objectContaining({ code: 'NO_SKU', reason: expect.stringContaining('inventory item 999') }),
-    ]);
+    // An item the hub never published is left alone (not parked): the hub manages only what it publishes.
+    expect(report.parked).toEqual([]);
+    expect(report.unmanaged).toBe(1);
   });
 });
