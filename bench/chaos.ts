@@ -109,6 +109,9 @@ const ORDERS: ChaosFlow = {
     await pipeline.control('square', '/_control/scenario', {
       seed: options.seed + 1,
       sales: count(SIZES.posSales, options.scale),
+      // Sales stamped at most a second apart (a peak hour across 120 stores): those whose webhooks Square
+      // drops are swept once the clock passes them, within the settle time (sandbox/square/scenario.ts).
+      spacingSeconds: { min: 0, max: 1 },
     });
     await pipeline.control('shopify', '/_control/scenario', {
       seed: options.seed + 2,

@@ -10,6 +10,16 @@ export const SquareScenarioSchema = z.object({
   seed: z.number().int().optional(),
   /** Time of the first activity; later ones follow at seeded intervals. @default now */
   at: z.iso.datetime().optional(),
+  /**
+   * Seconds between activities. The run compresses time: every record exists at once, stamped forward from
+   * `at`, so the last of N activities lies about N × the mean spacing in the future. The hub's POS sweep
+   * searches `updated_at` up to its own now, so it finds such a record only once the clock has passed it:
+   * a run whose webhooks are dropped keeps its spacing small for the sweep to find them soon.
+   */
+  spacingSeconds: z
+    .object({ min: z.number().int().min(0).max(86_400), max: z.number().int().min(0).max(86_400) })
+    .refine((r) => r.max >= r.min, 'max must be >= min')
+    .default({ min: 1, max: 90 }),
   sales: z.number().int().min(0).max(100_000).default(0),
   /** Returns of earlier in-store sales (linked returns with a refund on the original payment). */
   returns: z.number().int().min(0).max(100_000).default(0),
@@ -126,7 +136,7 @@ export function runScenario(session: SquareSession, input: unknown, options: Sce
   session.emitter.dropping = sc.dropWebhooks;
   try {
     for (const kind of kinds) {
-      t += rng.int(1, 90) * 1000;
+      t += rng.int(sc.spacingSeconds.min, sc.spacingSeconds.max) * 1000;
       const at = new Date(t).toISOString();
       const loc = rng.pick(locations);
       if (kind === 'sale') {

@@ -334,6 +334,28 @@ describe('square sandbox: POS activity and webhooks', () => {
     });
   });
 
+  it('stamps activity forward from `at` at the requested spacing (default 1–90 s)', async () => {
+    const at = '2026-05-02T10:00:00.000Z';
+    const stamps = async (body: Record<string, unknown>) => {
+      const { sales } = (await postJson(`${base}/_control/scenario`, { seed: 7, sales: 5, at, ...body }))
+        .json as ScenarioResult;
+      const orders = await Promise.all(
+        sales.map(async (id) => (await json<{ order: Order }>(sq(`/v2/orders/${id}`))).order),
+      );
+      return orders.map((o) => Date.parse(o.updated_at ?? '') - Date.parse(at));
+    };
+    const tight = await stamps({ spacingSeconds: { min: 0, max: 1 } });
+    expect(Math.max(...tight)).toBeLessThanOrEqual(5_000);
+    const loose = await stamps({});
+    expect(Math.max(...loose)).toBeGreaterThan(5_000);
+    expect(Math.min(...loose)).toBeGreaterThanOrEqual(1_000);
+    const refused = await postJson(`${base}/_control/scenario`, {
+      sales: 1,
+      spacingSeconds: { min: 2, max: 1 },
+    });
+    expect(refused.status).toBe(400);
+  });
+
   it('emits refund.created for returns and tags returns of online orders', async () => {
     const res = (
       await postJson(`${base}/_control/scenario`, {
