@@ -329,8 +329,13 @@ export interface ChaosResult {
   readonly unverified: string[];
 }
 
-export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+export async function runChaos(given: ChaosOptions): Promise<ChaosResult> {
   const started = Date.now();
+  // Every line says when it happened in the run, so a slow phase shows.
+  const options: ChaosOptions = {
+    ...given,
+    log: (message) => given.log(`[+${((Date.now() - started) / 1000).toFixed(0)} s] ${message}`),
+  };
   const pipeline = await OrderPipeline.start({
     erpConcurrencyLimit: 15,
     erpLatencyMs: { min: 20, max: 80 },
@@ -380,6 +385,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       `chaos: ERP outage ${options.outageMs / 1000} s and Shopify 429 storm ${options.stormMs / 1000} s started`,
     );
     await pipeline.drained(options.settleTimeoutMs, ['shopify', 'square']);
+    options.log('chaos: the burst is through (webhooks delivered, queues empty)');
     // POS sales whose webhooks were dropped come back through the sweep (every minute): wait for it.
     await waitFor(
       async () => {
@@ -400,6 +406,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       { timeoutMs: options.settleTimeoutMs, intervalMs: 5_000, what: 'the POS sweep to bring dropped sales' },
     ).catch((error: Error) => options.log(`chaos: ${error.message}`));
     await pipeline.drained(options.settleTimeoutMs, ['shopify', 'square']);
+    options.log('chaos: every completed POS sale is booked (the sweep brought the dropped ones)');
     const drift = await HEAL(context);
     const findings: FlowFindings[] = [];
     for (const flow of flows) findings.push(await flow.verify(context));

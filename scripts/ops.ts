@@ -56,7 +56,7 @@
  *                                     and prints its discrepancies (missing, total, status, refund, availability);
  *                                     --heal re-publishes missing orders and drifted availability (not in a dry-run
  *                                     environment); --json prints the run as one JSON object on the last line
- *   register-webhooks [--local] [--dry-run] [--json]
+ *   register-webhooks [--local | --env <env>] [--dry-run] [--json]
  *                                     makes the Shopify (Admin GraphQL) and Square (Webhook Subscriptions API)
  *                                     subscriptions match the topics the ingress consumes, at the stack's webhook
  *                                     URLs: creates what is missing, updates what drifted, reports extras and the
@@ -523,15 +523,10 @@ async function reconcileCommand(): Promise<number> {
 
 /** `register-webhooks`: the Shopify and Square subscriptions the hub consumes (scripts/ops/register-webhooks.ts). */
 async function registerWebhooksCommand(): Promise<number> {
-  if (option('env') !== undefined) {
-    console.error(
-      "register-webhooks --env: not yet — reading a deployed stack's outputs needs @aws-sdk/client-cloudformation; run it with --local against the local cloud",
-    );
-    return 2;
-  }
-  const { registerLocal, formatRegistration } = await import('./ops/register-webhooks.ts');
+  const { registerDeployed, registerLocal, formatRegistration } = await import('./ops/register-webhooks.ts');
   const dryRun = flag('dry-run');
-  const { result, target } = await registerLocal(dryRun);
+  const env = option('env');
+  const { result, target } = env ? await registerDeployed(env, dryRun) : await registerLocal(dryRun);
   if (flag('json')) console.log(JSON.stringify(result));
   else for (const line of formatRegistration(result, target, dryRun)) console.log(line);
   return 0;

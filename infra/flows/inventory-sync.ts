@@ -1,4 +1,4 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -203,6 +203,19 @@ export class InventorySync extends HubFlow {
         description: `Store the Admin API access token of ${shop.domain} here: {"accessToken":"..."}`,
       });
     }
+
+    // What `ops register-webhooks --env` needs of each shop (its Admin API and the secret of its token).
+    new CfnOutput(this, 'ShopifyShops', {
+      value: Stack.of(this).toJsonString(
+        config.shops.map((shop) => ({
+          domain: shop.domain,
+          adminBaseUrl: config.shopifyAdminBaseUrl ?? `https://${shop.domain}`,
+          tokenSecretArn: this.shopTokens.get(shop.domain)?.secretArn,
+        })),
+      ),
+      description:
+        "The shops this stack serves: domain, Admin API base URL, and the secret of the app's token",
+    });
 
     // ── The POS publisher (one Square merchant: one function, one pacing) ──
     this.squarePublisherFunction = new HubFunction(this, 'SquareInventoryPublisherFunction', {

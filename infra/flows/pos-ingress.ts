@@ -155,6 +155,10 @@ export class PosIngress extends HubFlow {
       value: signatureKey.secretArn,
       description: 'Store the signature key of the Square subscription here: {"current":"..."}',
     });
+    new CfnOutput(this, 'SquareBaseUrl', {
+      value: config.pos?.squareBaseUrl ?? SQUARE_PRODUCTION_BASE_URL,
+      description: 'The Square API this stack calls (production or the Square sandbox)',
+    });
     new CfnOutput(this, 'SquareAccessTokenSecretArn', {
       value: accessToken.secretArn,
       description: 'Store the Square access token here: {"accessToken":"..."}',

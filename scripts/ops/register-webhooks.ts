@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -17,7 +18,7 @@ import {
 import { localHealth, OpsError, roleName } from './hub.ts';
 
 /**
- * `npm run -s ops -- register-webhooks [--local] [--dry-run]`: makes the Shopify and Square webhook
+ * `npm run -s ops -- register-webhooks [--local | --env <env>] [--dry-run]`: makes the Shopify and Square webhook
  * subscriptions match what the hub consumes (shared/onboarding/webhook-registration.ts), through the
  * vendors' own APIs — Shopify Admin GraphQL `webhookSubscriptions` / `webhookSubscriptionCreate` /
  * `webhookSubscriptionUpdate` (https://shopify.dev/docs/api/admin-graphql/latest/mutations/webhookSubscriptionCreate)
@@ -185,6 +186,118 @@ export function vendorPorts(options: {
   };
 }
 
+/** A new Square signature key as `current`, the one it replaces kept as `previous` for a while. */
+async function storeSignatureKey(
+  secrets: SecretsManagerClient,
+  secretId: string,
+  key: string,
+  read: () => Promise<unknown>,
+): Promise<void> {
+  const old = SigningSecretSchema.safeParse(await read());
+  const previous = old.success && old.data.current !== key ? old.data.current : undefined;
+  await secrets.send(
+    new PutSecretValueCommand({
+      SecretId: secretId,
+      SecretString: JSON.stringify({
+        current: key,
+        ...(previous
+          ? { previous, previousUntil: new Date(Date.now() + PREVIOUS_KEY_HOURS * 3600_000).toISOString() }
+          : {}),
+      }),
+    }),
+  );
+}
+
+const ShopsOutputSchema = z
+  .array(z.object({ domain: z.string(), adminBaseUrl: z.string(), tokenSecretArn: z.string() }))
+  .min(1);
+
+/** The clients `registerDeployed` works with (tests give their own). */
+export interface DeployedClients {
+  readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
+  readonly secrets: Pick<SecretsManagerClient, 'send'>;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * Against a deployed environment (`--env <env>`): the stack `Omnihub-<env>`'s outputs name the webhook URLs
+ * (API Gateway), each shop's Admin API and token secret, the Square API and its secrets; the tokens are read
+ * from Secrets Manager with the operator's AWS credentials, as the AWS CLI takes them. Every shop gets the
+ * hub's Shopify subscriptions; the one Square merchant gets its subscription once.
+ */
+export async function registerDeployed(
+  env: string,
+  dryRun: boolean,
+  clients?: DeployedClients,
+): Promise<{ result: RegistrationResult; target: string }> {
+  const stackName = `Omnihub-${env}`;
+  const own = clients
+    ? undefined
+    : { cloudFormation: new CloudFormationClient({}), secrets: new SecretsManagerClient({}) };
+  const { cloudFormation, secrets } = clients ?? (own as DeployedClients);
+  try {
+    let outputs: Record<string, string>;
+    try {
+      const answer = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+      outputs = Object.fromEntries(
+        (answer.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+      );
+    } catch (error) {
+      throw new OpsError(
+        `cannot read the stack ${stackName} (${(error as Error).name}: ${(error as Error).message}); are the AWS credentials and region those of the ${env} account?`,
+      );
+    }
+    const output = (key: string) => {
+      const value = outputs[key];
+      if (!value)
+        throw new OpsError(`the stack ${stackName} has no output ${key}: deploy this version first`);
+      return value;
+    };
+    const shops = ShopsOutputSchema.parse(JSON.parse(output('ShopifyShops')));
+    const read = async (secretId: string) => {
+      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+      return JSON.parse(SecretString ?? '{}') as unknown;
+    };
+    const token = async (secretId: string, what: string) => {
+      const parsed = AccessTokenSchema.safeParse(await read(secretId));
+      if (!parsed.success)
+        throw new OpsError(
+          `${what}: the secret ${secretId} holds no {"accessToken": "..."} yet; store it first`,
+        );
+      return parsed.data.accessToken;
+    };
+    const squareToken = await token(output('SquareAccessTokenSecretArn'), 'Square');
+    const signatureSecret = output('SquareSignatureKeySecretArn');
+    const steps: PlanStep[] = [];
+    let changed = 0;
+    for (const [index, shop] of shops.entries()) {
+      const ports = vendorPorts({
+        shopifyBaseUrl: shop.adminBaseUrl,
+        shopifyToken: await token(shop.tokenSecretArn, shop.domain),
+        squareBaseUrl: output('SquareBaseUrl'),
+        squareToken,
+        storeSquareSignatureKey: (key) =>
+          storeSignatureKey(secrets as SecretsManagerClient, signatureSecret, key, () =>
+            read(signatureSecret),
+          ),
+        ...(clients?.fetch ? { fetch: clients.fetch } : {}),
+      });
+      const result = await registerWebhooks(
+        ports,
+        { shopify: output('ShopifyWebhookUrl'), square: output('PosWebhookUrl') },
+        { dryRun },
+      );
+      // The merchant's Square subscription is planned (and applied) with the first shop; later shops find it.
+      steps.push(...result.steps.filter((step) => index === 0 || step.system === 'shopify'));
+      changed += result.changed;
+    }
+    return { result: { steps, changed }, target: `${stackName} (${shops.map((s) => s.domain).join(', ')})` };
+  } finally {
+    (own?.cloudFormation as CloudFormationClient | undefined)?.destroy();
+    (own?.secrets as SecretsManagerClient | undefined)?.destroy();
+  }
+}
+
 /** Against the running local cloud: its sandboxes, its secrets, its webhook routes. */
 export async function registerLocal(
   dryRun: boolean,
@@ -210,24 +323,8 @@ export async function registerLocal(
       shopifyToken: AccessTokenSchema.parse(await read('shopify-admin-token')).accessToken,
       squareBaseUrl: `${base}/_sandbox/square`,
       squareToken: AccessTokenSchema.parse(await read('square-access-token')).accessToken,
-      storeSquareSignatureKey: async (key) => {
-        const old = SigningSecretSchema.safeParse(await read('square-signature-key'));
-        const previous = old.success && old.data.current !== key ? old.data.current : undefined;
-        await secrets.send(
-          new PutSecretValueCommand({
-            SecretId: signatureSecret,
-            SecretString: JSON.stringify({
-              current: key,
-              ...(previous
-                ? {
-                    previous,
-                    previousUntil: new Date(Date.now() + PREVIOUS_KEY_HOURS * 3600_000).toISOString(),
-                  }
-                : {}),
-            }),
-          }),
-        );
-      },
+      storeSquareSignatureKey: (key) =>
+        storeSignatureKey(secrets, signatureSecret, key, () => read('square-signature-key')),
     });
     const result = await registerWebhooks(
       ports,

@@ -146,6 +146,25 @@ describe('HubStack', () => {
       const outputs = template.findOutputs('*');
       expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ShopifyWebhookUrl', 'EventBusName']));
     });
+
+    it('outputs what `ops register-webhooks --env` reads: both webhook URLs, every shop with its token secret, the Square API and secrets', () => {
+      const outputs = template.findOutputs('*');
+      expect(Object.keys(outputs)).toEqual(
+        expect.arrayContaining([
+          'ShopifyWebhookUrl',
+          'PosWebhookUrl',
+          'ShopifyShops',
+          'SquareBaseUrl',
+          'SquareAccessTokenSecretArn',
+          'SquareSignatureKeySecretArn',
+        ]),
+      );
+      // The shops list is JSON built at deploy time (Fn::Join around the token secrets' Refs).
+      const shops = JSON.stringify(outputs.ShopifyShops?.Value);
+      expect(shops).toContain('tokenSecretArn');
+      expect(shops).toMatch(/"Ref":"ShopifyAdminToken\w+"/);
+      expect(outputs.SquareBaseUrl?.Value).toMatch(/^https:\/\//);
+    });
   });
 
   describe('order capture', () => {

@@ -1,3 +1,6 @@
+import type { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedServer } from '#sandbox/core/http.ts';
 import { createSandbox as createSquare, type SquareSandbox } from '#sandbox/square/index.ts';
@@ -11,6 +14,8 @@ import {
 } from '#shared/onboarding/webhook-registration.ts';
 import { formatIssues, loadSquareSpec, recordingFetch } from '#test/support/square-spec.ts';
 import {
+  type DeployedClients,
+  registerDeployed,
   vendorPorts,
   WEBHOOK_SUBSCRIPTION_CREATE,
   WEBHOOK_SUBSCRIPTION_UPDATE,
@@ -126,6 +131,71 @@ describe('register-webhooks against fresh sandboxes', () => {
       [...SQUARE_SUBSCRIBED_EVENT_TYPES].sort(),
     );
     expect((await run()).changed).toBe(0);
+  });
+
+  it("--env: finds URLs, shops and secrets in the deployed stack's outputs, and moves the subscriptions to it", async () => {
+    const PROD = 'https://hooks.retailer.example';
+    const stored = new Map<string, string>([
+      ['arn:shopify-token', JSON.stringify({ accessToken: shopify.app.credentials.accessToken })],
+      ['arn:square-token', JSON.stringify({ accessToken: square.accessToken })],
+      ['arn:square-key', JSON.stringify({ current: 'old-key' })],
+    ]);
+    const outputs: Record<string, string> = {
+      ShopifyWebhookUrl: `${PROD}/webhooks/shopify`,
+      PosWebhookUrl: `${PROD}/webhooks/pos`,
+      ShopifyShops: JSON.stringify([
+        { domain: 'shop.myshopify.com', adminBaseUrl: shopify.base, tokenSecretArn: 'arn:shopify-token' },
+      ]),
+      SquareBaseUrl: squareUrl,
+      SquareAccessTokenSecretArn: 'arn:square-token',
+      SquareSignatureKeySecretArn: 'arn:square-key',
+    };
+    const asked: string[] = [];
+    const clients = {
+      cloudFormation: {
+        send: async (command: DescribeStacksCommand) => {
+          asked.push(String(command.input.StackName));
+          return {
+            Stacks: [
+              {
+                Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({
+                  OutputKey,
+                  OutputValue,
+                })),
+              },
+            ],
+          };
+        },
+      },
+      secrets: {
+        send: async (command: GetSecretValueCommand | PutSecretValueCommand) => {
+          const id = String(command.input.SecretId);
+          if (command instanceof PutSecretValueCommand) {
+            stored.set(id, String(command.input.SecretString));
+            return {};
+          }
+          if (!stored.has(id)) throw new Error(`no secret ${id}`);
+          return { SecretString: stored.get(id) };
+        },
+      },
+      // Square's exchanges are recorded for the spec check below; Shopify's go straight to its sandbox.
+      fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+        String(input).includes('/graphql.json') ? fetch(input, init) : recorded.fetch(input, init),
+    } as unknown as DeployedClients;
+    const moved = await registerDeployed('prod', false, clients);
+    expect(asked).toEqual(['Omnihub-prod']);
+    expect(moved.target).toBe('Omnihub-prod (shop.myshopify.com)');
+    expect(moved.result.changed).toBe(SHOPIFY_SUBSCRIBED_TOPICS.length + 1);
+    const hubTopics = new Set(SHOPIFY_SUBSCRIBED_TOPICS.map(shopifyTopicEnum));
+    const ours = shopify.app.store.subscriptions.filter((w) => hubTopics.has(w.topic));
+    expect(ours).toHaveLength(SHOPIFY_SUBSCRIBED_TOPICS.length);
+    expect(ours.every((w) => w.uri === `${PROD}/webhooks/shopify`)).toBe(true);
+    expect(square.subscriptions.map((w) => w.notification_url)).toContain(`${PROD}/webhooks/pos`);
+    expect((await registerDeployed('prod', true, clients)).result.changed).toBe(0);
+    expect((await registerDeployed('prod', false, clients)).result.changed).toBe(0);
+    // A token not stored yet: the operator is told which secret to fill, nothing is called.
+    stored.delete('arn:square-token');
+    await expect(registerDeployed('prod', false, clients)).rejects.toThrow(/arn:square-token/);
   });
 
   it('sent Square only what its spec defines, and got spec-valid answers', () => {
