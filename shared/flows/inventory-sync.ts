@@ -25,6 +25,7 @@ import {
   ShopifyInventoryPublisher,
   ShopifyLevelDirectory,
   shopifyGraphql,
+  keyOf as shopifyKeyOf,
 } from '../inventory/shopify-publisher.ts';
 import {
   SquareInventoryPublisher,
@@ -203,6 +204,11 @@ const BusEventSchema = z.discriminatedUnion('detail-type', [
 /** One availability message: the positions to publish (the publisher coalesces across messages). */
 export const AvailabilityMessageSchema = z.object({
   keys: z.array(z.object({ sku: z.string().min(1), location: z.string().min(1) })),
+  /**
+   * Read each level from the channel before deciding (the reconciler's heal: the channel holds another value
+   * than the hub last wrote, and no webhook told the hub).
+   */
+  reread: z.boolean().optional(),
 });
 export type AvailabilityMessage = z.infer<typeof AvailabilityMessageSchema>;
 
@@ -220,12 +226,14 @@ export async function sendAvailability(
   sqs: SQSClient,
   queueUrls: readonly string[],
   keys: readonly PositionRef[],
+  options: { readonly reread?: boolean } = {},
 ): Promise<void> {
   if (keys.length === 0) return;
   const bodies: string[] = [];
   for (let start = 0; start < keys.length; start += KEYS_PER_MESSAGE) {
     const message: AvailabilityMessage = {
       keys: keys.slice(start, start + KEYS_PER_MESSAGE).map((k) => ({ sku: k.sku, location: k.location })),
+      ...(options.reread ? { reread: true } : {}),
     };
     bodies.push(JSON.stringify(message));
   }
@@ -467,6 +475,7 @@ export function shopifyInventoryPublisher(
 
   return async function publishBatch(event: SQSEvent): Promise<SQSBatchResponse> {
     const keys: PositionRef[] = [];
+    const reread = new Set<string>();
     for (const record of event.Records) {
       let body: unknown;
       try {
@@ -481,6 +490,7 @@ export function shopifyInventoryPublisher(
         continue;
       }
       keys.push(...parsed.data.keys);
+      if (parsed.data.reread) for (const key of parsed.data.keys) reread.add(shopifyKeyOf(key));
     }
     if (keys.length === 0) return { batchItemFailures: [] };
     const accessToken = await token.token();
@@ -509,7 +519,7 @@ export function shopifyInventoryPublisher(
     });
     const startedAt = Date.now();
     const pointsBefore = pacer.counters.pointsRequested;
-    const report: PublishReport = await publisher.publish(keys);
+    const report: PublishReport = await publisher.publish(keys, { reread });
     const t = observability.telemetry;
     t.count('InventoryKeysRequested', report.requested);
     t.count('InventoryPositionsPublished', report.positions);

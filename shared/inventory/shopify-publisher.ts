@@ -251,7 +251,8 @@ interface Row {
   readonly since: number;
 }
 
-const keyOf = (k: { sku: string; location: string }) => `${k.sku}|${k.location}`;
+/** A SKU × location as the publisher keys it (also the key of `publish`'s `reread`). */
+export const keyOf = (k: { sku: string; location: string }) => `${k.sku}|${k.location}`;
 
 /** Rows refused for good by these codes are dropped (and counted); anything else fails the batch. */
 const PERMANENT_ROW_ERRORS = new Set([
@@ -271,8 +272,15 @@ export class ShopifyInventoryPublisher {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Publishes the current availability of `keys` (any order, duplicates allowed). */
-  async publish(keys: readonly { sku: string; location: string }[]): Promise<PublishReport> {
+  /**
+   * Publishes the current availability of `keys` (any order, duplicates allowed). Keys in `reread` are read
+   * from Shopify before anything is decided, whatever the hub last wrote: the reconciler saw Shopify hold
+   * another value (an admin edit whose webhook never came), so the last write is no base to trust.
+   */
+  async publish(
+    keys: readonly { sku: string; location: string }[],
+    options: { readonly reread?: ReadonlySet<string> } = {},
+  ): Promise<PublishReport> {
     const runId = this.options.runId?.() ?? randomUUID();
     const report: PublishReport = {
       requested: keys.length,
@@ -312,7 +320,7 @@ export class ShopifyInventoryPublisher {
         report.unmapped += 1;
         continue;
       }
-      const base = shopifyBase(position);
+      const base = options.reread?.has(keyOf(position)) ? null : shopifyBase(position);
       rows.push({
         sku: position.sku,
         location: position.location,

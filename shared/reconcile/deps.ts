@@ -256,7 +256,8 @@ export function reconcilerDeps(
     inventory: {
       policy: env.INVENTORY_POLICY,
       read: readInventory,
-      republish: (keys) => sendAvailability(clients.sqs, env.AVAILABILITY_QUEUE_URLS, keys),
+      // The channel showed another value than the hub last wrote: the publisher reads it before deciding.
+      republish: (keys) => sendAvailability(clients.sqs, env.AVAILABILITY_QUEUE_URLS, keys, { reread: true }),
     },
     parkedOrders: async () => {
       const out = new Map<string, string>();

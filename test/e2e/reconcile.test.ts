@@ -18,8 +18,8 @@ import { SHOPIFY_TOPICS } from '#shared/connectors/shopify/mappers.ts';
  * the parked ones marked as parked; after the mapping fix and the replay of the parked orders (today's
  * `ops exceptions retry`), `ops reconcile --heal` re-publishes the lost ones, and a second run finds nothing.
  * Availability too: after the ERP's stock changes reached Shopify, two levels are changed in Shopify's admin
- * behind the hub's back; the run reports exactly those SKU × locations and heal re-enqueues them (the
- * publisher does not yet overwrite them: see KNOWN GAP below). The local cloud's chaos is on (duplicates, reordering, failed PutEvents entries).
+ * behind the hub's back, their webhooks lost; the run reports exactly those SKU × locations and heal
+ * re-enqueues them for a re-read, which sets Shopify back to the projection's availability. The local cloud's chaos is on (duplicates, reordering, failed PutEvents entries).
  */
 
 const ORDERS = 100;
@@ -171,8 +171,9 @@ beforeAll(async () => {
     if (orderId) poisoned.add(orderId);
   }
 
-  // Two levels changed in Shopify's admin: the hub does not take Shopify's counts (the projection's rule
-  // leaves omnihub.shopify out), so they stay drifted until the reconciler finds them.
+  // Two levels changed in Shopify's admin, their inventory_levels/update webhooks lost (as a dropped delivery
+  // is): the hub never hears of them, so only the reconciler can find them, and only its heal can repair them.
+  await pipeline.control('shopify', '/_control/faults', { webhooks: { dropRate: 1 }, seed: 18 });
   for (const level of levelStates().slice(0, 2)) {
     await pipeline.control('shopify', '/_control/inventory', {
       sku: level.sku,
@@ -182,6 +183,7 @@ beforeAll(async () => {
     });
     drifted.add(level.key);
   }
+  await pipeline.control('shopify', '/_control/faults', { webhooks: { dropRate: DROP_RATE }, seed: 19 });
 
   first = await reconcileJson();
   // The fix: the SKUs are mapped, the parked orders retried through the ops Lambda (`ops exceptions retry`).
@@ -203,19 +205,13 @@ beforeAll(async () => {
   );
   healRun = await reconcileJson('--heal');
   await pipeline.drained(240_000, ['shopify']);
-  // KNOWN GAP: the re-enqueued positions reach the Shopify publisher, which skips a target it believes is
-  // in place (its compare-and-set base is what it last wrote, not what an admin set since), so an
-  // out-of-band Shopify change is reported and enqueued but not yet overwritten. Until the publisher
-  // re-reads enqueued-by-reconciler levels (inventory flow), the levels are set back here, as an operator would.
-  for (const level of levelStates()) {
-    if (level.available !== level.expected)
-      await pipeline.control('shopify', '/_control/inventory', {
-        sku: level.sku,
-        location: level.code,
-        name: 'available',
-        set: level.expected,
-      });
-  }
+  // The heal re-enqueued the drifted levels for a re-read: the publisher reads what Shopify holds and sets
+  // the projection's availability back over the admin's edit.
+  await waitFor(async () => levelStates().every((l) => l.available === l.expected), {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+    what: 'the healed levels to be set back in Shopify',
+  });
   // The re-published orders go through the same queue and ERP pacing: poll until the ERP has them all.
   await waitFor(
     async () => {
@@ -259,11 +255,10 @@ describe('reconciliation (e2e): dropped webhooks and parked orders are found, he
 
   it('heal re-publishes the dropped orders once (the parked ones were replayed before)', () => {
     expect(new Set(missing(healRun).map((d) => d.id))).toEqual(dropped);
-    // A level changed in Shopify's admin may already be set back by the inventory flow before the heal run
-    // (its inventory_levels/update makes the publisher re-read and rewrite it): heal enqueues what is left.
-    const driftedAtHeal = healRun.discrepancies.filter((d) => d.kind === 'availability-mismatch').length;
-    expect(driftedAtHeal).toBeLessThanOrEqual(drifted.size);
-    expect(healRun.healed).toBe(dropped.size + driftedAtHeal);
+    // The admin's edits were never heard of (their webhooks lost): both are still there at the heal run.
+    const driftedAtHeal = healRun.discrepancies.filter((d) => d.kind === 'availability-mismatch');
+    expect(new Set(driftedAtHeal.map((d) => d.id))).toEqual(drifted);
+    expect(healRun.healed).toBe(dropped.size + drifted.size);
     expect(
       healRun.discrepancies
         .filter((d) => d.kind === 'availability-mismatch')

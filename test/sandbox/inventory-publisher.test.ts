@@ -231,6 +231,27 @@ describe('Shopify inventory publisher (against the Shopify sandbox)', () => {
     expect(level.available()).toBe(20);
   });
 
+  it("heals an edit it never heard of (its webhook lost) only when asked to re-read: the reconciler's republish", async () => {
+    const { h, positions, publisher, shopifyLevel, mutations } = await setup();
+    const sku = SKUS[3] as string;
+    const level = shopifyLevel(sku, 'WH-01');
+    positions.erpCount(sku, 'WH-01', 20);
+    await publisher.publish([{ sku, location: 'WH-01' }]);
+    expect(level.available()).toBe(20);
+    // An admin sets 25; the webhook never reaches the hub, which still believes 20 is in place.
+    h.app.commerce.changeLevel(level.item, level.loc, { available: 5 }, Date.now());
+    const written = mutations().length;
+    const trusting = await publisher.publish([{ sku, location: 'WH-01' }]);
+    expect(trusting).toMatchObject({ unchanged: 1, written: 0, read: 0 });
+    expect(level.available()).toBe(25);
+    const healing = await publisher.publish([{ sku, location: 'WH-01' }], {
+      reread: new Set([`${sku}|WH-01`]),
+    });
+    expect(healing).toMatchObject({ read: 1, written: 1, casConflicts: 0 });
+    expect(mutations()).toHaveLength(written + 1);
+    expect(level.available()).toBe(20);
+  });
+
   it('re-reads committed after a Shopify order event: a fulfilment (available unchanged, committed down) is not subtracted twice once the ERP books it', async () => {
     const { h, positions, publisher, shopifyLevel } = await setup();
     const sku = SKUS[3] as string;
