@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Chaos } from '#local/chaos.ts';
 import { LocalEventBridge } from '#local/eventbridge/bus.ts';
 import { LocalStepFunctions } from '#local/stepfunctions/service.ts';
 import { FakeRuntime, queueArn, templateOf } from './eventbridge-fixtures.ts';
@@ -40,6 +41,50 @@ describe('EventBridge deliveries across a restart', () => {
     expect(afterRuntime.calls.map((call) => call.target)).toEqual([queueArn('sink')]);
     expect(JSON.parse((afterRuntime.calls[0] as { body: string }).body).detail).toEqual({ id: 1 });
     expect(after.unfinishedDeliveries()).toEqual([]);
+  });
+
+  it('keeps a delivery that chaos holds back (reordering) when the bus stops, and delivers it after the restart', async () => {
+    // PutEvents accepted the event (the webhook was answered 200): stopping the bus must not lose its delivery.
+    const runtime = new FakeRuntime(template);
+    const before = new LocalEventBridge(template, runtime, {
+      chaos: new Chaos({ reorderRate: 1, seed: 7 }),
+    });
+    before.putEvents([{ Source: 'shop', DetailType: 'OrderCreated', Detail: '{"id":2}' }]);
+    // Held back 50–1000 ms: a periodic snapshot taken now holds it already.
+    expect(before.unfinishedDeliveries()).toHaveLength(1);
+    before.stop();
+    await before.idle();
+    expect(runtime.calls).toEqual([]);
+    const saved = JSON.parse(JSON.stringify(before.unfinishedDeliveries()));
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toMatchObject({ retries: 0, target: { arn: queueArn('sink') } });
+
+    const afterRuntime = new FakeRuntime(template);
+    const after = new LocalEventBridge(template, afterRuntime, { retryBaseDelayMs: 1 });
+    after.resumeDeliveries(saved);
+    await after.idle();
+    expect(afterRuntime.calls.map((call) => call.target)).toEqual([queueArn('sink')]);
+    expect(JSON.parse((afterRuntime.calls[0] as { body: string }).body).detail).toEqual({ id: 2 });
+    expect(after.unfinishedDeliveries()).toEqual([]);
+  });
+
+  it('counts each copy of a duplicated delivery on its own: one delivered copy does not forget the other', async () => {
+    const runtime = new FakeRuntime(template);
+    // Every delivery is made twice, every copy held back: the first copy to land must not drop the second.
+    const bus = new LocalEventBridge(template, runtime, {
+      chaos: new Chaos({ duplicateRate: 1, reorderRate: 1, seed: 7 }),
+    });
+    bus.putEvents([{ Source: 'shop', DetailType: 'OrderCreated', Detail: '{"id":3}' }]);
+    expect(bus.unfinishedDeliveries()).toHaveLength(2);
+    const deadline = Date.now() + 5_000;
+    while (runtime.calls.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(runtime.calls).toHaveLength(1);
+    expect(bus.unfinishedDeliveries()).toHaveLength(1);
+    await bus.idle();
+    expect(runtime.calls).toHaveLength(2);
+    expect(bus.unfinishedDeliveries()).toEqual([]);
   });
 });
 
