@@ -203,7 +203,8 @@ export class AsyncInvoker {
   /**
    * Goes on with the events a previous run kept, under their request ids, attempts and age (so the retry count and
    * `MaximumEventAgeInSeconds` still bound them). An event whose invocation the stop cut may run twice, as Lambda
-   * allows: "your function can receive the same event multiple times" (Developer Guide, asynchronous invocation).
+   * allows: "it's possible for it to receive the same event from Lambda multiple times because the queue itself is
+   * eventually consistent" (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
    */
   resume(events: readonly PersistedAsyncEvent[]): void {
     for (const event of events) this.start({ ...event });
