@@ -19,7 +19,7 @@ import { readRequestBody, sendJson } from './http.ts';
 import { jsonProtocolGuard } from './iam/guards.ts';
 import { LocalIam } from './iam/local-iam.ts';
 import { LambdaApi } from './lambda/api.ts';
-import { AsyncInvoker, asyncInvokeConfigs } from './lambda/async.ts';
+import { AsyncInvoker, asyncInvokeConfigs, type PersistedAsyncEvent } from './lambda/async.ts';
 import { LambdaRuntime } from './lambda/runtime.ts';
 import { LocalLambda } from './lambda/service.ts';
 import { assertMappingPermissions, SqsPoller, sqsMappingConfig } from './lambda/sqs-poller.ts';
@@ -417,9 +417,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       log.info('local state: EventBridge deliveries resumed', { deliveries: savedDeliveries.length });
       bus.resumeDeliveries(savedDeliveries);
     }
+    const savedAsyncEvents = state?.restore<PersistedAsyncEvent[]>('lambda-async');
+    if (savedAsyncEvents?.length) {
+      log.info('local state: asynchronous invocations resumed', { events: savedAsyncEvents.length });
+      lambdaService.events.resume(savedAsyncEvents);
+    }
     const stateSections = [
       { name: 'sqs', snapshot: () => queueState.snapshot() },
       { name: 'eventbridge-deliveries', snapshot: () => bus.unfinishedDeliveries() },
+      { name: 'lambda-async', snapshot: () => lambdaService.events.snapshot() },
       { name: 'eventbridge-replays', snapshot: () => bus.replaySnapshot() },
       { name: 'stepfunctions', snapshot: () => machines.snapshot() },
       { name: 'secrets', snapshot: () => secrets.snapshot() },

@@ -186,8 +186,9 @@ export class LocalEventBridge {
   }
 
   /**
-   * Target deliveries that have not ended — being attempted, waiting for a retry, or abandoned by `stop()` —
-   * with their retries so far: the local state's snapshot of the bus's retry queue.
+   * Target deliveries that have not ended — held back by chaos, being attempted, waiting for a retry, or
+   * abandoned by `stop()` — with their retries so far: the local state's snapshot of the bus's retry queue. An
+   * event PutEvents accepted is in the archive and, until each of its deliveries ended, here.
    */
   unfinishedDeliveries(): PersistedDelivery[] {
     return this.delivery.unfinishedDeliveries().map(({ delivery, retries }) => ({
@@ -218,8 +219,9 @@ export class LocalEventBridge {
   }
 
   /**
-   * Clears the schedule timers and abandons deliveries waiting for a retry (logged), so shutdown is prompt.
-   * Deliveries already calling a target finish.
+   * Clears the schedule timers and abandons deliveries waiting for a retry or held back by chaos (logged; they
+   * stay in {@link unfinishedDeliveries} for the final snapshot), so shutdown is prompt. Deliveries already calling
+   * a target finish.
    */
   stop(): void {
     this.timers.stop();

@@ -87,8 +87,12 @@ export class DeliveryEngine {
   private readonly retryBaseDelayMs: number;
   private readonly chaos: Chaos | undefined;
   private readonly pending = new Set<Promise<void>>();
-  /** Deliveries not yet delivered, dead-lettered or dropped, with their retries so far (kept on stop()). */
-  private readonly unfinished = new Map<Delivery, number>();
+  /**
+   * Every copy of a delivery from the moment it is spawned until it is delivered, dead-lettered or dropped, with
+   * its retries so far: held back by chaos, being attempted, waiting for a retry, or abandoned by `stop()`. What
+   * the local state keeps across a restart — an event PutEvents accepted is never lost by stopping the bus.
+   */
+  private readonly unfinished = new Map<object, { delivery: Delivery; retries: number }>();
   private retryAbort = new AbortController();
 
   constructor(options: DeliveryEngineOptions) {
@@ -157,7 +161,9 @@ export class DeliveryEngine {
 
   /**
    * Starts a delivery in the background; `idle()` waits for it. With chaos, the delivery may be made twice, and a
-   * copy may be held back up to a second so that later deliveries overtake it.
+   * copy may be held back up to a second so that later deliveries overtake it. Each copy is unfinished from here
+   * until it ends: a copy held back when the bus stops is kept for the restart, never dropped (EventBridge does not
+   * lose an event it accepted).
    */
   spawn(delivery: Delivery): void {
     const chaos = this.chaos;
@@ -166,13 +172,19 @@ export class DeliveryEngine {
     for (let copy = 0; copy < copies; copy += 1) {
       const holdBack = chaos?.chance(chaos.reorderRate) ? chaos.between(50, 1000) : 0;
       if (holdBack > 0 && chaos) chaos.counters.eventReorders += 1;
+      // Unfinished from now on, held back or not: a snapshot taken while it waits must keep it.
+      const token = {};
+      this.unfinished.set(token, { delivery, retries: delivery.retries ?? 0 });
       this.track(
         delivery,
         holdBack > 0
-          ? sleep(holdBack, this.retryAbort.signal).then((held) =>
-              held ? this.deliver(delivery) : undefined,
-            )
-          : this.deliver(delivery),
+          ? sleep(holdBack, this.retryAbort.signal).then((held) => {
+              if (held) return this.deliver(delivery, token);
+              this.log.warn('EventBridge: delivery held back, abandoned on stop() (kept for a restart)', {
+                target: delivery.target.arn,
+              });
+            })
+          : this.deliver(delivery, token),
       );
     }
   }
@@ -197,7 +209,7 @@ export class DeliveryEngine {
    * retries each has made: what the local state keeps across a restart.
    */
   unfinishedDeliveries(): { delivery: Delivery; retries: number }[] {
-    return [...this.unfinished].map(([delivery, retries]) => ({ delivery, retries }));
+    return [...this.unfinished.values()].map(({ delivery, retries }) => ({ delivery, retries }));
   }
 
   /** Resolves once no delivery is pending or waiting to retry (deliveries started meanwhile included). */
@@ -205,7 +217,10 @@ export class DeliveryEngine {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** Abandons deliveries waiting for a retry (logged); deliveries already calling a target finish. */
+  /**
+   * Abandons deliveries waiting for a retry or held back by chaos (logged; they stay unfinished, so the local state
+   * keeps them); deliveries already calling a target finish.
+   */
   abandonRetries(): void {
     this.retryAbort.abort();
     this.retryAbort = new AbortController();
@@ -217,12 +232,11 @@ export class DeliveryEngine {
    * a non-retryable one (the resource does not exist, no permission) goes straight to the end. Then the event
    * goes to the dead-letter queue, or is dropped and counted.
    */
-  private async deliver(delivery: Delivery): Promise<void> {
+  private async deliver(delivery: Delivery, token: object): Promise<void> {
     const signal = this.retryAbort.signal;
     let retries = delivery.retries ?? 0;
-    this.unfinished.set(delivery, retries);
     const end = (ending?: Promise<void>) => {
-      this.unfinished.delete(delivery);
+      this.unfinished.delete(token);
       return ending;
     };
     for (;;) {
@@ -249,7 +263,7 @@ export class DeliveryEngine {
         return;
       }
       retries += 1;
-      this.unfinished.set(delivery, retries);
+      this.unfinished.set(token, { delivery, retries });
       this.counts.retries += 1;
     }
   }

@@ -153,6 +153,9 @@ interface QueuedEvent {
   attempts: number;
 }
 
+/** An event still in a function's queue, as the local state keeps it across a restart. */
+export type PersistedAsyncEvent = Readonly<QueuedEvent>;
+
 const RETRY_WAITS_MS = [60_000, 120_000];
 const BACKOFF_START_MS = 1_000;
 const BACKOFF_MAX_MS = 300_000;
@@ -161,6 +164,12 @@ const BACKOFF_MAX_MS = 300_000;
 export class AsyncInvoker {
   private readonly stats = new Map<string, AsyncStats>();
   private readonly pending = new Set<Promise<void>>();
+  /**
+   * Every event from the moment it is queued until it has ended (succeeded, failed for good, expired): waiting, being
+   * invoked, waiting for a retry, or kept by `stop()`. Lambda's event queue is durable; what the local state keeps.
+   */
+  private readonly queued = new Map<string, QueuedEvent>();
+  private stopped = false;
   private abort = new AbortController();
   private readonly scale: number;
   private readonly now: () => number;
@@ -179,17 +188,45 @@ export class AsyncInvoker {
       enqueuedAt: this.now(),
       attempts: 0,
     };
+    this.start(event);
+    return event.requestId;
+  }
+
+  /**
+   * Events still queued (waiting, being invoked, waiting for a retry, or kept by `stop()`), with their attempts and
+   * age: the local state's snapshot of the functions' event queues.
+   */
+  snapshot(): PersistedAsyncEvent[] {
+    return [...this.queued.values()].map((event) => ({ ...event }));
+  }
+
+  /**
+   * Goes on with the events a previous run kept, under their request ids, attempts and age (so the retry count and
+   * `MaximumEventAgeInSeconds` still bound them). An event whose invocation the stop cut may run twice, as Lambda
+   * allows: "it's possible for it to receive the same event from Lambda multiple times because the queue itself is
+   * eventually consistent" (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+   */
+  resume(events: readonly PersistedAsyncEvent[]): void {
+    for (const event of events) this.start({ ...event });
+  }
+
+  private start(event: QueuedEvent): void {
+    const { functionName } = event;
+    this.queued.set(event.requestId, event);
     this.statsOf(functionName).queued += 1;
     const promise: Promise<void> = this.process(event)
-      .catch((error: unknown) =>
+      .then((kept) => {
+        if (!kept) this.queued.delete(event.requestId);
+      })
+      .catch((error: unknown) => {
+        this.queued.delete(event.requestId);
         this.options.log.error('Lambda: asynchronous invocation crashed', {
           functionName,
           error: String(error),
-        }),
-      )
+        });
+      })
       .finally(() => this.pending.delete(promise));
     this.pending.add(promise);
-    return event.requestId;
   }
 
   /** True while an event waits in a queue or is being invoked. */
@@ -202,8 +239,13 @@ export class AsyncInvoker {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** Drops the events waiting for a retry (logged), so a shutdown is prompt. */
+  /**
+   * Shutdown: events waiting for a retry stop waiting, no new invocation starts, and an invocation the runtime's
+   * shutdown cuts (`Runtime.Shutdown`) is not an attempt — each stays queued (logged) for {@link snapshot}, so a
+   * restart goes on with it. Invocations already running finish.
+   */
   stop(): void {
+    this.stopped = true;
     this.abort.abort();
     this.abort = new AbortController();
   }
@@ -230,50 +272,62 @@ export class AsyncInvoker {
     return stats;
   }
 
-  private async process(event: QueuedEvent): Promise<void> {
+  /** Runs an event to its end; answers true when the event stays queued for a restart. */
+  private async process(event: QueuedEvent): Promise<boolean> {
     const config = this.options.configs.get(event.functionName) ?? DEFAULT_ASYNC_CONFIG;
     const stats = this.statsOf(event.functionName);
     const signal = this.abort.signal;
     let backoff = BACKOFF_START_MS;
     for (;;) {
+      if (this.stopped) return this.keep(event);
       if (this.now() - event.enqueuedAt > config.maximumEventAgeSeconds * 1000 * this.scale) {
         stats.expired += 1;
-        return this.finish(event, config, 'EventAgeExceeded', undefined);
+        await this.finish(event, config, 'EventAgeExceeded', undefined);
+        return false;
       }
       let result: InvokeResult;
       try {
         result = await this.options.invoke(event.functionName, event.payload);
       } catch (error) {
+        // The runtime closed while the invocation waited for an environment: the shutdown, not the event.
+        if (this.stopped) return this.keep(event);
         if (error instanceof LambdaServiceError && (error.statusCode === 429 || error.statusCode >= 500)) {
           // Throttles and system errors go back to the queue: not an attempt, retried with back-off.
           stats.throttled += 1;
-          if (!(await sleep(backoff * this.scale, signal))) return this.abandon(event);
+          if (!(await sleep(backoff * this.scale, signal))) return this.keep(event);
           backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
           continue;
         }
         throw error;
       }
+      // The local cloud stopped under the invocation: not the function's error, and not an attempt.
+      if (!result.ok && result.errorType === 'Runtime.Shutdown' && this.stopped) return this.keep(event);
       event.attempts += 1;
       stats.attempts += 1;
       if (result.ok) {
         stats.succeeded += 1;
-        return this.finish(event, config, 'Success', result);
+        await this.finish(event, config, 'Success', result);
+        return false;
       }
       if (event.attempts > config.maximumRetryAttempts) {
         stats.failed += 1;
-        return this.finish(event, config, 'RetriesExhausted', result);
+        await this.finish(event, config, 'RetriesExhausted', result);
+        return false;
       }
       stats.retries += 1;
       const wait = (RETRY_WAITS_MS[event.attempts - 1] ?? 120_000) * this.scale;
-      if (!(await sleep(wait, signal))) return this.abandon(event);
+      if (!(await sleep(wait, signal))) return this.keep(event);
     }
   }
 
-  private abandon(event: QueuedEvent): void {
-    this.options.log.warn('Lambda: asynchronous event dropped at shutdown', {
+  /** Stops working on an event at shutdown; it stays queued for the local state. */
+  private keep(event: QueuedEvent): true {
+    this.options.log.warn('Lambda: asynchronous event kept at shutdown (goes on after a restart)', {
       functionName: event.functionName,
       requestId: event.requestId,
+      attempts: event.attempts,
     });
+    return true;
   }
 
   /** Sends the invocation record to the destination of the outcome, and a failed event to the DLQ. */

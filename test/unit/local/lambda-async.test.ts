@@ -30,14 +30,20 @@ interface Sent {
   readonly attributes?: unknown;
 }
 
-function invoker(outcomes: (() => InvokeResult)[], config: Partial<AsyncInvokeConfig> = {}) {
+function invoker(
+  outcomes: (() => InvokeResult | Promise<InvokeResult>)[],
+  config: Partial<AsyncInvokeConfig> = {},
+  delayScale = SCALE,
+) {
   const attempts: number[] = [];
   const sent: Sent[] = [];
   let call = 0;
   const events = new AsyncInvoker({
     invoke: async () => {
       attempts.push(Date.now());
-      const outcome = outcomes[Math.min(call, outcomes.length - 1)] as () => InvokeResult;
+      const outcome = outcomes[Math.min(call, outcomes.length - 1)] as () =>
+        | InvokeResult
+        | Promise<InvokeResult>;
       call += 1;
       return outcome();
     },
@@ -61,9 +67,18 @@ function invoker(outcomes: (() => InvokeResult)[], config: Partial<AsyncInvokeCo
       },
     },
     log: silent,
-    delayScale: SCALE,
+    delayScale,
   });
   return { events, attempts, sent };
+}
+
+/** Polls `check` until it holds (5 s deadline). */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 describe('asynchronous invocation', () => {
@@ -187,6 +202,77 @@ describe('asynchronous invocation', () => {
           requestContext: expect.objectContaining({ condition: 'EventAgeExceeded' }),
         }),
       }),
+    ]);
+  });
+});
+
+/** Lambda's event queue is durable: stopping the local cloud keeps what it holds for the restart (local/state). */
+describe('asynchronous invocation across a restart', () => {
+  it('keeps the event whose invocation the shutdown cut — no attempt, no failure record — and runs it after the restart', async () => {
+    let cut: (result: InvokeResult) => void = () => {};
+    const { events, attempts, sent } = invoker(
+      [
+        () =>
+          new Promise<InvokeResult>((resolve) => {
+            cut = resolve;
+          }),
+      ],
+      { maximumRetryAttempts: 0, onFailure: 'arn:aws:sqs:us-east-1:000000000000:failed' },
+    );
+    const requestId = events.enqueue('worker', { order: 7 });
+    await until(() => attempts.length === 1);
+    events.stop();
+    // What LambdaRuntime.close() answers for an invocation still running.
+    cut({
+      ok: false,
+      errorType: 'Runtime.Shutdown',
+      errorMessage: 'local cloud stopped',
+      timedOut: false,
+      durationMs: 1,
+      coldStart: false,
+    });
+    await events.idle();
+    expect(sent).toEqual([]);
+    const saved = JSON.parse(JSON.stringify(events.snapshot()));
+    expect(saved).toEqual([
+      expect.objectContaining({ requestId, functionName: 'worker', payload: { order: 7 }, attempts: 0 }),
+    ]);
+
+    const after = invoker([() => success('booked')], {
+      maximumRetryAttempts: 0,
+      onSuccess: 'arn:aws:sqs:us-east-1:000000000000:done',
+    });
+    after.events.resume(saved);
+    await after.events.idle();
+    expect(after.attempts).toHaveLength(1);
+    expect(after.sent).toEqual([
+      expect.objectContaining({
+        kind: 'sqs',
+        body: expect.objectContaining({
+          requestContext: expect.objectContaining({
+            requestId,
+            condition: 'Success',
+            approximateInvokeCount: 1,
+          }),
+          requestPayload: { order: 7 },
+        }),
+      }),
+    ]);
+    expect(after.events.snapshot()).toEqual([]);
+  });
+
+  it('keeps an event waiting for its retry (with its attempt) and one queued after the stop (never invoked)', async () => {
+    // Real waits: the retry would come a minute later.
+    const { events, attempts } = invoker([() => failure], {}, 1);
+    events.enqueue('worker', { order: 8 });
+    await until(() => events.statistics().worker?.retries === 1);
+    events.stop();
+    events.enqueue('worker', { order: 9 });
+    await events.idle();
+    expect(attempts).toHaveLength(1);
+    expect(events.snapshot().map((event) => [event.payload, event.attempts])).toEqual([
+      [{ order: 8 }, 1],
+      [{ order: 9 }, 0],
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Chaos } from '#local/chaos.ts';
 import { LocalEventBridge } from '#local/eventbridge/bus.ts';
 import { LocalStepFunctions } from '#local/stepfunctions/service.ts';
 import { FakeRuntime, queueArn, templateOf } from './eventbridge-fixtures.ts';
@@ -40,6 +41,53 @@ describe('EventBridge deliveries across a restart', () => {
     expect(afterRuntime.calls.map((call) => call.target)).toEqual([queueArn('sink')]);
     expect(JSON.parse((afterRuntime.calls[0] as { body: string }).body).detail).toEqual({ id: 1 });
     expect(after.unfinishedDeliveries()).toEqual([]);
+  });
+
+  it('keeps a delivery that chaos holds back (reordering) when the bus stops, and delivers it after the restart', async () => {
+    // PutEvents accepted the event (the webhook was answered 200): stopping the bus must not lose its delivery.
+    const runtime = new FakeRuntime(template);
+    const before = new LocalEventBridge(template, runtime, {
+      chaos: new Chaos({ reorderRate: 1, seed: 7 }),
+    });
+    before.putEvents([{ Source: 'shop', DetailType: 'OrderCreated', Detail: '{"id":2}' }]);
+    // Held back 50–1000 ms: a periodic snapshot taken now holds it already.
+    expect(before.unfinishedDeliveries()).toHaveLength(1);
+    before.stop();
+    await before.idle();
+    expect(runtime.calls).toEqual([]);
+    const saved = JSON.parse(JSON.stringify(before.unfinishedDeliveries()));
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toMatchObject({ retries: 0, target: { arn: queueArn('sink') } });
+
+    const afterRuntime = new FakeRuntime(template);
+    const after = new LocalEventBridge(template, afterRuntime, { retryBaseDelayMs: 1 });
+    after.resumeDeliveries(saved);
+    await after.idle();
+    expect(afterRuntime.calls.map((call) => call.target)).toEqual([queueArn('sink')]);
+    expect(JSON.parse((afterRuntime.calls[0] as { body: string }).body).detail).toEqual({ id: 2 });
+    expect(after.unfinishedDeliveries()).toEqual([]);
+  });
+
+  it('counts each copy of a duplicated delivery on its own: one delivered copy does not forget the other', async () => {
+    const runtime = new FakeRuntime(template);
+    // Every delivery is made twice, every copy held back (with this seed 979 and 545 ms).
+    const bus = new LocalEventBridge(template, runtime, {
+      chaos: new Chaos({ duplicateRate: 1, reorderRate: 1, seed: 7 }),
+    });
+    // What a snapshot would keep at the moment each copy reaches the queue.
+    const unfinishedAtSend: number[] = [];
+    const send = runtime.sendMessage.bind(runtime);
+    runtime.sendMessage = (...args: Parameters<typeof send>) => {
+      unfinishedAtSend.push(bus.unfinishedDeliveries().length);
+      return send(...args);
+    };
+    bus.putEvents([{ Source: 'shop', DetailType: 'OrderCreated', Detail: '{"id":3}' }]);
+    expect(bus.unfinishedDeliveries()).toHaveLength(2);
+    await bus.idle();
+    expect(runtime.calls).toHaveLength(2);
+    // The first copy to land is still unfinished while it sends; the other one is still held back.
+    expect(unfinishedAtSend).toEqual([2, 1]);
+    expect(bus.unfinishedDeliveries()).toEqual([]);
   });
 });
 
