@@ -60,9 +60,15 @@ export async function resolveTarget(options: { env?: string | undefined }): Prom
   };
 }
 
-async function deployedTarget(env: string): Promise<OpsTarget> {
+/**
+ * The outputs of the stack `Omnihub-<env>` (DescribeStacks with the environment's credentials and region, as
+ * the AWS CLI takes them), and a reader that names a missing output as the operator can act on it.
+ */
+export async function stackOutputs(
+  env: string,
+  client: Pick<CloudFormationClient, 'send'> = new CloudFormationClient({}),
+): Promise<{ stackName: string; output: (key: string) => string }> {
   const stackName = `Omnihub-${env}`;
-  const client = new CloudFormationClient({});
   let outputs: Record<string, string>;
   try {
     const answer = await client.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -74,13 +80,18 @@ async function deployedTarget(env: string): Promise<OpsTarget> {
       `cannot read the stack ${stackName} (${(error as Error).name}: ${(error as Error).message}); are the AWS credentials and region those of the ${env} account?`,
     );
   } finally {
-    client.destroy();
+    if (client instanceof CloudFormationClient) client.destroy();
   }
   const output = (key: string) => {
     const value = outputs[key];
     if (!value) throw new OpsError(`the stack ${stackName} has no output ${key}: deploy this version first`);
     return value;
   };
+  return { stackName, output };
+}
+
+async function deployedTarget(env: string): Promise<OpsTarget> {
+  const { stackName, output } = await stackOutputs(env);
   const lambda = new LambdaClient({});
   const dynamodb = new DynamoDBClient({});
   return {

@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -16,6 +16,7 @@ import {
   type SquareSubscription,
 } from '#shared/onboarding/webhook-registration.ts';
 import { localHealth, OpsError, roleName } from './hub.ts';
+import { stackOutputs } from './ops-client.ts';
 
 /**
  * `npm run -s ops -- register-webhooks [--local | --env <env>] [--dry-run]`: makes the Shopify and Square webhook
@@ -230,29 +231,10 @@ export async function registerDeployed(
   dryRun: boolean,
   clients?: DeployedClients,
 ): Promise<{ result: RegistrationResult; target: string }> {
-  const stackName = `Omnihub-${env}`;
-  const own = clients
-    ? undefined
-    : { cloudFormation: new CloudFormationClient({}), secrets: new SecretsManagerClient({}) };
-  const { cloudFormation, secrets } = clients ?? (own as DeployedClients);
+  const own = clients ? undefined : { secrets: new SecretsManagerClient({}) };
+  const secrets = clients?.secrets ?? (own?.secrets as SecretsManagerClient);
   try {
-    let outputs: Record<string, string>;
-    try {
-      const answer = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-      outputs = Object.fromEntries(
-        (answer.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
-      );
-    } catch (error) {
-      throw new OpsError(
-        `cannot read the stack ${stackName} (${(error as Error).name}: ${(error as Error).message}); are the AWS credentials and region those of the ${env} account?`,
-      );
-    }
-    const output = (key: string) => {
-      const value = outputs[key];
-      if (!value)
-        throw new OpsError(`the stack ${stackName} has no output ${key}: deploy this version first`);
-      return value;
-    };
+    const { stackName, output } = await stackOutputs(env, clients?.cloudFormation);
     const shops = ShopsOutputSchema.parse(JSON.parse(output('ShopifyShops')));
     const read = async (secretId: string) => {
       const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
@@ -293,8 +275,7 @@ export async function registerDeployed(
     }
     return { result: { steps, changed }, target: `${stackName} (${shops.map((s) => s.domain).join(', ')})` };
   } finally {
-    (own?.cloudFormation as CloudFormationClient | undefined)?.destroy();
-    (own?.secrets as SecretsManagerClient | undefined)?.destroy();
+    own?.secrets.destroy();
   }
 }
 
