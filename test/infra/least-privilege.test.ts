@@ -261,9 +261,11 @@ describe('least privilege (prod template)', () => {
       ].sort(),
     );
     // reconciler: its runs (PutItem, BatchWriteItem); parked order events (Query); the POS capture markers
-    // (GetItem, UpdateItem); the location mappings (Query); the projection (Scan); re-publishing as the
-    // ingresses; the shops', Square's and NetSuite's secrets; the availability queues (SendMessage).
+    // (GetItem, UpdateItem); the location mappings (Query); the projection (Scan); the price books
+    // (BatchGetItem); re-publishing as the ingresses; the shops', Square's and NetSuite's secrets; the
+    // availability queues (SendMessage).
     expect(actionsOf('ReconcilerFunction')).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -470,6 +472,8 @@ describe('least privilege (prod template)', () => {
       ['SHOPIFYITEM#*'],
     ]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
+    // The reconciler reads price books only (BatchGetItem), nothing else of the catalog table.
+    expect(leadingKeys('ReconcilerFunction', 'CatalogTable')).toEqual([['PRICEBOOK#*']]);
     expect(leadingKeys('CatalogPricesFunction', 'CatalogTable')).toEqual([
       ['PRICEBOOK#*', 'PRICEDUE#*'],
       ['PRICELEASE#*'],

@@ -34,6 +34,18 @@ describe('DynamoPriceBookStore', () => {
     expect(await store.put(book, 1)).toBe(false);
   });
 
+  it('reads many books at once (the reconciler’s read), skipping SKUs without a book', async () => {
+    const store = new DynamoPriceBookStore(document, table);
+    const skus = Array.from({ length: 130 }, (_, i) => `SKU-M${String(i).padStart(4, '0')}`);
+    for (const sku of skus) expect(await store.put(emptyBook(sku, 'online-USD'), 0)).toBe(true);
+    const read = await store.getMany([
+      ...skus.map((sku) => ({ sku, priceList: 'online-USD' })),
+      { sku: 'SKU-NO-BOOK', priceList: 'online-USD' },
+      { sku: skus[0] as string, priceList: 'online-EUR' },
+    ]);
+    expect(read.map((b) => b.sku).sort()).toEqual(skus);
+  });
+
   it('runs a 500-SKU promotion: two schedules, due lists of 500 read back whole, emptied at the end', async () => {
     const store = new DynamoPriceBookStore(document, table);
     const clock = { now: T0 };
