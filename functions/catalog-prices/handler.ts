@@ -24,4 +24,4 @@ export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { clearState: true }))
   .use(logMetrics(metrics))
-  .handler(async (event) => handle(event));
+  .handler(async (event, context) => handle(event, context));

@@ -9,6 +9,7 @@ import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import { ERP_PRICE_FEED_NAME } from '#shared/flows/catalog-prices.ts';
 import { FEED_KEY_PREFIX } from '#shared/repositories/inventory.ts';
 import { PRICE_BOOK_PREFIX, PRICE_DUE_PREFIX } from '#shared/repositories/price-books.ts';
+import { PRICE_LEASE_PREFIX } from '#shared/repositories/price-publish-lease.ts';
 import { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantPartitions, HubTable } from '../constructs/hub-table.ts';
@@ -24,7 +25,15 @@ import { HubFlow, type HubResources } from './hub-flow.ts';
  * - `catalog-prices` (SQS `PriceEvents`, fed by a rule on `PriceChanged` and by the price schedules):
  *   applies changes to the price books (`PRICEBOOK#`/`PRICEDUE#` items of the catalog table), creates and
  *   deletes one-time schedules in the flow's schedule group, and publishes the prices in effect to every
- *   shop (`productVariantsBulkUpdate`, paced; reserved concurrency 1: one cost pacer per shop).
+ *   shop (`productVariantsBulkUpdate`, paced by a cost pacer per shop). Its concurrency is limited the way
+ *   AWS recommends for SQS event sources, by the mapping's `ScalingConfig.MaximumConcurrency` (2, Lambda's
+ *   least), not by a reserved concurrency below it: the mapping does not count reserved concurrency, so a
+ *   poller over it gets its batches throttled, and they come back only after the visibility timeout
+ *   ("Configuring maximum concurrency for Amazon SQS event sources",
+ *   https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html;
+ *   https://aws.amazon.com/blogs/compute/introducing-maximum-concurrency-of-aws-lambda-functions-when-using-amazon-sqs-as-an-event-source/). The two instances publish one at a time
+ *   under a DynamoDB lease (`PRICELEASE#` in the catalog table, expiring with the holder's invocation):
+ *   one price writer per shop at a time, the last write computed from the freshest books.
  * - The schedules' execution role may only send to the price queue; the function may pass that role
  *   and no other (`iam:PassRole`), and manage schedules of its group only.
  */
@@ -76,8 +85,7 @@ export class Catalog extends HubFlow {
         'Applies PriceChanged to the price books, schedules transitions, publishes prices in effect',
       serviceName: 'catalog-prices',
       timeout: Duration.seconds(120),
-      // One instance: its cost pacers see every price call to each shop's bucket.
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency: the event source mapping's MaximumConcurrency bounds it (below).
       environment: {
         CATALOG_TABLE_NAME: this.table.tableName,
         EXCEPTIONS_TABLE_NAME: tables.exceptions.tableName,
@@ -98,8 +106,10 @@ export class Catalog extends HubFlow {
       // A promotion of 500 SKUs is 500 events: one batch applies them together (schedules shared per instant).
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(2),
+      // Two instances at most (Lambda's least MaximumConcurrency); they take turns publishing (the lease).
       maxConcurrency: 2,
-      // Throttled batches (reserved concurrency 1) and too-early dues come back: a generous count.
+      // Records come back when a due is early, the lease stays taken past an invocation's budget, or Shopify
+      // or Scheduler is down: 50 receives of 120 s ride out over an hour and a half of a vendor outage.
       maxReceiveCount: 50,
       visibilityTimeout: Duration.seconds(120),
       removalPolicy: config.removalPolicy,
@@ -135,6 +145,14 @@ export class Catalog extends HubFlow {
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:BatchWriteItem',
+    );
+    // The publish lease: taken (conditional PutItem) and given back (conditional DeleteItem).
+    grantPartitions(
+      this.table,
+      this.pricesFunction,
+      [PRICE_LEASE_PREFIX],
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
     );
     tables.exceptions.grant(this.pricesFunction, 'dynamodb:PutItem');
     // Schedules of the flow's group only (their names are the function's: one per transition instant).

@@ -7,6 +7,7 @@ import { netSuiteBaseUrl } from '#shared/connectors/netsuite/auth.ts';
 import { SQUARE_API_VERSION, SQUARE_PRODUCTION_BASE_URL } from '#shared/connectors/square/api-version.ts';
 import { EVENT_SOURCES } from '#shared/events/envelope.ts';
 import { POS_MARKER_PREFIX } from '#shared/repositories/pos-orders.ts';
+import { PRICE_BOOK_PREFIX } from '#shared/repositories/price-books.ts';
 import type { BufferedConsumer } from '../constructs/buffered-consumer.ts';
 import { functionEntry, HubFunction } from '../constructs/hub-function.ts';
 import { grantPartitions, HubTable } from '../constructs/hub-table.ts';
@@ -31,12 +32,14 @@ export interface ReconciliationInputs {
       readonly queue: BufferedConsumer;
     }[];
   };
+  /** The price books (Catalog): each shop's variant prices are compared with them. */
+  readonly catalog?: { readonly table: HubTable };
 }
 
 /**
  * Reconciliation (issue #15): EventBridge Scheduler (the environment's rate) or an operator (Lambda
  * Invoke, `npm run -s ops -- reconcile`) → reconciler, which compares ERP vs Shopify vs POS vs the
- * projection for a time window, stores the run and its discrepancies in its table, emits
+ * projection for a time window (and each shop's variant prices against the price books), stores the run and its discrepancies in its table, emits
  * `ReconciliationDrift`, and on request (never in a dry-run environment) re-publishes missing orders
  * and re-enqueues drifted availability. Reads only, except: publishing as the ingresses (`omnihub.shopify`,
  * `omnihub.pos`), the POS capture markers (as the sweep), and the availability queues.
@@ -80,6 +83,7 @@ export class Reconciliation extends HubFlow {
         LEDGER_TABLE_NAME: tables.ledger.tableName,
         MAPPINGS_TABLE_NAME: tables.mappings.tableName,
         INVENTORY_TABLE_NAME: inputs.inventory.table.tableName,
+        ...(inputs.catalog ? { CATALOG_TABLE_NAME: inputs.catalog.table.tableName } : {}),
         SHOPIFY_SHOPS: JSON.stringify(
           shops.map((shop) => ({
             domain: shop.domain,
@@ -116,6 +120,9 @@ export class Reconciliation extends HubFlow {
     grantPartitions(tables.mappings, fn, [LOCATION_MAPPINGS_PARTITION], 'dynamodb:Query');
     // The projection: every position (a Scan, filtered to the SKU partitions).
     inputs.inventory.table.grant(fn, 'dynamodb:Scan');
+    // The price books of the SKUs the shops show: BatchGetItem of the book partitions only.
+    if (inputs.catalog)
+      grantPartitions(inputs.catalog.table, fn, [PRICE_BOOK_PREFIX], 'dynamodb:BatchGetItem');
     hub.grantPublish(fn, EVENT_SOURCES.shopify);
     hub.grantPublish(fn, EVENT_SOURCES.pos);
     for (const shop of shops) {

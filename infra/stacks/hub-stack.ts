@@ -120,7 +120,7 @@ export class HubStack extends Stack {
       credentials: orders.credentials,
       squareToken: pos.accessToken,
     });
-    new Catalog(this, 'Catalog', this.hub, {
+    const catalog = new Catalog(this, 'Catalog', this.hub, {
       erpCredentials: orders.credentials,
       shopTokens: inventory.shopTokens,
     });
@@ -139,6 +139,7 @@ export class HubStack extends Stack {
       erpCredentials: orders.credentials,
       squareAccessToken: pos.accessToken,
       inventory,
+      catalog,
     });
     if (config.finance)
       new Finance(this, 'Finance', this.hub, config.finance, { credentials: orders.credentials });

@@ -63,6 +63,23 @@ export interface PricePort {
   publish(prices: readonly (BookKey & { readonly effective: EffectivePrice })[]): Promise<void>;
 }
 
+/**
+ * Mutual exclusion of price publishing across the function's instances (the price queue's event source
+ * mapping runs up to 2 at once). Inside it an instance reads the books, computes the prices in effect at
+ * *its* clock and writes them to the channels; so the last write of a variant is always computed from the
+ * freshest books, and each shop's cost pacer sees every price call made to the shop meanwhile.
+ */
+export interface PublishLock {
+  /** Runs `fn` holding the lock; a retryable {@link HubError} when it stays taken too long. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** Another instance kept publishing prices past this invocation's budget: retry the message. */
+export class PricePublishBusyError extends HubError {
+  readonly code = 'PRICE_PUBLISH_BUSY';
+  readonly retryable = true;
+}
+
 /** A due instant delivered before its time (a manual invoke, a clock skew): retry it later. */
 export class DueTooEarlyError extends HubError {
   readonly code = 'PRICE_DUE_TOO_EARLY';
@@ -82,6 +99,8 @@ export interface PriceFlowDeps {
   /** Schedule name prefix (per stack: `<stack>-price`). */
   readonly prefix: string;
   readonly now: () => number;
+  /** @default no lock (one publisher, e.g. in tests) */
+  readonly lock?: PublishLock;
 }
 
 /** What the schedule delivers to the flow (the schedule's `Target.Input`). */
@@ -206,15 +225,32 @@ export class PriceFlow {
     return { published: keys.length };
   }
 
+  /**
+   * Publishes the prices in effect of `keys`, read and computed under the publish lock (at the clock of
+   * the moment it is held): a publish that waited for another instance's never writes what was in effect
+   * before that one's.
+   */
   private async publishCurrent(keys: readonly BookKey[]): Promise<void> {
-    const now = this.deps.now();
-    const prices: (BookKey & { effective: EffectivePrice })[] = [];
-    for (const key of keys) {
-      const stored = await this.deps.books.get(key.sku, key.priceList);
-      const effective = stored ? effectivePrice(stored.book, now) : undefined;
-      if (effective) prices.push({ ...key, effective });
-    }
-    if (prices.length > 0) await this.deps.prices.publish(prices);
+    const publish = async () => {
+      const now = this.deps.now();
+      // Read BOOK_CONCURRENCY books at a time (a promotion's instant names hundreds), kept in `keys` order.
+      const effective: (EffectivePrice | undefined)[] = new Array(keys.length);
+      let next = 0;
+      const reader = async () => {
+        for (let i = next++; i < keys.length; i = next++) {
+          const key = keys[i] as BookKey;
+          const stored = await this.deps.books.get(key.sku, key.priceList);
+          effective[i] = stored ? effectivePrice(stored.book, now) : undefined;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(BOOK_CONCURRENCY, keys.length) }, reader));
+      const prices = keys.flatMap((key, i) => {
+        const price = effective[i];
+        return price ? [{ ...key, effective: price }] : [];
+      });
+      if (prices.length > 0) await this.deps.prices.publish(prices);
+    };
+    await (this.deps.lock ? this.deps.lock.run(publish) : publish());
   }
 
   /** Read, apply, compare-and-set; retried a few times under contention. */

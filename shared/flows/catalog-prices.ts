@@ -21,6 +21,7 @@ import { shopifyGraphql } from '../inventory/shopify-publisher.ts';
 import { DynamoExceptionStore } from '../repositories/exceptions.ts';
 import { FeedCursorRepository } from '../repositories/inventory.ts';
 import { DynamoPriceBookStore } from '../repositories/price-books.ts';
+import { DynamoPricePublishLease } from '../repositories/price-publish-lease.ts';
 import { jsonVariable } from '../runtime/env.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 import { secretsManagerAccessToken, secretsManagerJson } from '../runtime/secrets.ts';
@@ -145,9 +146,12 @@ class ChannelsPort implements PricePort {
 /**
  * The price function: the price queue's batches through {@link consumePriceBatch}, with the price
  * books on DynamoDB, schedules on EventBridge Scheduler (the SDK client; `AWS_ENDPOINT_URL_SCHEDULER`
- * locally) and one {@link ShopifyPricePort} per shop, each paced by its own cost pacer (the function has
- * reserved concurrency 1, so it is the shops' only price writer). Unreadable messages are parked in the
- * exceptions table with their reason (replayable), never retried.
+ * locally) and one {@link ShopifyPricePort} per shop, each paced by its own cost pacer. The queue's event
+ * source mapping runs up to 2 instances (its `MaximumConcurrency`, no reserved concurrency:
+ * infra/flows/catalog.ts); they publish one at a time under the publish lease
+ * ({@link DynamoPricePublishLease}), so each shop has one price writer at a time, whose pacer sees every
+ * price call, and the last write of a variant is computed from the freshest books. Unreadable messages are
+ * parked in the exceptions table with their reason (replayable), never retried.
  */
 export function catalogPrices(
   env: PricesEnv,
@@ -185,7 +189,18 @@ export function catalogPrices(
     };
     return port;
   });
+  // The invocation's deadline (Lambda runs one invocation at a time per instance): the lease's expiry.
+  let deadline = 0;
+  const lock = new DynamoPricePublishLease(documents, env.CATALOG_TABLE_NAME, {
+    deadline: () => deadline,
+    onWait: (waitedMs) => observability.telemetry.record?.('PricePublishLeaseWait', waitedMs, 'Milliseconds'),
+    onGiveBackError: (error) =>
+      observability.log.warn('could not give the price publish lease back; it expires with the invocation', {
+        error,
+      }),
+  });
   const flow = new PriceFlow({
+    lock,
     books: new DynamoPriceBookStore(documents, env.CATALOG_TABLE_NAME),
     schedules: new SchedulerClient({
       client: clients.scheduler,
@@ -197,7 +212,11 @@ export function catalogPrices(
     prefix: env.SCHEDULE_PREFIX,
     now: Date.now,
   });
-  return async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
+  return async function handle(
+    event: SQSEvent,
+    context: { getRemainingTimeInMillis(): number },
+  ): Promise<SQSBatchResponse> {
+    deadline = Date.now() + context.getRemainingTimeInMillis();
     const result = await consumePriceBatch(flow, event.Records);
     const failures = [...result.batchItemFailures];
     for (const p of result.parked) {

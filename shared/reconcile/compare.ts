@@ -22,6 +22,7 @@ export const DISCREPANCY_KINDS = [
   'order-status-mismatch',
   'refund-missing-in-erp',
   'availability-mismatch',
+  'price-mismatch',
 ] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
 
@@ -32,7 +33,7 @@ export interface Discrepancy {
   readonly kind: DiscrepancyKind;
   /** The system the record comes from (the channel). */
   readonly system: ReconciledSystem;
-  /** The channel's id: an order id, a refund id, or `<sku>@<location>` for availability. */
+  /** The channel's id: an order id, a refund id, `<sku>@<location>` for availability, `<sku>@<shop>` for prices. */
   readonly id: string;
   /** What an operator reads: the record, what was expected and what was found. */
   readonly detail: string;

@@ -7,6 +7,7 @@ import { EventBridgePublisher } from '../bus/publisher.ts';
 import { NETSUITE_TOKEN_PATH, NetSuiteAuth, NetSuiteCredentialsSchema } from '../connectors/netsuite/auth.ts';
 import { NetSuiteClient } from '../connectors/netsuite/client.ts';
 import { CatalogSkuResolver, SquareClient } from '../connectors/square/client.ts';
+import { onlinePriceList } from '../flows/catalog-prices.ts';
 import { sendAvailability } from '../flows/inventory-sync.ts';
 import { captureOrder } from '../ingress/pos-capture.ts';
 import { CostPacer } from '../inventory/cost-pacer.ts';
@@ -19,12 +20,14 @@ import { DynamoExceptionStore } from '../repositories/exceptions.ts';
 import { INVENTORY_KEY_PREFIX } from '../repositories/inventory.ts';
 import { MappingRepository } from '../repositories/mappings.ts';
 import { DynamoPosOrderRegistry } from '../repositories/pos-orders.ts';
+import { DynamoPriceBookStore } from '../repositories/price-books.ts';
 import { DynamoReconciliationStore } from '../repositories/reconciliation.ts';
 import { jsonVariable } from '../runtime/env.ts';
 import type { LogSink, Telemetry } from '../runtime/observability.ts';
 import { secretsManagerAccessToken, secretsManagerJson } from '../runtime/secrets.ts';
 import type { InventoryObservation } from './compare.ts';
 import { readErpDocuments } from './erp-documents.ts';
+import { readShopifyPrices, type ShopPrices } from './prices.ts';
 import type { ReconcileDeps } from './reconcile.ts';
 import { paced, readShopifyOrder, readShopifyOrders } from './shopify-orders.ts';
 import { readSquareOrders } from './square-orders.ts';
@@ -41,6 +44,8 @@ export const ReconcilerEnvSchema = z.object({
   LEDGER_TABLE_NAME: name,
   MAPPINGS_TABLE_NAME: name,
   INVENTORY_TABLE_NAME: name,
+  /** The price books (the Catalog flow's table): prices are compared when set. */
+  CATALOG_TABLE_NAME: name.optional(),
   /** The shops, each with its Admin API token secret. */
   SHOPIFY_SHOPS: jsonVariable(
     z.array(z.object({ domain: name, currency: z.string().regex(/^[A-Z]{3}$/), tokenSecretId: name })),
@@ -215,6 +220,26 @@ export function reconcilerDeps(
     });
   }
 
+  /** Each shop's variants with their prices, and the books of their SKUs (the shop's online price list). */
+  const catalogTable = env.CATALOG_TABLE_NAME;
+  async function readPrices(table: string): Promise<{ shops: ShopPrices[]; pages: number }> {
+    const books = new DynamoPriceBookStore(documents, table);
+    const out: ShopPrices[] = [];
+    let pages = 0;
+    for (const shop of shops) {
+      const read = await readShopifyPrices(shop, shop.currency);
+      pages += read.pages;
+      const priceList = onlinePriceList(shop.currency);
+      const skus = [...new Set(read.prices.map((p) => p.sku))];
+      out.push({
+        shopDomain: shop.domain,
+        books: await books.getMany(skus.map((sku) => ({ sku, priceList }))),
+        channel: read.prices,
+      });
+    }
+    return { shops: out, pages };
+  }
+
   return {
     shopify: shops.map((shop) => ({
       shopDomain: shop.domain,
@@ -259,6 +284,11 @@ export function reconcilerDeps(
       // The channel showed another value than the hub last wrote: the publisher reads it before deciding.
       republish: (keys) => sendAvailability(clients.sqs, env.AVAILABILITY_QUEUE_URLS, keys, { reread: true }),
     },
+    // A price that changed within the settle time may still be on its way (a transition fires, then the
+    // publish takes what the plan's bucket allows): as for webhooks, the next run judges it.
+    ...(catalogTable
+      ? { prices: { graceMs: env.SETTLE_MINUTES * 60_000, read: () => readPrices(catalogTable) } }
+      : {}),
     parkedOrders: async () => {
       const out = new Map<string, string>();
       for (const exception of await exceptions.listParked('erp-order')) {

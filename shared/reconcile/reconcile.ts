@@ -18,6 +18,7 @@ import {
   type ErpDocument,
   type InventoryObservation,
 } from './compare.ts';
+import { comparePrices, type ShopPrices } from './prices.ts';
 import { type ShopifyOrderNode, type ShopifyOrdersRead, toOrderPayload } from './shopify-orders.ts';
 import type { SquareOrdersRead } from './square-orders.ts';
 
@@ -36,7 +37,9 @@ import type { SquareOrdersRead } from './square-orders.ts';
  * - a drifted availability position is re-enqueued for the channel publisher, which recomputes it from
  *   the projection as it is then.
  *
- * Totals and status mismatches are reported only: which side is right is a person's call.
+ * Totals, status and price mismatches are reported only: which side is right is a person's call (a price
+ * changed in Shopify's admin may be deliberate; the price flow writes the books' price again at the
+ * book's next change or transition).
  */
 
 export const ReconcileRequestSchema = z
@@ -85,6 +88,12 @@ export interface ReconcileDeps {
     readonly policy: InventoryPolicy;
     readonly read: () => Promise<InventoryObservation[]>;
     readonly republish: (keys: readonly { sku: string; location: string }[]) => Promise<void>;
+  };
+  /** Prices (shared/reconcile/prices.ts): each shop's variants against the price books; report only. */
+  readonly prices?: {
+    /** How long after a book's transition a shop may still show the previous price (publishing). */
+    readonly graceMs: number;
+    readonly read: () => Promise<{ shops: ShopPrices[]; pages: number }>;
   };
   /** External ids of orders whose canonical event is parked (exceptionId by external id). */
   readonly parkedOrders: () => Promise<Map<string, string>>;
@@ -153,6 +162,13 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcileDeps):
     const positions = await deps.inventory.read();
     read.inventoryPositions = positions.length;
     found.push(...compareAvailability(deps.inventory.policy, positions));
+  }
+  if (deps.prices) {
+    const prices = await deps.prices.read();
+    read.shopifyPricePages = prices.pages;
+    read.pricedVariants = prices.shops.reduce((sum, shop) => sum + shop.books.length, 0);
+    // At the run's clock: a price is due now, whatever the order window.
+    found.push(...comparePrices(prices.shops, { now: now.getTime(), graceMs: deps.prices.graceMs }));
   }
 
   const parked = found.some((d) => d.kind === 'order-missing-in-erp') ? await deps.parkedOrders() : new Map();

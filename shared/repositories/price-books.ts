@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -41,6 +42,32 @@ export class DynamoPriceBookStore implements PriceBookStore {
     );
     if (!result.Item) return undefined;
     return { book: result.Item.book as PriceBook, version: Number(result.Item.version) };
+  }
+
+  /**
+   * The books of `keys` that exist (BatchGetItem, 100 keys a call, unprocessed keys retried with a short
+   * backoff): the reconciler's read of the books a shop's variants should show.
+   */
+  async getMany(keys: readonly BookKey[]): Promise<PriceBook[]> {
+    const out: PriceBook[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] = keys
+        .slice(i, i + 100)
+        .map((k) => ({ pk: `${PRICE_BOOK_PREFIX}${k.sku}`, sk: k.priceList }));
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        if (attempt > 8) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        const result = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) out.push(item.book as PriceBook);
+        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return out;
   }
 
   async put(book: PriceBook, expectedVersion: number): Promise<boolean> {

@@ -110,15 +110,12 @@ async function priceWrites(since: number): Promise<PriceWrite[]> {
 }
 
 /*
- * SKIPPED — fails as the flow is wired today (3 runs, 2026-12-03): only 406–411 of the 500 list prices reach
- * Shopify within 180 s. Diagnosis (not yet fixed): `catalog-prices` has reserved concurrency 1 while its SQS
- * event source mapping runs 2 pollers (Lambda's least `maxConcurrency`); the second poller's batches are
- * throttled and, as on AWS, come back only after the queue's 120 s visibility timeout (local/lambda/sqs-poller.ts).
- * A promotion's events or its price-due messages caught that way arrive ≥ 120 s late. Next: schedules target
- * the function directly (asynchronous invoke: throttles retried within seconds) and the price queue carries
- * only bus events; then un-skip.
+ * Was skipped until the price function stopped being held to reserved concurrency 1 under an event source
+ * mapping that runs 2 pollers (the second poller's batches were throttled and came back after the queue's
+ * 120 s visibility timeout: 406–411 of 500 list prices within 180 s). The mapping's MaximumConcurrency now
+ * bounds it, and its instances take turns publishing under a lease (infra/flows/catalog.ts).
  */
-describe.skip('a promotion window through the local cloud to Shopify', () => {
+describe('a promotion window through the local cloud to Shopify', () => {
   it('applies at its start (never before) and reverts at its end, within the publishing time at the plan’s rate', async () => {
     const store = shopify.store;
     // Variants of whole products first (what a promotion on a collection looks like), ≥ 500 of them.

@@ -261,9 +261,11 @@ describe('least privilege (prod template)', () => {
       ].sort(),
     );
     // reconciler: its runs (PutItem, BatchWriteItem); parked order events (Query); the POS capture markers
-    // (GetItem, UpdateItem); the location mappings (Query); the projection (Scan); re-publishing as the
-    // ingresses; the shops', Square's and NetSuite's secrets; the availability queues (SendMessage).
+    // (GetItem, UpdateItem); the location mappings (Query); the projection (Scan); the price books
+    // (BatchGetItem); re-publishing as the ingresses; the shops', Square's and NetSuite's secrets; the
+    // availability queues (SendMessage).
     expect(actionsOf('ReconcilerFunction')).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -302,11 +304,13 @@ describe('least privilege (prod template)', () => {
       .map((statement) => JSON.stringify(statement.Resource));
     expect(secrets).toHaveLength(1);
     expect(secrets[0]).toContain('SquareAccessToken');
-    // catalog-prices: price books and due lists (Get/Put/Query/BatchWriteItem), park (PutItem); schedules of
+    // catalog-prices: price books and due lists (Get/Put/Query/BatchWriteItem), its publish lease (Put/DeleteItem),
+    // park (PutItem); schedules of
     // its group (Create/DeleteSchedule) and PassRole for their execution role; the shops' Admin tokens; its
     // queue; the hub key.
     expect(actionsOf('CatalogPricesFunction')).toEqual([
       'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
@@ -394,7 +398,7 @@ describe('least privilege (prod template)', () => {
     }
   });
 
-  it('runs one ERP poller, one Shopify inventory publisher per shop (one cost pacer each) and one Square publisher', () => {
+  it('runs one ERP poller, one Shopify inventory publisher per shop (one cost pacer each), one Square publisher, and price writers in turn', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const reserved = (prefix: string) =>
       functions
@@ -402,7 +406,16 @@ describe('least privilege (prod template)', () => {
         .map(([, fn]) => fn.Properties.ReservedConcurrentExecutions);
     expect(reserved('InventoryErpChangesFunction')).toEqual([1]);
     expect(reserved('CatalogPriceFeedFunction')).toEqual([1]);
-    expect(reserved('CatalogPricesFunction')).toEqual([1]);
+    // The price function is bounded by its event source mapping (MaximumConcurrency 2), not by a reserved
+    // concurrency below it (the mapping's second poller would be throttled); its instances take turns
+    // publishing under a lease.
+    expect(reserved('CatalogPricesFunction')).toEqual([undefined]);
+    const priceMappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (mapping) => JSON.stringify(mapping.Properties.FunctionName).includes('CatalogPricesFunction'),
+    );
+    expect(priceMappings.map((mapping) => mapping.Properties.ScalingConfig)).toEqual([
+      { MaximumConcurrency: 2 },
+    ]);
     // The prod example has two shops.
     expect(reserved('ShopifyInventoryPublisher')).toEqual([1, 1]);
     expect(reserved('SquareInventoryPublisher')).toEqual([1]);
@@ -459,7 +472,12 @@ describe('least privilege (prod template)', () => {
       ['SHOPIFYITEM#*'],
     ]);
     expect(leadingKeys('ShopifyInventoryPublisher', 'MappingsTable')).toEqual([['MAP#location*']]);
-    expect(leadingKeys('CatalogPricesFunction', 'CatalogTable')).toEqual([['PRICEBOOK#*', 'PRICEDUE#*']]);
+    // The reconciler reads price books only (BatchGetItem), nothing else of the catalog table.
+    expect(leadingKeys('ReconcilerFunction', 'CatalogTable')).toEqual([['PRICEBOOK#*']]);
+    expect(leadingKeys('CatalogPricesFunction', 'CatalogTable')).toEqual([
+      ['PRICEBOOK#*', 'PRICEDUE#*'],
+      ['PRICELEASE#*'],
+    ]);
     expect(leadingKeys('CatalogPriceFeedFunction', 'CatalogTable')).toEqual([['FEED#erp-price*']]);
     expect(leadingKeys('ReturnStepsFunction', 'LedgerTable')).toEqual([['ORDER#*']]);
     expect(leadingKeys('SquareInventoryPublisher', 'InventoryTable')).toEqual([['SKU#*']]);

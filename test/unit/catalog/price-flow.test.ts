@@ -6,6 +6,7 @@ import {
   type PriceBookStore,
   PriceFlow,
   type PricePort,
+  type PublishLock,
   type SchedulePort,
   type StoredBook,
 } from '#shared/catalog/price-flow.ts';
@@ -221,5 +222,37 @@ describe('price flow', () => {
     ]);
     expect(await books.due(T0 + 120_000)).toEqual([{ sku: 'A', priceList: 'online-USD' }]);
     expect(await books.due(T0 + 180_000)).toEqual([]);
+  });
+
+  it('computes the prices it publishes under the publish lock, at the clock of the moment it holds it', async () => {
+    const { clock, books, schedules, prices } = setup();
+    const held: number[] = [];
+    // Another instance holds the lock until after the promotion's end: this one's start-due publishes then.
+    const lock: PublishLock = {
+      async run(fn) {
+        clock.now = Math.max(clock.now, T0 + 125_000);
+        held.push(clock.now);
+        return fn();
+      },
+    };
+    const flow = new PriceFlow({ books, schedules, prices, prefix: 'oh-dev-price', now: () => clock.now });
+    await flow.onPriceChanged(['A', 'B'].map((s) => list(s, 5000)));
+    await flow.onPriceChanged(['A', 'B'].map((s) => promo(s, 3999, T0 + 60_000, T0 + 120_000, 2)));
+    const locked = new PriceFlow({
+      books,
+      schedules,
+      prices,
+      lock,
+      prefix: 'oh-dev-price',
+      now: () => clock.now,
+    });
+    clock.now = T0 + 60_000;
+    expect(await locked.onPriceDue({ kind: 'price-due', at: T0 + 60_000 })).toEqual({ published: 2 });
+    expect(held).toEqual([T0 + 125_000]);
+    // What was in effect when it could write, not when the due arrived: no promotional price after the end.
+    expect(prices.writes.slice(2)).toEqual([
+      { at: T0 + 125_000, sku: 'A', price: 5000, compareAt: null },
+      { at: T0 + 125_000, sku: 'B', price: 5000, compareAt: null },
+    ]);
   });
 });

@@ -123,6 +123,7 @@ describe('countByKind', () => {
       'order-status-mismatch': 0,
       'refund-missing-in-erp': 0,
       'availability-mismatch': 0,
+      'price-mismatch': 0,
     });
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { applyPriceChange, emptyBook } from '#shared/catalog/price-book.ts';
 import type { CanonicalEvent } from '#shared/events/catalog.ts';
+import type { PriceChanged } from '#shared/events/product.ts';
 import { DEFAULT_POLICY } from '#shared/inventory/policy.ts';
 import type { ChannelOrder, ErpDocument } from '#shared/reconcile/compare.ts';
 import { type ReconcileDeps, reconcile } from '#shared/reconcile/reconcile.ts';
@@ -172,5 +174,68 @@ describe('reconcile', () => {
     expect(result.healed).toBe(0);
     expect(published).toEqual([]);
     expect(republished).toEqual([]);
+  });
+
+  it('covers prices: a Shopify variant that shows another price than the books is reported, never healed', async () => {
+    const { deps, metrics } = setup({ erp: ['1', '2', '3'] });
+    const usd = (amount: number) => ({ amount, currency: 'USD' });
+    const T = NOW.getTime();
+    const list = (sku: string, amount: number): PriceChanged => ({
+      item: { sku },
+      priceList: 'online-USD',
+      price: usd(amount),
+      compareAtPrice: null,
+      effectiveFrom: null,
+      effectiveTo: null,
+      version: 1,
+    });
+    const book = (...changes: PriceChanged[]) =>
+      changes.reduce(
+        (b, c) => applyPriceChange(b, c, T - 3_600_000).book,
+        emptyBook(changes[0]?.item.sku ?? '', 'online-USD'),
+      );
+    // A promotion that ended an hour ago, one that ended 10 s ago (within the grace: still publishing),
+    // a price right, and a price changed in Shopify's admin.
+    const ended = (sku: string, endedAgo: number) =>
+      book(list(sku, 5000), {
+        ...list(sku, 3999),
+        promotionId: 'BF',
+        effectiveFrom: new Date(T - 7_200_000).toISOString(),
+        effectiveTo: new Date(T - endedAgo).toISOString(),
+        version: 2,
+      });
+    const prices = {
+      graceMs: 60_000,
+      read: async () => ({
+        pages: 1,
+        shops: [
+          {
+            shopDomain: SHOP,
+            books: [
+              ended('SKU-LEFT', 3_600_000),
+              ended('SKU-JUST', 10_000),
+              book(list('SKU-OK', 1500)),
+              book(list('SKU-ADMIN', 2500)),
+            ],
+            channel: [
+              { sku: 'SKU-LEFT', price: usd(3999), compareAtPrice: usd(5000) },
+              { sku: 'SKU-JUST', price: usd(3999), compareAtPrice: usd(5000) },
+              { sku: 'SKU-OK', price: usd(1500), compareAtPrice: null },
+              { sku: 'SKU-ADMIN', price: usd(2000), compareAtPrice: null },
+              { sku: 'SKU-NOT-PRICED', price: usd(1), compareAtPrice: null },
+            ],
+          },
+        ],
+      }),
+    };
+    const result = await reconcile({ heal: true }, { ...deps, inventory: undefined, prices });
+    expect(result.discrepancies.map((d) => [d.kind, d.id, d.expected, d.actual, d.healing])).toEqual([
+      ['price-mismatch', `SKU-LEFT@${SHOP}`, 'USD 50.00', 'USD 39.99 (compare-at USD 50.00)', undefined],
+      ['price-mismatch', `SKU-ADMIN@${SHOP}`, 'USD 25.00', 'USD 20.00', undefined],
+    ]);
+    expect(result.counts['price-mismatch']).toBe(2);
+    expect(result.read.pricedVariants).toBe(4);
+    expect(result.healed).toBe(0);
+    expect(metrics).toEqual([['ReconciliationDrift', 2]]);
   });
 });
