@@ -13,16 +13,30 @@ import type { ReservationLine, ReserveResult, SettleResult } from '../../reposit
  * read from Shopify inside `createPosPickup` and go straight to Square.
  */
 
-/** A task the workflow may retry as it is (an outage, throttling, a conflict). */
+/**
+ * A task the workflow may retry as it is (an outage, throttling, a conflict).
+ *
+ * The name is the state machine's `ErrorEquals` (Lambda reports `error.name` as the `errorType`), so it
+ * is written out: HubError names an error after its class, and the bundles are minified (class names
+ * mangled), which made every BOPIS failure an unknown error that no Retry matched.
+ */
 export class BopisTransientError extends HubError {
   readonly code = 'BOPIS_TRANSIENT';
   readonly retryable = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BopisTransientError';
+  }
 }
 
 /** A task that will fail again as it is (a refusal, a missing mapping): the workflow's catch decides. */
 export class BopisPermanentError extends HubError {
   readonly code = 'BOPIS_PERMANENT';
   readonly retryable = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BopisPermanentError';
+  }
 }
 
 /** Any error as the workflow must see it: its name is the state machine's `Error` (retry or catch). */
@@ -92,7 +106,17 @@ export const TaskInputSchema = z.object({
   order: PickupOrderSchema,
   lines: z.array(PickupLineSchema).min(1),
   pickup: notYet(PickupSchema),
-  pos: notYet(z.object({ squareOrderId: z.string() })),
+  /**
+   * The Square pick-up: its order id once CreatePosPickup answered, or the error it failed with (the
+   * workflow's catch puts it here): Square may have made the order anyway (an answer lost after Square
+   * wrote it), so the compensation looks for it under the same idempotency key.
+   */
+  pos: notYet(
+    z.union([
+      z.object({ squareOrderId: z.string() }),
+      z.object({ Error: z.string(), Cause: z.string().optional() }),
+    ]),
+  ),
   outcome: notYet(z.object({ reason: z.string() })),
 });
 export type TaskInput = z.infer<typeof TaskInputSchema>;
@@ -232,19 +256,8 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
       deps.log.info('reservation', { ...log, status: result.status });
       return result;
     }
-    case 'createPosPickup': {
-      const pickup = need(input.pickup, 'a pick-up');
-      const recipient = await deps.shopify.recipient(order.orderId);
-      return deps.pos.create({
-        idempotencyKey: `bopis-${pickup.origin}`.slice(0, 192),
-        locationId: pickup.squareLocationId,
-        origin: pickup.origin,
-        referenceId: order.name ?? order.orderId,
-        lines,
-        recipient,
-        pickupWindowSeconds: deps.pickupWindowSeconds,
-      });
-    }
+    case 'createPosPickup':
+      return createPosPickup(order, lines, need(input.pickup, 'a pick-up'), deps);
     case 'markPrepared': {
       const pickup = need(input.pickup, 'a pick-up');
       return { result: await deps.shopify.markPrepared(pickup.fulfillmentOrderId) };
@@ -291,10 +304,28 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
       return { result };
     }
     case 'cancelPosPickup': {
-      // No Square order id: CreatePosPickup never answered, and its failure was permanent (Square refused
-      // it), so Square has no order under that idempotency key.
-      if (input.pos === null) return { result: 'nothing-created' };
-      return { result: await deps.pos.cancel(input.pos.squareOrderId) };
+      // CreatePosPickup never ran (stock unavailable, the reservation failed): nothing to cancel.
+      if (input.pos === null || input.pickup === null) return { result: 'nothing-created' };
+      if ('squareOrderId' in input.pos) return { result: await deps.pos.cancel(input.pos.squareOrderId) };
+      // CreatePosPickup failed: Square may still have made the order (its answer lost after the write, the
+      // retries then out of time). The same request under the same idempotency key answers that order
+      // (Square's CreateOrder is idempotent on the key:
+      // https://developer.squareup.com/docs/build-basics/common-api-patterns/idempotency), which is then
+      // cancelled — no open pick-up is left behind for the store. When Square never made it, the replay
+      // makes it now and it is cancelled at once; when Square refuses the request (or it cannot be made,
+      // e.g. no phone), there is no order under the key.
+      let made: { squareOrderId: string };
+      try {
+        made = await createPosPickup(order, lines, input.pickup, deps);
+      } catch (error) {
+        if (asTaskError(error) instanceof BopisPermanentError) return { result: 'nothing-created' };
+        throw error;
+      }
+      deps.log.info('cancelling the pick-up Square made before CreatePosPickup failed', {
+        ...log,
+        squareOrderId: made.squareOrderId,
+      });
+      return { result: await deps.pos.cancel(made.squareOrderId) };
     }
     case 'cancelOrder': {
       const reason = input.outcome?.reason ?? 'STEP_FAILED';
@@ -313,6 +344,25 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
       return { result: 'notified' };
     }
   }
+}
+
+/** Square `CreateOrder` of the pick-up, under one idempotency key per order (a replay answers the same order). */
+async function createPosPickup(
+  order: PickupOrder,
+  lines: readonly PickupLine[],
+  pickup: Pickup,
+  deps: BopisTaskDeps,
+): Promise<{ readonly squareOrderId: string }> {
+  const recipient = await deps.shopify.recipient(order.orderId);
+  return deps.pos.create({
+    idempotencyKey: `bopis-${pickup.origin}`.slice(0, 192),
+    locationId: pickup.squareLocationId,
+    origin: pickup.origin,
+    referenceId: order.name ?? order.orderId,
+    lines,
+    recipient,
+    pickupWindowSeconds: deps.pickupWindowSeconds,
+  });
 }
 
 const positions = (lines: readonly PickupLine[], location: string) =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HUB_BUNDLING } from '#infra/constructs/bundling.ts';
 import { PosUnavailableError } from '#shared/connectors/square/errors.ts';
 import {
   CANCEL_MUTATION,
@@ -158,12 +159,65 @@ describe('BOPIS tasks', () => {
     ]);
   });
 
+  it('cancels the pick-up Square made although CreatePosPickup failed: the same idempotency key finds it', async () => {
+    const failed = { pos: { Error: BOPIS_ERRORS.transient, Cause: 'socket hang up' } };
+    const { deps, calls } = fakes();
+    expect(await runBopisTask(input('cancelPosPickup', failed), deps)).toEqual({ result: 'done' });
+    const key = 'bopis-shopify:omnihub-dev.myshopify.com:6100000000017';
+    // The replay carries the key CreatePosPickup used, so Square answers the order it made then.
+    await runBopisTask(input('createPosPickup'), deps);
+    expect(calls).toEqual([
+      `square create ${key} +15550100`,
+      'square cancel SQ1',
+      `square create ${key} +15550100`,
+    ]);
+
+    // Square refuses the request (or it cannot be made): no order exists under the key.
+    deps.pos.create = async () => {
+      throw new BopisPermanentError('Square refused: INVALID_VALUE');
+    };
+    expect(await runBopisTask(input('cancelPosPickup', failed), deps)).toEqual({ result: 'nothing-created' });
+    // Square unreachable: retried, never taken for "nothing made".
+    deps.pos.create = async () => {
+      throw new PosUnavailableError('down');
+    };
+    await expect(runBopisTask(input('cancelPosPickup', failed), deps)).rejects.toBeInstanceOf(
+      PosUnavailableError,
+    );
+  });
+
   it('fails as the workflow retries (transient) or catches (permanent), by error name', () => {
     expect(asTaskError(new PosUnavailableError('down'))).toBeInstanceOf(BopisTransientError);
     expect(asTaskError(new Error('socket hang up'))).toBeInstanceOf(BopisTransientError);
     expect(asTaskError(new BopisPermanentError('refused'))).toBeInstanceOf(BopisPermanentError);
     expect(new BopisTransientError('x').name).toBe(BOPIS_ERRORS.transient);
     expect(new BopisPermanentError('x').name).toBe(BOPIS_ERRORS.permanent);
+  });
+
+  it('keeps the error names the workflow retries and catches on through the minified bundle', async () => {
+    // Bundled as the functions deploy (minified: class names are mangled, so HubError's class-derived
+    // name would not survive; Lambda reports error.name as the errorType the state machine matches).
+    const { build } = await import('esbuild');
+    const out = await build({
+      stdin: {
+        contents:
+          "import { BopisTransientError, BopisPermanentError } from './shared/flows/bopis/tasks.ts';\n" +
+          "export const names = [new BopisTransientError('x').name, new BopisPermanentError('x').name];",
+        resolveDir: process.cwd(),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: HUB_BUNDLING.target,
+      minify: HUB_BUNDLING.minify,
+      write: false,
+    });
+    const code = out.outputFiles[0]?.text ?? '';
+    const bundled = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as {
+      names: string[];
+    };
+    expect(bundled.names).toEqual([BOPIS_ERRORS.transient, BOPIS_ERRORS.permanent]);
   });
 
   it('sends Shopify documents that are valid against the pinned Admin schema', () => {
