@@ -40,7 +40,7 @@ interface Execution {
 }
 
 /** The pick-up window synthesized into the stack for this file (dev: 72 h): "window expired" waits it out. */
-const PICKUP_WINDOW_SECONDS = 40;
+const PICKUP_WINDOW_SECONDS = 30;
 
 beforeAll(async () => {
   pipeline = await OrderPipeline.start({

@@ -50,7 +50,11 @@ export function asTaskError(error: unknown): BopisTransientError | BopisPermanen
 }
 
 export const PickupLineSchema = z.object({
-  sku: z.string().min(1),
+  /**
+   * Null for a line without a SKU (a custom item): the hub tracks no stock for it, so nothing is held; it
+   * still goes to the store on the Square pick-up, and the SKU lines are held as usual.
+   */
+  sku: z.string().min(1).nullable(),
   quantity: z.number().int().positive(),
   title: z.string(),
   unitPrice: MoneySchema,
@@ -208,8 +212,9 @@ const salesOrderExternalIdOf = (order: PickupOrder) =>
 export const fulfilmentExternalIdOf = (order: PickupOrder) => `bopis-${salesOrderExternalIdOf(order)}`;
 /** The reservation id: one per online order. */
 const reservationIdOf = (order: PickupOrder) => originOf(order);
+/** The lines the hub can hold: those with a SKU (a line without one names no stock position). */
 const reservationLines = (lines: readonly PickupLine[]) =>
-  lines.map(({ sku, quantity }) => ({ sku, quantity }));
+  lines.flatMap(({ sku, quantity }) => (sku === null ? [] : [{ sku, quantity }]));
 
 function need<T>(value: T | null, what: string): T {
   if (value === null) throw new BopisPermanentError(`the workflow reached this task without ${what}`);
@@ -247,6 +252,11 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
     }
     case 'reserve': {
       const pickup = need(input.pickup, 'a pick-up');
+      // Only lines without a SKU: nothing the hub can hold, the store is handed them as they are.
+      if (reservationLines(lines).length === 0) {
+        deps.log.info('reservation', { ...log, status: 'reserved', held: 'no line with a SKU' });
+        return { status: 'reserved' };
+      }
       const result = await deps.reservations.reserve(
         reservationIdOf(order),
         pickup.location,
@@ -268,6 +278,7 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
     }
     case 'convertToSale': {
       const pickup = need(input.pickup, 'a pick-up');
+      if (reservationLines(lines).length === 0) return { result: 'nothing-held' };
       const result = await deps.reservations.convertToSale(
         reservationIdOf(order),
         pickup.location,
@@ -294,7 +305,7 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
     }
     case 'release': {
       // Without a pick-up (Locate failed) nothing was reserved.
-      if (input.pickup === null) return { result: 'nothing-held' };
+      if (input.pickup === null || reservationLines(lines).length === 0) return { result: 'nothing-held' };
       const result = await deps.reservations.release(
         reservationIdOf(order),
         input.pickup.location,
@@ -366,4 +377,4 @@ async function createPosPickup(
 }
 
 const positions = (lines: readonly PickupLine[], location: string) =>
-  [...new Set(lines.map((l) => l.sku))].map((sku) => ({ sku, location }));
+  [...new Set(reservationLines(lines).map((l) => l.sku))].map((sku) => ({ sku, location }));

@@ -186,6 +186,36 @@ describe('BOPIS tasks', () => {
     );
   });
 
+  it('holds the lines with a SKU and hands the ones without (custom items) to the store unheld', async () => {
+    const { deps, calls, republished } = fakes();
+    const custom = {
+      sku: null,
+      quantity: 1,
+      title: 'Engraving',
+      unitPrice: { amount: 500, currency: 'USD' },
+    };
+    const held: string[] = [];
+    deps.reservations.reserve = async (_id, _location, wanted) => {
+      held.push(...wanted.map((l) => `${l.sku}×${l.quantity}`));
+      return { status: 'reserved' };
+    };
+    const mixed = [...lines, custom];
+    expect(await runBopisTask(input('reserve', { lines: mixed }), deps)).toEqual({ status: 'reserved' });
+    expect(held).toEqual(['SKU-1×2', 'SKU-2×1']);
+    expect(republished).toEqual(['SKU-1@12', 'SKU-2@12']);
+    // Only custom lines: nothing to hold, the pick-up goes ahead; nothing to release or sell after.
+    held.length = 0;
+    expect(await runBopisTask(input('reserve', { lines: [custom] }), deps)).toEqual({ status: 'reserved' });
+    expect(held).toEqual([]);
+    expect(await runBopisTask(input('release', { lines: [custom] }), deps)).toEqual({
+      result: 'nothing-held',
+    });
+    expect(await runBopisTask(input('convertToSale', { lines: [custom] }), deps)).toEqual({
+      result: 'nothing-held',
+    });
+    expect(calls).toEqual([]);
+  });
+
   it('fails as the workflow retries (transient) or catches (permanent), by error name', () => {
     expect(asTaskError(new PosUnavailableError('down'))).toBeInstanceOf(BopisTransientError);
     expect(asTaskError(new Error('socket hang up'))).toBeInstanceOf(BopisTransientError);
@@ -261,6 +291,25 @@ describe('BOPIS triggers', () => {
     expect(pickupInputOf(base)).toEqual({
       order,
       lines: [{ sku: 'SKU-1', quantity: 2, title: 'Mug', unitPrice: { amount: 1200, currency: 'USD' } }],
+    });
+    // A line without a SKU (not a gift card) is kept, SKU null: handed to the store, not held.
+    const custom = {
+      lineId: '3',
+      sku: null,
+      currentQuantity: 1,
+      title: 'Engraving',
+      unitPrice: { amount: 500, currency: 'USD' },
+      isGiftCard: false,
+    };
+    const withCustom = {
+      ...(base as { lines: unknown[] }),
+      lines: [...(base as { lines: unknown[] }).lines, custom],
+    };
+    expect((pickupInputOf(withCustom as never) as { lines: unknown[] }).lines).toContainEqual({
+      sku: null,
+      quantity: 1,
+      title: 'Engraving',
+      unitPrice: { amount: 500, currency: 'USD' },
     });
     expect(pickupInputOf({ ...(base as object), fulfilmentMethod: 'ship' } as never)).toEqual({
       skip: 'not a pick-up order',
