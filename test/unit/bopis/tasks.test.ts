@@ -7,6 +7,7 @@ import {
   PICKUP_QUERY,
   PREPARED_MUTATION,
   RECIPIENT_QUERY,
+  ShopifyPickupAdapter,
 } from '#shared/flows/bopis/shopify.ts';
 import {
   asTaskError,
@@ -248,6 +249,38 @@ describe('BOPIS tasks', () => {
       names: string[];
     };
     expect(bundled.names).toEqual([BOPIS_ERRORS.transient, BOPIS_ERRORS.permanent]);
+  });
+
+  it("a retried orderCancel refused while the first call's job runs: done once cancelled, else retried", async () => {
+    // The order reads as not cancelled (the first call's job still running), then orderCancel is refused.
+    let cancelledAt: string | null = null;
+    const sent: string[] = [];
+    const adapter = new ShopifyPickupAdapter(async () => async (document) => {
+      sent.push(document.includes('orderCancel(') ? 'orderCancel' : 'read');
+      if (document.includes('orderCancel(')) {
+        cancelledAt = '2026-12-03T10:00:00Z'; // the first call's job finishes meanwhile
+        return {
+          errors: [],
+          data: { orderCancel: { job: null, orderCancelUserErrors: [{ message: 'busy', code: 'INVALID' }] } },
+        };
+      }
+      return { errors: [], data: { order: { cancelledAt, fulfillmentOrders: { nodes: [] } } } };
+    });
+    expect(await adapter.cancel('1', 'WINDOW_EXPIRED')).toBe('already');
+    expect(sent).toEqual(['read', 'orderCancel', 'read']);
+    // Still not cancelled after the refusal: retried (transient), not a refusal that ends the compensation.
+    const refusing = new ShopifyPickupAdapter(
+      async () => async (document) =>
+        document.includes('orderCancel(')
+          ? {
+              errors: [],
+              data: {
+                orderCancel: { job: null, orderCancelUserErrors: [{ message: 'no', code: 'INVALID' }] },
+              },
+            }
+          : { errors: [], data: { order: { cancelledAt: null, fulfillmentOrders: { nodes: [] } } } },
+    );
+    await expect(refusing.cancel('1', 'WINDOW_EXPIRED')).rejects.toBeInstanceOf(BopisTransientError);
   });
 
   it('sends Shopify documents that are valid against the pinned Admin schema', () => {
