@@ -38,6 +38,11 @@ export interface OrderPipelineOptions {
   readonly chaos?: boolean | ChaosOptions;
   /** Step Functions Wait states and Retry intervals (1 = real time; the returns e2e shortens its ERP backoff). */
   readonly stepFunctionsTimeScale?: number;
+  /**
+   * The BOPIS windows synthesized into the stack (`config.bopis`; dev: 24 h to prepare, 72 h to collect):
+   * the BOPIS e2e shortens the pick-up window so an expiry happens within the test.
+   */
+  readonly bopisWindows?: { readonly prepareWindowSeconds: number; readonly pickupWindowSeconds: number };
   /** Changes the dev booking config synthesized into the stack (e.g. an id the ERP does not have). */
   readonly erpMapping?: (mapping: NetSuiteMappingConfig) => NetSuiteMappingConfig;
   /** Told every call the local DynamoDB answered (the inventory e2e keeps the projection's history). */
@@ -102,11 +107,13 @@ export class OrderPipeline {
         squareNotificationUrl: `${url}/webhooks/pos`,
       },
     });
-    const { stack, config } = buildApp(app, (resolved) =>
-      options.erpMapping
-        ? { ...resolved, erp: { ...resolved.erp, mapping: options.erpMapping(resolved.erp.mapping) } }
-        : resolved,
-    );
+    const { stack, config } = buildApp(app, (resolved) => ({
+      ...resolved,
+      ...(options.erpMapping
+        ? { erp: { ...resolved.erp, mapping: options.erpMapping(resolved.erp.mapping) } }
+        : {}),
+      ...(options.bopisWindows ? { bopis: options.bopisWindows } : {}),
+    }));
     app.synth();
     const env = { OMNIHUB_SHOPIFY_SECRET: SHOPIFY_SECRET };
     const sandboxes = await startSandboxes({

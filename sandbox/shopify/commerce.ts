@@ -966,6 +966,8 @@ export class Commerce {
       });
     });
     const stamp = touch(order, at);
+    // The refund first: it validates (amounts, quantities) before it changes anything, so a refused refund
+    // leaves the return and the stock as they were — a mutation answering userErrors changes nothing.
     const refundLines: Array<{
       lineItemId: string;
       quantity: number;
@@ -973,27 +975,12 @@ export class Commerce {
       locationId: string | null;
       fulfilled: boolean;
     }> = [];
-    for (const l of lines) {
-      const rl = ret.lineItems.find((x) => x.id === l.returnLineItemId);
-      if (!rl) continue;
-      rl.processedQuantity += l.quantity;
-      const line = order.lineItems.find((x) => x.id === rl.lineItemId);
-      const item = line ? this.itemOf(line) : undefined;
-      for (const d of l.dispositions) {
-        rl.dispositions.push({
-          id: store.ids.id('ReverseFulfillmentOrderLineItem'),
-          quantity: d.quantity,
-          type: d.type,
-          locationId: d.locationId,
-        });
-        const loc = d.locationId ? store.locationById.get(d.locationId) : undefined;
-        if (d.type === 'RESTOCKED' && item && loc)
-          this.changeLevel(item, loc, { available: d.quantity }, stamp);
-      }
-      if (refund.issue) {
+    if (refund.issue) {
+      for (const l of lines) {
+        const rl = ret.lineItems.find((x) => x.id === l.returnLineItemId);
+        if (!rl) continue;
         const restocked = l.dispositions.find((d) => d.type === 'RESTOCKED');
-        rl.refundedQuantity += l.quantity;
-        // Restocking already happened through the disposition: the refund line records no restock.
+        // Restocking happens through the disposition: the refund line records no restock.
         refundLines.push({
           lineItemId: rl.lineItemId,
           quantity: l.quantity,
@@ -1020,6 +1007,25 @@ export class Commerce {
         false,
       );
       ret.refundIds.push(created.id);
+    }
+    for (const l of lines) {
+      const rl = ret.lineItems.find((x) => x.id === l.returnLineItemId);
+      if (!rl) continue;
+      rl.processedQuantity += l.quantity;
+      const line = order.lineItems.find((x) => x.id === rl.lineItemId);
+      const item = line ? this.itemOf(line) : undefined;
+      for (const d of l.dispositions) {
+        rl.dispositions.push({
+          id: store.ids.id('ReverseFulfillmentOrderLineItem'),
+          quantity: d.quantity,
+          type: d.type,
+          locationId: d.locationId,
+        });
+        const loc = d.locationId ? store.locationById.get(d.locationId) : undefined;
+        if (d.type === 'RESTOCKED' && item && loc)
+          this.changeLevel(item, loc, { available: d.quantity }, stamp);
+      }
+      if (refund.issue) rl.refundedQuantity += l.quantity;
     }
     if (ret.lineItems.every((x) => x.processedQuantity >= x.quantity)) {
       ret.status = 'CLOSED';

@@ -1238,6 +1238,34 @@ function validUri(v: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\/?\S+$/i.test(v);
 }
 
+/** `ReturnErrorCode` of the pinned Admin schema (2025-04): the codes a return mutation's userErrors may carry. */
+const RETURN_ERROR_CODES = new Set([
+  'ALREADY_EXISTS',
+  'BLANK',
+  'CREATION_FAILED',
+  'EQUAL_TO',
+  'FEATURE_NOT_ENABLED',
+  'GREATER_THAN',
+  'GREATER_THAN_OR_EQUAL_TO',
+  'INCLUSION',
+  'INTERNAL_ERROR',
+  'INVALID',
+  'INVALID_STATE',
+  'LESS_THAN',
+  'LESS_THAN_OR_EQUAL_TO',
+  'NOTIFICATION_FAILED',
+  'NOT_A_NUMBER',
+  'NOT_EDITABLE',
+  'NOT_FOUND',
+  'PRESENT',
+  'TAKEN',
+  'TOO_BIG',
+  'TOO_LONG',
+  'TOO_MANY_ARGUMENTS',
+  'TOO_SHORT',
+  'WRONG_LENGTH',
+]);
+
 function commerceErrors(err: unknown, prefix: string[]): UserErr[] {
   if (err instanceof CommerceError) {
     return [userError(err.field ? [...prefix, ...err.field] : null, err.message, err.code)];
@@ -1533,7 +1561,14 @@ export function mutationRoot(ctx: ResolverContext): View {
             );
             return { refs: { return: ret.id }, userErrors: [] };
           } catch (err) {
-            return { refs: {}, userErrors: commerceErrors(err, ['input']) };
+            // ReturnUserError.code is a ReturnErrorCode (2025-04 schema): a refund refusal (OVER_REFUND,
+            // a RefundUserError code) is not one of its values, so it is answered as INVALID — an
+            // unknown enum value would fail the whole response instead of answering a userError.
+            const errors = commerceErrors(err, ['input']).map((e) => ({
+              ...e,
+              code: e.code !== null && RETURN_ERROR_CODES.has(e.code) ? e.code : 'INVALID',
+            }));
+            return { refs: {}, userErrors: errors };
           }
         },
         (o) => {

@@ -261,7 +261,9 @@ export class BopisStateMachine extends Construct {
 
     const catchInto = (state: TaskStateBase, errors: string[], target: Pass) =>
       state.addCatch(target, { errors, resultPath: '$.failure' });
-    for (const step of [reserve, createPosPickup, markPrepared]) catchInto(step, [Errors.ALL], failed);
+    for (const step of [reserve, markPrepared]) catchInto(step, [Errors.ALL], failed);
+    // The error goes to $.pos: CancelPosPickup then looks for an order Square made before the failure.
+    createPosPickup.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.pos' });
     for (const waiting of [waitPrepared, waitCollected]) {
       catchInto(waiting, [Errors.TIMEOUT], expired);
       catchInto(waiting, [BOPIS_ERRORS.orderCancelled, BOPIS_ERRORS.pickupCancelled], cancelled);

@@ -211,7 +211,18 @@ export class OmnichannelReturn extends Construct {
     cancelShopifyReturn.next(parkShopify).next(shopifyFailed);
     shopifyRefund.next(erp);
     readDispositions.addCatch(erp, { errors: ['States.ALL'], resultPath: '$.dispositionsFailure' });
-    readDispositions.next(erp);
+    // The refund of a return the hub made in Shopify (its refunds/create comes back as a Shopify return):
+    // the execution that made it credits the ERP; this one ends without booking anything.
+    readDispositions.next(
+      new Choice(this, 'MadeByTheHub')
+        .when(
+          Condition.isPresent('$.shopify.madeByHub'),
+          new Succeed(this, 'EchoOfHubReturn', {
+            comment: "The hub's own return, credited by the execution that made it: nothing to book",
+          }),
+        )
+        .otherwise(erp),
+    );
 
     const definition = match.next(
       new Choice(this, 'OrderMatched')

@@ -260,7 +260,11 @@ beforeAll(async () => {
     locationId: sweptLocations[0]?.id ?? '',
     origin: 'shopify:omnihub-dev.myshopify.com:6100000000017',
     referenceId: '#1001',
-    lines: [{ sku: 'SKU-1', quantity: 2, title: 'Mug', unitPrice: { amount: 1200, currency: 'USD' } }],
+    lines: [
+      { sku: 'SKU-1', quantity: 2, title: 'Mug', unitPrice: { amount: 1200, currency: 'USD' } },
+      // A custom item (no SKU): handed to the store, not held.
+      { sku: null, quantity: 1, title: 'Engraving', unitPrice: { amount: 500, currency: 'USD' } },
+    ],
     recipient: { displayName: 'Ada Lovelace', phone: '+15550100' },
     pickupWindowSeconds: 72 * 3600,
   };

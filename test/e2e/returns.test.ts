@@ -370,3 +370,194 @@ describe('omnichannel returns through the local cloud (chaos on)', () => {
     expect((await creditMemos()).filter((m) => m.externalId === `return-${name}`)).toEqual([]);
   }, 120_000);
 });
+
+/** A fulfilled online order of its own (one line, one unit), booked by order capture. */
+async function bookedOrder(seed: number) {
+  const placed = await pipeline.control<{ orders: { ids: string[] } }>('shopify', '/_control/scenario', {
+    seed,
+    orders: 1,
+    pickupShare: 0,
+    linesPerOrder: { min: 1, max: 1 },
+    maxQuantity: 1,
+    fulfillments: 1,
+    wait: true,
+  });
+  const orderId = placed.orders.ids[0] as string;
+  await waitFor(
+    async () =>
+      (await pipeline.erpDocuments('salesOrder')).some((o) => o.externalId === `shopify-${SHOP}-${orderId}`),
+    { timeoutMs: 120_000, intervalMs: 500, what: `the sales order of ${orderId}` },
+  );
+  const order = shopify.store.orderById.get(orderId);
+  const line = order?.lineItems[0];
+  if (!order || !line) throw new Error(`no order ${orderId}`);
+  const paid = order.transactions.reduce((sum, t) => sum + (t.kind === 'SALE' ? t.amountMinor : 0), 0);
+  return { orderId, order, line, paid };
+}
+
+/**
+ * Starts a return execution with the request the in-store trigger would hand over (Shopify has not
+ * refunded it). Started directly: the in-store trigger is not wired yet (see the README).
+ */
+async function startInStoreReturn(
+  booked: Awaited<ReturnType<typeof bookedOrder>>,
+  returnId: string,
+  amountMinor: number,
+) {
+  const asked = { amount: amountMinor, currency: 'USD' };
+  const request = {
+    returnId,
+    trigger: { system: 'pos', account: 'e2e-merchant', id: returnId, shopifyReturnId: null },
+    order: { system: 'shopify', account: SHOP, orderId: booked.orderId, name: booked.order.name },
+    location: null,
+    currency: 'USD',
+    lines: [
+      {
+        lineId: '1',
+        orderLineId: booked.line.id,
+        sku: booked.line.sku,
+        quantity: 1,
+        subtotal: asked,
+        tax: { amount: 0, currency: 'USD' },
+        disposition: 'damaged',
+      },
+    ],
+    shipping: { amount: 0, currency: 'USD' },
+    total: asked,
+    shopifyRefunded: false,
+    requestedAt: new Date().toISOString(),
+  };
+  const { ListStateMachinesCommand, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const machines = await sfnClient().send(new ListStateMachinesCommand({}));
+  const arn = machines.stateMachines?.find((m) => /OmnichannelReturn/.test(m.name ?? ''))?.stateMachineArn;
+  await sfnClient().send(
+    new StartExecutionCommand({ stateMachineArn: arn, name: returnId, input: JSON.stringify({ request }) }),
+  );
+}
+
+describe('omnichannel returns: a return the hub makes in Shopify', () => {
+  it('the hub returns and refunds in Shopify, credits the ERP once; the echo of its own refund books nothing', async () => {
+    const booked = await bookedOrder(78);
+    const returnId = `pos-e2e-merchant-instore-${booked.orderId}`;
+    await startInStoreReturn(booked, returnId, booked.paid);
+    await expectStatus(returnId, 'SUCCEEDED');
+    const refunds = shopify.store.orderById.get(booked.orderId)?.refundIds ?? [];
+    expect(refunds).toHaveLength(1);
+    // Shopify's refunds/create for the hub's own refund reaches the return trigger like any other.
+    await pipeline.drained(60_000);
+    await waitFor(
+      async () =>
+        (await pipeline.queues()).every(
+          (q) => !/ReturnTriggers/.test(q.name) || (q.visible === 0 && q.inFlight === 0),
+        ),
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the return trigger queue drained' },
+    );
+    await waitFor(async () => (await returnExecutions()).every((e) => e.status !== 'RUNNING'), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'no return execution running',
+    });
+    // The echo may start an execution (the trigger cannot tell it apart), which recognises the hub's own
+    // return and ends without booking anything.
+    const echoes = (await returnExecutions()).filter((e) => e.name === returnIdOf(refunds[0] as string));
+    for (const echo of echoes) {
+      expect(echo.status).toBe('SUCCEEDED');
+      const history = await sfnClient().send(
+        new GetExecutionHistoryCommand({ executionArn: echo.executionArn, maxResults: 1000 }),
+      );
+      expect((history.events ?? []).map((e) => e.stateEnteredEventDetails?.name).filter(Boolean)).toContain(
+        'EchoOfHubReturn',
+      );
+    }
+    const memos = (await creditMemos()).filter(
+      (m) =>
+        m.externalId === `return-${returnId}` ||
+        m.externalId === `return-${returnIdOf(refunds[0] as string)}`,
+    );
+    expect(memos.map((m) => m.externalId)).toEqual([`return-${returnId}`]);
+  }, 240_000);
+});
+
+describe('omnichannel returns: Shopify refusing the refund', () => {
+  it('Shopify refuses the refund of a return the hub processes: its return cancelled, parked, nothing booked in the ERP, no refund', async () => {
+    // A fulfilled online order of its own, booked by order capture.
+    const placed = await pipeline.control<{ orders: { ids: string[]; names: string[] } }>(
+      'shopify',
+      '/_control/scenario',
+      {
+        seed: 77,
+        orders: 1,
+        pickupShare: 0,
+        linesPerOrder: { min: 1, max: 1 },
+        maxQuantity: 1,
+        fulfillments: 1,
+        wait: true,
+      },
+    );
+    const orderId = placed.orders.ids[0] as string;
+    await waitFor(
+      async () =>
+        (await pipeline.erpDocuments('salesOrder')).some(
+          (o) => o.externalId === `shopify-${SHOP}-${orderId}`,
+        ),
+      { timeoutMs: 120_000, intervalMs: 500, what: `the sales order of ${orderId}` },
+    );
+    const order = shopify.store.orderById.get(orderId);
+    const line = order?.lineItems[0];
+    if (!order || !line) throw new Error(`no order ${orderId}`);
+    const paid = order.transactions.reduce((s, t) => s + (t.kind === 'SALE' ? t.amountMinor : 0), 0);
+    // The return as the hub's in-store trigger hands it to the workflow (Shopify has not refunded it), for
+    // more money than the customer paid online (e.g. the store's shelf price): Shopify refuses the refund.
+    // The execution is started directly: the in-store trigger is not wired yet (see the README).
+    const returnId = `pos-e2e-merchant-refused-${orderId}`;
+    const asked = { amount: paid + 1_000, currency: 'USD' };
+    const request = {
+      returnId,
+      trigger: { system: 'pos', account: 'e2e-merchant', id: `refused-${orderId}`, shopifyReturnId: null },
+      order: { system: 'shopify', account: SHOP, orderId, name: order.name },
+      location: null,
+      currency: 'USD',
+      lines: [
+        {
+          lineId: '1',
+          orderLineId: line.id,
+          sku: line.sku,
+          quantity: 1,
+          subtotal: asked,
+          tax: { amount: 0, currency: 'USD' },
+          disposition: 'damaged',
+        },
+      ],
+      shipping: { amount: 0, currency: 'USD' },
+      total: asked,
+      shopifyRefunded: false,
+      requestedAt: new Date().toISOString(),
+    };
+    const { ListStateMachinesCommand, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+    const machines = await sfnClient().send(new ListStateMachinesCommand({}));
+    const arn = machines.stateMachines?.find((m) => /OmnichannelReturn/.test(m.name ?? ''))?.stateMachineArn;
+    await sfnClient().send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: returnId, input: JSON.stringify({ request }) }),
+    );
+    await expectStatus(returnId, 'FAILED');
+    const execution = await finished(returnId);
+    expect(await failuresOf(execution.executionArn)).toMatch(/ShopifyRefundFailed/);
+
+    // Parked with Shopify's reason; nothing booked in the ERP; no refund; the hub's Shopify return cancelled.
+    const parked = (await pipeline.exceptions()).find(
+      (e) => e.kind === 'return' && e.attributes.returnId === returnId,
+    );
+    expect(parked).toMatchObject({ code: 'RETURN_SHOPIFY_FAILED', status: 'PARKED' });
+    expect(parked?.reason).toMatch(/exceeds the refundable amount/);
+    expect((await creditMemos()).filter((m) => m.externalId === `return-${returnId}`)).toEqual([]);
+    expect(shopify.store.orderById.get(orderId)?.refundIds).toEqual([]);
+    const returns = await call<{ order: { returns: { nodes: { status: string }[] } } }>(
+      `query($id: ID!) { order(id: $id) { returns(first: 5) { nodes { status } } } }`,
+      { id: `gid://shopify/Order/${orderId}` },
+    );
+    expect(returns.order.returns.nodes.map((r) => r.status)).toEqual(['CANCELED']);
+    expect((await busEvents('ReturnCompleted')).filter((e) => e.detail.data.returnId === returnId)).toEqual(
+      [],
+    );
+  }, 240_000);
+});

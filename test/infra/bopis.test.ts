@@ -11,7 +11,7 @@ type State = {
   Resource?: string;
   TimeoutSeconds?: number;
   Next?: string;
-  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
   Retry?: { ErrorEquals: string[] }[];
   Choices?: { Next: string }[];
   Default?: string;
@@ -119,6 +119,8 @@ describe('Bopis flow (prod template)', () => {
       expect(states[step]?.Catch?.[0]).toEqual(
         expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'StepFailed' }),
       );
+    // A failed CreatePosPickup leaves its error in $.pos: CancelPosPickup looks for an order Square made anyway.
+    expect(states.CreatePosPickup?.Catch?.[0]).toMatchObject({ ResultPath: '$.pos' });
     // After the collection: retried, never compensated.
     for (const step of ['FulfilInShopify', 'ConvertToSale', 'BookInErp']) {
       expect(states[step]?.Catch).toBeUndefined();

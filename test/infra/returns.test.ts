@@ -117,6 +117,16 @@ describe('returns flow (prod template)', () => {
     expect(states.ShopifyRefundFailed?.Type).toBe('Fail');
   });
 
+  it("ends the echo of the hub's own return (a Shopify return it made) before the ERP", () => {
+    expect(states.ReadShopifyDispositions?.Next).toBe('MadeByTheHub');
+    expect(states.MadeByTheHub).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.shopify.madeByHub', IsPresent: true, Next: 'EchoOfHubReturn' }],
+      Default: 'ErpCreditMemo',
+    });
+    expect(states.EchoOfHubReturn?.Type).toBe('Succeed');
+  });
+
   it('gives each returns function exactly the actions its code calls', () => {
     // return-steps: ledger read (ORDER# only), parking, PutEvents as the hub, X-Ray; kms for the hub key.
     expect(actionsOf('ReturnStepsFunction')).toEqual([

@@ -630,6 +630,89 @@ describe('shopify sandbox: store flows through the Admin API', () => {
     expect(refundBody.some((r) => String(r.order_id) === order.id && r.return !== null)).toBe(true);
   });
 
+  it('returnProcess refusing the refund (more than was paid) changes nothing: the return stays open and cancellable', async () => {
+    const run = await h.control('POST', 'scenario', {
+      seed: 6,
+      orders: 1,
+      pickupShare: 0,
+      fulfillments: 1,
+      wait: true,
+    });
+    const order = h.app.store.orderById.get((run.body.orders as { ids: string[] }).ids[0] ?? '');
+    const fulfillment = order ? h.app.store.fulfillmentById.get(order.fulfillmentIds[0] ?? '') : undefined;
+    const fl = fulfillment?.lineItems[0];
+    const line = order?.lineItems.find((l) => l.id === fl?.lineItemId);
+    const sale = order?.transactions.find((t) => t.kind === 'SALE');
+    const store = h.app.store.locations[2];
+    if (!order || !fl || !line?.sku || !sale || !store) throw new Error('no fulfilled order');
+    const before = level(line.sku, store.id);
+    const created = await h.gql(
+      `mutation($input: ReturnInput!) { returnCreate(returnInput: $input) { return { id
+        returnLineItems(first: 5) { nodes { id } }
+        reverseFulfillmentOrders(first: 1) { nodes { lineItems(first: 5) { nodes { id } } } } } userErrors { code } } }`,
+      {
+        input: {
+          orderId: gidOf('Order', order.id),
+          returnLineItems: [{ fulfillmentLineItemId: gidOf('FulfillmentLineItem', fl.id), quantity: 1 }],
+        },
+      },
+    );
+    const ret = field<{
+      return: {
+        id: string;
+        returnLineItems: { nodes: Array<{ id: string }> };
+        reverseFulfillmentOrders: { nodes: Array<{ lineItems: { nodes: Array<{ id: string }> } }> };
+      };
+    }>(created, 'returnCreate').return;
+    const paid = order.transactions.reduce((sum, t) => sum + (t.kind === 'SALE' ? t.amountMinor : 0), 0);
+    const processed = await h.gql(
+      `mutation($input: ReturnProcessInput!) { returnProcess(input: $input) { return { status } userErrors { field message code } } }`,
+      {
+        input: {
+          returnId: ret.id,
+          returnLineItems: [
+            {
+              id: ret.returnLineItems.nodes[0]?.id,
+              quantity: 1,
+              dispositions: [
+                {
+                  reverseFulfillmentOrderLineItemId:
+                    ret.reverseFulfillmentOrders.nodes[0]?.lineItems.nodes[0]?.id,
+                  quantity: 1,
+                  locationId: gidOf('Location', store.id),
+                  dispositionType: 'RESTOCKED',
+                },
+              ],
+            },
+          ],
+          financialTransfer: {
+            issueRefund: {
+              orderTransactions: [
+                {
+                  parentId: gidOf('OrderTransaction', sale.id),
+                  transactionAmount: { amount: ((paid + 1000) / 100).toFixed(2), currencyCode: 'USD' },
+                },
+              ],
+            },
+          },
+        },
+      },
+    );
+    // A userError with a ReturnErrorCode (not a failed response), and nothing applied.
+    expect(processed.body.errors).toBeUndefined();
+    expect(processed.body.data?.returnProcess).toMatchObject({
+      return: null,
+      userErrors: [{ code: 'INVALID', message: expect.stringMatching(/exceeds the refundable amount/) }],
+    });
+    expect(level(line.sku, store.id).available).toBe(before.available);
+    expect(order.refundIds).toEqual([]);
+    const cancelled = await h.gql(
+      `mutation($id: ID!) { returnCancel(id: $id) { return { status } userErrors { code } } }`,
+      { id: ret.id },
+    );
+    expect(cancelled.body.data?.returnCancel).toEqual({ return: { status: 'CANCELED' }, userErrors: [] });
+  });
+
   it('productSet creates and updates products, emitting products/create and products/update', async () => {
     const SET = `mutation($input: ProductSetInput!, $identifier: ProductSetIdentifiers) { productSet(input: $input, identifier: $identifier) {
       product { id handle variants(first: 5) { nodes { sku price inventoryItem { id } } } } userErrors { field message code } } }`;

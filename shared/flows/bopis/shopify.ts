@@ -162,10 +162,14 @@ export class ShopifyPickupAdapter implements ShopifyPickupPort {
     });
     const errors = (data.orderCancel as { orderCancelUserErrors: { message: string; code: string | null }[] })
       .orderCancelUserErrors;
-    if (errors.length > 0)
-      throw new BopisPermanentError(
-        `Shopify refused cancelling order ${orderId}: ${errors.map((e) => e.message).join('; ')}`,
-      );
-    return 'done';
+    if (errors.length === 0) return 'done';
+    // orderCancel runs as a Job: a retried task can find the order not cancelled yet while the first call's
+    // job runs, and its second orderCancel is refused. Cancelled by now: done. Otherwise retried (the task's
+    // Retry), so a cancellation in progress is not taken for a refusal that stops the compensation; a real
+    // refusal fails the same way once the retries are spent.
+    if ((await this.pickup(orderId)).cancelled) return 'already';
+    throw new BopisTransientError(
+      `Shopify refused cancelling order ${orderId} (not cancelled yet): ${errors.map((e) => e.message).join('; ')}`,
+    );
   }
 }

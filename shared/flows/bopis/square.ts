@@ -46,9 +46,10 @@ export class SquarePickupAdapter implements PosPickupPort {
         source: { name: 'Omnihub' },
         metadata: { [HUB_ORIGIN_METADATA_KEY]: input.origin },
         line_items: input.lines.map((line) => ({
-          name: `${line.title} (${line.sku})`.slice(0, 512),
+          name: (line.sku === null ? line.title : `${line.title} (${line.sku})`).slice(0, 512),
           quantity: String(line.quantity),
-          note: `SKU ${line.sku}, paid online`,
+          note:
+            line.sku === null ? 'No SKU (not held by Omnihub), paid online' : `SKU ${line.sku}, paid online`,
           base_price_money: { amount: 0, currency: line.unitPrice.currency },
         })),
         fulfillments: [

@@ -13,16 +13,30 @@ import type { ReservationLine, ReserveResult, SettleResult } from '../../reposit
  * read from Shopify inside `createPosPickup` and go straight to Square.
  */
 
-/** A task the workflow may retry as it is (an outage, throttling, a conflict). */
+/**
+ * A task the workflow may retry as it is (an outage, throttling, a conflict).
+ *
+ * The name is the state machine's `ErrorEquals` (Lambda reports `error.name` as the `errorType`), so it
+ * is written out: HubError names an error after its class, and the bundles are minified (class names
+ * mangled), which made every BOPIS failure an unknown error that no Retry matched.
+ */
 export class BopisTransientError extends HubError {
   readonly code = 'BOPIS_TRANSIENT';
   readonly retryable = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BopisTransientError';
+  }
 }
 
 /** A task that will fail again as it is (a refusal, a missing mapping): the workflow's catch decides. */
 export class BopisPermanentError extends HubError {
   readonly code = 'BOPIS_PERMANENT';
   readonly retryable = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BopisPermanentError';
+  }
 }
 
 /** Any error as the workflow must see it: its name is the state machine's `Error` (retry or catch). */
@@ -36,7 +50,11 @@ export function asTaskError(error: unknown): BopisTransientError | BopisPermanen
 }
 
 export const PickupLineSchema = z.object({
-  sku: z.string().min(1),
+  /**
+   * Null for a line without a SKU (a custom item): the hub tracks no stock for it, so nothing is held; it
+   * still goes to the store on the Square pick-up, and the SKU lines are held as usual.
+   */
+  sku: z.string().min(1).nullable(),
   quantity: z.number().int().positive(),
   title: z.string(),
   unitPrice: MoneySchema,
@@ -92,7 +110,17 @@ export const TaskInputSchema = z.object({
   order: PickupOrderSchema,
   lines: z.array(PickupLineSchema).min(1),
   pickup: notYet(PickupSchema),
-  pos: notYet(z.object({ squareOrderId: z.string() })),
+  /**
+   * The Square pick-up: its order id once CreatePosPickup answered, or the error it failed with (the
+   * workflow's catch puts it here): Square may have made the order anyway (an answer lost after Square
+   * wrote it), so the compensation looks for it under the same idempotency key.
+   */
+  pos: notYet(
+    z.union([
+      z.object({ squareOrderId: z.string() }),
+      z.object({ Error: z.string(), Cause: z.string().optional() }),
+    ]),
+  ),
   outcome: notYet(z.object({ reason: z.string() })),
 });
 export type TaskInput = z.infer<typeof TaskInputSchema>;
@@ -184,8 +212,9 @@ const salesOrderExternalIdOf = (order: PickupOrder) =>
 export const fulfilmentExternalIdOf = (order: PickupOrder) => `bopis-${salesOrderExternalIdOf(order)}`;
 /** The reservation id: one per online order. */
 const reservationIdOf = (order: PickupOrder) => originOf(order);
+/** The lines the hub can hold: those with a SKU (a line without one names no stock position). */
 const reservationLines = (lines: readonly PickupLine[]) =>
-  lines.map(({ sku, quantity }) => ({ sku, quantity }));
+  lines.flatMap(({ sku, quantity }) => (sku === null ? [] : [{ sku, quantity }]));
 
 function need<T>(value: T | null, what: string): T {
   if (value === null) throw new BopisPermanentError(`the workflow reached this task without ${what}`);
@@ -223,6 +252,11 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
     }
     case 'reserve': {
       const pickup = need(input.pickup, 'a pick-up');
+      // Only lines without a SKU: nothing the hub can hold, the store is handed them as they are.
+      if (reservationLines(lines).length === 0) {
+        deps.log.info('reservation', { ...log, status: 'reserved', held: 'no line with a SKU' });
+        return { status: 'reserved' };
+      }
       const result = await deps.reservations.reserve(
         reservationIdOf(order),
         pickup.location,
@@ -232,19 +266,8 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
       deps.log.info('reservation', { ...log, status: result.status });
       return result;
     }
-    case 'createPosPickup': {
-      const pickup = need(input.pickup, 'a pick-up');
-      const recipient = await deps.shopify.recipient(order.orderId);
-      return deps.pos.create({
-        idempotencyKey: `bopis-${pickup.origin}`.slice(0, 192),
-        locationId: pickup.squareLocationId,
-        origin: pickup.origin,
-        referenceId: order.name ?? order.orderId,
-        lines,
-        recipient,
-        pickupWindowSeconds: deps.pickupWindowSeconds,
-      });
-    }
+    case 'createPosPickup':
+      return createPosPickup(order, lines, need(input.pickup, 'a pick-up'), deps);
     case 'markPrepared': {
       const pickup = need(input.pickup, 'a pick-up');
       return { result: await deps.shopify.markPrepared(pickup.fulfillmentOrderId) };
@@ -255,6 +278,7 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
     }
     case 'convertToSale': {
       const pickup = need(input.pickup, 'a pick-up');
+      if (reservationLines(lines).length === 0) return { result: 'nothing-held' };
       const result = await deps.reservations.convertToSale(
         reservationIdOf(order),
         pickup.location,
@@ -281,7 +305,7 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
     }
     case 'release': {
       // Without a pick-up (Locate failed) nothing was reserved.
-      if (input.pickup === null) return { result: 'nothing-held' };
+      if (input.pickup === null || reservationLines(lines).length === 0) return { result: 'nothing-held' };
       const result = await deps.reservations.release(
         reservationIdOf(order),
         input.pickup.location,
@@ -291,10 +315,28 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
       return { result };
     }
     case 'cancelPosPickup': {
-      // No Square order id: CreatePosPickup never answered, and its failure was permanent (Square refused
-      // it), so Square has no order under that idempotency key.
-      if (input.pos === null) return { result: 'nothing-created' };
-      return { result: await deps.pos.cancel(input.pos.squareOrderId) };
+      // CreatePosPickup never ran (stock unavailable, the reservation failed): nothing to cancel.
+      if (input.pos === null || input.pickup === null) return { result: 'nothing-created' };
+      if ('squareOrderId' in input.pos) return { result: await deps.pos.cancel(input.pos.squareOrderId) };
+      // CreatePosPickup failed: Square may still have made the order (its answer lost after the write, the
+      // retries then out of time). The same request under the same idempotency key answers that order
+      // (Square's CreateOrder is idempotent on the key:
+      // https://developer.squareup.com/docs/build-basics/common-api-patterns/idempotency), which is then
+      // cancelled — no open pick-up is left behind for the store. When Square never made it, the replay
+      // makes it now and it is cancelled at once; when Square refuses the request (or it cannot be made,
+      // e.g. no phone), there is no order under the key.
+      let made: { squareOrderId: string };
+      try {
+        made = await createPosPickup(order, lines, input.pickup, deps);
+      } catch (error) {
+        if (asTaskError(error) instanceof BopisPermanentError) return { result: 'nothing-created' };
+        throw error;
+      }
+      deps.log.info('cancelling the pick-up Square made before CreatePosPickup failed', {
+        ...log,
+        squareOrderId: made.squareOrderId,
+      });
+      return { result: await deps.pos.cancel(made.squareOrderId) };
     }
     case 'cancelOrder': {
       const reason = input.outcome?.reason ?? 'STEP_FAILED';
@@ -315,5 +357,24 @@ export async function runBopisTask(input: TaskInput, deps: BopisTaskDeps): Promi
   }
 }
 
+/** Square `CreateOrder` of the pick-up, under one idempotency key per order (a replay answers the same order). */
+async function createPosPickup(
+  order: PickupOrder,
+  lines: readonly PickupLine[],
+  pickup: Pickup,
+  deps: BopisTaskDeps,
+): Promise<{ readonly squareOrderId: string }> {
+  const recipient = await deps.shopify.recipient(order.orderId);
+  return deps.pos.create({
+    idempotencyKey: `bopis-${pickup.origin}`.slice(0, 192),
+    locationId: pickup.squareLocationId,
+    origin: pickup.origin,
+    referenceId: order.name ?? order.orderId,
+    lines,
+    recipient,
+    pickupWindowSeconds: deps.pickupWindowSeconds,
+  });
+}
+
 const positions = (lines: readonly PickupLine[], location: string) =>
-  [...new Set(lines.map((l) => l.sku))].map((sku) => ({ sku, location }));
+  [...new Set(reservationLines(lines).map((l) => l.sku))].map((sku) => ({ sku, location }));

@@ -39,8 +39,8 @@ export function pickupInputOf(order: Order): { order: PickupOrder; lines: Pickup
   const lines = order.lines
     .filter((line) => !line.isGiftCard && line.currentQuantity > 0)
     .map((line) => ({
-      // A line without a SKU cannot be reserved: the reservation comes back unavailable and the order is undone.
-      sku: line.sku ?? `NO-SKU-${line.lineId}`,
+      // A line without a SKU (a custom item) is handed to the store but not held: no stock position names it.
+      sku: line.sku,
       quantity: line.currentQuantity,
       title: line.title,
       unitPrice: line.unitPrice,

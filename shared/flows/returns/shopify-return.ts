@@ -119,6 +119,13 @@ export const RETURN_DISPOSITIONS_QUERY = /* GraphQL */ `
   query ReturnDispositions($id: ID!) {
     return(id: $id) {
       id
+      returnLineItems(first: 20) {
+        nodes {
+          ... on ReturnLineItem {
+            returnReasonNote
+          }
+        }
+      }
       reverseFulfillmentOrders(first: 1) {
         nodes {
           lineItems(first: 20) {
@@ -322,6 +329,7 @@ export async function refundInShopify(state: ReturnState, graphql: ShopifyGraphq
 
 interface DispositionsAnswer {
   readonly return: {
+    readonly returnLineItems?: Node<{ returnReasonNote?: string | null }>;
     readonly reverseFulfillmentOrders: Node<{
       lineItems: Node<{
         fulfillmentLineItem: { lineItem: { id: string } } | null;
@@ -347,6 +355,13 @@ export async function readShopifyDispositions(
     const data = await call<DispositionsAnswer>(graphql, RETURN_DISPOSITIONS_QUERY, {
       id: gid('Return', request.trigger.shopifyReturnId),
     });
+    // A return the hub made itself (an in-store return it processed in Shopify): its lines carry the hub's
+    // note. Its refund's refunds/create is the echo of the hub's own refund, already credited by the
+    // execution that made it: this one must book nothing.
+    const hubNote = (data.return?.returnLineItems?.nodes ?? [])
+      .map((line) => line.returnReasonNote ?? '')
+      .find((note) => note.startsWith(returnNote('')));
+    if (hubNote) return { ...outcome, madeByHub: hubNote.slice(returnNote('').length) };
     const lines = (data.return?.reverseFulfillmentOrders.nodes ?? []).flatMap(
       (order) => order.lineItems.nodes,
     );

@@ -79,6 +79,8 @@ export const ShopifyOutcomeSchema = z.object({
       }),
     )
     .optional(),
+  /** The hub's own return this Shopify return is (its lines carry the hub's note): an echo, booked already. */
+  madeByHub: z.string().optional(),
 });
 export type ShopifyOutcome = z.infer<typeof ShopifyOutcomeSchema>;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HUB_BUNDLING } from '#infra/constructs/bundling.ts';
 import { PosUnavailableError } from '#shared/connectors/square/errors.ts';
 import {
   CANCEL_MUTATION,
@@ -6,6 +7,7 @@ import {
   PICKUP_QUERY,
   PREPARED_MUTATION,
   RECIPIENT_QUERY,
+  ShopifyPickupAdapter,
 } from '#shared/flows/bopis/shopify.ts';
 import {
   asTaskError,
@@ -158,12 +160,127 @@ describe('BOPIS tasks', () => {
     ]);
   });
 
+  it('cancels the pick-up Square made although CreatePosPickup failed: the same idempotency key finds it', async () => {
+    const failed = { pos: { Error: BOPIS_ERRORS.transient, Cause: 'socket hang up' } };
+    const { deps, calls } = fakes();
+    expect(await runBopisTask(input('cancelPosPickup', failed), deps)).toEqual({ result: 'done' });
+    const key = 'bopis-shopify:omnihub-dev.myshopify.com:6100000000017';
+    // The replay carries the key CreatePosPickup used, so Square answers the order it made then.
+    await runBopisTask(input('createPosPickup'), deps);
+    expect(calls).toEqual([
+      `square create ${key} +15550100`,
+      'square cancel SQ1',
+      `square create ${key} +15550100`,
+    ]);
+
+    // Square refuses the request (or it cannot be made): no order exists under the key.
+    deps.pos.create = async () => {
+      throw new BopisPermanentError('Square refused: INVALID_VALUE');
+    };
+    expect(await runBopisTask(input('cancelPosPickup', failed), deps)).toEqual({ result: 'nothing-created' });
+    // Square unreachable: retried, never taken for "nothing made".
+    deps.pos.create = async () => {
+      throw new PosUnavailableError('down');
+    };
+    await expect(runBopisTask(input('cancelPosPickup', failed), deps)).rejects.toBeInstanceOf(
+      PosUnavailableError,
+    );
+  });
+
+  it('holds the lines with a SKU and hands the ones without (custom items) to the store unheld', async () => {
+    const { deps, calls, republished } = fakes();
+    const custom = {
+      sku: null,
+      quantity: 1,
+      title: 'Engraving',
+      unitPrice: { amount: 500, currency: 'USD' },
+    };
+    const held: string[] = [];
+    deps.reservations.reserve = async (_id, _location, wanted) => {
+      held.push(...wanted.map((l) => `${l.sku}×${l.quantity}`));
+      return { status: 'reserved' };
+    };
+    const mixed = [...lines, custom];
+    expect(await runBopisTask(input('reserve', { lines: mixed }), deps)).toEqual({ status: 'reserved' });
+    expect(held).toEqual(['SKU-1×2', 'SKU-2×1']);
+    expect(republished).toEqual(['SKU-1@12', 'SKU-2@12']);
+    // Only custom lines: nothing to hold, the pick-up goes ahead; nothing to release or sell after.
+    held.length = 0;
+    expect(await runBopisTask(input('reserve', { lines: [custom] }), deps)).toEqual({ status: 'reserved' });
+    expect(held).toEqual([]);
+    expect(await runBopisTask(input('release', { lines: [custom] }), deps)).toEqual({
+      result: 'nothing-held',
+    });
+    expect(await runBopisTask(input('convertToSale', { lines: [custom] }), deps)).toEqual({
+      result: 'nothing-held',
+    });
+    expect(calls).toEqual([]);
+  });
+
   it('fails as the workflow retries (transient) or catches (permanent), by error name', () => {
     expect(asTaskError(new PosUnavailableError('down'))).toBeInstanceOf(BopisTransientError);
     expect(asTaskError(new Error('socket hang up'))).toBeInstanceOf(BopisTransientError);
     expect(asTaskError(new BopisPermanentError('refused'))).toBeInstanceOf(BopisPermanentError);
     expect(new BopisTransientError('x').name).toBe(BOPIS_ERRORS.transient);
     expect(new BopisPermanentError('x').name).toBe(BOPIS_ERRORS.permanent);
+  });
+
+  it('keeps the error names the workflow retries and catches on through the minified bundle', async () => {
+    // Bundled as the functions deploy (minified: class names are mangled, so HubError's class-derived
+    // name would not survive; Lambda reports error.name as the errorType the state machine matches).
+    const { build } = await import('esbuild');
+    const out = await build({
+      stdin: {
+        contents:
+          "import { BopisTransientError, BopisPermanentError } from './shared/flows/bopis/tasks.ts';\n" +
+          "export const names = [new BopisTransientError('x').name, new BopisPermanentError('x').name];",
+        resolveDir: process.cwd(),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: HUB_BUNDLING.target,
+      minify: HUB_BUNDLING.minify,
+      write: false,
+    });
+    const code = out.outputFiles[0]?.text ?? '';
+    const bundled = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as {
+      names: string[];
+    };
+    expect(bundled.names).toEqual([BOPIS_ERRORS.transient, BOPIS_ERRORS.permanent]);
+  });
+
+  it("a retried orderCancel refused while the first call's job runs: done once cancelled, else retried", async () => {
+    // The order reads as not cancelled (the first call's job still running), then orderCancel is refused.
+    let cancelledAt: string | null = null;
+    const sent: string[] = [];
+    const adapter = new ShopifyPickupAdapter(async () => async (document) => {
+      sent.push(document.includes('orderCancel(') ? 'orderCancel' : 'read');
+      if (document.includes('orderCancel(')) {
+        cancelledAt = '2026-12-03T10:00:00Z'; // the first call's job finishes meanwhile
+        return {
+          errors: [],
+          data: { orderCancel: { job: null, orderCancelUserErrors: [{ message: 'busy', code: 'INVALID' }] } },
+        };
+      }
+      return { errors: [], data: { order: { cancelledAt, fulfillmentOrders: { nodes: [] } } } };
+    });
+    expect(await adapter.cancel('1', 'WINDOW_EXPIRED')).toBe('already');
+    expect(sent).toEqual(['read', 'orderCancel', 'read']);
+    // Still not cancelled after the refusal: retried (transient), not a refusal that ends the compensation.
+    const refusing = new ShopifyPickupAdapter(
+      async () => async (document) =>
+        document.includes('orderCancel(')
+          ? {
+              errors: [],
+              data: {
+                orderCancel: { job: null, orderCancelUserErrors: [{ message: 'no', code: 'INVALID' }] },
+              },
+            }
+          : { errors: [], data: { order: { cancelledAt: null, fulfillmentOrders: { nodes: [] } } } },
+    );
+    await expect(refusing.cancel('1', 'WINDOW_EXPIRED')).rejects.toBeInstanceOf(BopisTransientError);
   });
 
   it('sends Shopify documents that are valid against the pinned Admin schema', () => {
@@ -207,6 +324,25 @@ describe('BOPIS triggers', () => {
     expect(pickupInputOf(base)).toEqual({
       order,
       lines: [{ sku: 'SKU-1', quantity: 2, title: 'Mug', unitPrice: { amount: 1200, currency: 'USD' } }],
+    });
+    // A line without a SKU (not a gift card) is kept, SKU null: handed to the store, not held.
+    const custom = {
+      lineId: '3',
+      sku: null,
+      currentQuantity: 1,
+      title: 'Engraving',
+      unitPrice: { amount: 500, currency: 'USD' },
+      isGiftCard: false,
+    };
+    const withCustom = {
+      ...(base as { lines: unknown[] }),
+      lines: [...(base as { lines: unknown[] }).lines, custom],
+    };
+    expect((pickupInputOf(withCustom as never) as { lines: unknown[] }).lines).toContainEqual({
+      sku: null,
+      quantity: 1,
+      title: 'Engraving',
+      unitPrice: { amount: 500, currency: 'USD' },
     });
     expect(pickupInputOf({ ...(base as object), fulfilmentMethod: 'ship' } as never)).toEqual({
       skip: 'not a pick-up order',
