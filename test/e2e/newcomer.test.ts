@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePortRange, stopProcessGroup } from '#test/support/npm-start.ts';
+import { freePortRange, npmStartArgs, stopProcessGroup } from '#test/support/npm-start.ts';
 
 /**
  * The first hour, scripted: what a newcomer does with the README alone. Fresh state → `npm start` (local/cli.ts,
@@ -40,7 +40,8 @@ function start(fresh: boolean) {
   output = '';
   child = spawn(
     process.execPath,
-    [join(projectDir, 'node_modules/tsx/dist/cli.mjs'), 'local/cli.ts', ...(fresh ? ['--fresh'] : [])],
+    // `npm start` as package.json has it (bootstrap, runner, local/cli.ts): its Ctrl-C exit code is checked.
+    npmStartArgs(projectDir, fresh ? ['--fresh'] : []),
     {
       cwd: projectDir,
       env: { ...process.env, PORT: String(port), OMNIHUB_LOCAL_DIR: localDir },

@@ -40,16 +40,12 @@ async function until<T>(
 beforeAll(async () => {
   localDir = mkdtempSync(join(tmpdir(), 'omnihub-start-'));
   port = await freePortRange();
-  child = spawn(
-    process.execPath,
-    [join(projectDir, 'node_modules/tsx/dist/cli.mjs'), 'local/cli.ts', '--fresh'],
-    {
-      cwd: projectDir,
-      env: { ...process.env, PORT: String(port), OMNIHUB_LOCAL_DIR: localDir },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  child = spawn(process.execPath, ['--import', 'tsx', 'local/cli.ts', '--fresh'], {
+    cwd: projectDir,
+    env: { ...process.env, PORT: String(port), OMNIHUB_LOCAL_DIR: localDir },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
