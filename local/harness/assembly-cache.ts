@@ -34,7 +34,8 @@ import { sourceHash } from '../synth.ts';
 const projectDir = fileURLToPath(new URL('../..', import.meta.url));
 /** A port no caller gets (freePortRange stays below 65533): replaced by the caller's in the template. */
 export const PORT_PLACEHOLDER = 65_535;
-const CACHE_ROOT = process.env.OMNIHUB_ASSEMBLY_CACHE ?? join(tmpdir(), 'omnihub-assemblies');
+/** Where the synthesized assemblies are kept (OMNIHUB_ASSEMBLY_CACHE moves it). */
+const cacheRoot = () => process.env.OMNIHUB_ASSEMBLY_CACHE ?? join(tmpdir(), 'omnihub-assemblies');
 /** Entries unused for this long are removed when a new one is written. */
 const EVICT_AFTER_MS = 24 * 3600_000;
 /** A lock older than this was left by a synth that died: taken over. */
@@ -68,8 +69,9 @@ export function cachedAssembly(options: {
     .update(extraSourcesHash(['local/harness/assembly-cache.ts', ...(options.extraSources ?? [])]))
     .digest('hex')
     .slice(0, 24);
-  mkdirSync(CACHE_ROOT, { recursive: true });
-  const entry = join(CACHE_ROOT, hash);
+  const root = cacheRoot();
+  mkdirSync(root, { recursive: true });
+  const entry = join(root, hash);
   const lock = `${entry}.lock`;
   const deadline = Date.now() + STALE_LOCK_MS;
   while (!existsSync(join(entry, 'stack-name'))) {
@@ -148,8 +150,8 @@ function synthInto(
 }
 
 function evictOldEntries(): void {
-  for (const name of readdirSync(CACHE_ROOT)) {
-    const path = join(CACHE_ROOT, name);
+  for (const name of readdirSync(cacheRoot())) {
+    const path = join(cacheRoot(), name);
     try {
       if (Date.now() - statSync(path).mtimeMs > EVICT_AFTER_MS)
         rmSync(path, { recursive: true, force: true });
