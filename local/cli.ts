@@ -137,7 +137,11 @@ async function closeBooting(
   await open.sandboxes?.close();
   open.state?.close();
   rmSync(lockFile, { force: true });
-  say(`omnihub: stopped, state saved in ${shownDir}/state.`);
+  say(
+    open.state
+      ? `omnihub: stopped, state saved in ${shownDir}/state.`
+      : 'omnihub: stopped (nothing had started).',
+  );
   process.exit(0);
 }
 
