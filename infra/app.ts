@@ -18,21 +18,7 @@ export function buildApp(
   /** More resources in the stack, made before the monitoring walks it (test harnesses: the e2e probe). */
   extraFlows?: HubStackProps['extraFlows'],
 ): { app: App; stack: HubStack; config: EnvironmentConfig; wafStack?: WebhookWafStack } {
-  const context = (key: string): unknown => app.node.tryGetContext(key);
-  const resolved = withPosOverrides(
-    withErpConcurrencyLimit(
-      resolveEnvironment(context('env'), {
-        config: context('config'),
-        shops: context('shops'),
-        netsuiteBaseUrl: context('netsuiteBaseUrl'),
-        shopifyBaseUrl: context('shopifyBaseUrl'),
-      }),
-      context('erpConcurrencyLimit'),
-    ),
-    context('squareBaseUrl'),
-    context('squareNotificationUrl'),
-  );
-  const config = adjust(resolved);
+  const config = adjust(resolveAppConfig(app));
   const stack = new HubStack(app, `Omnihub-${config.name}`, {
     config,
     description: `Omnihub integration hub (${config.name})`,
@@ -53,6 +39,24 @@ export function buildApp(
     : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, config, ...(wafStack ? { wafStack } : {}) };
+}
+
+/** The environment's settings as `buildApp` resolves them from the app's `-c` context, before any adjustment. */
+export function resolveAppConfig(app: App): EnvironmentConfig {
+  const context = (key: string): unknown => app.node.tryGetContext(key);
+  return withPosOverrides(
+    withErpConcurrencyLimit(
+      resolveEnvironment(context('env'), {
+        config: context('config'),
+        shops: context('shops'),
+        netsuiteBaseUrl: context('netsuiteBaseUrl'),
+        shopifyBaseUrl: context('shopifyBaseUrl'),
+      }),
+      context('erpConcurrencyLimit'),
+    ),
+    context('squareBaseUrl'),
+    context('squareNotificationUrl'),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -34,6 +34,19 @@ mkdirSync(logDir, { recursive: true });
 
 const started = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+// Ctrl-C (SIGINT to the terminal's foreground process group) or SIGTERM, from the first line on: a Ctrl-C during
+// the boot is kept and honoured at the next step (closeBooting below), one after it stops the hub (stop below).
+// Node's default — die by the signal, exit 130, nothing saved — never applies. `npm start` runs this file in
+// one process (`node --import tsx`, see package.json): tsx's CLI runs it as its child and, when the child does
+// not acknowledge a signal over IPC within 30 ms (twice), kills it and exits 130 — a busy event loop on a
+// loaded machine was enough (https://github.com/privatenumber/tsx/issues/95 for its signal relay).
+let stopRequested = false;
+let onStopSignal = () => {
+  stopRequested = true;
+};
+process.on('SIGINT', () => onStopSignal());
+process.on('SIGTERM', () => onStopSignal());
 /** A boot that cannot go on: what is wrong and what to do, without a stack trace. */
 const refuse = (message: string): never => {
   process.stderr.write(`omnihub: the local cloud could not start: ${message}\n`);
@@ -87,11 +100,14 @@ const context = {
 // One cached synth per stack and context: another PORT has its own, so two local clouds never evict each other.
 const assemblyDir = synthCacheDir(join(localDir, 'cdk.out'), stackName, context);
 const synth = await synthesize({ projectDir, outDir: assemblyDir, environment, context }).catch(
-  (error: Error) => {
+  async (error: Error) => {
+    // The synth runs in the same process group: a Ctrl-C stops it too, which is no error.
+    if (stopRequested) return closeBooting();
     rmSync(lockFile, { force: true });
     return refuse(error.message);
   },
 );
+if (stopRequested) await closeBooting();
 say(
   `omnihub: ${synth.cached ? 'template unchanged, using the cached synth' : `synthesized in ${(synth.ms / 1000).toFixed(1)} s`}`,
 );
@@ -100,8 +116,34 @@ say(
 const state = openState();
 // The hub registers its webhook subscriptions itself once it is up (registerOnStart), as an operator would.
 const sandboxes = await startSandboxes({ hubUrl: url, env: process.env, state, webhooks: 'by-the-hub' });
+if (stopRequested) await closeBooting({ sandboxes, state });
 const cloud = await bootCloud();
 sandboxes.resume();
+if (stopRequested) await closeBooting({ cloud, sandboxes, state });
+
+/**
+ * A stop asked for during the boot: what has started closes in the order of a stop (the hub, then the
+ * sandboxes and the state), and the process exits 0 — Ctrl-C is how a user says "not now", not a failure.
+ */
+async function closeBooting(
+  open: {
+    cloud?: { stop(): Promise<void> };
+    sandboxes?: { close(): Promise<void> };
+    state?: LocalStateStore;
+  } = {},
+): Promise<never> {
+  say('\nomnihub: stopping (the boot was interrupted)…');
+  await open.cloud?.stop();
+  await open.sandboxes?.close();
+  open.state?.close();
+  rmSync(lockFile, { force: true });
+  say(
+    open.state
+      ? `omnihub: stopped, state saved in ${shownDir}/state.`
+      : 'omnihub: stopped (nothing had started).',
+  );
+  process.exit(0);
+}
 
 function openState(): LocalStateStore {
   try {
@@ -122,7 +164,9 @@ function openState(): LocalStateStore {
 // Mapping rows from the sandboxes themselves, so sandbox orders book into the NetSuite sandbox. Health stays
 // 503 until they are written: an order posted the moment health is 200 finds its mappings.
 await onboardOnStart(cloud.url, say);
+if (stopRequested) await closeBooting({ cloud, sandboxes, state });
 await registerOnStart(cloud.url, say);
+if (stopRequested) await closeBooting({ cloud, sandboxes, state });
 cloud.ready();
 const parkedWatch = startParkedWatch();
 
@@ -213,5 +257,4 @@ const stop = async () => {
   say(`omnihub: stopped, state saved in ${shownDir}/state.`);
   process.exit(0);
 };
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+onStopSignal = () => void stop();

@@ -124,8 +124,9 @@ if (isMain()) {
     shell: process.platform === 'win32',
   });
   // Ctrl-C reaches the whole foreground process group, the child included: passing SIGINT on as well
-  // would be a second Ctrl-C, which runners such as tsx take as "force quit" — so this process only
-  // waits. A SIGTERM or SIGHUP sent to this process alone (npm forwards SIGTERM) is passed on.
+  // would be a second Ctrl-C, which a program may take as "force quit" — so this process only waits.
+  // A SIGTERM or SIGHUP sent to this process alone (npm forwards SIGTERM) is passed on. `npm start` runs
+  // `node --import tsx` (one process), not tsx's CLI, whose signal relay kills a busy child (local/cli.ts).
   process.on('SIGINT', () => {});
   for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('error', (error) => {

@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueUrlCommand,
@@ -10,7 +8,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
-import { buildApp } from '#infra/app.ts';
+import { buildApp, resolveAppConfig } from '#infra/app.ts';
+import type { EnvironmentConfig } from '#infra/config/environments.ts';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '#local/cloud.ts';
 import { syncLocalMappings } from '#local/onboarding.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
@@ -19,6 +18,7 @@ import type { NetSuiteMappingConfig } from '#shared/connectors/netsuite/mapper.t
 import { type ReplayResult, replayParkedOrders } from '#shared/ops/replay-orders.ts';
 import { DynamoExceptionStore } from '#shared/repositories/exceptions.ts';
 import type { ChaosOptions } from '../chaos.ts';
+import { cachedAssembly } from './assembly-cache.ts';
 
 /**
  * The dev stack as deployed, running in the local cloud against the sandbox Shopify, POS and ERP —
@@ -95,26 +95,44 @@ export class OrderPipeline {
   static async start(options: OrderPipelineOptions): Promise<OrderPipeline> {
     const port = await freePortRange();
     const url = `http://127.0.0.1:${port}`;
-    const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-pipeline-'));
-    const app = new App({
-      outdir: assemblyDir,
-      context: {
-        env: 'dev',
-        netsuiteBaseUrl: `${url}/_sandbox/netsuite`,
-        erpConcurrencyLimit: String(options.erpConcurrencyLimit),
-        squareBaseUrl: `${url}/_sandbox/square`,
-        shopifyBaseUrl: `${url}/_sandbox/shopify`,
-        squareNotificationUrl: `${url}/webhooks/pos`,
-      },
-    });
-    const { stack, config } = buildApp(app, (resolved) => ({
+    // The stack with the sandbox URLs of `url` (the port is put in by the assembly cache: one synth per
+    // ERP limit and mapping, shared by the e2e files, see local/harness/assembly-cache.ts).
+    const appFor = (outdir: string | undefined, baseUrl: string) =>
+      new App({
+        ...(outdir ? { outdir } : {}),
+        context: {
+          env: 'dev',
+          netsuiteBaseUrl: `${baseUrl}/_sandbox/netsuite`,
+          erpConcurrencyLimit: String(options.erpConcurrencyLimit),
+          squareBaseUrl: `${baseUrl}/_sandbox/square`,
+          shopifyBaseUrl: `${baseUrl}/_sandbox/shopify`,
+          squareNotificationUrl: `${baseUrl}/webhooks/pos`,
+        },
+      });
+    const adjust = (resolved: EnvironmentConfig): EnvironmentConfig => ({
       ...resolved,
       ...(options.erpMapping
         ? { erp: { ...resolved.erp, mapping: options.erpMapping(resolved.erp.mapping) } }
         : {}),
       ...(options.bopisWindows ? { bopis: options.bopisWindows } : {}),
-    }));
-    app.synth();
+    });
+    const config = adjust(resolveAppConfig(appFor(undefined, url)));
+    const { dir: assemblyDir, stackName } = cachedAssembly({
+      key: {
+        harness: 'order-pipeline',
+        erpConcurrencyLimit: options.erpConcurrencyLimit,
+        erpMapping: config.erp.mapping,
+        bopis: config.bopis,
+      },
+      port,
+      extraSources: ['local/harness/order-pipeline.ts'],
+      synth: (outdir, placeholderUrl) => {
+        const app = appFor(outdir, placeholderUrl);
+        const { stack } = buildApp(app, adjust);
+        app.synth();
+        return { stackName: stack.stackName };
+      },
+    });
     const env = { OMNIHUB_SHOPIFY_SECRET: SHOPIFY_SECRET };
     const sandboxes = await startSandboxes({
       hubUrl: url,
@@ -129,7 +147,7 @@ export class OrderPipeline {
     try {
       cloud = await startLocalCloud({
         assemblyDir,
-        stackName: stack.stackName,
+        stackName,
         port,
         ...(options.chaos ? { chaos: options.chaos } : {}),
         ...(options.stepFunctionsTimeScale ? { waitTimeScale: options.stepFunctionsTimeScale } : {}),

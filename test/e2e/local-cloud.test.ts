@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
@@ -11,7 +8,7 @@ import {
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
-import { synthProbeStack } from '#local/harness/probe-stack.ts';
+import { cachedProbeStack } from '#local/harness/probe-stack.ts';
 import { postShopifyWebhook, shopifyOrderBody } from '#local/harness/shopify-webhooks.ts';
 import { waitFor } from '#local/services/ports.ts';
 
@@ -58,8 +55,7 @@ async function queues() {
 }
 
 beforeAll(async () => {
-  const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-'));
-  const { stackName } = synthProbeStack(assemblyDir);
+  const { dir: assemblyDir, stackName } = cachedProbeStack();
   // Probe health while booting: every answer must come (503 until ready), never a hanging socket. A
   // request held until the boot ends would wait it out; 15 s tells that from a busy machine's slow 503.
   let booted = false;

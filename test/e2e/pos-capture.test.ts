@@ -100,11 +100,12 @@ beforeAll(async () => {
     { timeoutMs: 180_000, intervalMs: 1_000, what: 'a cash sale per sale and a cash refund per refund' },
   );
   // Whatever is still queued (late duplicates) must not add documents: let the pipeline settle, then read.
-  await pipeline.drained(60_000, ['square']);
+  // Generous: each sandbox flush may wait 30 s for a delivery in its retry backoff (60 s failed under load).
+  await pipeline.drained(180_000, ['square']);
   cashSales = await pipeline.erpDocuments('cashSale');
   cashRefunds = await pipeline.erpDocuments('cashRefund');
   faults = (await pipeline.control<{ webhooks: typeof faults }>('square', '/_control/flush', {})).webhooks;
-}, 300_000);
+}, 480_000);
 
 afterAll(async () => {
   await pipeline?.stop();

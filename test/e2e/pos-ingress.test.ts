@@ -1,12 +1,9 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
-import { synthProbeStack } from '#local/harness/probe-stack.ts';
+import { cachedProbeStack } from '#local/harness/probe-stack.ts';
 import { type RunningSandboxes, startSandboxes } from '#local/sandboxes.ts';
 import { waitFor } from '#local/services/ports.ts';
 import { signSquareBody } from '#shared/connectors/square/webhook-signature.ts';
@@ -115,8 +112,10 @@ beforeAll(async () => {
   const sandboxOrigin = `http://127.0.0.1:${(sandboxServer.address() as AddressInfo).port}`;
   squareUrl = `${sandboxOrigin}/_sandbox/square`;
 
-  const assemblyDir = mkdtempSync(join(tmpdir(), 'omnihub-e2e-pos-'));
-  const { stackName } = synthProbeStack(assemblyDir, { squareBaseUrl: squareUrl });
+  const { dir: assemblyDir, stackName } = cachedProbeStack({
+    port: (sandboxServer.address() as AddressInfo).port,
+    context: (baseUrl) => ({ squareBaseUrl: `${baseUrl}/_sandbox/square` }),
+  });
   cloud = await startLocalCloud({
     assemblyDir,
     stackName,

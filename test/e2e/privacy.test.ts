@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '#infra/app.ts';
 import { DEFAULT_CHAOS } from '#local/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '#local/cloud.ts';
+import { cachedDevStack } from '#local/harness/probe-stack.ts';
 import { DEV_SHOP } from '#local/harness/shopify-webhooks.ts';
 import { waitFor } from '#local/services/ports.ts';
 import { SHOPIFY_API_VERSION } from '#shared/connectors/shopify/api-version.ts';
@@ -153,24 +152,13 @@ let parkedExceptionId = '';
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'omnihub-e2e-privacy-'));
-  const assemblyDir = join(root, 'cdk.out');
   const logDir = join(root, 'logs');
   mkdirSync(logDir, { recursive: true });
   // The dev stack as `npm start` synthesizes it; vendor APIs point at a closed loopback port.
-  const app = new App({
-    outdir: assemblyDir,
-    context: {
-      env: 'dev',
-      netsuiteBaseUrl: 'http://127.0.0.1:9',
-      squareBaseUrl: 'http://127.0.0.1:9',
-      shopifyBaseUrl: 'http://127.0.0.1:9',
-    },
-  });
-  const { stack } = buildApp(app);
-  app.synth();
+  const { dir: assemblyDir, stackName } = cachedDevStack();
   cloud = await startLocalCloud({
     assemblyDir,
-    stackName: stack.stackName,
+    stackName,
     port: 0,
     stateDir: join(root, 'state'),
     env: { OMNIHUB_SHOPIFY_SECRET: SECRET },

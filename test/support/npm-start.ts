@@ -1,6 +1,8 @@
 export { freePortRange } from '#local/services/ports.ts';
 
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * Stops a detached `npm start` by signalling its process group (`SIGINT` as a terminal's Ctrl-C, or
@@ -26,4 +28,19 @@ export async function stopProcessGroup(
     }
   }
   return child.exitCode;
+}
+
+/**
+ * The arguments of package.json's `start` script for `process.execPath` (its leading `node` is this Node):
+ * `npm start` as npm runs it, the bootstrap and the runner included — how the process stops on Ctrl-C and
+ * which exit code it reports depend on them.
+ */
+export function npmStartArgs(projectDir: string, extra: readonly string[] = []): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [node, ...args] = scripts.start.split(/\s+/);
+  if (node !== 'node')
+    throw new Error(`package.json start script does not begin with node: ${scripts.start}`);
+  return [...args, ...extra];
 }

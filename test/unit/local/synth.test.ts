@@ -42,7 +42,8 @@ describe('synthesize (cdk synth for the local cloud)', () => {
         })
       ).cached,
     ).toBe(false);
-  }, 120_000);
+    // Two real synths: 25 s each on an idle 2-core machine, 55 s with the e2e files beside them.
+  }, 300_000);
 });
 
 describe('assertLoopbackOnly', () => {
