@@ -13,14 +13,23 @@ import type { ReservationLine, ReserveResult, SettleResult } from '../../reposit
  * read from Shopify inside `createPosPickup` and go straight to Square.
  */
 
+/*
+ * Their `name` is the `errorType` Lambda reports, which the state machine's Retry and Catch match
+ * (BOPIS_ERRORS in state-machines/bopis): spelled out, because the bundles are minified and HubError's
+ * default (the class name) becomes a mangled one there — "Uo" — that no Retry matches, so a single Shopify
+ * 503 failed a compensation for good.
+ */
+
 /** A task the workflow may retry as it is (an outage, throttling, a conflict). */
 export class BopisTransientError extends HubError {
+  override readonly name = 'BopisTransientError';
   readonly code = 'BOPIS_TRANSIENT';
   readonly retryable = true;
 }
 
 /** A task that will fail again as it is (a refusal, a missing mapping): the workflow's catch decides. */
 export class BopisPermanentError extends HubError {
+  override readonly name = 'BopisPermanentError';
   readonly code = 'BOPIS_PERMANENT';
   readonly retryable = false;
 }
