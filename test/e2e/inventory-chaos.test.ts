@@ -404,172 +404,169 @@ async function writeDiagnostics(
   );
 }
 
-// On demand, not part of `npm test` (its duration: 158 s for the test and 247 s for the file, synth and boot
-// included, on 2 cores loaded by other work, 2026-12-03). Its earlier failures (levels 1–2 units low at the
-// pick-up stores) were a BOPIS hold never released — a pick-up cancelled before the POS reported any state
-// failed its execution before the compensations (fixed in the state machine) — and this test expecting no
-// hold at all. Run it with:
-// OMNIHUB_E2E_INVENTORY_CHAOS=1 npm test -- test/e2e/inventory-chaos.test.ts
-describe.skipIf(!process.env.OMNIHUB_E2E_INVENTORY_CHAOS)(
-  'inventory availability under chaos, 121 locations, a few hot SKUs',
-  () => {
-    it('converges Shopify and every store to the invariant, and no channel write ever raised above the projection', async () => {
-      recordChannelWrites();
-      // A few SKUs every channel knows (the hot items of a promotion).
-      const skus = [...square.store.variationBySku.keys()]
-        .filter((sku) => shopify.store.itemBySku.has(sku))
-        .slice(0, HOT_SKU_COUNT);
-      expect(skus).toHaveLength(HOT_SKU_COUNT);
-      const itemIdOf = new Map(
-        netsuite.store.list('inventoryItem').map((r) => [netsuite.store.skuOf(r.id) ?? '', r.id]),
-      );
+// Part of `npm test` again: 97–151 s for the test, 138–187 s for the file with synth and boot (247 s under a
+// heavier load), 2 cores shared with other work, 2026-12-03. Its earlier failures (levels 1–2 units low at the pick-up
+// stores) were BOPIS holds never released or orders left open: a pick-up cancelled before the POS reported
+// any state failed its execution before the compensations, and the task errors' names were mangled by the
+// minified bundle so no Retry matched (a single Shopify 503 failed a compensation) — both fixed — and this
+// test expected no hold at all.
+describe('inventory availability under chaos, 121 locations, a few hot SKUs', () => {
+  it('converges Shopify and every store to the invariant, and no channel write ever raised above the projection', async () => {
+    recordChannelWrites();
+    // A few SKUs every channel knows (the hot items of a promotion).
+    const skus = [...square.store.variationBySku.keys()]
+      .filter((sku) => shopify.store.itemBySku.has(sku))
+      .slice(0, HOT_SKU_COUNT);
+    expect(skus).toHaveLength(HOT_SKU_COUNT);
+    const itemIdOf = new Map(
+      netsuite.store.list('inventoryItem').map((r) => [netsuite.store.skuOf(r.id) ?? '', r.id]),
+    );
 
-      await pipeline.control('shopify', '/_control/faults', {
-        // The issue asks for 10 %; the coalesced publisher makes few calls here, so 20 % makes sure some fail.
-        errorRate: 0.2,
-        errorStatuses: [500, 502, 503],
-        paths: ['/admin/api'],
-        webhooks: { duplicateRate: 0.05, reorderRate: 0.1 },
-        seed: 43,
-      });
-      await pipeline.control('square', '/_control/faults', {
-        webhooks: { duplicateRate: 0.05, reorderRate: 0.1 },
-      });
+    await pipeline.control('shopify', '/_control/faults', {
+      // The issue asks for 10 %; the coalesced publisher makes few calls here, so 20 % makes sure some fail.
+      errorRate: 0.2,
+      errorStatuses: [500, 502, 503],
+      paths: ['/admin/api'],
+      webhooks: { duplicateRate: 0.05, reorderRate: 0.1 },
+      seed: 43,
+    });
+    await pipeline.control('square', '/_control/faults', {
+      webhooks: { duplicateRate: 0.05, reorderRate: 0.1 },
+    });
 
-      // Go-live: the ERP's opening on hand of the hot SKUs at every location, into the change feed (what an
-      // initial export does; without an ERP count the hub publishes nothing for a position).
-      for (const sku of skus) {
-        const itemId = itemIdOf.get(sku);
-        if (!itemId) throw new Error(`the ERP has no item ${sku}`);
-        for (const location of netsuite.store.locations) {
-          netsuite.store.appendChange({
-            kind: 'onhand',
-            itemId,
-            sku,
-            locationId: location.id,
-            locationCode: location.code,
-            quantity: netsuite.store.onHand(itemId, location.id),
-            source: 'snapshot:opening',
-          });
-        }
+    // Go-live: the ERP's opening on hand of the hot SKUs at every location, into the change feed (what an
+    // initial export does; without an ERP count the hub publishes nothing for a position).
+    for (const sku of skus) {
+      const itemId = itemIdOf.get(sku);
+      if (!itemId) throw new Error(`the ERP has no item ${sku}`);
+      for (const location of netsuite.store.locations) {
+        netsuite.store.appendChange({
+          kind: 'onhand',
+          itemId,
+          sku,
+          locationId: location.id,
+          locationCode: location.code,
+          quantity: netsuite.store.onHand(itemId, location.id),
+          source: 'snapshot:opening',
+        });
       }
-      const poller = pipeline.cloud.template
-        .ofType('AWS::Lambda::Function')
-        .find((fn) => fn.logicalId.startsWith('InventoryErpChangesFunction'));
-      if (!poller) throw new Error('no ERP change-feed poller in the template');
-      pipeline.cloud.lambdaService.invokeAsync(poller.name, {});
+    }
+    const poller = pipeline.cloud.template
+      .ofType('AWS::Lambda::Function')
+      .find((fn) => fn.logicalId.startsWith('InventoryErpChangesFunction'));
+    if (!poller) throw new Error('no ERP change-feed poller in the template');
+    pipeline.cloud.lambdaService.invokeAsync(poller.name, {});
 
-      // The storm, all channels at once.
-      await Promise.all([
-        pipeline.control('netsuite', '/_control/scenario', { seed: 5, receipts: 4, adjustments: 20, skus }),
-        // The sandbox spaces activities 1–90 s apart from `at`: started now, most of them would be dated up to
-        // an hour in the future, and Square orders counts and sales by occurred_at, so a future-dated register
-        // count outranks every count the hub writes until then (a register cannot do that). Dated in the past.
-        pipeline.control('square', '/_control/scenario', {
-          seed: 6,
-          at: new Date(Date.now() - 64 * 90_000).toISOString(),
-          sales: 30,
-          returns: 4,
-          counts: 30,
-          skus,
-        }),
-        pipeline.control('shopify', '/_control/scenario', {
-          seed: 7,
-          orders: 10,
-          pickupShare: 0.25,
-          cancellations: 2,
-          fulfillments: 2,
-          spacingSeconds: { min: 1, max: 1 },
-          skus,
-        }),
-      ]);
+    // The storm, all channels at once.
+    await Promise.all([
+      pipeline.control('netsuite', '/_control/scenario', { seed: 5, receipts: 4, adjustments: 20, skus }),
+      // The sandbox spaces activities 1–90 s apart from `at`: started now, most of them would be dated up to
+      // an hour in the future, and Square orders counts and sales by occurred_at, so a future-dated register
+      // count outranks every count the hub writes until then (a register cannot do that). Dated in the past.
+      pipeline.control('square', '/_control/scenario', {
+        seed: 6,
+        at: new Date(Date.now() - 64 * 90_000).toISOString(),
+        sales: 30,
+        returns: 4,
+        counts: 30,
+        skus,
+      }),
+      pipeline.control('shopify', '/_control/scenario', {
+        seed: 7,
+        orders: 10,
+        pickupShare: 0.25,
+        cancellations: 2,
+        fulfillments: 2,
+        spacingSeconds: { min: 1, max: 1 },
+        skus,
+      }),
+    ]);
 
-      const shopifyLevels = () =>
-        skus.flatMap((sku) => {
-          const item = shopify.store.itemBySku.get(sku);
-          const itemId = itemIdOf.get(sku);
-          if (!item || !itemId) throw new Error(`no item ${sku}`);
-          return shopify.store.locations.flatMap((location) => {
-            const erp = erpLocationOf(location.code);
-            if (!erp) return [];
-            const committed = shopify.store.quantity(item, location, 'committed');
-            return [
-              {
-                level: `shopify ${sku} @ ${location.code}`,
-                expected: Math.max(0, netsuite.store.onHand(itemId, erp) - committed - 0),
-                actual: shopify.store.quantity(item, location, 'available'),
-              },
-            ];
-          });
+    const shopifyLevels = () =>
+      skus.flatMap((sku) => {
+        const item = shopify.store.itemBySku.get(sku);
+        const itemId = itemIdOf.get(sku);
+        if (!item || !itemId) throw new Error(`no item ${sku}`);
+        return shopify.store.locations.flatMap((location) => {
+          const erp = erpLocationOf(location.code);
+          if (!erp) return [];
+          const committed = shopify.store.quantity(item, location, 'committed');
+          return [
+            {
+              level: `shopify ${sku} @ ${location.code}`,
+              expected: Math.max(0, netsuite.store.onHand(itemId, erp) - committed - 0),
+              actual: shopify.store.quantity(item, location, 'available'),
+            },
+          ];
         });
-      const storeCounts = () =>
-        skus.flatMap((sku) => {
-          const variation = square.store.variationBySku.get(sku);
-          const itemId = itemIdOf.get(sku);
-          if (!variation || !itemId) throw new Error(`no variation ${sku}`);
-          return square.store.locations.flatMap((location) => {
-            const code = square.store.codeByLocationId.get(location.id);
-            const erp = erpLocationOf(code);
-            if (!erp) return [];
-            return [
-              {
-                level: `pos ${sku} @ ${code}`,
-                expected: Math.max(0, netsuite.store.onHand(itemId, erp) - awaitingPickup(sku, code)),
-                actual: square.store.quantity(variation.id, location.id),
-              },
-            ];
-          });
+      });
+    const storeCounts = () =>
+      skus.flatMap((sku) => {
+        const variation = square.store.variationBySku.get(sku);
+        const itemId = itemIdOf.get(sku);
+        if (!variation || !itemId) throw new Error(`no variation ${sku}`);
+        return square.store.locations.flatMap((location) => {
+          const code = square.store.codeByLocationId.get(location.id);
+          const erp = erpLocationOf(code);
+          if (!erp) return [];
+          return [
+            {
+              level: `pos ${sku} @ ${code}`,
+              expected: Math.max(0, netsuite.store.onHand(itemId, erp) - awaitingPickup(sku, code)),
+              actual: square.store.quantity(variation.id, location.id),
+            },
+          ];
         });
-      const off = () => [...shopifyLevels(), ...storeCounts()].filter((l) => l.actual !== l.expected);
-      let idleTwice = 0;
-      await waitFor(
-        async () => {
-          const queues = await pipeline.queues();
-          const idle = queues.every((q) => q.visible + q.inFlight === 0) && off().length === 0;
-          idleTwice = idle ? idleTwice + 1 : 0;
-          return idleTwice >= 2;
-        },
-        {
-          timeoutMs: 230_000,
-          intervalMs: 1_000,
-          what: 'the hub idle with every level at the invariant',
-        },
-      ).catch(() => undefined); // The assertions below say what is off.
-      const items = await projectionItems(skus);
-      await writeDiagnostics(
-        off().map((l) => l.level),
-        items,
-      );
-      expect((await pipeline.queues()).filter((q) => q.visible + q.inFlight > 0)).toEqual([]);
-      expect(shopifyLevels()).toHaveLength(HOT_SKU_COUNT * shopify.store.locations.length);
-      expect(storeCounts().length).toBeGreaterThanOrEqual(HOT_SKU_COUNT * 120);
-      expect(off()).toEqual([]);
-      // No POS sale subtracted twice: every sale the ERP booked has left the projection's pending movements.
-      expect(bookedButPending(items)).toEqual([]);
+      });
+    const off = () => [...shopifyLevels(), ...storeCounts()].filter((l) => l.actual !== l.expected);
+    let idleTwice = 0;
+    await waitFor(
+      async () => {
+        const queues = await pipeline.queues();
+        const idle = queues.every((q) => q.visible + q.inFlight === 0) && off().length === 0;
+        idleTwice = idle ? idleTwice + 1 : 0;
+        return idleTwice >= 2;
+      },
+      {
+        timeoutMs: 230_000,
+        intervalMs: 1_000,
+        what: 'the hub idle with every level at the invariant',
+      },
+    ).catch(() => undefined); // The assertions below say what is off.
+    const items = await projectionItems(skus);
+    await writeDiagnostics(
+      off().map((l) => l.level),
+      items,
+    );
+    expect((await pipeline.queues()).filter((q) => q.visible + q.inFlight > 0)).toEqual([]);
+    expect(shopifyLevels()).toHaveLength(HOT_SKU_COUNT * shopify.store.locations.length);
+    expect(storeCounts().length).toBeGreaterThanOrEqual(HOT_SKU_COUNT * 120);
+    expect(off()).toEqual([]);
+    // No POS sale subtracted twice: every sale the ERP booked has left the projection's pending movements.
+    expect(bookedButPending(items)).toEqual([]);
 
-      // The storm happened: POS sales booked as cash sales, online orders, Shopify 5xx, duplicates.
-      const booked = await pipeline.control<{ records: { total: number } }>(
-        'netsuite',
-        '/_control/state?type=cashSale',
-      );
-      expect(booked.records.total).toBeGreaterThan(0);
-      const faults = await pipeline.control<{ counters: { errors: number } }>('shopify', '/_control/faults');
-      expect(faults.counters.errors).toBeGreaterThan(0);
-      const chaos = pipeline.cloud.chaos?.counters;
-      expect((chaos?.sqsDuplicates ?? 0) + (chaos?.eventDuplicates ?? 0)).toBeGreaterThan(0);
+    // The storm happened: POS sales booked as cash sales, online orders, Shopify 5xx, duplicates.
+    const booked = await pipeline.control<{ records: { total: number } }>(
+      'netsuite',
+      '/_control/state?type=cashSale',
+    );
+    expect(booked.records.total).toBeGreaterThan(0);
+    const faults = await pipeline.control<{ counters: { errors: number } }>('shopify', '/_control/faults');
+    expect(faults.counters.errors).toBeGreaterThan(0);
+    const chaos = pipeline.cloud.chaos?.counters;
+    expect((chaos?.sqsDuplicates ?? 0) + (chaos?.eventDuplicates ?? 0)).toBeGreaterThan(0);
 
-      // No stale raise: every hub write to either channel at or below what the projection held then.
-      expect(writes.filter((w) => w.channel === 'shopify').length).toBeGreaterThan(0);
-      expect(writes.filter((w) => w.channel === 'pos').length).toBeGreaterThan(0);
-      expect(unobserved).toEqual([]);
-      const raises = writes
-        .map((w) => ({ ...w, bound: bound(w.key, w.channel, w.at) }))
-        .filter((w) => w.bound === null || w.quantity > w.bound);
-      expect(raises).toEqual([]);
+    // No stale raise: every hub write to either channel at or below what the projection held then.
+    expect(writes.filter((w) => w.channel === 'shopify').length).toBeGreaterThan(0);
+    expect(writes.filter((w) => w.channel === 'pos').length).toBeGreaterThan(0);
+    expect(unobserved).toEqual([]);
+    const raises = writes
+      .map((w) => ({ ...w, bound: bound(w.key, w.channel, w.at) }))
+      .filter((w) => w.bound === null || w.quantity > w.bound);
+    expect(raises).toEqual([]);
 
-      // Nothing reached a DLQ.
-      const queues = await pipeline.queues();
-      expect(queues.filter((q) => q.isDlq && q.visible + q.inFlight > 0)).toEqual([]);
-    }, 330_000);
-  },
-);
+    // Nothing reached a DLQ.
+    const queues = await pipeline.queues();
+    expect(queues.filter((q) => q.isDlq && q.visible + q.inFlight > 0)).toEqual([]);
+  }, 330_000);
+});
