@@ -277,13 +277,22 @@ export class BopisStateMachine extends Construct {
 
     const collected = new Succeed(this, 'Collected');
     const afterCollection = fulfil.next(convert).next(bookErp).next(collected);
-    const route = new Choice(this, 'WhereIsThePickup')
+    const byPosState = new Choice(this, 'WhereIsThePosPickup')
       // Collected first: an order cancelled after the customer took the goods is not undone here (the
       // goods are gone; releasing the hold and cancelling a COMPLETED Square order would fail half way).
       .when(Condition.stringEquals('$.inspected.item.posState.S', 'COMPLETED'), afterCollection)
       .when(Condition.isPresent('$.inspected.item.cancelled'), cancelled)
       .when(Condition.stringEquals('$.inspected.item.posState.S', 'CANCELED'), cancelled)
       .when(Condition.stringEquals('$.inspected.item.posState.S', 'PREPARED'), markPrepared)
+      .otherwise(failed);
+    // A comparison on a path the input does not have is not false: it fails the execution with
+    // States.Runtime (https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html, IsPresent).
+    // The POS state is absent when the order was cancelled before the POS reported anything (a Shopify
+    // cancellation right after the pick-up was created): without this guard that execution failed
+    // there, before its compensations, and the reservation stayed held for good.
+    const route = new Choice(this, 'WhereIsThePickup')
+      .when(Condition.isPresent('$.inspected.item.posState.S'), byPosState)
+      .when(Condition.isPresent('$.inspected.item.cancelled'), cancelled)
       .otherwise(failed);
     inspect.next(route);
 

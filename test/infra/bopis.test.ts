@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/app.ts';
 import { ENVIRONMENTS } from '#infra/config/environments.ts';
@@ -201,5 +202,57 @@ describe('Bopis flow (prod template)', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+  });
+
+  /**
+   * Runs the routing after `Inspect` (the Choice states from WhereIsThePickup on, as synthesized) with the
+   * interpreter the local cloud uses, every other state replaced by a Pass that names itself: where an
+   * inspected pick-up item leads.
+   */
+  async function routeOf(item: Record<string, unknown>): Promise<string> {
+    const choices = new Set<string>();
+    const visit = (name: string) => {
+      const state = states[name];
+      if (choices.has(name) || state?.Type !== 'Choice') return;
+      choices.add(name);
+      for (const next of [...(state.Choices ?? []).map((c) => c.Next), state.Default ?? '']) visit(next);
+    };
+    visit('WhereIsThePickup');
+    const targets = new Set(
+      [...choices].flatMap((name) => [
+        ...(states[name]?.Choices ?? []).map((c) => c.Next),
+        states[name]?.Default ?? '',
+      ]),
+    );
+    const definition = {
+      StartAt: 'WhereIsThePickup',
+      States: {
+        ...Object.fromEntries([...choices].map((name) => [name, states[name]])),
+        ...Object.fromEntries(
+          [...targets]
+            .filter((name) => name !== '' && !choices.has(name))
+            .map((name) => [name, { Type: 'Pass', Result: name, End: true }]),
+        ),
+      },
+    };
+    const machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+    return (await machine.run({ inspected: { item } } as never).result) as unknown as string;
+  }
+
+  it('after a refused wait, routes what the pick-up item says — a cancellation before any POS state included', async () => {
+    const pk = { S: 'PICKUP#shopify:shop:1' };
+    // Cancelled on Shopify before the POS reported anything: no posState on the item. A comparison on the
+    // absent path failed the execution (States.Runtime) before its compensations: the hold stayed.
+    expect(await routeOf({ pk, cancelled: { BOOL: true } })).toBe('OrderCancelled');
+    expect(await routeOf({ pk, posState: { S: 'CANCELED' } })).toBe('OrderCancelled');
+    expect(await routeOf({ pk, posState: { S: 'PREPARED' } })).toBe('MarkPrepared');
+    expect(await routeOf({ pk, posState: { S: 'PREPARED' }, cancelled: { BOOL: true } })).toBe(
+      'OrderCancelled',
+    );
+    // Collected first: the goods are gone, a late cancellation is not undone.
+    expect(await routeOf({ pk, posState: { S: 'COMPLETED' }, cancelled: { BOOL: true } })).toBe(
+      'FulfilInShopify',
+    );
+    expect(await routeOf({ pk })).toBe('StepFailed');
   });
 });
