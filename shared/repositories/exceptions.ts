@@ -312,6 +312,7 @@ export class DynamoExceptionStore implements ExceptionStore {
     change: { readonly update: string; readonly values: Record<string, unknown> },
   ): Promise<boolean> {
     let parts: number;
+    let expiresAt: unknown;
     try {
       const updated = await this.client.send(
         new UpdateCommand({
@@ -325,13 +326,14 @@ export class DynamoExceptionStore implements ExceptionStore {
         }),
       );
       parts = typeof updated.Attributes?.payloadParts === 'number' ? updated.Attributes.payloadParts : 0;
+      expiresAt = updated.Attributes?.expiresAt;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
     // A payload too big for one item lives in part items: they expire with the exception (TTL), or stop
     // expiring when it is parked again — a resolved raw order must not outlive its retention in pieces.
-    const expiresAt = change.values[':expires'];
+    // They take the exception's own expiry as the update left it (whatever the caller named it).
     for (let index = 0; index < parts; index += 1) {
       await this.client
         .send(
