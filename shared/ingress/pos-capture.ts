@@ -381,17 +381,24 @@ async function captureStoreReturn(
     await remember(deps, ctx, refundMarkerKey(refund.id), version);
     return outcome;
   };
-  let event: CanonicalEvent;
   const idempotencyKey = `pos:${merchantId}:store-return:${refund.id}`;
+  let returnOrder: SquareOrder;
+  let variations: ReadonlyMap<string, VariationInfo | null>;
   try {
-    const returnOrder = await readOrder(deps, returnOrderId);
+    returnOrder = await readOrder(deps, returnOrderId);
     if (!isReturnOrder(returnOrder) || returnOrder.returns.some((entry) => entry.source_order_id)) {
       deps.telemetry.count('PosRefundNotPosSale');
       return ignored(
         `unlinked refund ${refund.id}: order ${returnOrder.id} is not an unlinked return order (nothing to return)`,
       );
     }
-    const variations = await deps.square.variations(returnCatalogRefs(returnOrder));
+    variations = await deps.square.variations(returnCatalogRefs(returnOrder));
+  } catch (error) {
+    if (!isPermanent(error)) throw error;
+    return park(error);
+  }
+  let event: CanonicalEvent;
+  try {
     const data = mapStoreReturn({ merchantId, refund, returnOrder, variations });
     event = buildEvent(
       'StoreReturnRecorded',
@@ -415,8 +422,7 @@ async function captureStoreReturn(
       data,
     );
   } catch (error) {
-    if (error instanceof HubError && error.retryable) throw error;
-    if (!(error instanceof HubError) || error instanceof PosAuthError) throw error;
+    // What the store recorded cannot be mapped (no online order number, refunded in parts, malformed).
     return park(error);
   }
   await deps.publisher.publish([event]);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { HubError } from '../../errors.ts';
 import type { ReturnLine, ReturnRequested, StoreReturnRecorded } from '../../events/return.ts';
 import { type ShopifyGraphql, ShopifyUnavailableError } from '../../inventory/shopify-publisher.ts';
@@ -55,6 +56,19 @@ export class ShopifyLookupFailed extends HubError {
 }
 
 const numeric = (id: string) => id.split('/').pop() ?? id;
+
+/**
+ * `pos-<merchant>-<refundId>`; a refund id too long for an execution name (80 characters) or with other
+ * characters is replaced by its SHA-256 prefix — the same refund always gives the same id.
+ */
+export function storeReturnIdOf(store: StoreReturnRecorded): string {
+  const { account, refundId } = store.source;
+  try {
+    return returnIdOf('pos', account, refundId);
+  } catch {
+    return returnIdOf('pos', account, `h${createHash('sha256').update(refundId).digest('hex').slice(0, 32)}`);
+  }
+}
 
 /** `#1001`, `1001`, ` #1001 ` → `#1001`; anything else (spaces, quotes, operators) matches no order. */
 export function orderNameOf(reference: string): string | null {
@@ -122,7 +136,7 @@ export async function requestFromStoreReturn(
   });
   const shipping = { amount: 0, currency: store.currency };
   return {
-    returnId: returnIdOf('pos', store.source.account, store.source.refundId),
+    returnId: storeReturnIdOf(store),
     trigger: {
       system: 'pos',
       account: store.source.account,

@@ -7,6 +7,7 @@ import {
   ORDER_BY_NAME_QUERY,
   orderNameOf,
   requestFromStoreReturn,
+  storeReturnIdOf,
 } from '#shared/flows/returns/store-return.ts';
 import type { ShopifyGraphql } from '#shared/inventory/shopify-publisher.ts';
 import { assertShopifyDocument } from '#test/sandbox/shopify-helpers.ts';
@@ -120,6 +121,15 @@ describe('a store return of an online order → the workflow request', () => {
     const noSku = await requestFromStoreReturn(storeReturn(), [SHOP], async () => shop.graphql);
     expect(noSku.order.orderId).toBe('500');
     expect(noSku.lines.map((line) => line.orderLineId)).toEqual(['unmatched-SKU-A', 'unmatched-SKU-A']);
+  });
+
+  it('names the execution by the POS refund, within Step Functions’ 80 characters whatever its length', () => {
+    expect(storeReturnIdOf(storeReturn())).toBe(`pos-${MERCHANT}-R1`);
+    const long = storeReturn({
+      source: { system: 'pos', account: MERCHANT, refundId: 'X'.repeat(90), returnOrderId: 'RO1' },
+    });
+    expect(storeReturnIdOf(long)).toMatch(new RegExp(`^pos-${MERCHANT}-h[0-9a-f]{32}$`));
+    expect(storeReturnIdOf(long)).toBe(storeReturnIdOf(structuredClone(long)));
   });
 
   it('reads the order number the store typed: with or without #, nothing that is not a number', () => {
