@@ -8,12 +8,26 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { EventBridgePublisher } from '#shared/bus/publisher.ts';
-import { startFromShopifyRefund } from '#shared/flows/returns/start.ts';
-import { readEnv } from '#shared/runtime/env.ts';
+import { startFromTrigger } from '#shared/flows/returns/start.ts';
+import { shopifyGraphql } from '#shared/inventory/shopify-publisher.ts';
+import { jsonVariable, readEnv } from '#shared/runtime/env.ts';
 import { logger, metrics, powertoolsTelemetry, tracer } from '#shared/runtime/observability.ts';
+import { secretsManagerAccessToken } from '#shared/runtime/secrets.ts';
 
 const name = z.string().min(1);
-const env = readEnv(z.object({ EVENT_BUS_NAME: name, STATE_MACHINE_ARN: name }));
+const env = readEnv(
+  z.object({
+    EVENT_BUS_NAME: name,
+    STATE_MACHINE_ARN: name,
+    SHOPIFY_SHOPS: jsonVariable(z.array(z.object({ domain: name, baseUrl: z.url(), tokenSecretId: name }))),
+  }),
+);
+const shops = new Map(
+  env.SHOPIFY_SHOPS.map((shop) => [
+    shop.domain,
+    { ...shop, token: secretsManagerAccessToken(shop.tokenSecretId) },
+  ]),
+);
 const sfn = tracer.captureAWSv3Client(new SFNClient({}));
 const deps = {
   publisher: new EventBridgePublisher(
@@ -31,14 +45,26 @@ const deps = {
       throw error;
     }
   },
+  // A store return names its online order by number: looked up in the configured shops.
+  shopify: {
+    shops: [...shops.keys()],
+    graphqlOf: async (domain: string) => {
+      const shop = shops.get(domain);
+      if (!shop) throw new Error(`no configured shop ${domain}`);
+      return shopifyGraphql({ baseUrl: shop.baseUrl, accessToken: await shop.token.token() });
+    },
+  },
   telemetry: powertoolsTelemetry,
   log: logger,
 };
 const processor = new BatchProcessor(EventType.SQS);
 
-const record = (sqsRecord: SQSRecord) => startFromShopifyRefund(JSON.parse(sqsRecord.body), deps);
+const record = (sqsRecord: SQSRecord) => startFromTrigger(JSON.parse(sqsRecord.body), deps);
 
-/** SQS `ReturnTriggers` → one execution of the omnichannel-return workflow per return (shared/flows/returns). */
+/**
+ * SQS `ReturnTriggers` (Shopify refunds, store returns of online orders) → one execution of the
+ * omnichannel-return workflow per return (shared/flows/returns).
+ */
 export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { clearState: true }))

@@ -13,7 +13,7 @@ import { HubFlow, type HubResources } from './hub-flow.ts';
 
 /**
  * Omnichannel returns (issue #14): a Shopify refund that returns units (`RefundCreated` from
- * omnihub.shopify) → queue → `return-trigger` (publishes `ReturnRequested`, starts one execution named by
+ * omnihub.shopify) or an online order returned at a store (`StoreReturnRecorded` from omnihub.pos) → queue → `return-trigger` (publishes `ReturnRequested`, starts one execution named by
  * the return id) → the `OmnichannelReturn` Standard workflow: match (ledger) → Shopify return + refund
  * (skipped when Shopify triggered) → ERP credit memo (its own slot of the ERP's concurrency limit,
  * retried, then parked on a task token) → disposition (`InventoryAdjusted`) → `ReturnCompleted`.
@@ -116,10 +116,13 @@ export class Returns extends HubFlow {
       environment: {
         EVENT_BUS_NAME: hub.bus.eventBusName,
         STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+        // A store return names its online order by number: the trigger looks it up (read only).
+        SHOPIFY_SHOPS: JSON.stringify(shops.map(({ token: _token, ...shop }) => shop)),
       },
     });
     hub.grantPublish(this.triggerFunction, EVENT_SOURCES.hub);
     stateMachine.grantStartExecution(this.triggerFunction);
+    for (const shop of shops) shop.token.grantRead(this.triggerFunction);
 
     const triggers = new BufferedConsumer(this, 'ReturnTriggers', {
       handler: this.triggerFunction,
@@ -135,6 +138,11 @@ export class Returns extends HubFlow {
     triggers.subscribe(hub.bus, 'ShopifyRefundsToReturns', {
       source: [EVENT_SOURCES.shopify],
       detailType: ['RefundCreated'],
+    });
+    // Online orders returned and refunded at a store (the POS ingress's unlinked refunds of unlinked returns).
+    triggers.subscribe(hub.bus, 'StoreReturnsToReturns', {
+      source: [EVENT_SOURCES.pos],
+      detailType: ['StoreReturnRecorded'],
     });
 
     new CfnOutput(this, 'OmnichannelReturnStateMachineArn', { value: stateMachine.stateMachineArn });

@@ -501,7 +501,15 @@ export class PosActivity {
     return { orderId: order.id, refundId };
   }
 
-  /** An online order returned at a store: a return order carrying the online reference, no refund, restock. */
+  /**
+   * An online order returned at a store, the money given back at the register: an unlinked return order
+   * (no `source_order_id`) carrying the online order's number in `reference_id`, an unlinked cash refund
+   * (`unlinked: true`, no `payment_id`: "An unlinked refund isn't linked to a Square payment and has no
+   * associated payment ID", https://developer.squareup.com/docs/refunds-api/unlinked-refunds) naming that
+   * return order, and the restock. Square announces the refund as any other: `refund.created`, then
+   * `refund.updated` once COMPLETED (https://developer.squareup.com/reference/square/refunds-api/webhooks/refund.created,
+   * …/refund.updated); no order webhook (the order is made in the POS app).
+   */
   onlineReturn(
     rng: Rng,
     locationId: string,
@@ -516,11 +524,13 @@ export class PosActivity {
       price: number | undefined;
     }>,
     at: string,
-  ): string {
+  ): { orderId: string; refundId: string } {
     const rl = this.returnLines(
       rng,
       lines.map((l) => ({ v: l.v, q: l.q, price: l.price ?? l.v.item_variation_data.price_money.amount })),
     );
+    const amount = rl.reduce((s, l) => s + l.total_money.amount, 0);
+    const refundId = squareId(rng, 29, 'b62');
     const order = this.returnOrder(
       rng,
       locationId,
@@ -528,11 +538,40 @@ export class PosActivity {
       at,
       {
         reference_id: reference,
-        metadata: { online_order_reference: reference, return_channel: 'in_store' },
+        refunds: [
+          {
+            id: refundId,
+            location_id: locationId,
+            created_at: at,
+            reason: 'Returned Goods',
+            amount_money: money(amount, this.currency),
+            status: 'APPROVED',
+          },
+        ],
       },
     );
+    const refund: PaymentRefund = {
+      id: refundId,
+      status: 'PENDING',
+      amount_money: money(amount, this.currency),
+      unlinked: true,
+      destination_type: 'CASH',
+      order_id: order.id,
+      location_id: locationId,
+      reason: 'Returned Goods',
+      created_at: at,
+      updated_at: at,
+      version: 1,
+    };
+    this.store.refunds.set(refundId, refund);
+    this.emitter.emit('refund.created', 'refund', refundId, { refund: refundObject(refund) }, at, rng);
+    const doneAt = new Date(Date.parse(at) + 2000).toISOString();
+    refund.status = 'COMPLETED';
+    refund.updated_at = doneAt;
+    refund.version = 2;
+    this.emitter.emit('refund.updated', 'refund', refundId, { refund: refundObject(refund) }, doneAt, rng);
     this.restock(rng, locationId, rl, at);
-    return order.id;
+    return { orderId: order.id, refundId };
   }
 }
 
@@ -544,7 +583,8 @@ function refundObject(r: PaymentRefund): Record<string, unknown> {
     id: r.id,
     location_id: r.location_id,
     order_id: r.order_id,
-    payment_id: r.payment_id,
+    ...(r.payment_id ? { payment_id: r.payment_id } : {}),
+    ...(r.unlinked ? { unlinked: true, destination_type: r.destination_type } : {}),
     status: r.status,
     updated_at: r.updated_at,
     version: r.version,

@@ -116,8 +116,9 @@ export interface OrderTender {
 export interface OrderRefund {
   id: string;
   location_id: string;
-  transaction_id: string;
-  tender_id: string;
+  /** Unset for an unlinked refund (no Square payment, so no tender): only id, location, reason, money, status are required. */
+  transaction_id?: string;
+  tender_id?: string;
   created_at: string;
   reason: string;
   amount_money: Money;
@@ -185,7 +186,10 @@ export interface PaymentRefund {
   id: string;
   status: 'PENDING' | 'COMPLETED' | 'REJECTED' | 'FAILED';
   amount_money: Money;
-  payment_id: string;
+  /** Unset for an unlinked refund (`unlinked: true`), which names its `destination_type` instead. */
+  payment_id?: string;
+  unlinked?: boolean;
+  destination_type?: 'CASH' | 'CARD' | 'EXTERNAL';
   order_id: string;
   location_id: string;
   reason: string;

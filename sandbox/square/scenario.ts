@@ -23,7 +23,10 @@ export const SquareScenarioSchema = z.object({
   sales: z.number().int().min(0).max(100_000).default(0),
   /** Returns of earlier in-store sales (linked returns with a refund on the original payment). */
   returns: z.number().int().min(0).max(100_000).default(0),
-  /** Returns of online orders at a store (unlinked returns carrying the online order reference). */
+  /**
+   * Returns of online orders at a store: unlinked return orders carrying the online order number
+   * (`reference_id`), refunded in cash at the register by an unlinked refund (`refund.*` webhooks).
+   */
   onlineReturns: z
     .union([
       z.number().int().min(0).max(10_000),
@@ -182,15 +185,15 @@ export function runScenario(session: SquareSession, input: unknown, options: Sce
               q: 1,
               price: undefined,
             }));
-        summary.onlineReturns.push(
-          activity.onlineReturn(
-            rng,
-            (returnedAt ?? loc).id,
-            spec?.reference ?? `#${rng.int(1001, 99999)}`,
-            lines,
-            at,
-          ),
+        const made = activity.onlineReturn(
+          rng,
+          (returnedAt ?? loc).id,
+          spec?.reference ?? `#${rng.int(1001, 99999)}`,
+          lines,
+          at,
         );
+        summary.onlineReturns.push(made.orderId);
+        summary.refunds.push(made.refundId);
       } else if (kind === 'count') {
         const v = rng.pick(variations);
         const cur = store.quantity(v.id, loc.id);

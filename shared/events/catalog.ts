@@ -11,7 +11,7 @@ import { OrderSchema } from './order.ts';
 import { PickupCancelledSchema, PickupUpdatedSchema } from './pickup.ts';
 import { PriceChangedSchema, ProductSchema } from './product.ts';
 import { RefundSchema } from './refund.ts';
-import { ReturnCompletedSchema, ReturnRequestedSchema } from './return.ts';
+import { ReturnCompletedSchema, ReturnRequestedSchema, StoreReturnRecordedSchema } from './return.ts';
 
 interface EventDefinition<D extends z.ZodType> {
   /** major.minor: bump the major for any removed, renamed or retyped field (the contract test enforces it). */
@@ -55,11 +55,18 @@ export const EVENT_CATALOG = {
     data: RefundSchema,
   }),
   ReturnRequested: define({
-    version: '1.0',
+    version: '1.1',
     sources: [EVENT_SOURCES.hub],
     description:
-      'A customer returns lines of an online order (in Shopify or at a store): starts the omnichannel-return workflow.',
+      'A customer returns lines of an online order (in Shopify or at a store): starts the omnichannel-return workflow (1.1: `refundedBy`).',
     data: ReturnRequestedSchema,
+  }),
+  StoreReturnRecorded: define({
+    version: '1.0',
+    sources: [EVENT_SOURCES.pos],
+    description:
+      'Goods bought online were returned at a store and refunded at its register (a POS return naming the online order number).',
+    data: StoreReturnRecordedSchema,
   }),
   ReturnCompleted: define({
     version: '1.0',

@@ -47,6 +47,12 @@ export const ReturnRequestedSchema = z.object({
   shopifyRefunded: z
     .boolean()
     .describe('Shopify already holds the return and its refund (it triggered): the workflow skips that step'),
+  refundedBy: z
+    .literal('pos')
+    .optional()
+    .describe(
+      '1.1: the customer was paid back at the store (POS refund): Shopify records the return, refunds nothing',
+    ),
   requestedAt: UtcTimestampSchema,
 });
 export type ReturnRequested = z.infer<typeof ReturnRequestedSchema>;
@@ -62,3 +68,38 @@ export const ReturnCompletedSchema = z.object({
   completedAt: UtcTimestampSchema,
 });
 export type ReturnCompleted = z.infer<typeof ReturnCompletedSchema>;
+
+/**
+ * A return made at a store of goods bought online, refunded at the register (Square: an unlinked return
+ * order — no `source_order_id` — carrying the online order's number, and its unlinked refund). The POS
+ * ingress publishes it from `omnihub.pos` under the key `pos:<merchant>:store-return:<refundId>`; the
+ * omnichannel-return workflow looks the online order up by its number and its lines by SKU.
+ */
+export const StoreReturnRecordedSchema = z.object({
+  source: z.object({
+    system: z.literal('pos'),
+    account: z.string().min(1).describe('POS merchant id'),
+    refundId: IdSchema.describe('the POS refund that paid the customer back (Square refund id)'),
+    returnOrderId: IdSchema.describe('the POS return order holding the returned lines'),
+  }),
+  onlineOrderReference: z
+    .string()
+    .min(1)
+    .describe('the online order as the store recorded it: its order number, e.g. #1001'),
+  location: LocationRefSchema.describe('the store that took the goods back (POS location)'),
+  currency: CurrencyCodeSchema,
+  lines: z
+    .array(
+      z.object({
+        lineId: IdSchema.describe('the POS return line (Square return line item uid)'),
+        sku: z.string().min(1).nullable(),
+        quantity: z.number().int().positive(),
+        subtotal: MoneySchema.describe('net amount refunded for the line (before tax)'),
+        tax: MoneySchema.describe('tax refunded for the line'),
+      }),
+    )
+    .min(1),
+  refunded: MoneySchema.describe('money the store gave back (the POS refund)'),
+  refundedAt: UtcTimestampSchema,
+});
+export type StoreReturnRecorded = z.infer<typeof StoreReturnRecordedSchema>;

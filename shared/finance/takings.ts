@@ -36,6 +36,7 @@ export const SquarePaymentRefundSchema = z.looseObject({
   amount_money: Money,
   processing_fee: Fees,
   destination_type: z.string().nullish(),
+  unlinked: z.boolean().nullish(),
 });
 export type SquarePaymentRefund = z.infer<typeof SquarePaymentRefundSchema>;
 
@@ -156,7 +157,14 @@ export function summarizeTakings(input: {
   }
   for (const r of refunds.values()) {
     check(r.amount_money, `refund ${r.id}`);
-    const source = r.payment_id ? sourceOf.get(r.payment_id) : undefined;
+    // An unlinked refund (no Square payment: e.g. an online order returned and paid back at the store) goes
+    // out through its destination (`destination_type`: CASH from the till, else to a card/account),
+    // https://developer.squareup.com/docs/refunds-api/unlinked-refunds.
+    const source = r.payment_id
+      ? sourceOf.get(r.payment_id)
+      : r.unlinked === true
+        ? (r.destination_type ?? undefined)
+        : undefined;
     if (source === undefined)
       throw new TakingsError(
         `refund ${r.id} refunds payment ${r.payment_id ?? '(none)'}, which Square did not list`,

@@ -11,7 +11,7 @@ import {
   parseSquareOrder,
 } from '../connectors/square/mapper.ts';
 import type { SquareOrder, SquareRefund } from '../connectors/square/payloads.ts';
-import { mapSquareRefund, returnCatalogRefs } from '../connectors/square/refund-mapper.ts';
+import { mapSquareRefund, mapStoreReturn, returnCatalogRefs } from '../connectors/square/refund-mapper.ts';
 import { HubError, MappingError } from '../errors.ts';
 import { buildEvent, type CanonicalEvent } from '../events/catalog.ts';
 import { toUtc } from '../events/common.ts';
@@ -269,8 +269,10 @@ export const refundMarkerKey = (refundId: string): string => `refund:${refundId}
  * returns (`returns[].source_order_id`). Not published here, with the reason in the answer and the log —
  * the omnichannel returns workflow owns these: a refund without a Square payment (`unlinked`), a return
  * with no source sale (an unlinked return, e.g. an online order returned at the store), and a return of
- * an order the hub created in Square (a BOPIS pick-up, whose money was taken online). PENDING, REJECTED
- * and FAILED refunds move no money: acknowledged, not published.
+ * an order the hub created in Square (a BOPIS pick-up, whose money was taken online). An unlinked refund of
+ * a return order is a store return of an online order: published as `StoreReturnRecorded` (see
+ * {@link captureStoreReturn}). PENDING, REJECTED and FAILED refunds move no money: acknowledged, not
+ * published.
  */
 export async function captureRefund(
   refund: SquareRefund,
@@ -291,7 +293,9 @@ export async function captureRefund(
     return ignored(`refund ${refund.id}: ${reason}; the returns workflow owns it`);
   };
   if (refund.unlinked === true || !refund.payment_id) {
-    return notOurs('not linked to a Square payment (an unlinked refund)');
+    // An unlinked refund with a return order: goods bought elsewhere (online) returned at the store.
+    if (refund.order_id) return captureStoreReturn(refund, refund.order_id, ctx, deps);
+    return notOurs('not linked to a Square payment and naming no return order (an unlinked refund)');
   }
 
   const transactionId = deterministicUuid('pos', merchantId, 'refund', refund.id);
@@ -351,5 +355,83 @@ export async function captureRefund(
   await remember(deps, ctx, refundMarkerKey(refund.id), version);
   deps.telemetry.count('EventsPublished');
   deps.log.info('POS refund published', { ...logContext, saleId: sale.id, transactionId });
+  return { status: 'published', eventIds: [event.detail.metadata.eventId] };
+}
+
+/**
+ * A completed unlinked Square refund of a return order — an online order's goods returned and refunded at
+ * the store — → `StoreReturnRecorded` from `omnihub.pos` (business key `pos:<merchant>:store-return:<refundId>`,
+ * the same whichever finder: `refund.created`/`refund.updated` or the sweep), for the omnichannel-return
+ * workflow. No stock movement here: the workflow books the restock once it has matched the online order
+ * (movement `return:<returnId>:<line>`), so the units are counted once. A return naming no online order,
+ * or refunded in parts, is parked with the reason.
+ */
+async function captureStoreReturn(
+  refund: SquareRefund,
+  returnOrderId: string,
+  ctx: CaptureContext,
+  deps: PosCaptureDeps,
+): Promise<DeliveryOutcome> {
+  const { merchantId } = ctx;
+  const refundContext = { refundId: refund.id, status: refund.status, orderId: returnOrderId };
+  const transactionId = deterministicUuid('pos', merchantId, 'refund', refund.id);
+  const version = Date.parse(refund.updated_at ?? refund.created_at) || 0;
+  const park = async (error: unknown) => {
+    const outcome = await ctx.park(error, transactionId, refundContext);
+    await remember(deps, ctx, refundMarkerKey(refund.id), version);
+    return outcome;
+  };
+  const idempotencyKey = `pos:${merchantId}:store-return:${refund.id}`;
+  let returnOrder: SquareOrder;
+  let variations: ReadonlyMap<string, VariationInfo | null>;
+  try {
+    returnOrder = await readOrder(deps, returnOrderId);
+    if (!isReturnOrder(returnOrder) || returnOrder.returns.some((entry) => entry.source_order_id)) {
+      deps.telemetry.count('PosRefundNotPosSale');
+      return ignored(
+        `unlinked refund ${refund.id}: order ${returnOrder.id} is not an unlinked return order (nothing to return)`,
+      );
+    }
+    variations = await deps.square.variations(returnCatalogRefs(returnOrder));
+  } catch (error) {
+    if (!isPermanent(error)) throw error;
+    return park(error);
+  }
+  let event: CanonicalEvent;
+  try {
+    const data = mapStoreReturn({ merchantId, refund, returnOrder, variations });
+    event = buildEvent(
+      'StoreReturnRecorded',
+      EVENT_SOURCES.pos,
+      {
+        eventId: deterministicUuid('pos', merchantId, ctx.deliveryId, 'StoreReturnRecorded', idempotencyKey),
+        transactionId,
+        idempotencyKey,
+        occurredAt: data.refundedAt,
+        receivedAt: ctx.receivedAt,
+        origin: {
+          system: 'pos',
+          account: merchantId,
+          topic: ctx.topic,
+          apiVersion: SQUARE_API_VERSION,
+          deliveryId: ctx.deliveryId,
+          resourceId: refund.id,
+          ...(ctx.triggeredAt ? { triggeredAt: ctx.triggeredAt } : {}),
+        },
+      },
+      data,
+    );
+  } catch (error) {
+    // What the store recorded cannot be mapped (no online order number, refunded in parts, malformed).
+    return park(error);
+  }
+  await deps.publisher.publish([event]);
+  await remember(deps, ctx, refundMarkerKey(refund.id), version);
+  deps.telemetry.count('EventsPublished');
+  deps.log.info('POS store return of an online order published', {
+    ...ctx.log,
+    ...refundContext,
+    transactionId,
+  });
   return { status: 'published', eventIds: [event.detail.metadata.eventId] };
 }

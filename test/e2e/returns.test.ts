@@ -396,8 +396,8 @@ async function bookedOrder(seed: number) {
 }
 
 /**
- * Starts a return execution with the request the in-store trigger would hand over (Shopify has not
- * refunded it). Started directly: the in-store trigger is not wired yet (see the README).
+ * Starts a return execution with a request the hub must refund in Shopify (`refundedBy` unset: no store
+ * refund). Started directly: the store-return trigger (last describe) always hands over `refundedBy: pos`.
  */
 async function startInStoreReturn(
   booked: Awaited<ReturnType<typeof bookedOrder>>,
@@ -508,7 +508,7 @@ describe('omnichannel returns: Shopify refusing the refund', () => {
     const paid = order.transactions.reduce((s, t) => s + (t.kind === 'SALE' ? t.amountMinor : 0), 0);
     // The return as the hub's in-store trigger hands it to the workflow (Shopify has not refunded it), for
     // more money than the customer paid online (e.g. the store's shelf price): Shopify refuses the refund.
-    // The execution is started directly: the in-store trigger is not wired yet (see the README).
+    // The execution is started directly (a hub-refunded request: the store trigger's say `refundedBy: pos`).
     const returnId = `pos-e2e-merchant-refused-${orderId}`;
     const asked = { amount: paid + 1_000, currency: 'USD' };
     const request = {
@@ -561,3 +561,119 @@ describe('omnichannel returns: Shopify refusing the refund', () => {
     );
   }, 240_000);
 });
+
+describe('omnichannel returns: an online order returned and refunded at a store (Square)', () => {
+  it('the store refund starts one execution: Shopify records the return without refunding, the ERP one credit memo, stock back at the store; an unknown order number is parked', async () => {
+    const booked = await bookedOrder(79);
+    const sku = booked.line.sku as string;
+    // The store takes the unit back and pays the customer in cash (an unlinked Square refund of an unlinked
+    // return naming the online order's number), and a second return names an order no shop has.
+    const run = await pipeline.control<{ onlineReturns: string[]; refunds: string[] }>(
+      'square',
+      '/_control/scenario',
+      {
+        seed: 80,
+        spacingSeconds: { min: 0, max: 1 },
+        onlineReturns: [
+          { reference: booked.order.name, location: 'ST-001', lines: [{ sku, quantity: 1 }] },
+          { reference: '#990001', location: 'ST-001', lines: [{ sku, quantity: 1 }] },
+        ],
+      },
+    );
+    expect(run.refunds).toHaveLength(2);
+    const square = await pipeline.control<{ merchantId: string }>('square', '/_control/state?view=locations');
+    const refunds = await pipeline.all<{
+      id: string;
+      order_id: string;
+      status: string;
+      unlinked?: boolean;
+      amount_money: { amount: number };
+    }>('square', 'view=refunds', (state) => state.records as never);
+    const refundOf = (orderId: string) => refunds.find((r) => r.order_id === orderId);
+    const known = refundOf(run.onlineReturns[0] as string);
+    const unknown = refundOf(run.onlineReturns[1] as string);
+    expect(known).toMatchObject({ status: 'COMPLETED', unlinked: true });
+    const knownId = `pos-${square.merchantId}-${known?.id}`;
+    const unknownId = `pos-${square.merchantId}-${unknown?.id}`;
+
+    await expectStatus(knownId, 'SUCCEEDED');
+    await expectStatus(unknownId, 'FAILED');
+    // Webhooks refund.created, refund.updated (and chaos's duplicates) name one execution per refund.
+    const names = (await returnExecutions()).map((e) => e.name);
+    expect(names.filter((n) => n === knownId || n === unknownId).sort()).toEqual([knownId, unknownId].sort());
+
+    // The unknown order number: parked with its reason, nothing booked.
+    const parked = (await pipeline.exceptions()).find(
+      (e) => e.kind === 'return' && e.attributes.returnId === unknownId,
+    );
+    expect(parked).toMatchObject({ code: 'RETURN_ORDER_UNKNOWN', status: 'PARKED' });
+    expect(parked?.reason).toMatch(/#990001/);
+
+    // Shopify: the return recorded and closed, no refund (the store paid the customer back).
+    const order = await call<{
+      order: { returns: { nodes: { status: string }[] }; refunds: { id: string }[] };
+    }>(`query($id: ID!) { order(id: $id) { returns(first: 5) { nodes { status } } refunds { id } } }`, {
+      id: `gid://shopify/Order/${booked.orderId}`,
+    });
+    expect(order.order.returns.nodes.map((r) => r.status)).toEqual(['CLOSED']);
+    expect(order.order.refunds).toEqual([]);
+    expect(shopify.store.orderById.get(booked.orderId)?.refundIds).toEqual([]);
+    // ERP: one credit memo, for what the store refunded (Square's refund).
+    const memos = (await creditMemos()).filter((m) => m.externalId === `return-${knownId}`);
+    expect(memos).toHaveLength(1);
+    expect(Math.round((memos[0]?.total ?? 0) * 100)).toBe(known?.amount_money.amount);
+    expect((await creditMemos()).filter((m) => m.externalId === `return-${unknownId}`)).toEqual([]);
+    // Projection: the unit back in stock at the store, once (movement id = return + line).
+    const adjusted = (await busEvents('InventoryAdjusted')).filter((e) =>
+      String(e.detail.data.movementId).startsWith(`return:${knownId}:`),
+    );
+    expect(
+      adjusted.map((e) => [e.source, e.detail.data.delta, e.detail.data.reason, e.detail.data.location]),
+    ).toEqual([['omnihub.hub', 1, 'return', { system: 'pos', id: (await squareLocation('ST-001')).id }]]);
+
+    // The same store return published again (the POS sweep finding it, a redelivery): nothing new.
+    const [storeEvent] = (await busEvents('StoreReturnRecorded')).filter(
+      (e) => (e.detail.data.source as { refundId: string }).refundId === known?.id,
+    );
+    expect(storeEvent).toBeDefined();
+    const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+    await new EventBridgeClient({
+      endpoint: pipeline.cloud.endpoints.aws,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'omnihub-dev',
+            Source: 'omnihub.pos',
+            DetailType: 'StoreReturnRecorded',
+            Detail: JSON.stringify(storeEvent?.detail),
+          },
+        ],
+      }),
+    );
+    await pipeline.drained(60_000);
+    await waitFor(
+      async () =>
+        (await pipeline.queues()).every(
+          (q) => !/ReturnTriggers/.test(q.name) || (q.visible === 0 && q.inFlight === 0),
+        ),
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the return trigger queue drained' },
+    );
+    expect((await returnExecutions()).filter((e) => e.name === knownId)).toHaveLength(1);
+    expect((await creditMemos()).filter((m) => m.externalId === `return-${knownId}`)).toHaveLength(1);
+    expect(shopify.store.orderById.get(booked.orderId)?.refundIds).toEqual([]);
+  }, 240_000);
+});
+
+async function squareLocation(code: string): Promise<{ id: string }> {
+  const locations = await pipeline.all<{ id: string; code: string }>(
+    'square',
+    'view=locations',
+    (state) => state.records as never,
+  );
+  const location = locations.find((l) => l.code === code);
+  if (!location) throw new Error(`no Square location ${code}`);
+  return location;
+}

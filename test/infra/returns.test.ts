@@ -163,9 +163,12 @@ describe('returns flow (prod template)', () => {
     expect(actionsOf('ReturnShopifyFunction').filter((a) => !/^(secretsmanager|xray|kms):/.test(a))).toEqual(
       [],
     );
-    // return-trigger: its queue, PutEvents, StartExecution of this state machine only.
+    // return-trigger: its queue, PutEvents, StartExecution of this state machine only, and the shops' Admin
+    // API tokens (a store return's online order is looked up by its number).
     expect(actionsOf('ReturnTriggerFunction').filter((a) => !/^(sqs|xray|kms):/.test(a))).toEqual([
       'events:PutEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
       'states:StartExecution',
     ]);
     const start = statementsOf('ReturnTriggerFunction').find((s) =>
@@ -174,9 +177,19 @@ describe('returns flow (prod template)', () => {
     expect(start?.Resource).toEqual({ Ref: machineId });
   });
 
-  it('feeds the trigger queue with Shopify refunds only (POS refunds of POS sales stay with order capture)', () => {
+  it('feeds the trigger queue with Shopify refunds and store returns of online orders (POS refunds of POS sales stay with order capture)', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['omnihub.shopify'], 'detail-type': ['RefundCreated'] },
     });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['omnihub.pos'], 'detail-type': ['StoreReturnRecorded'] },
+    });
+    const posRules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (rule) =>
+        JSON.stringify(rule).includes('"omnihub.pos"') && JSON.stringify(rule).includes('ReturnTriggers'),
+    );
+    expect(posRules.map((rule) => JSON.stringify(rule.Properties.EventPattern))).toEqual([
+      JSON.stringify({ source: ['omnihub.pos'], 'detail-type': ['StoreReturnRecorded'] }),
+    ]);
   });
 });

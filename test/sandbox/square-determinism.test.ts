@@ -134,6 +134,6 @@ describe('square sandbox: scenario determinism', () => {
       .digest('hex');
 
     // Assert
-    expect(digest).toBe('2969a6cfe8e622ff66d05a71ce15e5137ef7052f17bb45b35dc52c1ad229ff7a');
+    expect(digest).toBe('f4b6a3739512d915b23f12af2fd3dab1f70377a9547c494175c194c64da77534');
   });
 });

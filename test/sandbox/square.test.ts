@@ -19,6 +19,7 @@ interface ScenarioResult {
   events: number;
   returns: string[];
   onlineReturns: string[];
+  refunds: string[];
   eventIds: string[];
 }
 
@@ -375,15 +376,27 @@ describe('square sandbox: POS activity and webhooks', () => {
     expect(ret.returns).toHaveLength(2);
     await flush();
     const refunds = events().filter((e) => e.type === 'refund.created');
-    expect(refunds).toHaveLength(2);
-    expect(refunds[0]?.data.object.refund).toMatchObject({
+    expect(refunds).toHaveLength(3);
+    const refundOf = (e: SquareEvent) => e.data.object.refund as Record<string, unknown>;
+    const linkedRefunds = refunds.filter((e) => refundOf(e).order_id !== res.onlineReturns[0]);
+    expect(linkedRefunds[0] && refundOf(linkedRefunds[0])).toMatchObject({
       status: 'PENDING',
       order_id: ret.returns[0],
       amount_money: { currency: 'USD' },
     });
     const { order: online } = await json<{ order: Order }>(sq(`/v2/orders/${res.onlineReturns[0]}`));
-    expect(online).toMatchObject({ reference_id: '#1042', metadata: { online_order_reference: '#1042' } });
+    expect(online).toMatchObject({ reference_id: '#1042' });
     expect(online.returns?.[0]?.source_order_id).toBeUndefined();
+    // The money went back at the register: an unlinked refund (no payment) naming the return order.
+    const unlinked = events()
+      .filter((e) => e.type.startsWith('refund.') && refundOf(e).order_id === res.onlineReturns[0])
+      .map((e) => [e.type, refundOf(e).status, refundOf(e).unlinked, 'payment_id' in refundOf(e)]);
+    expect(unlinked).toEqual([
+      ['refund.created', 'PENDING', true, false],
+      ['refund.updated', 'COMPLETED', true, false],
+    ]);
+    // 2500 and the sandbox's 8 % tax.
+    expect(online.refunds?.[0]).toMatchObject({ id: res.refunds[0], amount_money: { amount: 2700 } });
     expect(online.returns?.[0]?.return_line_items[0]).toMatchObject({
       quantity: '1',
       base_price_money: { amount: 2500, currency: 'USD' },

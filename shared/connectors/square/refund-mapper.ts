@@ -2,6 +2,7 @@ import { MappingError } from '../../errors.ts';
 import { toUtc } from '../../events/common.ts';
 import { currencyExponent } from '../../events/money.ts';
 import type { Refund } from '../../events/refund.ts';
+import type { StoreReturnRecorded } from '../../events/return.ts';
 import { type VariationInfo, variationKey } from './client.ts';
 import { PosUnsupportedOrderError } from './errors.ts';
 import { gatewayName } from './mapper.ts';
@@ -106,5 +107,76 @@ export function mapSquareRefund(context: PosRefundContext): Refund {
     total: { amount: refund.amount_money.amount, currency },
     createdAt: toUtc(refund.created_at),
     processedAt: refund.updated_at ? toUtc(refund.updated_at) : null,
+  };
+}
+
+/**
+ * A completed unlinked Square refund and its unlinked return order (goods bought online, returned and
+ * refunded at a store) → canonical `StoreReturnRecorded` data. The online order is the one the store
+ * recorded on the return order (`reference_id`: "A client-specified ID to associate an entity in another
+ * system with this order", Order object, Square API 2025-08-20): its order number. Lines and money as
+ * {@link mapSquareRefund} reads them; a refund paying back only part of its return is not carried
+ * ({@link PosUnsupportedOrderError}), and a return naming no online order is refused ({@link MappingError}):
+ * the finder parks both with the reason.
+ */
+export function mapStoreReturn(context: {
+  readonly merchantId: string;
+  readonly refund: SquareRefund;
+  readonly returnOrder: SquareOrder;
+  readonly variations: ReadonlyMap<string, VariationInfo | null>;
+}): StoreReturnRecorded {
+  const { refund, returnOrder } = context;
+  const reference = returnOrder.reference_id?.trim();
+  if (!reference) {
+    throw new MappingError(
+      `store return ${returnOrder.id} (refund ${refund.id}) names no online order: reference_id is empty`,
+    );
+  }
+  const location = returnOrder.location_id ?? refund.location_id;
+  if (!location) throw new MappingError(`store return ${returnOrder.id} names no location`);
+  const currency = refund.amount_money.currency;
+  currencyExponent(currency);
+  const money = (value: { amount: number; currency: string } | undefined, what: string): number => {
+    if (!value) return 0;
+    if (value.currency !== currency)
+      throw new MappingError(`${what} is in ${value.currency}, the refund in ${currency}`);
+    return value.amount;
+  };
+  const lines = returnOrder.returns
+    .flatMap((entry) => entry.return_line_items)
+    .map((line) => {
+      const total = money(line.total_money, `return line ${line.uid} total`);
+      const tax = money(line.total_tax_money, `return line ${line.uid} tax`);
+      const variation = line.catalog_object_id
+        ? context.variations.get(variationKey(line.catalog_object_id, line.catalog_version))
+        : undefined;
+      return {
+        lineId: line.uid,
+        sku: variation?.sku ?? null,
+        quantity: wholeQuantity(line),
+        subtotal: { amount: total - tax, currency },
+        tax: { amount: tax, currency },
+      };
+    });
+  if (lines.length === 0) throw new MappingError(`store return ${returnOrder.id} returns no line`);
+  const linesTotal = lines.reduce((sum, line) => sum + line.subtotal.amount + line.tax.amount, 0);
+  if (linesTotal !== refund.amount_money.amount) {
+    throw new PosUnsupportedOrderError(
+      `Square refund ${refund.id} pays back ${refund.amount_money.amount} of a store return worth ${linesTotal} (return order ${returnOrder.id}): a return refunded in parts is not booked automatically`,
+    );
+  }
+  return {
+    source: {
+      system: 'pos',
+      account: context.merchantId,
+      refundId: refund.id,
+      returnOrderId: returnOrder.id,
+    },
+    onlineOrderReference: reference,
+    location: { system: 'pos', id: location },
+    currency,
+    lines,
+    refunded: { amount: refund.amount_money.amount, currency },
+    refundedAt: toUtc(refund.updated_at ?? refund.created_at),
   };
 }

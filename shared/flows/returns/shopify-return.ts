@@ -229,7 +229,10 @@ const refused = (what: string, errors: readonly UserError[]) =>
     `${what}: ${errors.map((error) => `${(error.field ?? []).join('.')} ${error.message}`.trim()).join('; ')}`,
   );
 
-/** Opens (or finds) the Shopify return of `request` and processes it with its refund, once. */
+/**
+ * Opens (or finds) the Shopify return of `request` and processes it with its refund, once — or, for a
+ * return the store already paid back (`refundedBy: 'pos'`), processes it without a refund.
+ */
 export async function refundInShopify(state: ReturnState, graphql: ShopifyGraphql): Promise<ShopifyOutcome> {
   const { request } = state;
   if (request.shopifyRefunded) {
@@ -278,10 +281,14 @@ export async function refundInShopify(state: ReturnState, graphql: ShopifyGraphq
       }
       shopifyReturn = created.returnCreate.return;
     }
+    // Paid back at the store (the POS refund): Shopify records the return as processed, with no financial
+    // transfer — `financialTransfer` is optional in ReturnProcessInput, and without it no refund is issued —
+    // so the customer is never refunded twice. Otherwise the refund goes back to the order's payment.
+    const paidAtStore = request.refundedBy === 'pos';
     const sale = data.order.transactions.find(
       (t) => (t.kind === 'SALE' || t.kind === 'CAPTURE') && t.status === 'SUCCESS',
     );
-    if (!sale)
+    if (!sale && !paidAtStore)
       throw new ReturnStepFailed(
         'SHOPIFY_NO_PAYMENT',
         `order ${orderId} has no successful payment to refund`,
@@ -295,21 +302,29 @@ export async function refundInShopify(state: ReturnState, graphql: ShopifyGraphq
           id: line.id,
           quantity: line.quantity,
         })),
-        financialTransfer: {
-          issueRefund: {
-            orderTransactions: [
-              {
-                parentId: sale.id,
-                transactionAmount: { amount: toDecimalString(request.total), currencyCode: request.currency },
+        ...(paidAtStore || !sale
+          ? {}
+          : {
+              financialTransfer: {
+                issueRefund: {
+                  orderTransactions: [
+                    {
+                      parentId: sale.id,
+                      transactionAmount: {
+                        amount: toDecimalString(request.total),
+                        currencyCode: request.currency,
+                      },
+                    },
+                  ],
+                },
               },
-            ],
-          },
-        },
-        notifyCustomer: true,
+            }),
+        notifyCustomer: !paidAtStore,
       },
     });
     if (processed.returnProcess.userErrors.length > 0)
       throw refused('returnProcess', processed.returnProcess.userErrors);
+    if (paidAtStore) return { skipped: false, returnId: numeric(shopifyReturn.id), refundId: null };
     const refunds = await call<{ return: { refunds: Node<{ id: string }> } | null }>(
       graphql,
       RETURN_REFUNDS_QUERY,

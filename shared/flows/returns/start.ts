@@ -3,8 +3,10 @@ import type { EventPublisher } from '../../bus/publisher.ts';
 import { buildEvent } from '../../events/catalog.ts';
 import { deterministicUuid, EVENT_SOURCES, EventMetadataSchema } from '../../events/envelope.ts';
 import { RefundSchema } from '../../events/refund.ts';
-import type { ReturnRequested } from '../../events/return.ts';
+import { type ReturnRequested, StoreReturnRecordedSchema } from '../../events/return.ts';
+import type { ShopifyGraphql } from '../../inventory/shopify-publisher.ts';
 import type { LogSink, Telemetry } from '../../runtime/observability.ts';
+import { requestFromStoreReturn } from './store-return.ts';
 import { returnFromShopifyRefund } from './trigger.ts';
 
 /** A Shopify `RefundCreated` as the returns queue receives it (rule `ShopifyRefundsToReturns`). */
@@ -15,12 +17,25 @@ export const ShopifyRefundBusEventSchema = z.object({
   detail: z.object({ metadata: EventMetadataSchema, data: RefundSchema }),
 });
 
+/** A store return of an online order as the returns queue receives it (rule `StoreReturnsToReturns`). */
+export const StoreReturnBusEventSchema = z.object({
+  id: z.string(),
+  'detail-type': z.literal('StoreReturnRecorded'),
+  source: z.literal(EVENT_SOURCES.pos),
+  detail: z.object({ metadata: EventMetadataSchema, data: StoreReturnRecordedSchema }),
+});
+
 /** Starts an execution; answers false when one of that name exists already (a repeated trigger). */
 export type StartExecution = (name: string, input: string) => Promise<boolean>;
 
 export interface ReturnStartDeps {
   readonly publisher: EventPublisher;
   readonly startExecution: StartExecution;
+  /** The configured shops and their Admin API: a store return's online order is looked up by its number. */
+  readonly shopify?: {
+    readonly shops: readonly string[];
+    readonly graphqlOf: (shop: string) => Promise<ShopifyGraphql>;
+  };
   readonly telemetry: Telemetry;
   readonly log: LogSink;
 }
@@ -80,4 +95,31 @@ export async function startFromShopifyRefund(body: unknown, deps: ReturnStartDep
     { transactionId: event.detail.metadata.transactionId, receivedAt: event.detail.metadata.receivedAt },
     deps,
   );
+}
+
+/** One queued store return of an online order → its online order looked up in Shopify → a started return. */
+export async function startFromStoreReturn(body: unknown, deps: ReturnStartDeps): Promise<StartOutcome> {
+  const event = StoreReturnBusEventSchema.parse(body);
+  if (!deps.shopify) throw new Error('the return trigger has no Shopify shops to look store returns up in');
+  const request = await requestFromStoreReturn(event.detail.data, deps.shopify.shops, deps.shopify.graphqlOf);
+  if (request.order.orderId === null) {
+    // Started all the same: the workflow parks it with the reason (one place to replay returns from).
+    deps.log.warn('store return names an online order no shop has', {
+      returnId: request.returnId,
+      reference: event.detail.data.onlineOrderReference,
+    });
+  }
+  return startReturn(
+    request,
+    { transactionId: event.detail.metadata.transactionId, receivedAt: event.detail.metadata.receivedAt },
+    deps,
+  );
+}
+
+/** A queued trigger, by its detail-type: a Shopify refund or a store return of an online order. */
+export async function startFromTrigger(body: unknown, deps: ReturnStartDeps): Promise<StartOutcome> {
+  const detailType = (body as { 'detail-type'?: unknown } | null)?.['detail-type'];
+  return detailType === 'StoreReturnRecorded'
+    ? startFromStoreReturn(body, deps)
+    : startFromShopifyRefund(body, deps);
 }

@@ -87,6 +87,16 @@ describe('summarizeTakings', () => {
           amount_money: usd(500),
         },
         {
+          // An online order returned at the store, paid back from the till: an unlinked refund.
+          id: 'r4',
+          status: 'COMPLETED',
+          unlinked: true,
+          destination_type: 'CASH',
+          location_id: 'L1',
+          created_at: '2026-12-02T21:30:00Z',
+          amount_money: usd(300),
+        },
+        {
           id: 'r3',
           status: 'PENDING',
           payment_id: 'p1',
@@ -102,11 +112,11 @@ describe('summarizeTakings', () => {
       cash: 2_000,
       fees: 261,
       cardRefunds: 1_000,
-      cashRefunds: 500,
+      cashRefunds: 800,
       bankNet: 8_739,
-      cashNet: 1_500,
+      cashNet: 1_200,
       payments: 2,
-      refundCount: 2,
+      refundCount: 3,
     });
     const lines = takingsJournal(takings, {
       bank: '1',

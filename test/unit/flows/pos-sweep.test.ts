@@ -175,6 +175,52 @@ describe('POS sweep: SearchOrders for what webhooks missed, through the same cap
     ).toEqual([['RefundCreated', `pos:${MERCHANT}:refund:TENDER1_r1`]]);
   });
 
+  it('finds a store return of an online order (unlinked refund of an unlinked return) under the webhook path’s key', async () => {
+    const { deps, square, publisher } = sweep();
+    square.locations = square.locations.slice(0, 1);
+    const storeReturn = {
+      id: 'RETURN2',
+      location_id: 'LOC0000000001',
+      reference_id: '#1001',
+      returns: [
+        {
+          uid: 'r2',
+          return_line_items: [
+            {
+              uid: 'rl2',
+              catalog_object_id: 'VAR-B',
+              catalog_version: 1767225600000,
+              quantity: '1',
+              total_tax_money: usd(100),
+              total_money: usd(1350),
+            },
+          ],
+        },
+      ],
+      refunds: [{ id: 'UNLINKED1', status: 'APPROVED', amount_money: usd(1350) }],
+      state: 'COMPLETED',
+      created_at: '2026-11-27T11:00:00.000Z',
+      updated_at: '2026-11-27T11:00:00.000Z',
+      total_money: usd(0),
+    };
+    square.orders.set('RETURN2', storeReturn);
+    square.refunds.set('UNLINKED1', {
+      id: 'UNLINKED1',
+      status: 'COMPLETED',
+      unlinked: true,
+      amount_money: usd(1350),
+      order_id: 'RETURN2',
+      location_id: 'LOC0000000001',
+      created_at: '2026-11-27T11:00:00.000Z',
+      updated_at: '2026-11-27T11:00:02.000Z',
+    });
+    square.pages.push({ orders: [storeReturn] });
+    await sweepPosOrders(deps);
+    expect(
+      publisher.published.map((event) => [event.detailType, event.detail.metadata.idempotencyKey]),
+    ).toEqual([['StoreReturnRecorded', `pos:${MERCHANT}:store-return:UNLINKED1`]]);
+  });
+
   it('parks a refund Square will not return (404) and sweeps the rest of the page; the cursor moves', async () => {
     const { deps, square, publisher, exceptions, cursors } = sweep();
     square.locations = square.locations.slice(0, 1);

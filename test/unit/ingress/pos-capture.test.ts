@@ -230,11 +230,11 @@ describe('POS capture: sales from payments, refunds of POS sales, and what belon
       returnOrder({ returns: [{ ...returnOrder().returns[0], source_order_id: undefined }] }),
     );
     const hubMade = register(squareSale({ metadata: { omnihub_origin: 'shopify:shop:1' } }));
-    const noPayment = register();
+    const noOrder = register();
     for (const [fakes, body] of [
       [unlinked, refund()],
       [hubMade, refund()],
-      [noPayment, refund({ payment_id: undefined, unlinked: true })],
+      [noOrder, refund({ payment_id: undefined, unlinked: true, order_id: undefined })],
     ] as const) {
       const response = await handlePosWebhook(
         delivery(eventBody('refund.updated', 'refund', body)),
@@ -247,6 +247,19 @@ describe('POS capture: sales from payments, refunds of POS sales, and what belon
       expect(fakes.publisher.published).toHaveLength(0);
       expect(fakes.exceptions.parked).toHaveLength(0);
     }
+  });
+
+  it('an unlinked refund of a linked return order returns nothing: acknowledged, no event', async () => {
+    const fakes = register();
+    const response = await handlePosWebhook(
+      delivery(eventBody('refund.updated', 'refund', refund({ payment_id: undefined, unlinked: true }))),
+      fakes.deps,
+    );
+    expect(status(response.body)).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringMatching(/not an unlinked return order/),
+    });
+    expect(fakes.publisher.published).toHaveLength(0);
   });
 
   it('parks a refund that pays back only part of its return, with the reason', async () => {
@@ -374,5 +387,83 @@ describe('POS stock for the inventory projection: sales, returns and counts', ()
     expect(status(response.body).status).toBe('parked');
     expect(fakes.publisher.stock).toHaveLength(0);
     expect(fakes.exceptions.parked[0]?.reason).toMatch(/2\.5 is not whole units/);
+  });
+});
+
+describe('POS capture: an online order returned and refunded at the store (unlinked refund)', () => {
+  const STORE_REFUND = 'UNLINKEDREFUND000000000000001';
+  /** The unlinked return order Square POS makes: no source_order_id, the online order number in reference_id. */
+  const storeReturn = (overrides: Record<string, unknown> = {}) =>
+    returnOrder({
+      reference_id: '#1001',
+      returns: [{ ...returnOrder().returns[0], source_order_id: undefined }],
+      refunds: [{ id: STORE_REFUND, status: 'APPROVED', amount_money: usd(1350) }],
+      ...overrides,
+    });
+  const storeRefund = (overrides: Record<string, unknown> = {}) =>
+    refund({ id: STORE_REFUND, payment_id: undefined, unlinked: true, ...overrides });
+  const atStore = (order = storeReturn()) => {
+    const fakes = posIngressDeps();
+    fakes.square.orders.set(RETURN_ID, order);
+    return fakes;
+  };
+
+  it('publishes StoreReturnRecorded with the online order number, the SKUs and the money given back; no stock movement', async () => {
+    const { deps, publisher, exceptions } = atStore();
+    const response = await handlePosWebhook(
+      delivery(eventBody('refund.updated', 'refund', storeRefund())),
+      deps,
+    );
+    expect(status(response.body).status).toBe('published');
+    expect(exceptions.parked).toHaveLength(0);
+    expect(publisher.published.map((event) => event.detailType)).toEqual(['StoreReturnRecorded']);
+    // The workflow books the restock once it has matched the online order: nothing for the projection here.
+    expect(publisher.stock).toEqual([]);
+    const detail = detailSchema('StoreReturnRecorded').parse(publisher.published[0]?.detail);
+    expect(detail.metadata.idempotencyKey).toBe(`pos:${MERCHANT}:store-return:${STORE_REFUND}`);
+    expect(detail.data).toEqual({
+      source: { system: 'pos', account: MERCHANT, refundId: STORE_REFUND, returnOrderId: RETURN_ID },
+      onlineOrderReference: '#1001',
+      location: { system: 'pos', id: 'LOC0000000001' },
+      currency: 'USD',
+      lines: [{ lineId: 'rli-1', sku: 'SKU-B', quantity: 1, subtotal: usd(1250), tax: usd(100) }],
+      refunded: usd(1350),
+      refundedAt: '2026-11-27T11:00:02.000Z',
+    });
+  });
+
+  it('gives the refund one business key whichever delivery; a PENDING refund publishes nothing', async () => {
+    const { deps, publisher } = atStore();
+    const pending = await handlePosWebhook(
+      delivery(eventBody('refund.created', 'refund', storeRefund({ status: 'PENDING' }), 'e0')),
+      deps,
+    );
+    expect(status(pending.body).status).toBe('ignored');
+    for (const eventId of ['e1', 'e2']) {
+      await handlePosWebhook(delivery(eventBody('refund.updated', 'refund', storeRefund(), eventId)), deps);
+    }
+    const keys = publisher.published.map((event) => event.detail.metadata.idempotencyKey);
+    expect(keys).toEqual([
+      `pos:${MERCHANT}:store-return:${STORE_REFUND}`,
+      `pos:${MERCHANT}:store-return:${STORE_REFUND}`,
+    ]);
+  });
+
+  it('parks a store return that names no online order, and one refunded in parts, with the reason', async () => {
+    const noReference = atStore(storeReturn({ reference_id: undefined }));
+    const response = await handlePosWebhook(
+      delivery(eventBody('refund.updated', 'refund', storeRefund())),
+      noReference.deps,
+    );
+    expect(status(response.body).status).toBe('parked');
+    expect(noReference.publisher.published).toHaveLength(0);
+    expect(noReference.exceptions.parked[0]?.reason).toMatch(/names no online order/);
+
+    const inParts = atStore();
+    await handlePosWebhook(
+      delivery(eventBody('refund.updated', 'refund', storeRefund({ amount_money: usd(1000) }))),
+      inParts.deps,
+    );
+    expect(inParts.exceptions.parked[0]).toMatchObject({ code: 'POS_ORDER_UNSUPPORTED' });
   });
 });
