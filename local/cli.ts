@@ -242,11 +242,18 @@ say(`  status        ${opsCommand(port)} status   (per flow: events, queues, boo
 say('');
 say('Ctrl-C to stop.');
 
-let stopping = false;
+let stopping = 0;
 const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  say('\nomnihub: stopping…');
+  // Another Ctrl-C while the drain runs (a second later at least: one keypress may reach us twice through
+  // wrappers) stops at once: 'exit' kills DynamoDB Local (which ignores SIGINT so that it outlives the drain)
+  // and the state is as the last periodic flush left it, at most a second old.
+  if (stopping) {
+    if (Date.now() - stopping < 1000) return;
+    say('omnihub: stopping at once (Ctrl-C again): state as last saved, at most a second old.');
+    process.exit(130);
+  }
+  stopping = Date.now();
+  say('\nomnihub: stopping… (Ctrl-C again to stop at once)');
   // The hub first: the sandboxes' snapshot must come after the last call the hub makes to them (a document
   // the ERP booked after its snapshot would be lost while the hub remembers it as booked).
   await parkedWatch?.stop();

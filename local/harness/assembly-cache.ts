@@ -65,7 +65,14 @@ export function cachedAssembly(options: {
 }): CachedAssembly {
   const placeholder = `127.0.0.1:${PORT_PLACEHOLDER}`;
   const hash = createHash('sha256')
-    .update(sourceHash(projectDir, 'dev', { cacheKey: JSON.stringify(options.key) }))
+    .update(
+      sourceHash(projectDir, 'dev', {
+        cacheKey: JSON.stringify(options.key),
+        // infra/app.ts puts them in the stack's env (account, region): another value, another synth.
+        account: process.env.CDK_DEFAULT_ACCOUNT ?? '',
+        region: process.env.CDK_DEFAULT_REGION ?? '',
+      }),
+    )
     .update(extraSourcesHash(['local/harness/assembly-cache.ts', ...(options.extraSources ?? [])]))
     .digest('hex')
     .slice(0, 24);

@@ -131,6 +131,7 @@ export function cachedProbeStack(
 export function cachedDevStack(): CachedAssembly {
   return cachedAssembly({
     key: { harness: 'dev-stack', vendors: 'http://127.0.0.1:9' },
+    extraSources: ['local/harness/probe-stack.ts'],
     synth: (outdir) => {
       const app = new App({
         outdir,
