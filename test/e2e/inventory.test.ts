@@ -79,8 +79,11 @@ describe('inventory availability through the local cloud', () => {
           available: shopify.store.quantity(item, location, 'available'),
         };
       });
+    // Generous: the Shopify publisher runs one instance (reserved concurrency 1) behind an event source mapping
+    // with Lambda's least two pollers, so a batch the second poller takes is throttled and comes back after the
+    // queue's 60 s visibility timeout, as on AWS (one clean-clone CI run missed 90 s; README, "Not done yet").
     await waitFor(async () => expected().every((p) => p.available === p.expected), {
-      timeoutMs: 90_000,
+      timeoutMs: 180_000,
       intervalMs: 500,
       what: `Shopify available = ERP on hand − committed: ${JSON.stringify(expected().filter((p) => p.available !== p.expected))}`,
     });
@@ -105,7 +108,7 @@ describe('inventory availability through the local cloud', () => {
         .filter((p) => p !== undefined);
     expect(stores().length).toBeGreaterThan(0);
     await waitFor(async () => stores().every((p) => p.count === p.expected), {
-      timeoutMs: 60_000,
+      timeoutMs: 120_000,
       intervalMs: 500,
       what: `Square count = ERP on hand: ${JSON.stringify(stores().filter((p) => p.count !== p.expected))}`,
     });
