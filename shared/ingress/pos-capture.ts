@@ -79,6 +79,19 @@ const ignored = (reason: string): DeliveryOutcome => ({ status: 'ignored', reaso
 export const isReturnOrder = (order: SquareOrder): boolean =>
   order.returns.length > 0 && order.line_items.length === 0;
 
+/** The `origin` of an event the POS ingress publishes: who found the change (a webhook or the sweep) and what. */
+function posOrigin(ctx: CaptureContext, resourceId: string) {
+  return {
+    system: 'pos' as const,
+    account: ctx.merchantId,
+    topic: ctx.topic,
+    apiVersion: SQUARE_API_VERSION,
+    deliveryId: ctx.deliveryId,
+    resourceId,
+    ...(ctx.triggeredAt ? { triggeredAt: ctx.triggeredAt } : {}),
+  };
+}
+
 /** Marks what was published or parked, so the sweep leaves it alone; never fails the capture. */
 async function remember(
   deps: PosCaptureDeps,
@@ -169,15 +182,7 @@ export async function captureOrder(
         idempotencyKey,
         occurredAt,
         receivedAt: ctx.receivedAt,
-        origin: {
-          system: 'pos',
-          account: merchantId,
-          topic: ctx.topic,
-          apiVersion: SQUARE_API_VERSION,
-          deliveryId: ctx.deliveryId,
-          resourceId: order.id,
-          ...(ctx.triggeredAt ? { triggeredAt: ctx.triggeredAt } : {}),
-        },
+        origin: posOrigin(ctx, order.id),
       },
       data,
     );
@@ -226,15 +231,7 @@ async function capturePickup(
         idempotencyKey,
         occurredAt: toUtc(order.updated_at),
         receivedAt: ctx.receivedAt,
-        origin: {
-          system: 'pos',
-          account: merchantId,
-          topic: ctx.topic,
-          apiVersion: SQUARE_API_VERSION,
-          deliveryId: ctx.deliveryId,
-          resourceId: order.id,
-          ...(ctx.triggeredAt ? { triggeredAt: ctx.triggeredAt } : {}),
-        },
+        origin: posOrigin(ctx, order.id),
       },
       {
         origin,
@@ -335,15 +332,7 @@ export async function captureRefund(
         idempotencyKey,
         occurredAt: data.processedAt ?? data.createdAt,
         receivedAt: ctx.receivedAt,
-        origin: {
-          system: 'pos',
-          account: merchantId,
-          topic: ctx.topic,
-          apiVersion: SQUARE_API_VERSION,
-          deliveryId: ctx.deliveryId,
-          resourceId: refund.id,
-          ...(ctx.triggeredAt ? { triggeredAt: ctx.triggeredAt } : {}),
-        },
+        origin: posOrigin(ctx, refund.id),
       },
       data,
     );
@@ -409,15 +398,7 @@ async function captureStoreReturn(
         idempotencyKey,
         occurredAt: data.refundedAt,
         receivedAt: ctx.receivedAt,
-        origin: {
-          system: 'pos',
-          account: merchantId,
-          topic: ctx.topic,
-          apiVersion: SQUARE_API_VERSION,
-          deliveryId: ctx.deliveryId,
-          resourceId: refund.id,
-          ...(ctx.triggeredAt ? { triggeredAt: ctx.triggeredAt } : {}),
-        },
+        origin: posOrigin(ctx, refund.id),
       },
       data,
     );
