@@ -221,6 +221,35 @@ function sentAtOf(record: SQSRecord): string {
   return new Date(Number.isFinite(sent) && sent > 0 ? sent : Date.now()).toISOString();
 }
 
+/**
+ * The keys of a batch of availability messages, and those to read from the channel first (`reread`). The
+ * hub's own functions are the only senders (the projector, BOPIS, the reconciler); an unreadable message is
+ * a bug: dropped with a log line.
+ */
+function readAvailabilityMessages(
+  event: SQSEvent,
+  log: LogSink,
+): { keys: PositionRef[]; reread: Set<string> } {
+  const keys: PositionRef[] = [];
+  const reread = new Set<string>();
+  for (const record of event.Records) {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+    } catch {
+      body = undefined;
+    }
+    const parsed = AvailabilityMessageSchema.safeParse(body);
+    if (!parsed.success) {
+      log.error('unreadable availability message dropped', { messageId: record.messageId });
+      continue;
+    }
+    keys.push(...parsed.data.keys);
+    if (parsed.data.reread) for (const key of parsed.data.keys) reread.add(shopifyKeyOf(key));
+  }
+  return { keys, reread };
+}
+
 /** Sends publish keys to every shop's availability queue (10 messages a call, SendMessageBatch's limit). */
 export async function sendAvailability(
   sqs: SQSClient,
@@ -474,24 +503,7 @@ export function shopifyInventoryPublisher(
   }
 
   return async function publishBatch(event: SQSEvent): Promise<SQSBatchResponse> {
-    const keys: PositionRef[] = [];
-    const reread = new Set<string>();
-    for (const record of event.Records) {
-      let body: unknown;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        body = undefined;
-      }
-      const parsed = AvailabilityMessageSchema.safeParse(body);
-      // The projector is the only sender; an unreadable message is a bug: dropped with a log line.
-      if (!parsed.success) {
-        observability.log.error('unreadable availability message dropped', { messageId: record.messageId });
-        continue;
-      }
-      keys.push(...parsed.data.keys);
-      if (parsed.data.reread) for (const key of parsed.data.keys) reread.add(shopifyKeyOf(key));
-    }
+    const { keys, reread } = readAvailabilityMessages(event, observability.log);
     if (keys.length === 0) return { batchItemFailures: [] };
     const accessToken = await token.token();
     if (!graphqlFor || graphqlFor.token !== accessToken) {
@@ -593,21 +605,7 @@ export function squareInventoryPublisher(
   }
 
   return async function publishBatch(event: SQSEvent): Promise<SQSBatchResponse> {
-    const keys: PositionRef[] = [];
-    for (const record of event.Records) {
-      let body: unknown;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        body = undefined;
-      }
-      const parsed = AvailabilityMessageSchema.safeParse(body);
-      if (!parsed.success) {
-        observability.log.error('unreadable availability message dropped', { messageId: record.messageId });
-        continue;
-      }
-      keys.push(...parsed.data.keys);
-    }
+    const { keys } = readAvailabilityMessages(event, observability.log);
     if (keys.length === 0) return { batchItemFailures: [] };
     if (!directory || Date.now() - directory.at > LOCATION_MAP_TTL_MS) {
       directory = { at: Date.now(), levels: new SquareLevelDirectory(api, await locationMap()) };
