@@ -298,9 +298,23 @@ export const HEAL = async ({ pipeline, options, startedAt }: ChaosContext): Prom
   options.log(
     `chaos: reconcile with heal: ${healing.healed} healed of ${healing.discrepancies.length} discrepancies`,
   );
-  await pipeline.drained(options.settleTimeoutMs, ['shopify', 'square']);
-  const after = await run(false);
-  const open = after.discrepancies.filter((d) => !d.healing?.startsWith('parked'));
+  // What the heal republished and re-enqueued goes through the bus, the queues, the ERP and the publishers:
+  // dry runs until the hub has caught up, or the settle time is over (then what is left is the drift).
+  const openOf = (run: ReconcileRun) => run.discrepancies.filter((d) => !d.healing?.startsWith('parked'));
+  let after = await run(false);
+  await waitFor(
+    async () => {
+      await pipeline.drained(options.settleTimeoutMs, ['shopify', 'square']);
+      after = await run(false);
+      return openOf(after).length === 0;
+    },
+    {
+      timeoutMs: options.settleTimeoutMs,
+      intervalMs: 5_000,
+      what: 'the healed work to reach the ERP and the channels',
+    },
+  ).catch((error: Error) => options.log(`chaos: ${error.message}`));
+  const open = openOf(after);
   if (open.length > 0)
     options.log(
       `chaos: after the heal: ${open
